@@ -1,0 +1,147 @@
+package domain
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// FulfillmentMethod is how the shopper receives an order.
+type FulfillmentMethod string
+
+// The fulfilment methods.
+const (
+	FulfillmentPickup   FulfillmentMethod = "PICKUP"
+	FulfillmentDelivery FulfillmentMethod = "DELIVERY"
+)
+
+// PosSyncState is where an order stands with the POS.
+type PosSyncState string
+
+// The POS sync states of the contract.
+const (
+	PosNotApplicable PosSyncState = "NOT_APPLICABLE"
+	PosQueued        PosSyncState = "QUEUED"
+	PosSent          PosSyncState = "SENT"
+	PosNotSent       PosSyncState = "NOT_SENT"
+)
+
+// Customer is the shopper who placed an order.
+type Customer struct {
+	FirstName   string
+	LastName    string
+	Email       *string
+	Phone       *string
+	DateOfBirth *string
+}
+
+// Address is a delivery address.
+type Address struct {
+	Line1      string  `json:"line1"`
+	Line2      *string `json:"line2,omitempty"`
+	City       string  `json:"city"`
+	State      string  `json:"state"`
+	PostalCode string  `json:"postalCode"`
+	Country    string  `json:"country"`
+}
+
+// OrderLine is one menu item of an order. Prices are the menu price and,
+// when a Leafly deal applies, the discounted price and the deal's title.
+type OrderLine struct {
+	MenuItemID               string
+	Name                     string
+	Quantity                 int
+	UnitPriceCents           int64
+	DiscountedUnitPriceCents *int64
+	DealTitle                *string
+}
+
+// PosSync is where an order stands with the store's Lightspeed account.
+type PosSync struct {
+	State      PosSyncState
+	SaleID     *string
+	CustomerID *string
+	Attempts   int
+	LastError  *string
+}
+
+// Order is a pickup or delivery order placed on Leafly.
+type Order struct {
+	ID                string
+	StoreID           string
+	LeaflyOrderID     string
+	Status            Status
+	FulfillmentMethod FulfillmentMethod
+	Customer          Customer
+	DeliveryAddress   *Address
+	Lines             []OrderLine
+	SubtotalCents     int64
+	TotalCents        int64
+	HasGovernmentID   bool
+	CancelReason      *CancelReason
+	PosSync           PosSync
+	StatusHistory     []StatusChange
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// CancelReasonText is the shopper-facing text of the cancel reason, if any.
+func (o *Order) CancelReasonText() *string {
+	if o.CancelReason == nil {
+		return nil
+	}
+	t := o.CancelReason.Text()
+	return &t
+}
+
+// Actionable reports whether dashboard actions are allowed on the order now,
+// given whether its store's order integration is enabled.
+func (o *Order) Actionable(integrationEnabled bool) bool {
+	if o.Status.Terminal() {
+		return false
+	}
+	return !integrationEnabled || o.PosSync.State == PosNotSent
+}
+
+// Move records a status change made by source at time at. It refuses with
+// CodeConflict any move the status machine does not allow.
+func (o *Order) Move(to Status, source Source, at time.Time) (StatusChange, error) {
+	if !CanMove(o.FulfillmentMethod, o.Status, to) {
+		return StatusChange{}, Errorf(CodeConflict, "A %s order cannot move from %s to %s.", strings.ToLower(string(o.FulfillmentMethod)), o.Status, to)
+	}
+	change := StatusChange{Status: to, Source: source, OccurredAt: at}
+	o.Status = to
+	o.UpdatedAt = at
+	o.StatusHistory = append(o.StatusHistory, change)
+	return change, nil
+}
+
+// Cancel moves the order to CANCELED with the given reason.
+func (o *Order) Cancel(reason CancelReason, source Source, at time.Time) (StatusChange, error) {
+	if !reason.Valid() {
+		return StatusChange{}, Errorf(CodeBadUserInput, "Unknown cancel reason %q.", reason)
+	}
+	change, err := o.Move(StatusCanceled, source, at)
+	if err != nil {
+		return change, err
+	}
+	o.CancelReason = &reason
+	return change, nil
+}
+
+// validEmail reports whether s is a single bare email address.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
+// OrderFilter narrows a store's order list. Nil or empty fields match all.
+type OrderFilter struct {
+	Status            []Status
+	FulfillmentMethod *FulfillmentMethod
+	PosSyncState      []PosSyncState
+	CreatedAfter      *time.Time
+	CreatedBefore     *time.Time
+	// Search matches the shopper's name or email, or the Leafly order id.
+	Search *string
+}
