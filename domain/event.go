@@ -30,3 +30,13 @@ type Alert struct {
 	RaisedAt   time.Time
 	ResolvedAt *time.Time
 }
+
+// Event is something a store's subscribers hear about: exactly one of
+// OrderStatus and Alert is set. Seq is its position in the store-wide event
+// log, increasing with each event committed.
+type Event struct {
+	Seq         int64
+	StoreID     string
+	OrderStatus *OrderStatusEvent
+	Alert       *Alert
+}
