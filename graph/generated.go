@@ -5050,8 +5050,8 @@ func (ec *executionContext) _OrderIntegration_requirements(ctx context.Context, 
 			return obj.Requirements, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Requirement) graphql.Marshaler {
-			return ec.marshalNRequirement2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐRequirementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.Requirement) graphql.Marshaler {
+			return ec.marshalNRequirement2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6063,7 +6063,7 @@ func (ec *executionContext) fieldContext_RegisterOption_outletId(_ context.Conte
 	return graphql.NewScalarFieldContext("RegisterOption", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Requirement_code(ctx context.Context, field graphql.CollectedField, obj *model.Requirement) (ret graphql.Marshaler) {
+func (ec *executionContext) _Requirement_code(ctx context.Context, field graphql.CollectedField, obj *domain.Requirement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6086,7 +6086,7 @@ func (ec *executionContext) fieldContext_Requirement_code(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Requirement", field, false, false, "String")
 }
 
-func (ec *executionContext) _Requirement_met(ctx context.Context, field graphql.CollectedField, obj *model.Requirement) (ret graphql.Marshaler) {
+func (ec *executionContext) _Requirement_met(ctx context.Context, field graphql.CollectedField, obj *domain.Requirement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6109,7 +6109,7 @@ func (ec *executionContext) fieldContext_Requirement_met(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Requirement", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Requirement_message(ctx context.Context, field graphql.CollectedField, obj *model.Requirement) (ret graphql.Marshaler) {
+func (ec *executionContext) _Requirement_message(ctx context.Context, field graphql.CollectedField, obj *domain.Requirement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9525,7 +9525,7 @@ func (ec *executionContext) _RegisterOption(ctx context.Context, sel ast.Selecti
 
 var requirementImplementors = []string{"Requirement"}
 
-func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionSet, obj *model.Requirement) graphql.Marshaler {
+func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionSet, obj *domain.Requirement) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requirementImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10586,11 +10586,11 @@ func (ec *executionContext) marshalNRegisterOption2ᚖgithubᚗcomᚋleaflyᚋli
 	return ec._RegisterOption(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRequirement2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Requirement) graphql.Marshaler {
+func (ec *executionContext) marshalNRequirement2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Requirement) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRequirement2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐRequirement(ctx, sel, v[i])
+		return ec.marshalNRequirement2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirement(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10602,7 +10602,7 @@ func (ec *executionContext) marshalNRequirement2ᚕᚖgithubᚗcomᚋleaflyᚋli
 	return ret
 }
 
-func (ec *executionContext) marshalNRequirement2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐRequirement(ctx context.Context, sel ast.SelectionSet, v *model.Requirement) graphql.Marshaler {
+func (ec *executionContext) marshalNRequirement2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirement(ctx context.Context, sel ast.SelectionSet, v *domain.Requirement) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Requirement!")
 		return graphql.Null

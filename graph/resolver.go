@@ -1,6 +1,18 @@
+// Package graph is the GraphQL layer: the schema's resolvers (each a few
+// lines: arguments → app call → result), the error presenter that maps every
+// error onto the contract's codes, and per-request loading of shared objects.
 package graph
+
+import (
+	"log/slog"
+
+	"github.com/leafly/lightspeed-orders/app"
+)
 
 //go:generate go tool gqlgen generate --config ../gqlgen.yml
 
 // Resolver is the root resolver: the one place dependencies are injected.
-type Resolver struct{}
+type Resolver struct {
+	App *app.App
+	Log *slog.Logger
+}

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/graph/model"
@@ -15,132 +14,152 @@ import (
 
 // CreateStore is the resolver for the createStore field.
 func (r *mutationResolver) CreateStore(ctx context.Context, input model.CreateStoreInput) (*domain.Store, error) {
-	panic(fmt.Errorf("not implemented: CreateStore - createStore"))
+	return r.App.CreateStore(ctx, domain.StoreInput{
+		Name: &input.Name, TimeZone: &input.TimeZone, PickupEnabled: &input.PickupEnabled,
+		DeliveryEnabled: &input.DeliveryEnabled, AdvertisingSubscriptionActive: &input.AdvertisingSubscriptionActive,
+	})
 }
 
 // UpdateStore is the resolver for the updateStore field.
 func (r *mutationResolver) UpdateStore(ctx context.Context, input model.UpdateStoreInput) (*domain.Store, error) {
-	panic(fmt.Errorf("not implemented: UpdateStore - updateStore"))
+	return r.App.UpdateStore(ctx, input.ID, domain.StoreInput{
+		Name: input.Name, TimeZone: input.TimeZone, PickupEnabled: input.PickupEnabled,
+		DeliveryEnabled: input.DeliveryEnabled, AdvertisingSubscriptionActive: input.AdvertisingSubscriptionActive,
+	})
 }
 
 // ConnectLightspeedPersonalToken is the resolver for the connectLightspeedPersonalToken field.
 func (r *mutationResolver) ConnectLightspeedPersonalToken(ctx context.Context, storeID string, domainPrefix string, token string) (*model.OrderIntegration, error) {
-	panic(fmt.Errorf("not implemented: ConnectLightspeedPersonalToken - connectLightspeedPersonalToken"))
+	return nil, domain.ErrNotYetAvailable
 }
 
 // StartLightspeedOAuth is the resolver for the startLightspeedOAuth field.
 func (r *mutationResolver) StartLightspeedOAuth(ctx context.Context, storeID string) (*model.OAuthStart, error) {
-	panic(fmt.Errorf("not implemented: StartLightspeedOAuth - startLightspeedOAuth"))
+	return nil, domain.ErrNotYetAvailable
 }
 
 // SyncMenu is the resolver for the syncMenu field.
 func (r *mutationResolver) SyncMenu(ctx context.Context, storeID string) (*model.MenuSync, error) {
-	panic(fmt.Errorf("not implemented: SyncMenu - syncMenu"))
+	return nil, domain.ErrNotYetAvailable
 }
 
 // ConfigureOrderIntegration is the resolver for the configureOrderIntegration field.
 func (r *mutationResolver) ConfigureOrderIntegration(ctx context.Context, input model.ConfigureOrderIntegrationInput) (*model.OrderIntegration, error) {
-	panic(fmt.Errorf("not implemented: ConfigureOrderIntegration - configureOrderIntegration"))
+	return nil, domain.ErrNotYetAvailable
 }
 
 // EnableOrderIntegration is the resolver for the enableOrderIntegration field.
 func (r *mutationResolver) EnableOrderIntegration(ctx context.Context, storeID string) (*model.OrderIntegration, error) {
-	panic(fmt.Errorf("not implemented: EnableOrderIntegration - enableOrderIntegration"))
+	return nil, domain.ErrNotYetAvailable
 }
 
 // DisableOrderIntegration is the resolver for the disableOrderIntegration field.
 func (r *mutationResolver) DisableOrderIntegration(ctx context.Context, storeID string) (*model.OrderIntegration, error) {
-	panic(fmt.Errorf("not implemented: DisableOrderIntegration - disableOrderIntegration"))
+	return nil, domain.ErrNotYetAvailable
 }
 
 // UpdateNotificationSettings is the resolver for the updateNotificationSettings field.
 func (r *mutationResolver) UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*domain.NotificationSettings, error) {
-	panic(fmt.Errorf("not implemented: UpdateNotificationSettings - updateNotificationSettings"))
+	return r.App.UpdateNotificationSettings(ctx, input.StoreID, domain.NotificationSettings{
+		AlertEmails: input.AlertEmails, NewOrderEmails: input.NewOrderEmails,
+	})
 }
 
 // SubmitOrder is the resolver for the submitOrder field.
 func (r *mutationResolver) SubmitOrder(ctx context.Context, input domain.SubmitOrder) (*domain.Order, error) {
-	panic(fmt.Errorf("not implemented: SubmitOrder - submitOrder"))
+	return r.App.SubmitOrder(ctx, input)
 }
 
 // CancelOrder is the resolver for the cancelOrder field.
 func (r *mutationResolver) CancelOrder(ctx context.Context, id string, reason domain.CancelReason) (*domain.Order, error) {
-	panic(fmt.Errorf("not implemented: CancelOrder - cancelOrder"))
+	return r.App.CancelOrder(ctx, id, reason)
 }
 
 // SetOrderStatus is the resolver for the setOrderStatus field.
 func (r *mutationResolver) SetOrderStatus(ctx context.Context, id string, status domain.Status) (*domain.Order, error) {
-	panic(fmt.Errorf("not implemented: SetOrderStatus - setOrderStatus"))
+	return r.App.SetOrderStatus(ctx, id, status)
 }
 
 // RetryOrderSync is the resolver for the retryOrderSync field.
 func (r *mutationResolver) RetryOrderSync(ctx context.Context, id string) (*domain.Order, error) {
-	panic(fmt.Errorf("not implemented: RetryOrderSync - retryOrderSync"))
+	return nil, domain.ErrNotYetAvailable
 }
 
 // Store is the resolver for the store field.
 func (r *orderResolver) Store(ctx context.Context, obj *domain.Order) (*domain.Store, error) {
-	panic(fmt.Errorf("not implemented: Store - store"))
+	return r.App.StoreOf(ctx, obj)
 }
 
 // Actionable is the resolver for the actionable field.
 func (r *orderResolver) Actionable(ctx context.Context, obj *domain.Order) (bool, error) {
-	panic(fmt.Errorf("not implemented: Actionable - actionable"))
+	s, err := r.App.StoreOf(ctx, obj)
+	if err != nil {
+		return false, err
+	}
+	return obj.Actionable(s.Integration.Enabled), nil
 }
 
 // Source is the resolver for the source field.
 func (r *orderStatusChangeResolver) Source(ctx context.Context, obj *domain.StatusChange) (string, error) {
-	panic(fmt.Errorf("not implemented: Source - source"))
+	return string(obj.Source), nil
 }
 
 // Source is the resolver for the source field.
 func (r *orderStatusEventResolver) Source(ctx context.Context, obj *domain.OrderStatusEvent) (string, error) {
-	panic(fmt.Errorf("not implemented: Source - source"))
+	return string(obj.Source), nil
 }
 
 // Store is the resolver for the store field.
 func (r *queryResolver) Store(ctx context.Context, id string) (*domain.Store, error) {
-	panic(fmt.Errorf("not implemented: Store - store"))
+	return r.App.Store(ctx, id)
 }
 
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (*model.OrderConnection, error) {
-	panic(fmt.Errorf("not implemented: Orders - orders"))
+	page, err := r.App.Orders(ctx, storeID, filter, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return orderConnection(page), nil
 }
 
 // Order is the resolver for the order field.
 func (r *queryResolver) Order(ctx context.Context, id string) (*domain.Order, error) {
-	panic(fmt.Errorf("not implemented: Order - order"))
+	return r.App.Order(ctx, id)
 }
 
 // MenuItems is the resolver for the menuItems field.
 func (r *queryResolver) MenuItems(ctx context.Context, storeID string, first *int, after *string) (*model.MenuItemConnection, error) {
-	panic(fmt.Errorf("not implemented: MenuItems - menuItems"))
+	page, err := r.App.MenuItems(ctx, storeID, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return menuItemConnection(page), nil
 }
 
 // LightspeedSetupOptions is the resolver for the lightspeedSetupOptions field.
 func (r *queryResolver) LightspeedSetupOptions(ctx context.Context, storeID string) (*model.LightspeedSetupOptions, error) {
-	panic(fmt.Errorf("not implemented: LightspeedSetupOptions - lightspeedSetupOptions"))
+	return nil, domain.ErrNotYetAvailable
 }
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, storeID string, unresolvedOnly *bool) ([]*domain.Alert, error) {
-	panic(fmt.Errorf("not implemented: Alerts - alerts"))
+	return r.App.Alerts(ctx, storeID, unresolvedOnly != nil && *unresolvedOnly)
 }
 
 // OrderIntegration is the resolver for the orderIntegration field.
 func (r *storeResolver) OrderIntegration(ctx context.Context, obj *domain.Store) (*model.OrderIntegration, error) {
-	panic(fmt.Errorf("not implemented: OrderIntegration - orderIntegration"))
+	return orderIntegration(obj), nil
 }
 
 // OrderStatusChanged is the resolver for the orderStatusChanged field.
 func (r *subscriptionResolver) OrderStatusChanged(ctx context.Context, storeID string) (<-chan *domain.OrderStatusEvent, error) {
-	panic(fmt.Errorf("not implemented: OrderStatusChanged - orderStatusChanged"))
+	return r.App.SubscribeOrderStatus(ctx, storeID)
 }
 
 // AlertRaised is the resolver for the alertRaised field.
 func (r *subscriptionResolver) AlertRaised(ctx context.Context, storeID string) (<-chan *domain.Alert, error) {
-	panic(fmt.Errorf("not implemented: AlertRaised - alertRaised"))
+	return r.App.SubscribeAlerts(ctx, storeID)
 }
 
 // Mutation returns MutationResolver implementation.

@@ -94,7 +94,7 @@ type OrderIntegration struct {
 	MenuSync          *MenuSync                 `json:"menuSync"`
 	Settings          *OrderIntegrationSettings `json:"settings,omitempty"`
 	// Every precondition of enabling, met or not, in a fixed order.
-	Requirements []*Requirement `json:"requirements"`
+	Requirements []*domain.Requirement `json:"requirements"`
 }
 
 type OrderIntegrationSettings struct {
@@ -116,13 +116,6 @@ type RegisterOption struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	OutletID string `json:"outletId"`
-}
-
-type Requirement struct {
-	// One of: OAUTH_CONNECTED, MENU_SYNC_ACTIVE, ONLINE_ORDERING_ENABLED, ADVERTISING_SUBSCRIPTION_ACTIVE, SETTINGS_COMPLETE.
-	Code    string `json:"code"`
-	Met     bool   `json:"met"`
-	Message string `json:"message"`
 }
 
 type SetupOption struct {

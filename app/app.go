@@ -1,0 +1,74 @@
+// Package app is the order service's use cases: each method checks who is
+// calling (the domain permission table), runs the domain rules inside one
+// storage transaction, and publishes the resulting events after commit.
+// GraphQL resolvers call it; so will the Lightspeed sync.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/leafly/lightspeed-orders/auth"
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
+)
+
+// Broker delivers committed events to the subscribers of a store.
+type Broker interface {
+	// Publish delivers ev; call it only after ev's change committed.
+	Publish(ctx context.Context, ev domain.Event) error
+	// SubscribeOrderStatus streams the store's order status changes until ctx ends.
+	SubscribeOrderStatus(ctx context.Context, storeID string) <-chan *domain.OrderStatusEvent
+	// SubscribeAlerts streams the store's alerts until ctx ends.
+	SubscribeAlerts(ctx context.Context, storeID string) <-chan *domain.Alert
+}
+
+// App holds the service's dependencies.
+type App struct {
+	db     *storage.DB
+	broker Broker
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns an App over db that publishes committed changes to broker.
+func New(db *storage.DB, broker Broker, log *slog.Logger) *App {
+	return &App{db: db, broker: broker, log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+}
+
+// authorize checks the caller of ctx may perform op on the store.
+func authorize(ctx context.Context, op domain.Operation, storeID string) (domain.Principal, error) {
+	p, err := auth.FromContext(ctx)
+	if err != nil {
+		return p, err
+	}
+	return p, domain.Authorize(p, op, storeID)
+}
+
+// publish hands committed events to the broker. A failure to publish loses
+// no data (the event log keeps it for replicas to catch up) and is logged.
+func (a *App) publish(ctx context.Context, evs []domain.Event) {
+	for _, ev := range evs {
+		if err := a.broker.Publish(ctx, ev); err != nil {
+			a.log.ErrorContext(ctx, "publish event", "seq", ev.Seq, "store", ev.StoreID, "err", err)
+		}
+	}
+}
+
+// newID returns a new time-ordered id.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// pageSize bounds the page sizes callers may ask for.
+func pageSize(first *int) (int, error) {
+	const def, max = 20, 100
+	if first == nil {
+		return def, nil
+	}
+	if *first < 0 || *first > max {
+		return 0, domain.Errorf(domain.CodeBadUserInput, "first must be between 0 and %d.", max)
+	}
+	return *first, nil
+}

@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"slices"
+
+	"github.com/leafly/lightspeed-orders/auth"
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
+)
+
+// SubmitOrder stores a new order, or returns the one already submitted with
+// the same store and Leafly order id.
+func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.Order, error) {
+	if _, err := authorize(ctx, domain.OpSubmitOrder, in.StoreID); err != nil {
+		return nil, err
+	}
+	if existing, err := a.db.OrderByLeaflyID(ctx, in.StoreID, in.LeaflyOrderID); err != nil || existing != nil {
+		return existing, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	store, err := a.db.Store(ctx, in.StoreID)
+	if err != nil {
+		return nil, err
+	}
+	menu, err := a.db.MenuItemsByID(ctx, store.ID, menuItemIDs(in.Lines))
+	if err != nil {
+		return nil, err
+	}
+	o, err := domain.NewOrder(newID(), in, *store, menu, a.now())
+	if err != nil {
+		return nil, err
+	}
+	stored, _, evs, err := a.db.CreateOrder(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	a.publish(ctx, evs)
+	return stored, nil
+}
+
+func menuItemIDs(lines []domain.SubmitLine) []string {
+	ids := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if !slices.Contains(ids, l.MenuItemID) {
+			ids = append(ids, l.MenuItemID)
+		}
+	}
+	return ids
+}
+
+// Order returns an order the caller may read.
+func (a *App) Order(ctx context.Context, id string) (*domain.Order, error) {
+	p, err := auth.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := a.db.Order(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := domain.Authorize(p, domain.OpRead, o.StoreID); err != nil {
+		return nil, hideForeign(err, id)
+	}
+	return o, nil
+}
+
+// hideForeign makes an order of a store the caller cannot see read as not
+// found, like an order that does not exist.
+func hideForeign(err error, orderID string) error {
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return domain.ErrOrderNotFound(orderID)
+	}
+	return err
+}
+
+// Orders returns a page of the store's orders.
+func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (storage.OrderPage, error) {
+	if _, err := a.Store(ctx, storeID); err != nil {
+		return storage.OrderPage{}, err
+	}
+	n, err := pageSize(first)
+	if err != nil {
+		return storage.OrderPage{}, err
+	}
+	var f domain.OrderFilter
+	if filter != nil {
+		f = *filter
+	}
+	return a.db.Orders(ctx, storeID, f, storage.Page{First: n, After: deref(after)})
+}
+
+// SetOrderStatus moves an order on the dashboard.
+func (a *App) SetOrderStatus(ctx context.Context, id string, status domain.Status) (*domain.Order, error) {
+	if status == domain.StatusCanceled {
+		return nil, domain.Errorf(domain.CodeBadUserInput, "Use cancelOrder to cancel an order: it needs a reason.")
+	}
+	return a.dashboardAction(ctx, id, domain.OpDashboard, func(o *domain.Order) error {
+		_, err := o.Move(status, domain.SourceDashboard, a.now())
+		return err
+	})
+}
+
+// CancelOrder cancels an order: the ordering system on the shopper's behalf
+// (reason CUSTOMER), or staff on the dashboard.
+func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelReason) (*domain.Order, error) {
+	p, err := auth.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	source := domain.SourceDashboard
+	if p.Role == domain.RoleMarketplace {
+		source = domain.SourceMarketplace
+	}
+	return a.dashboardAction(ctx, id, domain.CancelOperation(reason), func(o *domain.Order) error {
+		_, err := o.Cancel(reason, source, a.now())
+		return err
+	})
+}
+
+// dashboardAction applies change to an order the caller may act on, keeping
+// the read-only rule: while the store's integration is enabled, staff act
+// only on orders that did not reach the POS. The shopper's own cancellation
+// is not a dashboard action and is always accepted.
+func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operation, change func(*domain.Order) error) (*domain.Order, error) {
+	p, err := auth.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	current, err := a.db.Order(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := domain.Authorize(p, op, current.StoreID); err != nil {
+		return nil, hideForeign(err, id)
+	}
+	store, err := a.db.Store(ctx, current.StoreID)
+	if err != nil {
+		return nil, err
+	}
+	o, evs, err := a.db.UpdateOrder(ctx, id, func(o *domain.Order) error {
+		if p.Role != domain.RoleMarketplace && !o.Status.Terminal() && !o.Actionable(store.Integration.Enabled) {
+			return domain.Errorf(domain.CodeDashboardReadOnly, "The order dashboard is read-only while the Lightspeed order integration is on: manage order %s in Lightspeed.", o.ID)
+		}
+		return change(o)
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.publish(ctx, evs)
+	return o, nil
+}

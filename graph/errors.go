@@ -1,0 +1,54 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+// RequestIDFunc returns the id of the request ctx belongs to.
+type RequestIDFunc func(ctx context.Context) string
+
+// ErrorPresenter returns gqlgen's error presenter: the one place errors
+// become GraphQL errors. Every error gets one of the contract's codes in
+// extensions.code; domain errors keep their message; anything else is logged
+// with the request id and reaches the caller only as "internal error".
+func ErrorPresenter(log *slog.Logger, requestID RequestIDFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var de *domain.Error
+		switch {
+		case errors.As(err, &de):
+			gqlErr.Message = de.Message
+			gqlErr.Extensions = map[string]any{"code": string(de.Code)}
+			if len(de.Requirements) > 0 {
+				gqlErr.Extensions["requirements"] = de.Requirements
+			}
+		case isRequestError(gqlErr):
+			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput)}
+		default:
+			id := requestID(ctx)
+			log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "err", err)
+			gqlErr.Message = "Internal error; quote request id " + id + " to support."
+			gqlErr.Extensions = map[string]any{"code": string(domain.CodeInternal)}
+		}
+		return gqlErr
+	}
+}
+
+// isRequestError reports whether gqlgen itself refused the request: a parse
+// or validation error, an argument of the wrong type, a query too complex.
+func isRequestError(e *gqlerror.Error) bool {
+	code, _ := e.Extensions["code"].(string)
+	switch code {
+	case "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT", "COMPLEXITY_LIMIT_EXCEEDED",
+		"PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED":
+		return true
+	}
+	return e.Rule != "" || (e.Err == nil && len(e.Locations) > 0)
+}

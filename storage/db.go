@@ -1,0 +1,119 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Config says which database to open.
+type Config struct {
+	// DatabaseURL is a PostgreSQL URL; empty means the embedded SQLite file.
+	DatabaseURL string
+	// DataDir holds the embedded SQLite file.
+	DataDir string
+	// MaxOpenConns bounds the PostgreSQL pool (default 20).
+	MaxOpenConns int
+	Logger       *slog.Logger
+}
+
+// DB is the service's database.
+type DB struct {
+	gorm     *gorm.DB
+	sql      *sql.DB
+	postgres bool
+	log      *slog.Logger
+}
+
+// Open connects to the database cfg names. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dialector, err := dialector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gorm.Open(dialector, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	configurePool(sqlDB, cfg)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("reach database: %w", err)
+	}
+	return &DB{gorm: g, sql: sqlDB, postgres: cfg.DatabaseURL != "", log: log}, nil
+}
+
+func dialector(cfg Config) (gorm.Dialector, error) {
+	if cfg.DatabaseURL != "" {
+		return postgres.Open(cfg.DatabaseURL), nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, "orders.db")
+	return sqlite.Open("file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"), nil
+}
+
+// configurePool sizes the pool. SQLite allows one writer at a time; a single
+// connection serialises transactions instead of failing them with SQLITE_BUSY.
+func configurePool(db *sql.DB, cfg Config) {
+	if cfg.DatabaseURL == "" {
+		db.SetMaxOpenConns(1)
+		return
+	}
+	n := cfg.MaxOpenConns
+	if n <= 0 {
+		n = 20
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+}
+
+// Postgres reports whether the database is PostgreSQL (else SQLite).
+func (db *DB) Postgres() bool { return db.postgres }
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+
+// SQL returns the underlying connection pool, for job queues and tools that
+// speak database/sql.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// transaction runs fn in a transaction.
+func (db *DB) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return db.gorm.WithContext(ctx).Transaction(fn)
+}
+
+// notFound turns gorm's not-found into err, leaving other errors as they are.
+func notFound(err error, nf error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nf
+	}
+	return err
+}

@@ -1,0 +1,100 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+type menuItemRow struct {
+	ID           string `gorm:"primaryKey"`
+	StoreID      string
+	Name         string
+	SKU          *string `gorm:"column:sku"`
+	PosProductID string
+	PriceCents   int64
+	Active       bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+func (menuItemRow) TableName() string { return "menu_items" }
+
+func (r menuItemRow) domain() domain.MenuItem {
+	return domain.MenuItem{ID: r.ID, StoreID: r.StoreID, Name: r.Name, SKU: r.SKU,
+		PosProductID: r.PosProductID, PriceCents: r.PriceCents, Active: r.Active}
+}
+
+// SaveMenuItems inserts menu items or updates them by (store, POS product).
+func (db *DB) SaveMenuItems(ctx context.Context, items []domain.MenuItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	at := now()
+	rows := make([]menuItemRow, len(items))
+	for i, it := range items {
+		rows[i] = menuItemRow{ID: it.ID, StoreID: it.StoreID, Name: it.Name, SKU: it.SKU,
+			PosProductID: it.PosProductID, PriceCents: it.PriceCents, Active: it.Active, CreatedAt: at, UpdatedAt: at}
+	}
+	err := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "store_id"}, {Name: "pos_product_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"name", "sku", "price_cents", "active", "updated_at"}),
+	}).CreateInBatches(rows, 500).Error
+	if err != nil {
+		return fmt.Errorf("save menu items: %w", err)
+	}
+	return nil
+}
+
+// MenuItemsByID returns the store's menu items with the given ids, by id.
+func (db *DB) MenuItemsByID(ctx context.Context, storeID string, ids []string) (map[string]domain.MenuItem, error) {
+	var rows []menuItemRow
+	if err := db.gorm.WithContext(ctx).Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("menu items of store %s: %w", storeID, err)
+	}
+	items := make(map[string]domain.MenuItem, len(rows))
+	for _, r := range rows {
+		items[r.ID] = r.domain()
+	}
+	return items, nil
+}
+
+// MenuItems returns a page of the store's active menu items, by id.
+func (db *DB) MenuItems(ctx context.Context, storeID string, page Page) (MenuItemPage, error) {
+	q := db.gorm.WithContext(ctx).Model(&menuItemRow{}).Where("store_id = ? AND active", storeID)
+	var result MenuItemPage
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return result, fmt.Errorf("count menu items: %w", err)
+	}
+	result.Total = int(total)
+	if page.After != "" {
+		_, id, err := decodeCursor(page.After)
+		if err != nil {
+			return result, err
+		}
+		q = q.Where("id > ?", id)
+	}
+	var rows []menuItemRow
+	if err := q.Order("id").Limit(page.First + 1).Find(&rows).Error; err != nil {
+		return result, fmt.Errorf("list menu items: %w", err)
+	}
+	result.HasNext = len(rows) > page.First
+	for _, r := range rows[:min(len(rows), page.First)] {
+		result.Items = append(result.Items, r.domain())
+		result.Cursors = append(result.Cursors, encodeCursor(time.Time{}, r.ID))
+	}
+	return result, nil
+}
+
+// MenuItemPage is one page of a menu.
+type MenuItemPage struct {
+	Items   []domain.MenuItem
+	Cursors []string
+	HasNext bool
+	Total   int
+}

@@ -1,0 +1,258 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+type orderRow struct {
+	ID                  string `gorm:"primaryKey"`
+	StoreID             string
+	LeaflyOrderID       string
+	Status              string
+	FulfillmentMethod   string
+	CustomerFirstName   string
+	CustomerLastName    string
+	CustomerEmail       *string
+	CustomerPhone       *string
+	CustomerDateOfBirth *string
+	DeliveryAddress     *string
+	SubtotalCents       int64
+	TotalCents          int64
+	HasGovernmentID     bool `gorm:"column:has_government_id"`
+	CancelReason        *string
+	PosSyncState        string
+	PosSaleID           *string `gorm:"column:pos_sale_id"`
+	PosCustomerID       *string `gorm:"column:pos_customer_id"`
+	PosAttempts         int
+	PosLastError        *string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+func (orderRow) TableName() string { return "orders" }
+
+type lineRow struct {
+	OrderID                  string `gorm:"primaryKey"`
+	Position                 int    `gorm:"primaryKey"`
+	MenuItemID               string
+	Name                     string
+	Quantity                 int
+	UnitPriceCents           int64
+	DiscountedUnitPriceCents *int64
+	DealTitle                *string
+}
+
+func (lineRow) TableName() string { return "order_lines" }
+
+type statusChangeRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	OrderID    string
+	Status     string
+	Source     string
+	OccurredAt time.Time
+}
+
+func (statusChangeRow) TableName() string { return "order_status_changes" }
+
+func orderToRow(o *domain.Order) orderRow {
+	r := orderRow{
+		ID: o.ID, StoreID: o.StoreID, LeaflyOrderID: o.LeaflyOrderID, Status: string(o.Status),
+		FulfillmentMethod: string(o.FulfillmentMethod),
+		CustomerFirstName: o.Customer.FirstName, CustomerLastName: o.Customer.LastName,
+		CustomerEmail: o.Customer.Email, CustomerPhone: o.Customer.Phone, CustomerDateOfBirth: o.Customer.DateOfBirth,
+		SubtotalCents: o.SubtotalCents, TotalCents: o.TotalCents, HasGovernmentID: o.HasGovernmentID,
+		CancelReason: (*string)(o.CancelReason),
+		PosSyncState: string(o.PosSync.State), PosSaleID: o.PosSync.SaleID, PosCustomerID: o.PosSync.CustomerID,
+		PosAttempts: o.PosSync.Attempts, PosLastError: o.PosSync.LastError,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+	}
+	if o.DeliveryAddress != nil {
+		b, _ := json.Marshal(o.DeliveryAddress)
+		s := string(b)
+		r.DeliveryAddress = &s
+	}
+	return r
+}
+
+func (r orderRow) domain() *domain.Order {
+	o := &domain.Order{
+		ID: r.ID, StoreID: r.StoreID, LeaflyOrderID: r.LeaflyOrderID, Status: domain.Status(r.Status),
+		FulfillmentMethod: domain.FulfillmentMethod(r.FulfillmentMethod),
+		Customer: domain.Customer{FirstName: r.CustomerFirstName, LastName: r.CustomerLastName,
+			Email: r.CustomerEmail, Phone: r.CustomerPhone, DateOfBirth: r.CustomerDateOfBirth},
+		SubtotalCents: r.SubtotalCents, TotalCents: r.TotalCents, HasGovernmentID: r.HasGovernmentID,
+		CancelReason: (*domain.CancelReason)(r.CancelReason),
+		PosSync: domain.PosSync{State: domain.PosSyncState(r.PosSyncState), SaleID: r.PosSaleID,
+			CustomerID: r.PosCustomerID, Attempts: r.PosAttempts, LastError: r.PosLastError},
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.DeliveryAddress != nil {
+		var a domain.Address
+		if json.Unmarshal([]byte(*r.DeliveryAddress), &a) == nil {
+			o.DeliveryAddress = &a
+		}
+	}
+	return o
+}
+
+func linesToRows(o *domain.Order) []lineRow {
+	rows := make([]lineRow, len(o.Lines))
+	for i, l := range o.Lines {
+		rows[i] = lineRow{OrderID: o.ID, Position: i, MenuItemID: l.MenuItemID, Name: l.Name, Quantity: l.Quantity,
+			UnitPriceCents: l.UnitPriceCents, DiscountedUnitPriceCents: l.DiscountedUnitPriceCents, DealTitle: l.DealTitle}
+	}
+	return rows
+}
+
+// CreateOrder inserts a new order with its lines, status history and an
+// event for each history entry. When an order with the same store and Leafly
+// order id exists already, nothing is written and that order is returned
+// with created false.
+func (db *DB) CreateOrder(ctx context.Context, o *domain.Order) (stored *domain.Order, created bool, events []domain.Event, err error) {
+	err = db.transaction(ctx, func(tx *gorm.DB) error {
+		row := orderToRow(o)
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		created = true
+		if err := tx.Create(linesToRows(o)).Error; err != nil {
+			return err
+		}
+		events, err = db.recordChanges(tx, o, nil, o.StatusHistory)
+		return err
+	})
+	if err != nil {
+		return nil, false, nil, fmt.Errorf("create order %s: %w", o.LeaflyOrderID, err)
+	}
+	if created {
+		return o, true, events, nil
+	}
+	existing, err := db.OrderByLeaflyID(ctx, o.StoreID, o.LeaflyOrderID)
+	return existing, false, nil, err
+}
+
+// recordChanges appends status history entries and their events.
+func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, changes []domain.StatusChange) ([]domain.Event, error) {
+	events := make([]domain.Event, 0, len(changes))
+	for _, c := range changes {
+		h := statusChangeRow{OrderID: o.ID, Status: string(c.Status), Source: string(c.Source), OccurredAt: c.OccurredAt}
+		if err := tx.Create(&h).Error; err != nil {
+			return nil, err
+		}
+		ev := eventRow{StoreID: o.StoreID, OrderID: &o.ID, PreviousStatus: (*string)(previous),
+			Status: ptr(string(c.Status)), Source: ptr(string(c.Source)), OccurredAt: c.OccurredAt}
+		if err := tx.Create(&ev).Error; err != nil {
+			return nil, err
+		}
+		events = append(events, domain.Event{Seq: ev.Seq, StoreID: o.StoreID, OrderStatus: &domain.OrderStatusEvent{
+			Order: o, PreviousStatus: previous, Status: c.Status, Source: c.Source, OccurredAt: c.OccurredAt,
+		}})
+		status := c.Status
+		previous = &status
+	}
+	return events, nil
+}
+
+// UpdateOrder locks the order, lets change modify it and saves the result:
+// its fields, the status history entries change appended, and one event per
+// new entry, all in one transaction.
+func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) error) (*domain.Order, []domain.Event, error) {
+	var o *domain.Order
+	var events []domain.Event
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		var row orderRow
+		if err := db.lock(tx).Take(&row, "id = ?", id).Error; err != nil {
+			return notFound(err, domain.ErrOrderNotFound(id))
+		}
+		o = row.domain()
+		if err := db.loadDetails(tx, []*domain.Order{o}); err != nil {
+			return err
+		}
+		before, seen := o.Status, len(o.StatusHistory)
+		if err := change(o); err != nil {
+			return err
+		}
+		updated := orderToRow(o)
+		if err := tx.Save(&updated).Error; err != nil {
+			return err
+		}
+		var err error
+		events, err = db.recordChanges(tx, o, &before, o.StatusHistory[seen:])
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("update order %s: %w", id, err)
+	}
+	return o, events, nil
+}
+
+// Order returns the order with the given id, lines and history included.
+func (db *DB) Order(ctx context.Context, id string) (*domain.Order, error) {
+	var row orderRow
+	if err := db.gorm.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
+		return nil, notFound(err, domain.ErrOrderNotFound(id))
+	}
+	o := row.domain()
+	if err := db.loadDetails(db.gorm.WithContext(ctx), []*domain.Order{o}); err != nil {
+		return nil, fmt.Errorf("order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// OrderByLeaflyID returns the store's order with the given Leafly order id,
+// or nil when there is none.
+func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string) (*domain.Order, error) {
+	var rows []orderRow
+	err := db.gorm.WithContext(ctx).Where("store_id = ? AND leafly_order_id = ?", storeID, leaflyOrderID).Limit(1).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	o := rows[0].domain()
+	if err := db.loadDetails(db.gorm.WithContext(ctx), []*domain.Order{o}); err != nil {
+		return nil, fmt.Errorf("order %s: %w", o.ID, err)
+	}
+	return o, nil
+}
+
+// loadDetails fills the lines and status history of orders: two statements
+// whatever the number of orders.
+func (db *DB) loadDetails(tx *gorm.DB, orders []*domain.Order) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	byID := make(map[string]*domain.Order, len(orders))
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		byID[o.ID], ids[i] = o, o.ID
+	}
+	var lines []lineRow
+	if err := tx.Where("order_id IN ?", ids).Order("order_id, position").Find(&lines).Error; err != nil {
+		return fmt.Errorf("load lines: %w", err)
+	}
+	for _, l := range lines {
+		o := byID[l.OrderID]
+		o.Lines = append(o.Lines, domain.OrderLine{MenuItemID: l.MenuItemID, Name: l.Name, Quantity: l.Quantity,
+			UnitPriceCents: l.UnitPriceCents, DiscountedUnitPriceCents: l.DiscountedUnitPriceCents, DealTitle: l.DealTitle})
+	}
+	var history []statusChangeRow
+	if err := tx.Where("order_id IN ?", ids).Order("order_id, id").Find(&history).Error; err != nil {
+		return fmt.Errorf("load status history: %w", err)
+	}
+	for _, h := range history {
+		o := byID[h.OrderID]
+		o.StatusHistory = append(o.StatusHistory, domain.StatusChange{Status: domain.Status(h.Status),
+			Source: domain.Source(h.Source), OccurredAt: h.OccurredAt.UTC()})
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
