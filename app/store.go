@@ -86,3 +86,12 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// NotYetAvailable answers an operation on a store that a later release
+// implements, after checking the caller may perform it.
+func (a *App) NotYetAvailable(ctx context.Context, op domain.Operation, storeID string) error {
+	if _, err := authorize(ctx, op, storeID); err != nil {
+		return err
+	}
+	return domain.ErrNotYetAvailable
+}

@@ -30,32 +30,32 @@ func (r *mutationResolver) UpdateStore(ctx context.Context, input model.UpdateSt
 
 // ConnectLightspeedPersonalToken is the resolver for the connectLightspeedPersonalToken field.
 func (r *mutationResolver) ConnectLightspeedPersonalToken(ctx context.Context, storeID string, domainPrefix string, token string) (*model.OrderIntegration, error) {
-	return nil, domain.ErrNotYetAvailable
+	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
 }
 
 // StartLightspeedOAuth is the resolver for the startLightspeedOAuth field.
 func (r *mutationResolver) StartLightspeedOAuth(ctx context.Context, storeID string) (*model.OAuthStart, error) {
-	return nil, domain.ErrNotYetAvailable
+	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
 }
 
 // SyncMenu is the resolver for the syncMenu field.
 func (r *mutationResolver) SyncMenu(ctx context.Context, storeID string) (*model.MenuSync, error) {
-	return nil, domain.ErrNotYetAvailable
+	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
 }
 
 // ConfigureOrderIntegration is the resolver for the configureOrderIntegration field.
 func (r *mutationResolver) ConfigureOrderIntegration(ctx context.Context, input model.ConfigureOrderIntegrationInput) (*model.OrderIntegration, error) {
-	return nil, domain.ErrNotYetAvailable
+	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, input.StoreID)
 }
 
 // EnableOrderIntegration is the resolver for the enableOrderIntegration field.
 func (r *mutationResolver) EnableOrderIntegration(ctx context.Context, storeID string) (*model.OrderIntegration, error) {
-	return nil, domain.ErrNotYetAvailable
+	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
 }
 
 // DisableOrderIntegration is the resolver for the disableOrderIntegration field.
 func (r *mutationResolver) DisableOrderIntegration(ctx context.Context, storeID string) (*model.OrderIntegration, error) {
-	return nil, domain.ErrNotYetAvailable
+	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
 }
 
 // UpdateNotificationSettings is the resolver for the updateNotificationSettings field.
@@ -82,7 +82,7 @@ func (r *mutationResolver) SetOrderStatus(ctx context.Context, id string, status
 
 // RetryOrderSync is the resolver for the retryOrderSync field.
 func (r *mutationResolver) RetryOrderSync(ctx context.Context, id string) (*domain.Order, error) {
-	return nil, domain.ErrNotYetAvailable
+	return r.App.RetryOrderSync(ctx, id)
 }
 
 // Store is the resolver for the store field.
@@ -139,7 +139,7 @@ func (r *queryResolver) MenuItems(ctx context.Context, storeID string, first *in
 
 // LightspeedSetupOptions is the resolver for the lightspeedSetupOptions field.
 func (r *queryResolver) LightspeedSetupOptions(ctx context.Context, storeID string) (*model.LightspeedSetupOptions, error) {
-	return nil, domain.ErrNotYetAvailable
+	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
 }
 
 // Alerts is the resolver for the alerts field.

@@ -1,0 +1,32 @@
+# Targets explain themselves: `make help`.
+.DEFAULT_GOAL := help
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+.PHONY: help run test test-pg check generate bench e2e-deps
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+run: ## start the service on the embedded defaults
+	go run ./server
+
+test: ## run every test (PostgreSQL ones too when TEST_DATABASE_URL is set)
+	go test -race -count=1 -timeout 20m ./...
+
+test-pg: e2e-deps ## run every test against the local PostgreSQL as well
+	TEST_DATABASE_URL='$(PG_URL)' go test -race -count=1 -timeout 20m ./...
+
+e2e-deps: ## install the pinned JavaScript clients the tests drive
+	npm ci --prefix e2e --no-audit --no-fund
+
+check: ## gofmt, go vet, and fail if go generate changes anything
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	go vet ./...
+	go generate ./...
+	@git diff --exit-code -- . || { echo "go generate changed files: commit the regenerated code"; exit 1; }
+
+generate: ## regenerate the GraphQL code from schema.graphqls
+	go generate ./...
+
+bench: ## run the Go benchmarks (PostgreSQL ones need TEST_DATABASE_URL)
+	go test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,30 @@
+package events
+
+import (
+	"context"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+// Broker delivers the committed events of a store to its subscribers. Hub
+// does it within one process, Postgres across every replica.
+type Broker interface {
+	// Publish delivers ev to the store's subscribers. Call it only after the change committed.
+	Publish(ctx context.Context, ev domain.Event) error
+	// Subscribe returns a channel of the store's events, closed when ctx ends or the subscriber is dropped for being slow.
+	Subscribe(ctx context.Context, storeID string) <-chan domain.Event
+	// SubscribeOrderStatus is Subscribe for order status changes only.
+	SubscribeOrderStatus(ctx context.Context, storeID string) <-chan *domain.OrderStatusEvent
+	// SubscribeAlerts is Subscribe for alerts only.
+	SubscribeAlerts(ctx context.Context, storeID string) <-chan *domain.Alert
+}
+
+// Loader reads committed events back from the database's event log.
+type Loader interface {
+	// Event returns the event numbered seq.
+	Event(ctx context.Context, seq int64) (domain.Event, error)
+	// EventsAfter returns at most limit events with a seq above seq, in seq order.
+	EventsAfter(ctx context.Context, seq int64, limit int) ([]domain.Event, error)
+	// LatestSeq returns the highest seq committed so far, 0 when there is none.
+	LatestSeq(ctx context.Context) (int64, error)
+}

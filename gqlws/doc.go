@@ -1,0 +1,56 @@
+// Package gqlws adapts github.com/gorilla/websocket to gqlgen's websocket
+// transport.
+//
+// gqlgen's transport.Websocket accepts connections through the
+// transport.WebsocketImplementation interface and, by default, uses
+// github.com/coder/websocket. This package provides an implementation backed
+// by gorilla/websocket, tuned for servers that hold many mostly idle
+// subscription connections:
+//
+//   - read and write buffers are small (DefaultReadBufferSize and
+//     DefaultWriteBufferSize) and write buffers come from a sync.Pool shared
+//     by every connection of an Implementation, so an idle connection holds
+//     no write buffer;
+//   - per-message compression is disabled;
+//   - browser origins are checked against Options.AllowedOrigins;
+//   - both the graphql-transport-ws and the legacy graphql-ws subprotocols
+//     are negotiated.
+//
+// Usage:
+//
+//	srv := handler.New(executableSchema)
+//	srv.AddTransport(transport.Websocket{
+//		Implementation: gqlws.New(gqlws.Options{
+//			AllowedOrigins: []string{"https://app.example.com"},
+//			OnOpen:         func() { liveConns.Inc() },
+//			OnClose:        func() { liveConns.Dec() },
+//		}),
+//		InitTimeout:           10 * time.Second,
+//		KeepAlivePingInterval: 25 * time.Second,
+//	})
+//
+// The connections returned by Implementation.Accept implement
+// transport.WebsocketConn, transport.WebsocketReadLimiter (so the transport's
+// PayloadReadLimit is enforced) and transport.WebsocketReadDeadliner (so
+// PingPongInterval can drop peers that stop answering pings).
+//
+// Connection lifecycle: Options.OnOpen is called once for every successfully
+// upgraded connection and Options.OnClose exactly once when that connection is
+// closed, whether the transport closes it, the peer goes away, or the HTTP
+// handler returns without closing it (the adapter closes the connection when
+// the request context ends, so a connection can never outlive its handler).
+//
+// Closing: WriteClose sends the close frame (code and reason, the reason cut
+// to the 123 bytes a control frame allows) within CloseTimeout. When Close is
+// called before the peer's close frame was read, the adapter half-closes the
+// TCP connection and discards incoming data for at most CloseTimeout before
+// closing it, instead of closing at once: a socket closed with unread input
+// (for example the rest of an oversized message) is reset by the kernel, and
+// the reset can destroy the close frame before the peer reads it.
+// Options.OnClose is called when the socket is finally closed.
+//
+// When the upgrade is refused (for example because of a disallowed Origin),
+// gorilla writes the HTTP error response (403 for an origin mismatch) before
+// gqlgen's transport attempts its own 400 response; the first status wins and
+// net/http logs the second one as a superfluous WriteHeader call.
+package gqlws

@@ -1,0 +1,136 @@
+package gqlws
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+)
+
+const (
+	// SubprotocolGraphQLTransportWS is the graphql-transport-ws subprotocol
+	// (github.com/enisdenjo/graphql-ws).
+	SubprotocolGraphQLTransportWS = "graphql-transport-ws"
+	// SubprotocolGraphQLWS is the legacy graphql-ws subprotocol
+	// (subscriptions-transport-ws).
+	SubprotocolGraphQLWS = "graphql-ws"
+)
+
+// Implementation is a gorilla/websocket backed
+// transport.WebsocketImplementation. Create it with New; it is safe for
+// concurrent use and should be shared by all requests of a server.
+type Implementation struct {
+	upgrader     websocket.Upgrader
+	writeTimeout time.Duration
+	onOpen       func()
+	onClose      func()
+
+	mu   sync.Mutex
+	live map[*conn]struct{}
+}
+
+var _ transport.WebsocketImplementation = (*Implementation)(nil)
+
+// New returns an Implementation configured by opts.
+func New(opts Options) *Implementation {
+	origins := newOriginChecker(opts.AllowedOrigins)
+	return &Implementation{
+		upgrader: websocket.Upgrader{
+			HandshakeTimeout:  opts.handshakeTimeout(),
+			ReadBufferSize:    opts.readBufferSize(),
+			WriteBufferSize:   opts.writeBufferSize(),
+			WriteBufferPool:   &sync.Pool{},
+			Subprotocols:      []string{SubprotocolGraphQLTransportWS, SubprotocolGraphQLWS},
+			CheckOrigin:       origins.check,
+			EnableCompression: false,
+		},
+		writeTimeout: opts.writeTimeout(),
+		onOpen:       opts.OnOpen,
+		onClose:      opts.OnClose,
+		live:         make(map[*conn]struct{}),
+	}
+}
+
+// Accept upgrades the request to a websocket connection. It negotiates the
+// subprotocols of options merged with graphql-transport-ws and graphql-ws
+// (preferring graphql-transport-ws when the client offers both) and sends
+// options.ResponseHeader with the 101 response. On failure gorilla has
+// already written an HTTP error response (403 for a refused Origin).
+//
+// The returned connection also implements transport.WebsocketReadLimiter and
+// transport.WebsocketReadDeadliner, and is closed automatically when the
+// request context ends (when the HTTP handler returns).
+func (i *Implementation) Accept(
+	w http.ResponseWriter,
+	r *http.Request,
+	options transport.WebsocketAcceptOptions,
+) (transport.WebsocketConn, error) {
+	upgrader := i.upgrader
+	upgrader.Subprotocols = mergeSubprotocols(upgrader.Subprotocols, options.Subprotocols)
+
+	ws, err := upgrader.Upgrade(w, r, options.ResponseHeader.Clone())
+	if err != nil {
+		return nil, err
+	}
+	return i.track(r.Context(), ws), nil
+}
+
+// track wraps ws, reports it to OnOpen and arranges for it to be closed once
+// the request context ends (that is, once the HTTP handler has returned).
+func (i *Implementation) track(ctx context.Context, ws *websocket.Conn) *conn {
+	var c *conn
+	c = newConn(ws, i.writeTimeout, func() {
+		i.forget(c)
+		if i.onClose != nil {
+			i.onClose()
+		}
+	})
+	i.mu.Lock()
+	i.live[c] = struct{}{}
+	i.mu.Unlock()
+	if i.onOpen != nil {
+		i.onOpen()
+	}
+	// The registration is released when ctx ends; Close is idempotent, so
+	// firing after the transport already closed c is harmless.
+	context.AfterFunc(ctx, func() { _ = c.Close() })
+	return c
+}
+
+// mergeSubprotocols returns base followed by the entries of extra that are
+// not already in base. base is never modified.
+func mergeSubprotocols(base, extra []string) []string {
+	merged := slices.Clip(base)
+	for _, p := range extra {
+		if !slices.Contains(merged, p) {
+			merged = append(merged, p)
+		}
+	}
+	return merged
+}
+
+func (i *Implementation) forget(c *conn) {
+	i.mu.Lock()
+	delete(i.live, c)
+	i.mu.Unlock()
+}
+
+// CloseAll sends every open connection a close frame with code and reason
+// and closes it: a server shutting down uses it (with 1001, going away), as
+// the HTTP server's Shutdown does not reach hijacked connections.
+func (i *Implementation) CloseAll(code int, reason string) {
+	i.mu.Lock()
+	conns := make([]*conn, 0, len(i.live))
+	for c := range i.live {
+		conns = append(conns, c)
+	}
+	i.mu.Unlock()
+	for _, c := range conns {
+		_ = c.WriteClose(code, reason)
+		_ = c.Close()
+	}
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// operation is one GraphQL operation of the matrix; vars builds its
+// variables from a fresh order of the fixture's store.
+type operation struct {
+	name  string
+	query string
+	vars  func(f fixture, orderID string) map[string]any
+	allow []string // the roles allowed on their own store
+}
+
+var storeVars = func(f fixture, _ string) map[string]any { return map[string]any{"s": f.StoreID} }
+var orderVars = func(_ fixture, id string) map[string]any { return map[string]any{"id": id} }
+
+var operations = []operation{
+	{"store", `query($s: ID!) { store(id: $s) { id name } }`, storeVars, []string{"admin", "manager", "staff"}},
+	{"orders", `query($s: ID!) { orders(storeId: $s) { totalCount edges { node { id } } } }`, storeVars, []string{"admin", "manager", "staff"}},
+	{"order", `query($id: ID!) { order(id: $id) { id } }`, orderVars, []string{"admin", "manager", "staff"}},
+	{"menuItems", `query($s: ID!) { menuItems(storeId: $s) { totalCount } }`, storeVars, []string{"admin", "manager", "staff"}},
+	{"alerts", `query($s: ID!) { alerts(storeId: $s) { id } }`, storeVars, []string{"admin", "manager", "staff"}},
+	{"lightspeedSetupOptions", `query($s: ID!) { lightspeedSetupOptions(storeId: $s) { outlets { id } } }`, storeVars, []string{"admin", "manager"}},
+	{"createStore", `mutation { createStore(input: {name: "X", timeZone: "UTC", pickupEnabled: true, deliveryEnabled: false, advertisingSubscriptionActive: false}) { id } }`,
+		func(fixture, string) map[string]any { return nil }, []string{"admin"}},
+	{"updateStore", `mutation($s: ID!) { updateStore(input: {id: $s, name: "Renamed"}) { id } }`, storeVars, []string{"admin", "manager"}},
+	{"connectLightspeedPersonalToken", `mutation($s: ID!) { connectLightspeedPersonalToken(storeId: $s, domainPrefix: "x", token: "t") { enabled } }`, storeVars, []string{"admin", "manager"}},
+	{"startLightspeedOAuth", `mutation($s: ID!) { startLightspeedOAuth(storeId: $s) { authorizeUrl } }`, storeVars, []string{"admin", "manager"}},
+	{"syncMenu", `mutation($s: ID!) { syncMenu(storeId: $s) { enabled } }`, storeVars, []string{"admin", "manager"}},
+	{"configureOrderIntegration", `mutation($s: ID!) { configureOrderIntegration(input: {storeId: $s, outletId: "o", registerId: "r", userId: "u", paymentTypeId: "p"}) { enabled } }`, storeVars, []string{"admin", "manager"}},
+	{"enableOrderIntegration", `mutation($s: ID!) { enableOrderIntegration(storeId: $s) { enabled } }`, storeVars, []string{"admin", "manager"}},
+	{"disableOrderIntegration", `mutation($s: ID!) { disableOrderIntegration(storeId: $s) { enabled } }`, storeVars, []string{"admin", "manager"}},
+	{"updateNotificationSettings", `mutation($s: ID!) { updateNotificationSettings(input: {storeId: $s, alertEmails: ["a@example.com"], newOrderEmails: []}) { alertEmails } }`, storeVars, []string{"admin", "manager"}},
+	{"setOrderStatus", `mutation($id: ID!) { setOrderStatus(id: $id, status: CONFIRMED) { status } }`, orderVars, []string{"admin", "manager", "staff"}},
+	{"retryOrderSync", `mutation($id: ID!) { retryOrderSync(id: $id) { id } }`, orderVars, []string{"admin", "manager", "staff"}},
+	{"cancelOrder(DISPENSARY)", `mutation($id: ID!) { cancelOrder(id: $id, reason: DISPENSARY) { status } }`, orderVars, []string{"admin", "manager", "staff"}},
+	{"cancelOrder(CUSTOMER)", `mutation($id: ID!) { cancelOrder(id: $id, reason: CUSTOMER) { status } }`, orderVars, []string{"admin", "manager", "staff", "marketplace"}},
+	{"submitOrder", `mutation($in: SubmitOrderInput!) { submitOrder(input: $in) { id } }`,
+		func(f fixture, id string) map[string]any { return map[string]any{"in": f.orderInput("new-" + id)} }, []string{"admin", "marketplace"}},
+}
+
+// TestAccessMatrix runs every operation as every role, on the caller's own
+// store and on a store the caller does not work for.
+func TestAccessMatrix(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startServer(t, db.env)
+		f := newFixture(t, s)
+		roles := map[string]string{"admin": f.Admin, "manager": f.Manager, "staff": f.Staff, "marketplace": f.Market, "foreign-manager": f.Stranger,
+			"foreign-staff": s.Token(t, "STORE_STAFF", "another-store")}
+		n := 0
+		for _, op := range operations {
+			for role, token := range roles {
+				t.Run(op.name+"/"+role, func(t *testing.T) {
+					n++
+					orderID := f.submit(t, s, fmt.Sprintf("matrix-%d", n))
+					r := s.Do(t, token, op.query, op.vars(f, orderID))
+					allowed := slices.Contains(op.allow, role)
+					code := r.Code()
+					denied := code == "FORBIDDEN" || code == "NOT_FOUND"
+					if allowed && denied {
+						t.Fatalf("%s refused for %s: %+v", op.name, role, r.Errors)
+					}
+					if !allowed && !denied {
+						t.Fatalf("%s allowed for %s (code %q, data %v), want FORBIDDEN or NOT_FOUND", op.name, role, code, r.Data)
+					}
+					if !allowed && hasData(r.Data) {
+						t.Fatalf("%s leaked data to %s: %v", op.name, role, r.Data)
+					}
+				})
+			}
+		}
+	})
+}
+
+// hasData reports whether any root field of data is non-null.
+func hasData(data map[string]any) bool {
+	for _, v := range data {
+		if v != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func TestHTTPAuthentication(t *testing.T) {
+	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	now := time.Now()
+	sign := func(key string, method jwt.SigningMethod, c jwt.MapClaims) string {
+		tok, err := jwt.NewWithClaims(method, c).SignedString([]byte(key))
+		if err != nil {
+			tok, _ = jwt.NewWithClaims(method, c).SignedString(jwt.UnsafeAllowNoneSignatureType)
+		}
+		return tok
+	}
+	valid := jwt.MapClaims{"sub": "x", "role": "ADMIN", "exp": now.Add(time.Hour).Unix()}
+	cases := map[string]string{
+		"Missing":     "",
+		"Garbage":     "not-a-jwt",
+		"OtherKey":    sign("another-key-another-key-another-key", jwt.SigningMethodHS256, valid),
+		"AlgNone":     sign("", jwt.SigningMethodNone, valid),
+		"HS512":       sign(testSecret, jwt.SigningMethodHS512, valid),
+		"Expired":     sign(testSecret, jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x", "role": "ADMIN", "exp": now.Add(-time.Hour).Unix()}),
+		"NoExp":       sign(testSecret, jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x", "role": "ADMIN"}),
+		"UnknownRole": sign(testSecret, jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x", "role": "ROOT", "exp": now.Add(time.Hour).Unix()}),
+	}
+	for name, token := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := s.Do(t, token, `{ __typename }`, nil)
+			if r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" {
+				t.Fatalf("status %d code %q, want 401 UNAUTHENTICATED", r.Status, r.Code())
+			}
+		})
+	}
+	t.Run("Valid", func(t *testing.T) {
+		s.MustDo(t, sign(testSecret, jwt.SigningMethodHS256, valid), `{ __typename }`, nil)
+	})
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything the service reads from its environment. README.md
+// documents each variable.
+type config struct {
+	HTTPAddr               string
+	PublicURL              string
+	publicURLSet           bool
+	DatabaseURL            string
+	DataDir                string
+	AuthSecret             []byte
+	EncryptionKey          []byte
+	LightspeedClientID     string
+	LightspeedClientSecret string
+	LightspeedConnectURL   string
+	LightspeedAPIURL       string
+	LightspeedAPIVersion   string
+	ReconcileInterval      time.Duration
+	OrderPosDeadline       time.Duration
+	AllowedOrigins         []string
+	Introspection          bool
+	LogLevel               slog.Level
+	ShutdownTimeout        time.Duration
+	DBMaxConns             int
+}
+
+// configError names the variable that stopped the start.
+type configError struct {
+	name, problem string
+}
+
+func (e *configError) Error() string { return "config: " + e.name + ": " + e.problem }
+
+// env reads variables, remembering the first bad one.
+type env struct {
+	getenv func(string) string
+	err    error
+}
+
+func (e *env) fail(name, format string, args ...any) {
+	if e.err == nil {
+		e.err = &configError{name, fmt.Sprintf(format, args...)}
+	}
+}
+
+func (e *env) str(name, def string) string {
+	if v := strings.TrimSpace(e.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *env) duration(name string, def time.Duration) time.Duration {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.fail(name, "%q is not a positive duration such as 30s or 5m", v)
+	}
+	return d
+}
+
+func (e *env) boolean(name string, def bool) bool {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.fail(name, "%q is not true or false", v)
+	}
+	return b
+}
+
+func (e *env) integer(name string, def, lo, hi int) int {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		e.fail(name, "%q is not a whole number from %d to %d", v, lo, hi)
+	}
+	return n
+}
+
+func (e *env) url(name, def string, schemes ...string) string {
+	v := e.str(name, def)
+	u, err := url.Parse(strings.ReplaceAll(v, "{domain_prefix}", "x"))
+	if err != nil || u.Host == "" || !contains(schemes, u.Scheme) {
+		e.fail(name, "%q is not an absolute %s URL", v, strings.Join(schemes, " or "))
+	}
+	return strings.TrimRight(v, "/")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var apiVersion = regexp.MustCompile(`^\d{4}-\d{2}$|^\d+\.\d+$`)
+
+// loadConfig reads and checks the configuration. Secrets left empty are
+// filled by loadSecrets.
+func loadConfig(getenv func(string) string) (config, error) {
+	e := &env{getenv: getenv}
+	c := config{
+		HTTPAddr:               e.str("HTTP_ADDR", ":8080"),
+		PublicURL:              e.url("PUBLIC_URL", "http://localhost:8080", "http", "https"),
+		publicURLSet:           e.str("PUBLIC_URL", "") != "",
+		DatabaseURL:            e.str("DATABASE_URL", ""),
+		DataDir:                e.str("DATA_DIR", "./data"),
+		LightspeedClientID:     e.str("LIGHTSPEED_CLIENT_ID", ""),
+		LightspeedClientSecret: e.str("LIGHTSPEED_CLIENT_SECRET", ""),
+		LightspeedConnectURL:   e.url("LIGHTSPEED_CONNECT_URL", "https://secure.retail.lightspeed.app/connect", "http", "https"),
+		LightspeedAPIURL:       e.url("LIGHTSPEED_API_URL", "https://{domain_prefix}.retail.lightspeed.app", "http", "https"),
+		LightspeedAPIVersion:   e.str("LIGHTSPEED_API_VERSION", "2026-07"),
+		ReconcileInterval:      e.duration("LIGHTSPEED_RECONCILE_INTERVAL", time.Minute),
+		OrderPosDeadline:       e.duration("ORDER_POS_DEADLINE", 5*time.Minute),
+		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		DBMaxConns:             e.integer("DB_MAX_CONNS", 20, 1, 1000),
+	}
+	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")
+	checkAddr(e, c.HTTPAddr)
+	checkDatabaseURL(e, c.DatabaseURL)
+	c.AllowedOrigins = origins(e, c.PublicURL)
+	c.LogLevel = logLevel(e)
+	c.AuthSecret = secret(e, "AUTH_SECRET", 32, false)
+	c.EncryptionKey = secret(e, "ENCRYPTION_KEY", 32, true)
+	if (c.LightspeedClientID == "") != (c.LightspeedClientSecret == "") {
+		e.fail("LIGHTSPEED_CLIENT_SECRET", "set both LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET, or neither for the built-in sandbox")
+	}
+	if !apiVersion.MatchString(c.LightspeedAPIVersion) {
+		e.fail("LIGHTSPEED_API_VERSION", "%q is not a date version such as 2026-07", c.LightspeedAPIVersion)
+	}
+	return c, e.err
+}
+
+func checkAddr(e *env, addr string) {
+	_, port, err := net.SplitHostPort(addr)
+	if _, perr := strconv.Atoi(port); err != nil || perr != nil {
+		e.fail("HTTP_ADDR", "%q is not a listen address such as :8080 or 127.0.0.1:8080", addr)
+	}
+}
+
+func checkDatabaseURL(e *env, v string) {
+	if v == "" {
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		e.fail("DATABASE_URL", "not a postgres:// URL (leave it empty for the embedded database)")
+	}
+}
+
+func origins(e *env, publicURL string) []string {
+	v := e.str("ALLOWED_ORIGINS", "")
+	if v == "" {
+		return []string{publicURL}
+	}
+	var list []string
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Host == "" || u.Path != "") {
+			e.fail("ALLOWED_ORIGINS", "%q is not an origin such as https://biz.leafly.com (or *)", o)
+		}
+		list = append(list, o)
+	}
+	return list
+}
+
+func logLevel(e *env) slog.Level {
+	var l slog.Level
+	v := e.str("LOG_LEVEL", "info")
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		e.fail("LOG_LEVEL", "%q is not one of debug, info, warn, error", v)
+	}
+	return l
+}
+
+// secret decodes a secret variable: standard base64 when b64 (exactly n
+// bytes), otherwise raw text of at least n bytes. Empty stays nil.
+func secret(e *env, name string, n int, b64 bool) []byte {
+	v := e.str(name, "")
+	switch {
+	case v == "":
+		return nil
+	case !b64 && len(v) < n:
+		e.fail(name, "too short: use at least %d characters", n)
+	case !b64:
+		return []byte(v)
+	}
+	key, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(key) != n {
+		e.fail(name, "must be %d bytes, base64-encoded (e.g. openssl rand -base64 %d)", n, n)
+	}
+	return key
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	gqlhandler "github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/leafly/lightspeed-orders/app"
+	"github.com/leafly/lightspeed-orders/auth"
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/gqlws"
+	"github.com/leafly/lightspeed-orders/graph"
+	"github.com/leafly/lightspeed-orders/storage"
+)
+
+// Limits on what one request may ask of the service.
+const (
+	maxBodyBytes    = 1 << 20
+	maxComplexity   = 1000
+	maxDepth        = 12
+	maxParserTokens = 15_000
+)
+
+// server is the service's HTTP surface.
+type server struct {
+	mux *http.ServeMux
+	ws  *gqlws.Implementation
+}
+
+func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// closeWebsockets ends every websocket with a "going away" close frame.
+func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down") }
+
+func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, m *metrics, log *slog.Logger) *server {
+	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
+	h := &server{mux: http.NewServeMux(), ws: ws}
+	query := withRequestID(log, authenticate(tokens, limitBody(newGraphQL(cfg, a, ws, tokens, m, log))))
+	h.mux.Handle("/query", m.instrumentHTTP(query))
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	h.mux.HandleFunc("GET /readyz", readyz(db))
+	h.mux.Handle("GET /metrics", m.handler())
+	return h
+}
+
+// newGraphQL assembles gqlgen's server with explicit transports and limits.
+func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.Tokens, m *metrics, log *slog.Logger) *gqlhandler.Server {
+	srv := gqlhandler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{App: a, Log: log}}))
+	srv.AddTransport(transport.Websocket{
+		Implementation:        ws,
+		InitFunc:              websocketInit(tokens),
+		InitTimeout:           5 * time.Second,
+		KeepAlivePingInterval: 25 * time.Second,
+		PingPongInterval:      25 * time.Second,
+		PayloadReadLimit:      ptr(int64(64 << 10)),
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(maxParserTokens)
+	srv.SetErrorPresenter(graph.ErrorPresenter(log, requestID))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", v)
+		return domain.Errorf(domain.CodeInternal, "Internal error; quote request id %s to support.", requestID(ctx))
+	})
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(maxComplexity))
+	srv.Use(graph.DepthLimit(maxDepth))
+	srv.Use(m.operations())
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(app.WithRequestCache(ctx))
+	})
+	return srv
+}
+
+// websocketInit authenticates a websocket from its connection_init payload;
+// a missing or bad token closes the socket with 4403 and a reason.
+func websocketInit(tokens *auth.Tokens) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		token := payload.Authorization()
+		if token == "" {
+			token, _ = payload["authorization"].(string)
+		}
+		p, err := tokens.Verify(token)
+		if err != nil {
+			ctx = transport.WithWebsocketCloseCode(ctx, 4403)
+			ctx = transport.AppendCloseReason(ctx, "Forbidden: a valid bearer token is required in connection_init")
+			return ctx, nil, err
+		}
+		return auth.WithPrincipal(ctx, p), nil, nil
+	}
+}
+
+// authenticate requires a valid bearer token on HTTP requests. Websockets
+// authenticate in connection_init instead.
+func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" || r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := tokens.Verify(r.Header.Get("Authorization"))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="leafly-orders"`)
+			writeGraphQLError(w, http.StatusUnauthorized, domain.CodeUnauthenticated, "A valid bearer token is required in the Authorization header.")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// limitBody refuses request bodies over maxBodyBytes with 413.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBodyBytes {
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, domain.CodeBadUserInput, "The request body is larger than 1 MiB.")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+type requestIDKey struct{}
+
+var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// withRequestID gives each request an id (the caller's X-Request-Id when it
+// is sane), echoes it in the response and logs the request with it.
+func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !safeRequestID.MatchString(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		start := time.Now()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "duration_ms", time.Since(start).Milliseconds())
+	})
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func readyz(db *storage.DB) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			return
+		}
+		if ok, err := db.Migrated(ctx); err != nil || !ok {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "migrations not applied"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, code domain.Code, message string) {
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": message, "extensions": map[string]string{"code": string(code)}}}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// metrics are the service's Prometheus series, on a registry of its own.
+type metrics struct {
+	reg                *prometheus.Registry
+	httpRequests       *prometheus.CounterVec
+	opDurations        *prometheus.HistogramVec
+	websockets         prometheus.Gauge
+	droppedEvents      prometheus.Counter
+	listenerReconnects prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leafly_http_requests_total", Help: "HTTP requests to /query by method and status code.",
+		}, []string{"method", "code"}),
+		opDurations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "leafly_graphql_operation_duration_seconds", Help: "GraphQL operations by type, first root field and outcome.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"type", "field", "outcome"}),
+		websockets:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "leafly_websocket_connections", Help: "Open websocket connections."}),
+		droppedEvents: prometheus.NewCounter(prometheus.CounterOpts{Name: "leafly_subscription_events_dropped_total", Help: "Subscribers dropped for not keeping up with their events."}),
+		listenerReconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leafly_event_listener_reconnects_total", Help: "Times the PostgreSQL event listener reconnected and caught up.",
+		}),
+	}
+	m.reg.MustRegister(m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// watchSubscribers exports the live subscription count read from count.
+func (m *metrics) watchSubscribers(count func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "leafly_subscriptions", Help: "Live GraphQL subscriptions on this replica.",
+	}, func() float64 { return float64(count()) }))
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) instrumentHTTP(next http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerCounter(m.httpRequests, next)
+}
+
+// operations returns a gqlgen extension timing each operation. The label is
+// the first root field, a set bounded by the schema (unlike operation names).
+func (m *metrics) operations() graphql.HandlerExtension { return operationTimer{m.opDurations} }
+
+type operationTimer struct{ hist *prometheus.HistogramVec }
+
+func (operationTimer) ExtensionName() string                   { return "OperationTimer" }
+func (operationTimer) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (t operationTimer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	if !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	op := graphql.GetOperationContext(ctx)
+	kind, field := "unknown", "unknown"
+	if op.Operation != nil {
+		kind = string(op.Operation.Operation)
+		if len(op.Operation.SelectionSet) > 0 {
+			if f, ok := op.Operation.SelectionSet[0].(*ast.Field); ok {
+				field = f.Name
+			}
+		}
+	}
+	outcome := "ok"
+	if resp != nil && len(resp.Errors) > 0 {
+		outcome = "error"
+	}
+	t.hist.WithLabelValues(kind, field, outcome).Observe(time.Since(start).Seconds())
+	return resp
+}
+
+// newLogger returns the JSON logger, adding each record's request id.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
+}
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := requestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
