@@ -95,6 +95,7 @@ func (s *testServer) scan(r io.Reader, addr chan<- string) {
 
 // Stop shuts the server down and waits for run to return.
 func (s *testServer) Stop(t testing.TB) {
+	http.DefaultClient.CloseIdleConnections()
 	s.stop()
 	select {
 	case err, ok := <-s.done:
