@@ -55,7 +55,7 @@ func startServer(t testing.TB, extra map[string]string) *testServer {
 	t.Helper()
 	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "10s"}
 	for k, v := range extra {
-		env[k] = v
+		env[k] = v // "" unsets a default
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{env: env, tokens: auth.NewTokens([]byte(testSecret)), out: &lockedBuffer{}, stop: cancel, done: make(chan error, 1)}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBadConfigurationStopsTheStart checks each bad value stops the start
+// with one line naming its variable.
+func TestBadConfigurationStopsTheStart(t *testing.T) {
+	cases := map[string]string{
+		"HTTP_ADDR":                     "8080",
+		"PUBLIC_URL":                    "localhost:8080",
+		"DATABASE_URL":                  "mysql://root@localhost/test",
+		"AUTH_SECRET":                   "short",
+		"ENCRYPTION_KEY":                "bm90IDMyIGJ5dGVz",
+		"LIGHTSPEED_CONNECT_URL":        "ftp://example.com",
+		"LIGHTSPEED_API_URL":            "not a url",
+		"LIGHTSPEED_API_VERSION":        "latest",
+		"LIGHTSPEED_RECONCILE_INTERVAL": "soon",
+		"ORDER_POS_DEADLINE":            "-5m",
+		"ALLOWED_ORIGINS":               "https://biz.leafly.com/path",
+		"GRAPHQL_INTROSPECTION":         "maybe",
+		"LOG_LEVEL":                     "loud",
+		"SHUTDOWN_TIMEOUT":              "0s",
+		"DB_MAX_CONNS":                  "0",
+		"LIGHTSPEED_CLIENT_ID":          "only-the-id",
+	}
+	for name, value := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := map[string]string{"DATA_DIR": t.TempDir(), name: value}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+			if err == nil {
+				t.Fatalf("%s=%q: the service started", name, value)
+			}
+			msg := err.Error()
+			want := name
+			if name == "LIGHTSPEED_CLIENT_ID" {
+				want = "LIGHTSPEED_CLIENT_SECRET"
+			}
+			if !strings.HasPrefix(msg, "config: "+want+": ") || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line starting with %q", msg, "config: "+want+": ")
+			}
+		})
+	}
+}
+
+// TestStartsOnEmbeddedDefaults starts with nothing but DATA_DIR and an
+// address set, as a newcomer would, and uses the printed ADMIN token.
+func TestStartsOnEmbeddedDefaults(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, map[string]string{"DATA_DIR": dir, "AUTH_SECRET": "", "LOG_LEVEL": ""})
+	out := s.out.String()
+	for _, want := range []string{"/query", "ws://localhost:", "ADMIN token"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	_, after, _ := strings.Cut(out, "ADMIN token, valid 24h:\n")
+	token := strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+	if _, err := os.Stat(filepath.Join(dir, "auth_secret")); err != nil {
+		t.Errorf("no generated AUTH_SECRET kept in DATA_DIR: %v", err)
+	}
+	s.MustDo(t, token, `mutation { createStore(input: {name: "Demo", timeZone: "UTC", pickupEnabled: true, deliveryEnabled: false, advertisingSubscriptionActive: true}) { id } }`, nil)
+}

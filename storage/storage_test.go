@@ -1,0 +1,154 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/pgtest"
+)
+
+// eachDB runs test on a fresh, migrated embedded database and on a fresh,
+// migrated PostgreSQL database.
+func eachDB(t *testing.T, test func(t *testing.T, db *DB)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, mustOpen(t, Config{DataDir: t.TempDir()})) })
+	t.Run("postgres", func(t *testing.T) { test(t, mustOpen(t, Config{DatabaseURL: pgtest.NewDatabase(t)})) })
+}
+
+func mustOpen(t *testing.T, cfg Config) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
+func TestMigrateIsRepeatableAndReady(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+		ok, err := db.Migrated(ctx)
+		if err != nil || !ok {
+			t.Fatalf("Migrated = %v, %v; want true", ok, err)
+		}
+		var versions int64
+		db.gorm.Table("schema_migrations").Count(&versions)
+		all, _ := loadMigrations(db.dialect())
+		if int(versions) != len(all) {
+			t.Errorf("%d migrations recorded, want %d", versions, len(all))
+		}
+	})
+}
+
+func TestOrderRoundTrip(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		o := newOrder(t, store, items, "RT-1", time.Now().UTC().Truncate(time.Microsecond))
+		email, dob, deal := "ada@example.com", "1990-02-03", "Deal"
+		o.Customer.Email, o.Customer.DateOfBirth = &email, &dob
+		o.Lines[0].DealTitle = &deal
+		stored, created, events, err := db.CreateOrder(ctx, o)
+		if err != nil || !created || len(events) != 1 || events[0].Seq == 0 {
+			t.Fatalf("CreateOrder: created %v, events %v, err %v", created, events, err)
+		}
+		got, err := db.Order(ctx, stored.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.CreatedAt != o.CreatedAt || *got.Customer.Email != email || *got.Customer.DateOfBirth != dob ||
+			*got.Lines[0].DealTitle != deal || len(got.StatusHistory) != 1 || got.TotalCents != o.TotalCents {
+			t.Errorf("read back %+v, want %+v", got, o)
+		}
+		again, created, _, err := db.CreateOrder(ctx, newOrder(t, store, items, "RT-1", time.Now()))
+		if err != nil || created || again.ID != o.ID {
+			t.Errorf("duplicate CreateOrder: created %v, id %s (want %s), err %v", created, again.ID, o.ID, err)
+		}
+		ev, err := db.Event(ctx, events[0].Seq)
+		if err != nil || ev.OrderStatus == nil || ev.OrderStatus.Order.ID != o.ID {
+			t.Errorf("Event(%d) = %+v, %v", events[0].Seq, ev, err)
+		}
+	})
+}
+
+// TestOrdersPageIsFourStatements proves the order list reads a fixed number
+// of statements whatever the page size: no N+1.
+func TestOrdersPageIsFourStatements(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *DB) {
+		store, items := seedStore(t, db)
+		start := time.Now().UTC().Truncate(time.Microsecond)
+		for i := range 60 {
+			if _, _, _, err := db.CreateOrder(context.Background(), newOrder(t, store, items, fmt.Sprintf("N-%d", i), start.Add(time.Duration(i)*time.Millisecond))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var statements atomic.Int64
+		count := func(*gorm.DB) { statements.Add(1) }
+		for _, p := range []interface{ Register(string, func(*gorm.DB)) error }{
+			db.gorm.Callback().Query().After("gorm:query"), db.gorm.Callback().Row().After("gorm:row"),
+		} {
+			if err := p.Register("test:count", count); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, first := range []int{1, 10, 50} {
+			statements.Store(0)
+			page, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, Page{First: first})
+			if err != nil || len(page.Orders) != first {
+				t.Fatalf("first %d: %d orders, err %v", first, len(page.Orders), err)
+			}
+			if n := statements.Load(); n != 4 {
+				t.Errorf("first %d: %d statements, want 4", first, n)
+			}
+		}
+	})
+}
+
+func seedStore(t *testing.T, db *DB) (*domain.Store, map[string]domain.MenuItem) {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	s := &domain.Store{ID: "store-" + t.Name(), Name: "S", TimeZone: "UTC", PickupEnabled: true,
+		Integration: domain.Integration{Health: domain.HealthHealthy}, CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateStore(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	items := map[string]domain.MenuItem{}
+	for i := range 2 {
+		id := fmt.Sprintf("item-%d-%s", i, t.Name())
+		items[id] = domain.MenuItem{ID: id, StoreID: s.ID, Name: id, PosProductID: id, PriceCents: 500, Active: true}
+	}
+	list := make([]domain.MenuItem, 0, len(items))
+	for _, it := range items {
+		list = append(list, it)
+	}
+	if err := db.SaveMenuItems(context.Background(), list); err != nil {
+		t.Fatal(err)
+	}
+	return s, items
+}
+
+func newOrder(t *testing.T, s *domain.Store, items map[string]domain.MenuItem, leaflyID string, at time.Time) *domain.Order {
+	t.Helper()
+	in := domain.SubmitOrder{StoreID: s.ID, LeaflyOrderID: leaflyID, FulfillmentMethod: domain.FulfillmentPickup,
+		Customer: domain.Customer{FirstName: "Ada", LastName: "Lovelace"}}
+	for id := range items {
+		in.Lines = append(in.Lines, domain.SubmitLine{MenuItemID: id, Quantity: 2, UnitPriceCents: 500})
+	}
+	o, err := domain.NewOrder(fmt.Sprintf("o-%s-%d", leaflyID, at.UnixNano()), in, *s, items, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
