@@ -207,12 +207,12 @@ func TestLegacyGraphQLWS(t *testing.T) {
 	}
 }
 
-// TestEventCrossesReplicas runs two servers on one PostgreSQL database: a
-// change committed through A reaches a subscriber connected to B.
+// TestEventCrossesReplicas runs two server processes on one PostgreSQL
+// database: a change committed through A reaches a subscriber connected to B.
 func TestEventCrossesReplicas(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir()}
-	a := startServer(t, env)
-	b := startServer(t, env)
+	a := startProcess(t, env)
+	b := startProcess(t, env)
 	f := newFixture(t, a)
 	c := dialWS(t, b, "graphql-transport-ws", f.Staff)
 	c.expect("connection_ack")

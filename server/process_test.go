@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/auth"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// serverBinary builds this command once per test run.
+func serverBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "leafly-server-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "server")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = &buildError{err, string(out)}
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build server: %v", buildErr)
+	}
+	return binary
+}
+
+type buildError struct {
+	err    error
+	output string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.output }
+
+// startProcess runs the server as a separate OS process, as a replica runs.
+func startProcess(t testing.TB, extra map[string]string) *testServer {
+	t.Helper()
+	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "SHUTDOWN_TIMEOUT": "10s"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	cmd := exec.Command(serverBinary(t))
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start server process: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &testServer{env: env, tokens: auth.NewTokens([]byte(testSecret)), out: &lockedBuffer{}, stop: cancel, done: make(chan error, 1)}
+	go func() {
+		<-ctx.Done()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		s.scan(stdout, addr)
+		s.done <- cmd.Wait()
+	}()
+	select {
+	case a := <-addr:
+		s.URL = "http://" + a
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("server process did not start within 30s:\n%s", s.out)
+	}
+	t.Cleanup(func() { s.Stop(t) })
+	return s
+}
