@@ -6,6 +6,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/leafly/lightspeed-orders/domain"
 )
 
 // DepthLimit returns a gqlgen extension refusing operations whose selections
@@ -52,4 +54,26 @@ func depth(set ast.SelectionSet, limit int) int {
 		deepest = max(deepest, d)
 	}
 	return deepest
+}
+
+// NewConfig returns the executable schema's configuration: the resolver and
+// complexity costs where a field returns many objects, so a query's
+// complexity grows with the page sizes it asks for.
+func NewConfig(r *Resolver) Config {
+	c := Config{Resolvers: r}
+	c.Complexity.Query.Orders = func(child int, _ string, _ *domain.OrderFilter, first *int, _ *string) int {
+		return 1 + child*pageCost(first)
+	}
+	c.Complexity.Query.MenuItems = func(child int, _ string, first *int, _ *string) int {
+		return 1 + child*pageCost(first)
+	}
+	return c
+}
+
+// pageCost is how many items a page argument may return.
+func pageCost(first *int) int {
+	if first == nil || *first < 1 {
+		return 20
+	}
+	return *first
 }

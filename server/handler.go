@@ -29,7 +29,7 @@ import (
 // Limits on what one request may ask of the service.
 const (
 	maxBodyBytes    = 1 << 20
-	maxComplexity   = 1000
+	maxComplexity   = 5000
 	maxDepth        = 12
 	maxParserTokens = 15_000
 )
@@ -58,7 +58,7 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, m *
 
 // newGraphQL assembles gqlgen's server with explicit transports and limits.
 func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.Tokens, m *metrics, log *slog.Logger) *gqlhandler.Server {
-	srv := gqlhandler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{App: a, Log: log}}))
+	srv := gqlhandler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{App: a, Log: log})))
 	srv.AddTransport(transport.Websocket{
 		Implementation:        ws,
 		InitFunc:              websocketInit(tokens),

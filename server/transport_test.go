@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOperationalEndpoints(t *testing.T) {
+	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "leafly_websocket_connections"} {
+		resp, err := http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(b.String(), want) {
+			t.Errorf("GET %s: %d %q, want 200 containing %q", path, resp.StatusCode, b.String(), want)
+		}
+	}
+}
+
+func TestRequestLimits(t *testing.T) {
+	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	admin := s.Token(t, "ADMIN")
+	t.Run("OversizedBody", func(t *testing.T) {
+		body := `{"query":"{ __typename }","variables":{"pad":"` + strings.Repeat("x", 2<<20) + `"}}`
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("status %d, want 413", resp.StatusCode)
+		}
+	})
+	t.Run("TooDeep", func(t *testing.T) {
+		q := "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } } } }"
+		if r := s.Do(t, admin, q, nil); r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, "deeper") {
+			t.Errorf("code %q %+v, want BAD_USER_INPUT about depth", r.Code(), r.Errors)
+		}
+	})
+	t.Run("TooComplex", func(t *testing.T) {
+		q := `query($s: ID!) { orders(storeId: $s, first: 100) { edges { node { lines { name } statusHistory { status } store { name } customer { email } } } } }`
+		var b strings.Builder
+		b.WriteString("query($s: ID!) {")
+		for i := range 12 {
+			b.WriteString(" a" + string(rune('a'+i)) + ": " + strings.TrimPrefix(strings.TrimSuffix(q, "}"), "query($s: ID!) {"))
+		}
+		b.WriteString("}")
+		if r := s.Do(t, admin, b.String(), map[string]any{"s": "x"}); r.Code() != "BAD_USER_INPUT" || !strings.Contains(strings.ToLower(r.Errors[0].Message), "complexity") {
+			t.Errorf("code %q %+v, want BAD_USER_INPUT about complexity", r.Code(), r.Errors)
+		}
+	})
+	t.Run("SyntaxError", func(t *testing.T) {
+		if r := s.Do(t, admin, "{ orders(", nil); r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("code %q, want BAD_USER_INPUT", r.Code())
+		}
+	})
+	t.Run("MutationOverGET", func(t *testing.T) {
+		q := url.Values{"query": {`mutation { createStore(input: {name: "G", timeZone: "UTC", pickupEnabled: true, deliveryEnabled: true, advertisingSubscriptionActive: true}) { id } }`}}
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/query?"+q.Encode(), nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r gqlResponse
+		_ = json.NewDecoder(resp.Body).Decode(&r)
+		if len(r.Errors) == 0 || r.Data["createStore"] != nil {
+			t.Fatalf("GET mutation answered %d %+v, want refused", resp.StatusCode, r)
+		}
+	})
+	t.Run("QueryOverGET", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/query?query="+url.QueryEscape("{ __typename }"), nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("status %d, want 200", resp.StatusCode)
+		}
+	})
+}
+
+func TestIntrospectionSwitch(t *testing.T) {
+	q := `{ __schema { queryType { name } } }`
+	on := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	on.MustDo(t, on.Token(t, "ADMIN"), q, nil)
+	off := startServer(t, map[string]string{"DATA_DIR": t.TempDir(), "GRAPHQL_INTROSPECTION": "false"})
+	if r := off.Do(t, off.Token(t, "ADMIN"), q, nil); len(r.Errors) == 0 {
+		t.Errorf("introspection answered with GRAPHQL_INTROSPECTION=false")
+	}
+}
+
+// TestServerSentEvents subscribes over SSE (POST with Accept: text/event-stream).
+func TestServerSentEvents(t *testing.T) {
+	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	f := newFixture(t, s)
+	body, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": f.StoreID}})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+f.Staff)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	subscribed(t, s, 1)
+	id := f.submit(t, s, "SSE-1")
+	lines := bufio.NewScanner(resp.Body)
+	deadline := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
+	defer deadline.Stop()
+	for lines.Scan() {
+		if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+			if !strings.Contains(data, id) || !strings.Contains(data, `"PENDING"`) {
+				t.Fatalf("SSE event %s, want order %s PENDING", data, id)
+			}
+			return
+		}
+	}
+	t.Fatalf("no SSE event: %v", lines.Err())
+}
+
+// TestRequestIDInErrorsAndLogs checks the caller's request id comes back and
+// reaches the logs.
+func TestRequestIDInErrorsAndLogs(t *testing.T) {
+	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("Authorization", "Bearer "+s.Token(t, "ADMIN"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-Id", "trace-me-42")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Request-Id"); got != "trace-me-42" {
+		t.Errorf("X-Request-Id %q, want trace-me-42", got)
+	}
+	waitFor(t, "the request to be logged", 5*time.Second, func() bool { return strings.Contains(s.out.String(), `"request_id":"trace-me-42"`) })
+}
