@@ -9,7 +9,7 @@ import (
 	"github.com/leafly/lightspeed-orders/app"
 )
 
-//go:generate go tool gqlgen generate --config ../gqlgen.yml
+//go:generate sh -c "cd .. && go tool gqlgen generate"
 
 // Resolver is the root resolver: the one place dependencies are injected.
 type Resolver struct {
