@@ -142,8 +142,10 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 	return c.ws.SetReadDeadline(t)
 }
 
+// writeDeadline returns the deadline for a data write; a zero writeTimeout
+// means none.
 func (c *conn) writeDeadline() time.Time {
-	if c.writeTimeout < 0 {
+	if c.writeTimeout == 0 {
 		return time.Time{}
 	}
 	return time.Now().Add(c.writeTimeout)

@@ -49,6 +49,10 @@
 // the reset can destroy the close frame before the peer reads it.
 // Options.OnClose is called when the socket is finally closed.
 //
+// Shutdown: http.Server.Shutdown does not close hijacked connections; call
+// Implementation.CloseAll (typically with 1001, going away) to close the open
+// websockets.
+//
 // When the upgrade is refused (for example because of a disallowed Origin),
 // gorilla writes the HTTP error response (403 for an origin mismatch) before
 // gqlgen's transport attempts its own 400 response; the first status wins and

@@ -255,6 +255,25 @@ func TestConnectionCounters(t *testing.T) {
 	}
 }
 
+func TestCloseAll(t *testing.T) {
+	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
+	const n = 3
+	clients := make([]*websocket.Conn, n)
+	for i := range clients {
+		clients[i] = h.dial(t, "graphql-transport-ws")
+		send(t, clients[i], msg{Type: "connection_init"})
+		expectMsg(t, clients[i], "connection_ack", "")
+	}
+	waitFor(t, "all connections open", func() bool { return h.live.Load() == n })
+
+	h.impl.CloseAll(websocket.CloseGoingAway, "server shutting down")
+	for _, c := range clients {
+		expectClose(t, c, websocket.CloseGoingAway, "server shutting down")
+	}
+	h.waitIdle(t)
+	h.impl.CloseAll(websocket.CloseGoingAway, "nothing left to close")
+}
+
 // TestAcceptDirect drives the adapter without gqlgen's transport: concurrent
 // writers, merged subprotocols, response headers, repeated WriteClose and
 // Close.
@@ -413,5 +432,31 @@ func TestClosedWhenPeerIgnoresClose(t *testing.T) {
 	cnt.waitIdle(t)
 	if elapsed := time.Since(start); elapsed > gqlws.CloseTimeout+time.Second {
 		t.Fatalf("connection closed after %v", elapsed)
+	}
+}
+
+// TestWriteTimeout checks that a peer which stops reading makes WriteJSON fail
+// instead of blocking the transport forever.
+func TestWriteTimeout(t *testing.T) {
+	impl := gqlws.New(gqlws.Options{WriteTimeout: 50 * time.Millisecond})
+	errs := make(chan error, 1)
+	chunk := strings.Repeat("x", 64<<10)
+	srv := newAcceptServer(t, impl, transport.WebsocketAcceptOptions{}, func(conn transport.WebsocketConn) {
+		defer conn.Close()
+		for {
+			if err := conn.WriteJSON(chunk); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	dial(t, srv, nil) // never reads
+	select {
+	case err := <-errs:
+		if !isTimeout(err) {
+			t.Fatalf("got %v, want a timeout", err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("WriteJSON still blocked")
 	}
 }

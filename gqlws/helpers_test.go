@@ -48,6 +48,7 @@ func (c *counters) waitIdle(t *testing.T) {
 // harness is a gqlgen test server with the gorilla adapter mounted.
 type harness struct {
 	counters
+	impl *gqlws.Implementation
 	gql  *testserver.TestServer
 	http *httptest.Server
 }
@@ -55,7 +56,8 @@ type harness struct {
 func newHarness(t *testing.T, opts gqlws.Options, ws transport.Websocket) *harness {
 	t.Helper()
 	h := &harness{gql: testserver.New()}
-	ws.Implementation = gqlws.New(h.hook(opts))
+	h.impl = gqlws.New(h.hook(opts))
+	ws.Implementation = h.impl
 	h.gql.AddTransport(ws)
 	h.http = httptest.NewServer(h.gql)
 	t.Cleanup(func() {

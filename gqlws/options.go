@@ -36,18 +36,19 @@ type Options struct {
 	AllowedOrigins []string
 
 	// ReadBufferSize is the per-connection read buffer size in bytes
-	// (default DefaultReadBufferSize).
+	// (DefaultReadBufferSize if zero or negative).
 	ReadBufferSize int
 	// WriteBufferSize is the size in bytes of the pooled write buffers
-	// (default DefaultWriteBufferSize).
+	// (DefaultWriteBufferSize if zero or negative). Longer messages are
+	// sent as several frames.
 	WriteBufferSize int
 
 	// HandshakeTimeout bounds writing the HTTP 101 response
-	// (default DefaultHandshakeTimeout).
+	// (DefaultHandshakeTimeout if zero or negative).
 	HandshakeTimeout time.Duration
 	// WriteTimeout bounds each data message write, so a peer that stops
-	// reading cannot block the transport forever (default DefaultWriteTimeout;
-	// negative disables the deadline).
+	// reading cannot block the transport forever (DefaultWriteTimeout if
+	// zero; negative disables the deadline).
 	WriteTimeout time.Duration
 
 	// OnOpen, if set, is called once for every accepted connection.
@@ -60,23 +61,31 @@ type Options struct {
 }
 
 func (o Options) readBufferSize() int {
-	return orDefault(o.ReadBufferSize, DefaultReadBufferSize)
+	return positiveOr(o.ReadBufferSize, DefaultReadBufferSize)
 }
 
 func (o Options) writeBufferSize() int {
-	return orDefault(o.WriteBufferSize, DefaultWriteBufferSize)
+	return positiveOr(o.WriteBufferSize, DefaultWriteBufferSize)
 }
 
 func (o Options) handshakeTimeout() time.Duration {
-	return orDefault(o.HandshakeTimeout, DefaultHandshakeTimeout)
+	return positiveOr(o.HandshakeTimeout, DefaultHandshakeTimeout)
 }
 
+// writeTimeout returns the write timeout; zero means no deadline.
 func (o Options) writeTimeout() time.Duration {
-	return orDefault(o.WriteTimeout, DefaultWriteTimeout)
+	switch {
+	case o.WriteTimeout < 0:
+		return 0
+	case o.WriteTimeout == 0:
+		return DefaultWriteTimeout
+	default:
+		return o.WriteTimeout
+	}
 }
 
-func orDefault[T int | time.Duration](v, def T) T {
-	if v == 0 {
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
 		return def
 	}
 	return v

@@ -252,3 +252,36 @@ func TestShutdownWithLiveSubscribers(t *testing.T) {
 		}
 	})
 }
+
+// TestSubscriptionAccess runs both subscriptions as every role on the
+// fixture's store: allowed roles hold a live subscription, the others get
+// FORBIDDEN or NOT_FOUND and nothing else.
+func TestSubscriptionAccess(t *testing.T) {
+	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	f := newFixture(t, s)
+	roles := map[string]string{"admin": f.Admin, "manager": f.Manager, "staff": f.Staff, "marketplace": f.Market,
+		"foreign-manager": f.Stranger, "foreign-staff": s.Token(t, "STORE_STAFF", "another-store")}
+	allowed := map[string]bool{"admin": true, "manager": true, "staff": true}
+	subscriptions := map[string]string{
+		"orderStatusChanged": statusSubscription,
+		"alertRaised":        `subscription($s: ID!) { alertRaised(storeId: $s) { id kind message } }`,
+	}
+	live := 0 // the connections stay open until the test ends
+	for name, query := range subscriptions {
+		for role, token := range roles {
+			c := dialWS(t, s, "graphql-transport-ws", token)
+			c.expect("connection_ack")
+			c.subscribe("1", query, map[string]any{"s": f.StoreID})
+			if allowed[role] {
+				live++
+				subscribed(t, s, live)
+				continue
+			}
+			m := c.expect("next")
+			p := string(m.Payload)
+			if !strings.Contains(p, `"code":"FORBIDDEN"`) && !strings.Contains(p, `"code":"NOT_FOUND"`) || strings.Contains(p, `"data":{`) {
+				t.Errorf("%s as %s: payload %s, want FORBIDDEN or NOT_FOUND and no data", name, role, p)
+			}
+		}
+	}
+}
