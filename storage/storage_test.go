@@ -96,7 +96,9 @@ func TestOrdersPageIsFourStatements(t *testing.T) {
 		}
 		var statements atomic.Int64
 		count := func(*gorm.DB) { statements.Add(1) }
-		for _, p := range []interface{ Register(string, func(*gorm.DB)) error }{
+		for _, p := range []interface {
+			Register(string, func(*gorm.DB)) error
+		}{
 			db.gorm.Callback().Query().After("gorm:query"), db.gorm.Callback().Row().After("gorm:row"),
 		} {
 			if err := p.Register("test:count", count); err != nil {
