@@ -1,6 +1,8 @@
 package app
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/leafly/lightspeed-orders/domain"
@@ -95,3 +97,11 @@ func (a *App) NotYetAvailable(ctx context.Context, op domain.Operation, storeID 
 	}
 	return domain.ErrNotYetAvailable
 }
+
+// MenuItemCount returns how many active items the store's menu has.
+func (a *App) MenuItemCount(ctx context.Context, storeID string) (int, error) {
+	return a.db.MenuItemCount(ctx, storeID)
+}
+
+// Now returns the service's current time.
+func (a *App) Now() time.Time { return a.now() }

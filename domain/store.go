@@ -29,10 +29,15 @@ type Store struct {
 	UpdatedAt                     time.Time
 }
 
-// Integration is the state of a store's Lightspeed order integration.
+// Integration is the state of a store's Lightspeed integration.
 type Integration struct {
 	Enabled bool
 	Health  IntegrationHealth
+	// Connection is nil until the store connects Lightspeed.
+	Connection *Connection
+	// Settings is nil until the setup form is saved.
+	Settings *IntegrationSettings
+	MenuSync MenuSync
 }
 
 // NotificationSettings says who a store's notifications go to.

@@ -1,6 +1,9 @@
 package graph
 
 import (
+	"context"
+	"time"
+
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/graph/model"
 	"github.com/leafly/lightspeed-orders/storage"
@@ -32,20 +35,40 @@ func pageInfo(cursors []string, hasNext bool) *model.PageInfo {
 	return info
 }
 
-// orderIntegration describes the store's order integration. The Lightspeed
-// connection, menu sync and setup form are not kept yet.
-func orderIntegration(s *domain.Store) *model.OrderIntegration {
-	reqs := domain.Requirements(s)
+// orderIntegration describes the store's Lightspeed integration; itemCount
+// is the number of active menu items.
+func orderIntegration(s *domain.Store, itemCount int, now time.Time) *model.OrderIntegration {
+	in := s.Integration
+	reqs := domain.Requirements(s, now)
 	list := make([]*domain.Requirement, len(reqs))
 	for i := range reqs {
 		list[i] = &reqs[i]
 	}
-	return &model.OrderIntegration{
-		Enabled:           s.Integration.Enabled,
-		DashboardReadOnly: s.Integration.Enabled,
-		Health:            s.Integration.Health,
+	oi := &model.OrderIntegration{
+		Enabled:           in.Enabled,
+		DashboardReadOnly: in.Enabled,
+		Health:            in.Health,
 		Connection:        &model.LightspeedConnection{AuthMethod: model.LightspeedAuthMethodNone},
-		MenuSync:          &model.MenuSync{},
-		Requirements:      list,
+		MenuSync: &model.MenuSync{Enabled: in.MenuSync.Enabled, LastSyncedAt: in.MenuSync.LastSyncedAt,
+			ItemCount: itemCount, LastError: in.MenuSync.LastError},
+		Requirements: list,
 	}
+	if c := in.Connection; c != nil {
+		oi.Connection = &model.LightspeedConnection{AuthMethod: model.LightspeedAuthMethod(c.AuthMethod),
+			DomainPrefix: &c.DomainPrefix, ConnectedAt: &c.ConnectedAt}
+	}
+	if st := in.Settings; st != nil {
+		oi.Settings = &model.OrderIntegrationSettings{OutletID: st.OutletID, RegisterID: st.RegisterID,
+			UserID: st.UserID, PaymentTypeID: st.PaymentTypeID}
+	}
+	return oi
+}
+
+// integration builds the orderIntegration of a store the caller may read.
+func (r *Resolver) integration(ctx context.Context, s *domain.Store) (*model.OrderIntegration, error) {
+	n, err := r.App.MenuItemCount(ctx, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	return orderIntegration(s, n, r.App.Now()), nil
 }

@@ -149,7 +149,7 @@ func (r *queryResolver) Alerts(ctx context.Context, storeID string, unresolvedOn
 
 // OrderIntegration is the resolver for the orderIntegration field.
 func (r *storeResolver) OrderIntegration(ctx context.Context, obj *domain.Store) (*model.OrderIntegration, error) {
-	return orderIntegration(obj), nil
+	return r.integration(ctx, obj)
 }
 
 // OrderStatusChanged is the resolver for the orderStatusChanged field.

@@ -98,3 +98,10 @@ type MenuItemPage struct {
 	HasNext bool
 	Total   int
 }
+
+// MenuItemCount returns how many active items the store's menu has.
+func (db *DB) MenuItemCount(ctx context.Context, storeID string) (int, error) {
+	var n int64
+	err := db.gorm.WithContext(ctx).Model(&menuItemRow{}).Where("store_id = ? AND active", storeID).Count(&n).Error
+	return int(n), err
+}

@@ -23,25 +23,44 @@ type storeRow struct {
 	IntegrationHealth             string
 	AlertEmails                   string
 	NewOrderEmails                string
+	OutletID                      *string
+	RegisterID                    *string
+	UserID                        *string
+	PaymentTypeID                 *string
+	MenuSyncEnabled               bool
+	MenuSyncedAt                  *time.Time
+	MenuSyncError                 *string
+	MenuSyncVersion               int64
 	CreatedAt                     time.Time
 	UpdatedAt                     time.Time
+
+	// Read from the store's Lightspeed connection, if any.
+	ConnAuthMethod   *string    `gorm:"->;column:conn_auth_method"`
+	ConnDomainPrefix *string    `gorm:"->;column:conn_domain_prefix"`
+	ConnConnectedAt  *time.Time `gorm:"->;column:conn_connected_at"`
 }
 
 func (storeRow) TableName() string { return "stores" }
 
 func storeToRow(s *domain.Store) storeRow {
-	return storeRow{
+	r := storeRow{
 		ID: s.ID, Name: s.Name, TimeZone: s.TimeZone,
 		PickupEnabled: s.PickupEnabled, DeliveryEnabled: s.DeliveryEnabled,
 		AdvertisingSubscriptionActive: s.AdvertisingSubscriptionActive,
 		IntegrationEnabled:            s.Integration.Enabled, IntegrationHealth: string(s.Integration.Health),
 		AlertEmails: emailsJSON(s.Notifications.AlertEmails), NewOrderEmails: emailsJSON(s.Notifications.NewOrderEmails),
+		MenuSyncEnabled: s.Integration.MenuSync.Enabled, MenuSyncedAt: s.Integration.MenuSync.LastSyncedAt,
+		MenuSyncError: s.Integration.MenuSync.LastError, MenuSyncVersion: s.Integration.MenuSync.Version,
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
+	if st := s.Integration.Settings; st != nil {
+		r.OutletID, r.RegisterID, r.UserID, r.PaymentTypeID = &st.OutletID, &st.RegisterID, &st.UserID, &st.PaymentTypeID
+	}
+	return r
 }
 
 func (r storeRow) domain() *domain.Store {
-	return &domain.Store{
+	s := &domain.Store{
 		ID: r.ID, Name: r.Name, TimeZone: r.TimeZone,
 		PickupEnabled: r.PickupEnabled, DeliveryEnabled: r.DeliveryEnabled,
 		AdvertisingSubscriptionActive: r.AdvertisingSubscriptionActive,
@@ -49,8 +68,34 @@ func (r storeRow) domain() *domain.Store {
 		Notifications: domain.NotificationSettings{
 			AlertEmails: parseEmails(r.AlertEmails), NewOrderEmails: parseEmails(r.NewOrderEmails),
 		},
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
+	s.Integration.MenuSync = domain.MenuSync{Enabled: r.MenuSyncEnabled, LastSyncedAt: utc(r.MenuSyncedAt),
+		LastError: r.MenuSyncError, Version: r.MenuSyncVersion}
+	if r.OutletID != nil && r.RegisterID != nil && r.UserID != nil && r.PaymentTypeID != nil {
+		s.Integration.Settings = &domain.IntegrationSettings{OutletID: *r.OutletID, RegisterID: *r.RegisterID,
+			UserID: *r.UserID, PaymentTypeID: *r.PaymentTypeID}
+	}
+	if r.ConnAuthMethod != nil {
+		s.Integration.Connection = &domain.Connection{AuthMethod: domain.AuthMethod(*r.ConnAuthMethod),
+			DomainPrefix: *r.ConnDomainPrefix, ConnectedAt: r.ConnConnectedAt.UTC()}
+	}
+	return s
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// storeQuery selects stores with their connection's public fields.
+func (db *DB) storeQuery(tx *gorm.DB) *gorm.DB {
+	return tx.Model(&storeRow{}).
+		Select("stores.*, c.auth_method AS conn_auth_method, c.domain_prefix AS conn_domain_prefix, c.connected_at AS conn_connected_at").
+		Joins("LEFT JOIN lightspeed_connections c ON c.store_id = stores.id")
 }
 
 func emailsJSON(list []string) string {
@@ -79,7 +124,7 @@ func (db *DB) CreateStore(ctx context.Context, s *domain.Store) error {
 // Store returns the store with the given id.
 func (db *DB) Store(ctx context.Context, id string) (*domain.Store, error) {
 	var row storeRow
-	err := db.gorm.WithContext(ctx).Take(&row, "id = ?", id).Error
+	err := db.storeQuery(db.gorm.WithContext(ctx)).Take(&row, "stores.id = ?", id).Error
 	if err != nil {
 		return nil, notFound(err, domain.ErrStoreNotFound(id))
 	}
@@ -90,9 +135,12 @@ func (db *DB) Store(ctx context.Context, id string) (*domain.Store, error) {
 func (db *DB) UpdateStore(ctx context.Context, id string, change func(*domain.Store) error) (*domain.Store, error) {
 	var s *domain.Store
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
-		var row storeRow
-		if err := db.lock(tx).Take(&row, "id = ?", id).Error; err != nil {
+		if err := db.lock(tx).Take(&storeRow{}, "id = ?", id).Error; err != nil {
 			return notFound(err, domain.ErrStoreNotFound(id))
+		}
+		var row storeRow
+		if err := db.storeQuery(tx).Take(&row, "stores.id = ?", id).Error; err != nil {
+			return err
 		}
 		s = row.domain()
 		if err := change(s); err != nil {
