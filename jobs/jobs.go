@@ -1,0 +1,91 @@
+// Package jobs runs the service's durable background work on River: the
+// queue lives in the service's own database (PostgreSQL, or the embedded
+// SQLite file), so a job enqueued inside a transaction exists exactly when
+// that transaction commits, and survives crashes and restarts.
+//
+// Nouns: a job kind is one args type and one worker (they live with the use
+// cases they run, in package app); the Queue is the River client that
+// stores, schedules, retries and runs them; periodic jobs are enqueued on a
+// schedule by whichever replica is River's leader.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// Queue is the service's River client over database/sql transactions.
+type Queue = river.Client[*sql.Tx]
+
+// Config says what the queue runs.
+type Config struct {
+	DB       *sql.DB
+	Postgres bool
+	Workers  *river.Workers
+	Periodic []*river.PeriodicJob
+	Logger   *slog.Logger
+	// MaxWorkers bounds the jobs run at once by this replica (default 20).
+	MaxWorkers int
+	// PollInterval is how often idle workers look for new jobs (default 50ms).
+	PollInterval time.Duration
+}
+
+func driver(db *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
+	if postgres {
+		return riverdatabasesql.New(db)
+	}
+	return riversqlite.New(db)
+}
+
+// Migrate creates or upgrades River's tables.
+func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
+	m, err := rivermigrate.New(driver(db, postgres), nil)
+	if err != nil {
+		return fmt.Errorf("river migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	return nil
+}
+
+// New returns a queue ready to Start. Without workers it can only insert.
+func New(cfg Config) (*Queue, error) {
+	rc := &river.Config{
+		Logger:            cfg.Logger,
+		Workers:           cfg.Workers,
+		PeriodicJobs:      cfg.Periodic,
+		FetchPollInterval: orDefault(cfg.PollInterval, 50*time.Millisecond),
+		FetchCooldown:     10 * time.Millisecond,
+		PollOnly:          true,
+		JobTimeout:        5 * time.Minute,
+	}
+	if cfg.Workers != nil {
+		n := cfg.MaxWorkers
+		if n <= 0 {
+			n = 20
+		}
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
+	}
+	q, err := river.NewClient(driver(cfg.DB, cfg.Postgres), rc)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return q, nil
+}
+
+func orDefault(v, def time.Duration) time.Duration {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
