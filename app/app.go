@@ -13,7 +13,10 @@ import (
 
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/storage"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+	"github.com/leafly/lightspeed-orders/vault"
 )
 
 // Broker delivers committed events to the subscribers of a store.
@@ -26,18 +29,48 @@ type Broker interface {
 	SubscribeAlerts(ctx context.Context, storeID string) <-chan *domain.Alert
 }
 
-// App holds the service's dependencies.
-type App struct {
-	db     *storage.DB
-	broker Broker
-	log    *slog.Logger
-	now    func() time.Time
+// Deps are what the use cases need.
+type Deps struct {
+	DB     *storage.DB
+	Broker Broker
+	Log    *slog.Logger
+	// Lightspeed calls the X-Series API.
+	Lightspeed *lssync.Client
+	// Vault seals Lightspeed tokens before they are stored.
+	Vault *vault.Vault
+	// Tokens signs OAuth states.
+	Tokens *auth.Tokens
+	// PublicURL is where Lightspeed and browsers reach the service.
+	PublicURL string
+	// ConnectURL is Lightspeed's OAuth consent page.
+	ConnectURL string
 }
 
-// New returns an App over db that publishes committed changes to broker.
-func New(db *storage.DB, broker Broker, log *slog.Logger) *App {
-	return &App{db: db, broker: broker, log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+// App holds the service's dependencies.
+type App struct {
+	db         *storage.DB
+	broker     Broker
+	log        *slog.Logger
+	now        func() time.Time
+	ls         *lssync.Client
+	vault      *vault.Vault
+	tokens     *auth.Tokens
+	publicURL  string
+	connectURL string
+	queue      *jobs.Queue
+	menuLocks  keyedMutex
 }
+
+// New returns an App over its dependencies. Call UseQueue before it runs
+// background work.
+func New(d Deps) *App {
+	return &App{db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
+		publicURL: d.PublicURL, connectURL: d.ConnectURL,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+}
+
+// UseQueue gives the app its job queue, built from the app's own workers.
+func (a *App) UseQueue(q *jobs.Queue) { a.queue = q }
 
 // authorize checks the caller of ctx may perform op on the store.
 func authorize(ctx context.Context, op domain.Operation, storeID string) (domain.Principal, error) {

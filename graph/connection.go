@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/graph/model"
 	"github.com/leafly/lightspeed-orders/storage"
@@ -71,4 +72,20 @@ func (r *Resolver) integration(ctx context.Context, s *domain.Store) (*model.Ord
 		return nil, err
 	}
 	return orderIntegration(s, n, r.App.Now()), nil
+}
+
+func setupOptions(o app.SetupOptions) *model.LightspeedSetupOptions {
+	choices := func(list []app.Choice) []*model.SetupOption {
+		out := make([]*model.SetupOption, len(list))
+		for i, c := range list {
+			out[i] = &model.SetupOption{ID: c.ID, Name: c.Name}
+		}
+		return out
+	}
+	m := &model.LightspeedSetupOptions{Outlets: choices(o.Outlets), Users: choices(o.Users), PaymentTypes: choices(o.PaymentTypes),
+		Registers: make([]*model.RegisterOption, len(o.Registers))}
+	for i, r := range o.Registers {
+		m.Registers[i] = &model.RegisterOption{ID: r.ID, Name: r.Name, OutletID: r.OutletID}
+	}
+	return m
 }

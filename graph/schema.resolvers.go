@@ -30,32 +30,62 @@ func (r *mutationResolver) UpdateStore(ctx context.Context, input model.UpdateSt
 
 // ConnectLightspeedPersonalToken is the resolver for the connectLightspeedPersonalToken field.
 func (r *mutationResolver) ConnectLightspeedPersonalToken(ctx context.Context, storeID string, domainPrefix string, token string) (*model.OrderIntegration, error) {
-	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
+	s, err := r.App.ConnectPersonalToken(ctx, storeID, domainPrefix, token)
+	if err != nil {
+		return nil, err
+	}
+	return r.integration(ctx, s)
 }
 
 // StartLightspeedOAuth is the resolver for the startLightspeedOAuth field.
 func (r *mutationResolver) StartLightspeedOAuth(ctx context.Context, storeID string) (*model.OAuthStart, error) {
-	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
+	u, err := r.App.StartOAuth(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.OAuthStart{AuthorizeURL: u}, nil
 }
 
 // SyncMenu is the resolver for the syncMenu field.
 func (r *mutationResolver) SyncMenu(ctx context.Context, storeID string) (*model.MenuSync, error) {
-	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
+	s, err := r.App.SyncMenu(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	oi, err := r.integration(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return oi.MenuSync, nil
 }
 
 // ConfigureOrderIntegration is the resolver for the configureOrderIntegration field.
 func (r *mutationResolver) ConfigureOrderIntegration(ctx context.Context, input model.ConfigureOrderIntegrationInput) (*model.OrderIntegration, error) {
-	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, input.StoreID)
+	s, err := r.App.ConfigureIntegration(ctx, input.StoreID, domain.IntegrationSettings{
+		OutletID: input.OutletID, RegisterID: input.RegisterID, UserID: input.UserID, PaymentTypeID: input.PaymentTypeID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.integration(ctx, s)
 }
 
 // EnableOrderIntegration is the resolver for the enableOrderIntegration field.
 func (r *mutationResolver) EnableOrderIntegration(ctx context.Context, storeID string) (*model.OrderIntegration, error) {
-	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
+	s, err := r.App.EnableIntegration(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	return r.integration(ctx, s)
 }
 
 // DisableOrderIntegration is the resolver for the disableOrderIntegration field.
 func (r *mutationResolver) DisableOrderIntegration(ctx context.Context, storeID string) (*model.OrderIntegration, error) {
-	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
+	s, err := r.App.DisableIntegration(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	return r.integration(ctx, s)
 }
 
 // UpdateNotificationSettings is the resolver for the updateNotificationSettings field.
@@ -139,7 +169,11 @@ func (r *queryResolver) MenuItems(ctx context.Context, storeID string, first *in
 
 // LightspeedSetupOptions is the resolver for the lightspeedSetupOptions field.
 func (r *queryResolver) LightspeedSetupOptions(ctx context.Context, storeID string) (*model.LightspeedSetupOptions, error) {
-	return nil, r.App.NotYetAvailable(ctx, domain.OpConfigure, storeID)
+	o, err := r.App.SetupOptions(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	return setupOptions(o), nil
 }
 
 // Alerts is the resolver for the alerts field.

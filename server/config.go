@@ -27,13 +27,19 @@ type config struct {
 	LightspeedConnectURL   string
 	LightspeedAPIURL       string
 	LightspeedAPIVersion   string
-	ReconcileInterval      time.Duration
-	OrderPosDeadline       time.Duration
-	AllowedOrigins         []string
-	Introspection          bool
-	LogLevel               slog.Level
-	ShutdownTimeout        time.Duration
-	DBMaxConns             int
+	// Sandbox is true when no Lightspeed app is configured: the built-in
+	// sandbox stands in for Lightspeed.
+	Sandbox           bool
+	SandboxDemo       bool
+	lightspeedURLsSet bool
+	MenuSyncInterval  time.Duration
+	ReconcileInterval time.Duration
+	OrderPosDeadline  time.Duration
+	AllowedOrigins    []string
+	Introspection     bool
+	LogLevel          slog.Level
+	ShutdownTimeout   time.Duration
+	DBMaxConns        int
 }
 
 // configError names the variable that stopped the start.
@@ -118,6 +124,24 @@ func contains(list []string, s string) bool {
 
 var apiVersion = regexp.MustCompile(`^\d{4}-\d{2}$|^\d+\.\d+$`)
 
+// useSandbox points the Lightspeed settings at the built-in sandbox served
+// under base (unless they were set explicitly) with its own OAuth app.
+func (c *config) useSandbox(base string) {
+	c.LightspeedClientID, c.LightspeedClientSecret = sandboxClientID, sandboxClientSecret
+	if !c.lightspeedURLsSet {
+		c.LightspeedAPIURL = base + sandboxPath + "/{domain_prefix}"
+		c.LightspeedConnectURL = base + sandboxPath + "/connect"
+	}
+}
+
+// The built-in sandbox's OAuth app. It signs the sandbox's webhooks, so it
+// is no secret: it only ever talks to this process.
+const (
+	sandboxPath         = "/sandbox"
+	sandboxClientID     = "leafly-sandbox"
+	sandboxClientSecret = "leafly-sandbox-secret"
+)
+
 // loadConfig reads and checks the configuration. Secrets left empty are
 // filled by loadSecrets.
 func loadConfig(getenv func(string) string) (config, error) {
@@ -134,6 +158,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LightspeedAPIURL:       e.url("LIGHTSPEED_API_URL", "https://{domain_prefix}.retail.lightspeed.app", "http", "https"),
 		LightspeedAPIVersion:   e.str("LIGHTSPEED_API_VERSION", "2026-07"),
 		ReconcileInterval:      e.duration("LIGHTSPEED_RECONCILE_INTERVAL", time.Minute),
+		MenuSyncInterval:       e.duration("MENU_SYNC_INTERVAL", 15*time.Minute),
+		lightspeedURLsSet:      e.str("LIGHTSPEED_API_URL", "") != "" || e.str("LIGHTSPEED_CONNECT_URL", "") != "",
 		OrderPosDeadline:       e.duration("ORDER_POS_DEADLINE", 5*time.Minute),
 		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		DBMaxConns:             e.integer("DB_MAX_CONNS", 20, 1, 1000),
@@ -145,6 +171,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.LogLevel = logLevel(e)
 	c.AuthSecret = secret(e, "AUTH_SECRET", 32, false)
 	c.EncryptionKey = secret(e, "ENCRYPTION_KEY", 32, true)
+	c.Sandbox = c.LightspeedClientID == ""
+	c.SandboxDemo = e.boolean("SANDBOX_DEMO", c.Sandbox)
 	if (c.LightspeedClientID == "") != (c.LightspeedClientSecret == "") {
 		e.fail("LIGHTSPEED_CLIENT_SECRET", "set both LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET, or neither for the built-in sandbox")
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/gqlws"
 	"github.com/leafly/lightspeed-orders/graph"
+	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 )
 
@@ -45,7 +46,7 @@ func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serve
 // closeWebsockets ends every websocket with a "going away" close frame.
 func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down") }
 
-func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, m *metrics, log *slog.Logger) *server {
+func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb *sandbox.Sandbox, m *metrics, log *slog.Logger) *server {
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	h := &server{mux: http.NewServeMux(), ws: ws}
 	query := withRequestID(log, authenticate(tokens, limitBody(newGraphQL(cfg, a, ws, tokens, m, log))))
@@ -53,6 +54,10 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, m *
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /readyz", readyz(db))
 	h.mux.Handle("GET /metrics", m.handler())
+	h.mux.Handle("GET "+app.OAuthCallbackPath, withRequestID(log, oauthCallback(a, log)))
+	if sb != nil {
+		h.mux.Handle(sandboxPath+"/", http.StripPrefix(sandboxPath, sb))
+	}
 	return h
 }
 

@@ -53,7 +53,7 @@ func eachDatabase(t *testing.T, test func(t *testing.T, db database)) {
 // until it listens.
 func startServer(t testing.TB, extra map[string]string) *testServer {
 	t.Helper()
-	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "10s"}
+	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "10s", "SANDBOX_DEMO": "false"}
 	for k, v := range extra {
 		env[k] = v // "" unsets a default
 	}

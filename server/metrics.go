@@ -5,12 +5,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	lssync "github.com/leafly/lightspeed-orders/sync"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -22,6 +25,7 @@ type metrics struct {
 	websockets         prometheus.Gauge
 	droppedEvents      prometheus.Counter
 	listenerReconnects prometheus.Counter
+	lightspeedCalls    *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
@@ -40,7 +44,11 @@ func newMetrics() *metrics {
 			Name: "leafly_event_listener_reconnects_total", Help: "Times the PostgreSQL event listener reconnected and caught up.",
 		}),
 	}
-	m.reg.MustRegister(m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
+	m.lightspeedCalls = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "leafly_lightspeed_call_duration_seconds", Help: "Calls to Lightspeed by method, path template and status (0: no answer).",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"method", "path", "status"})
+	m.reg.MustRegister(m.lightspeedCalls, m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -113,4 +121,9 @@ func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h requestIDHandler) WithGroup(name string) slog.Handler {
 	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+// observeLightspeed records one call to Lightspeed.
+func (m *metrics) observeLightspeed(c lssync.Call) {
+	m.lightspeedCalls.WithLabelValues(c.Method, c.Path, strconv.Itoa(c.Status)).Observe(c.Duration.Seconds())
 }

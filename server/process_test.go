@@ -50,7 +50,7 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.output }
 // startProcess runs the server as a separate OS process, as a replica runs.
 func startProcess(t testing.TB, extra map[string]string) *testServer {
 	t.Helper()
-	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "SHUTDOWN_TIMEOUT": "10s"}
+	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "SHUTDOWN_TIMEOUT": "10s", "SANDBOX_DEMO": "false"}
 	for k, v := range extra {
 		env[k] = v
 	}

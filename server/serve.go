@@ -14,7 +14,10 @@ import (
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/events"
+	"github.com/leafly/lightspeed-orders/jobs"
+	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
+	"github.com/leafly/lightspeed-orders/vault"
 )
 
 // broker is what serve needs of an events broker.
@@ -26,68 +29,145 @@ type broker interface {
 // serve runs the service until ctx ends, then shuts it down gracefully.
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	log := newLogger(stdout, cfg.LogLevel)
-	m := newMetrics()
-	db, err := storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	b, runBroker, err := newBroker(cfg, db, m, log)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	tokens := auth.NewTokens(cfg.AuthSecret)
-	h := newHandler(cfg, app.New(db, b, log), db, tokens, m, log)
-
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("config: HTTP_ADDR: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	defer ln.Close()
+	if !cfg.publicURLSet {
+		cfg.PublicURL = "http://localhost:" + portOf(ln.Addr())
+	}
+	if cfg.Sandbox {
+		cfg.useSandbox(cfg.PublicURL)
+	}
+	svc, err := assemble(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	return svc.run(ctx, ln, stdout)
+}
+
+// service is the assembled program: every part serve starts and stops.
+type service struct {
+	cfg     config
+	log     *slog.Logger
+	metrics *metrics
+	db      *storage.DB
+	broker  broker
+	listen  func(context.Context) error
+	queue   *jobs.Queue
+	sandbox *sandbox.Sandbox
+	app     *app.App
+	tokens  *auth.Tokens
+	handler *server
+}
+
+// assemble opens the database, migrates it and wires the parts together.
+func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, error) {
+	s := &service{cfg: cfg, log: log, metrics: newMetrics(), tokens: auth.NewTokens(cfg.AuthSecret)}
+	var err error
+	if s.db, err = storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns, Logger: log}); err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if s.broker, s.listen, err = newBroker(cfg, s.db, s.metrics, log); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	v, err := vault.New(cfg.EncryptionKey)
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w", err)
+	}
+	if cfg.Sandbox {
+		s.sandbox = newSandbox(log)
+	}
+	s.app = app.New(app.Deps{DB: s.db, Broker: s.broker, Log: log, Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log),
+		Vault: v, Tokens: s.tokens, PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL})
+	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: s.app.Workers(),
+		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval), Logger: log}); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.app.UseQueue(s.queue)
+	s.handler = newHandler(cfg, s.app, s.db, s.tokens, s.sandbox, s.metrics, log)
+	return s, nil
+}
+
+func (s *service) migrate(ctx context.Context) error {
+	if err := s.db.Migrate(ctx); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, s.db.SQL(), s.db.Postgres())
+}
+
+// run serves HTTP and runs the background work until ctx ends.
+func (s *service) run(ctx context.Context, ln net.Listener, stdout io.Writer) error {
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	brokerDone := make(chan error, 1)
-	go func() { brokerDone <- runBroker(bg) }()
+	defer stopBackground()
+	listenDone := make(chan error, 1)
+	go func() { listenDone <- s.listen(bg) }()
+	if err := s.queue.Start(bg); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	printBanner(stdout, cfg, ln.Addr(), db, tokens)
-	log.Info("listening", "addr", ln.Addr().String(), "postgres", db.Postgres())
+	printBanner(stdout, s.cfg, s.db, s.tokens)
+	s.log.Info("listening", "addr", ln.Addr().String(), "postgres", s.db.Postgres(), "sandbox", s.cfg.Sandbox)
+	if s.cfg.SandboxDemo && s.sandbox != nil {
+		go s.setUpDemo(bg)
+	}
 
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
-		stopBackground()
 		return fmt.Errorf("serve http: %w", err)
 	}
-	return shutdown(srv, h, b, stopBackground, brokerDone, cfg.ShutdownTimeout, log)
+	return s.shutdown(srv, stopBackground, listenDone)
 }
 
 // shutdown stops accepting, lets requests finish, closes websockets with a
 // close frame, completes subscriptions and stops background work.
-func shutdown(srv *http.Server, h *server, b broker, stopBackground func(), brokerDone <-chan error, timeout time.Duration, log *slog.Logger) error {
-	log.Info("shutting down")
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+func (s *service) shutdown(srv *http.Server, stopBackground func(), listenDone <-chan error) error {
+	s.log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	h.closeWebsockets()
+	s.handler.closeWebsockets()
 	err := srv.Shutdown(ctx)
 	if err != nil {
 		_ = srv.Close()
 	}
-	b.Close()
+	s.broker.Close()
+	if qerr := s.queue.Stop(ctx); qerr != nil {
+		s.log.Error("stop job queue", "err", qerr)
+	}
 	stopBackground()
-	if berr := <-brokerDone; berr != nil {
-		log.Error("event listener", "err", berr)
+	if lerr := <-listenDone; lerr != nil {
+		s.log.Error("event listener", "err", lerr)
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	log.Info("stopped")
+	s.log.Info("stopped")
 	return nil
+}
+
+// close releases what assemble opened.
+func (s *service) close() {
+	if s.sandbox != nil {
+		s.sandbox.Close()
+	}
+	if s.broker != nil {
+		s.broker.Close()
+	}
+	s.db.Close()
 }
 
 // newBroker returns the in-process hub on SQLite (one process) and the
@@ -108,11 +188,8 @@ func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker
 }
 
 // printBanner tells whoever started the service how to reach it.
-func printBanner(w io.Writer, cfg config, addr net.Addr, db *storage.DB, tokens *auth.Tokens) {
+func printBanner(w io.Writer, cfg config, db *storage.DB, tokens *auth.Tokens) {
 	base := cfg.PublicURL
-	if !cfg.publicURLSet {
-		base = "http://localhost:" + portOf(addr)
-	}
 	where := "embedded SQLite in " + cfg.DataDir
 	if db.Postgres() {
 		where = "PostgreSQL"

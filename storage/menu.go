@@ -105,3 +105,10 @@ func (db *DB) MenuItemCount(ctx context.Context, storeID string) (int, error) {
 	err := db.gorm.WithContext(ctx).Model(&menuItemRow{}).Where("store_id = ? AND active", storeID).Count(&n).Error
 	return int(n), err
 }
+
+// MenuSyncStores returns the ids of the stores whose menu sync is on.
+func (db *DB) MenuSyncStores(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := db.gorm.WithContext(ctx).Model(&storeRow{}).Where("menu_sync_enabled").Pluck("id", &ids).Error
+	return ids, err
+}

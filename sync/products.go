@@ -18,10 +18,10 @@ type Product struct {
 	HasVariants     bool   `json:"has_variants"`
 	IsComposite     bool   `json:"is_composite"`
 	HasInventory    bool   `json:"has_inventory"`
-	// Active and IsActive both appear in responses; either false means the
-	// product is not for sale.
-	Active            bool   `json:"active"`
-	IsActive          bool   `json:"is_active"`
+	// Active and IsActive both appear in responses, either may be absent;
+	// ForSale reads them.
+	Active            *bool  `json:"active"`
+	IsActive          *bool  `json:"is_active"`
 	PriceExcludingTax Number `json:"price_excluding_tax"`
 	PriceIncludingTax Number `json:"price_including_tax"`
 	SupplyPrice       Number `json:"supply_price"`
@@ -67,4 +67,10 @@ func (c *Client) ProductsAll(ctx context.Context, t Target, after int64, pageSiz
 		}
 		all.MaxVersion = page.MaxVersion
 	}
+}
+
+// ForSale reports whether the product can be sold: not deleted, and not
+// marked inactive by either of the two flags Lightspeed sends.
+func (p Product) ForSale() bool {
+	return p.DeletedAt == "" && (p.Active == nil || *p.Active) && (p.IsActive == nil || *p.IsActive)
 }

@@ -1,0 +1,30 @@
+package app
+
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// pendingStates are the job states in which a unique job counts as already
+// asked for.
+var pendingStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled}
+
+// Workers returns the app's job workers, one per job kind.
+func (a *App) Workers() *river.Workers {
+	w := river.NewWorkers()
+	river.AddWorker(w, &menuSyncWorker{app: a})
+	river.AddWorker(w, &menuSyncAllWorker{app: a})
+	return w
+}
+
+// PeriodicJobs returns the jobs River's leader enqueues on a schedule.
+func PeriodicJobs(menuSyncInterval time.Duration) []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(menuSyncInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return menuSyncAllArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "menu_sync_all", RunOnStart: true}),
+	}
+}

@@ -1,0 +1,235 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// Lightspeed connections: a personal token (the menu only) or OAuth.
+
+// OAuthCallbackPath is where Lightspeed sends the browser back after consent.
+const OAuthCallbackPath = "/oauth/lightspeed/callback"
+
+// WebhookPath is where Lightspeed posts a connection's webhooks; the last
+// segment is the connection's webhook token.
+const WebhookPath = "/webhooks/lightspeed/"
+
+const (
+	oauthStateTTL = 10 * time.Minute
+	// refreshAhead is how long before expiry an access token is renewed.
+	refreshAhead = 5 * time.Minute
+)
+
+var domainPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// ConnectPersonalToken connects the store with a personal token after
+// checking it with a real call, and turns the menu sync on.
+func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token string) (*domain.Store, error) {
+	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
+		return nil, err
+	}
+	store, err := a.db.Store(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	if store.Integration.Enabled {
+		return nil, domain.Errorf(domain.CodeConflict, "Disable the order integration before replacing its OAuth connection with a personal token.")
+	}
+	if !domainPrefix.MatchString(prefix) {
+		return nil, domain.Errorf(domain.CodeBadUserInput, "domainPrefix %q is not a Lightspeed store prefix such as mystore (from mystore.retail.lightspeed.app).", prefix)
+	}
+	if _, err := a.ls.Retailer(ctx, lssync.Target{DomainPrefix: prefix, AccessToken: token}); err != nil {
+		if lssync.IsCredential(err) || lssync.IsNotFound(err) {
+			return nil, domain.Errorf(domain.CodeBadUserInput, "Lightspeed refused this personal token for %s: check the token and the store prefix.", prefix)
+		}
+		return nil, lightspeedError(err)
+	}
+	c := storage.Credentials{StoreID: storeID, AuthMethod: domain.AuthPersonalToken, DomainPrefix: prefix,
+		AccessToken: a.vault.Seal(token), WebhookToken: randomToken(), ConnectedAt: a.now()}
+	if err := a.db.SaveConnection(ctx, c); err != nil {
+		return nil, err
+	}
+	return a.connected(ctx, storeID)
+}
+
+// connected turns the menu sync on for a newly connected store and starts a
+// sync in the background.
+func (a *App) connected(ctx context.Context, storeID string) (*domain.Store, error) {
+	s, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+		s.Integration.MenuSync.Enabled = true
+		s.Integration.MenuSync.Version = 0
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.enqueueMenuSync(ctx, storeID)
+	return s, nil
+}
+
+// StartOAuth returns the Lightspeed consent URL that connects the store with
+// OAuth (or switches it from a personal token).
+func (a *App) StartOAuth(ctx context.Context, storeID string) (string, error) {
+	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
+		return "", err
+	}
+	if _, err := a.db.Store(ctx, storeID); err != nil {
+		return "", err
+	}
+	nonce := randomToken()
+	expires := a.now().Add(oauthStateTTL)
+	state, err := a.tokens.SignState(storeID, nonce, expires)
+	if err != nil {
+		return "", err
+	}
+	if err := a.db.SaveOAuthState(ctx, nonce, storeID, expires); err != nil {
+		return "", fmt.Errorf("save oauth state: %w", err)
+	}
+	return a.ls.AuthorizeURL(a.connectURL, a.publicURL+OAuthCallbackPath, state, lssync.Scopes), nil
+}
+
+// OAuthError is what the OAuth callback page tells the manager.
+type OAuthError struct{ Message string }
+
+func (e *OAuthError) Error() string { return e.Message }
+
+// CompleteOAuth finishes a connection from Lightspeed's callback query and
+// returns the store it connected.
+func (a *App) CompleteOAuth(ctx context.Context, q url.Values) (*domain.Store, error) {
+	if e := q.Get("error"); e != "" {
+		return nil, &OAuthError{"Lightspeed did not grant access (" + e + "). Nothing changed; start again from Leafly Biz to connect."}
+	}
+	storeID, nonce, err := a.tokens.VerifyState(q.Get("state"))
+	if err != nil {
+		return nil, &OAuthError{"This link is not valid or has expired. Start again from Leafly Biz to connect Lightspeed."}
+	}
+	fresh, err := a.db.UseOAuthState(ctx, nonce, storeID, a.now())
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		return nil, &OAuthError{"This link was already used or has expired. Start again from Leafly Biz to connect Lightspeed."}
+	}
+	prefix, code := q.Get("domain_prefix"), q.Get("code")
+	if !domainPrefix.MatchString(prefix) || code == "" {
+		return nil, &OAuthError{"Lightspeed's answer lacks the store or the authorization code. Start again from Leafly Biz."}
+	}
+	tok, err := a.ls.ExchangeCode(ctx, prefix, code, a.publicURL+OAuthCallbackPath)
+	if err != nil {
+		a.log.WarnContext(ctx, "oauth code exchange failed", "store", storeID, "domain_prefix", prefix, "kind", lssync.KindOf(err).String())
+		return nil, &OAuthError{"Lightspeed did not accept the connection (" + lssync.KindOf(err).String() + "). Try again in a moment."}
+	}
+	if err := a.db.SaveConnection(ctx, a.oauthCredentials(storeID, prefix, tok)); err != nil {
+		return nil, err
+	}
+	a.log.InfoContext(ctx, "store connected to lightspeed", "store", storeID, "domain_prefix", prefix, "method", "oauth")
+	return a.connected(ctx, storeID)
+}
+
+func (a *App) oauthCredentials(storeID, prefix string, tok lssync.Token) storage.Credentials {
+	refresh := a.vault.Seal(tok.RefreshToken)
+	expires := tok.ExpiresAt.UTC()
+	return storage.Credentials{StoreID: storeID, AuthMethod: domain.AuthOAuth, DomainPrefix: prefix,
+		AccessToken: a.vault.Seal(tok.AccessToken), RefreshToken: &refresh, ExpiresAt: &expires, Scope: &tok.Scope,
+		WebhookToken: randomToken(), ConnectedAt: a.now()}
+}
+
+// target returns where and with what token to call Lightspeed for the
+// store, renewing an OAuth token about to expire (one renewal at a time per
+// connection, across replicas).
+func (a *App) target(ctx context.Context, storeID string) (lssync.Target, error) {
+	c, err := a.db.Credentials(ctx, storeID)
+	if errors.Is(err, storage.ErrNotConnected) {
+		return lssync.Target{}, domain.Errorf(domain.CodeBadUserInput, "Store %s is not connected to Lightspeed: connect it first.", storeID)
+	}
+	if err != nil {
+		return lssync.Target{}, err
+	}
+	if a.stale(c) {
+		if c, err = a.db.RefreshCredentials(ctx, storeID, a.stale, a.renew(ctx)); err != nil {
+			return lssync.Target{}, err
+		}
+	}
+	token, err := a.vault.Open(c.AccessToken)
+	if err != nil {
+		return lssync.Target{}, fmt.Errorf("open access token of store %s: %w", storeID, err)
+	}
+	return lssync.Target{DomainPrefix: c.DomainPrefix, AccessToken: token}, nil
+}
+
+// stale reports whether an OAuth token must be renewed before use.
+func (a *App) stale(c storage.Credentials) bool {
+	return c.AuthMethod == domain.AuthOAuth && c.ExpiresAt != nil && c.RefreshToken != nil &&
+		a.now().Add(refreshAhead).After(*c.ExpiresAt)
+}
+
+// renew trades the refresh token for a new pair. Lightspeed revokes the old
+// refresh token, so the caller saves the new one before releasing its lock.
+func (a *App) renew(ctx context.Context) func(storage.Credentials) (storage.Credentials, error) {
+	return func(c storage.Credentials) (storage.Credentials, error) {
+		refresh, err := a.vault.Open(*c.RefreshToken)
+		if err != nil {
+			return c, fmt.Errorf("open refresh token of store %s: %w", c.StoreID, err)
+		}
+		tok, err := a.ls.Refresh(ctx, c.DomainPrefix, refresh)
+		if err != nil {
+			return c, fmt.Errorf("refresh lightspeed token of store %s: %w", c.StoreID, err)
+		}
+		fresh := a.oauthCredentials(c.StoreID, c.DomainPrefix, tok)
+		fresh.WebhookToken, fresh.WebhookID, fresh.ConnectedAt = c.WebhookToken, c.WebhookID, c.ConnectedAt
+		return fresh, nil
+	}
+}
+
+// lightspeedError turns a failed Lightspeed call into what a caller sees.
+func lightspeedError(err error) error {
+	switch lssync.KindOf(err) {
+	case lssync.KindOutage, lssync.KindRateLimited:
+		return &domain.Error{Code: domain.CodeLightspeedUnavailable, Message: "Lightspeed is not answering right now; try again in a few minutes."}
+	case lssync.KindCredential:
+		return &domain.Error{Code: domain.CodeLightspeedUnavailable, Message: "Lightspeed refused the store's credentials: reconnect the store's Lightspeed account."}
+	case lssync.KindRejected, lssync.KindNotFound:
+		var e *lssync.Error
+		errors.As(err, &e)
+		return domain.Errorf(domain.CodeBadUserInput, "Lightspeed refused the request: %s", e.Message)
+	}
+	return err
+}
+
+func randomToken() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// keyedMutex serialises work per key (a store) within this process.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*sync.Mutex{}
+	}
+	l, ok := k.locks[key]
+	if !ok {
+		l = &sync.Mutex{}
+		k.locks[key] = l
+	}
+	k.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}

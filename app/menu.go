@@ -1,0 +1,171 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// The menu sync: Lightspeed products become the store's menu items.
+
+// productPageSize is how many products one call of the menu sync reads.
+const productPageSize = 1000
+
+// SyncMenu turns the store's menu sync on and runs it at once. A failed
+// sync is reported in the returned state's LastError, not as an error.
+func (a *App) SyncMenu(ctx context.Context, storeID string) (*domain.Store, error) {
+	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
+		return nil, err
+	}
+	if _, err := a.db.Credentials(ctx, storeID); err != nil {
+		return nil, domain.Errorf(domain.CodeBadUserInput, "Store %s is not connected to Lightspeed: connect it first.", storeID)
+	}
+	if _, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+		s.Integration.MenuSync.Enabled = true
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := a.RunMenuSync(ctx, storeID); err != nil {
+		a.log.WarnContext(ctx, "menu sync failed", "store", storeID, "err", err)
+	}
+	return a.db.Store(ctx, storeID)
+}
+
+// RunMenuSync reads the products changed since the last sync and saves them
+// as menu items: new ones added, changed ones updated, deleted or inactive
+// ones deactivated. The outcome is recorded on the store either way.
+func (a *App) RunMenuSync(ctx context.Context, storeID string) error {
+	defer a.menuLocks.lock(storeID)()
+	store, err := a.db.Store(ctx, storeID)
+	if err != nil {
+		return err
+	}
+	version := store.Integration.MenuSync.Version
+	t, err := a.target(ctx, storeID)
+	var page lssync.ProductPage
+	if err == nil {
+		page, err = a.ls.ProductsAll(ctx, t, version, productPageSize)
+	}
+	if err == nil {
+		err = a.db.SaveMenuItems(ctx, a.menuItems(storeID, page.Products))
+	}
+	return a.recordMenuSync(ctx, storeID, page.MaxVersion, len(page.Products), err)
+}
+
+func (a *App) menuItems(storeID string, products []lssync.Product) []domain.MenuItem {
+	items := make([]domain.MenuItem, 0, len(products))
+	for _, p := range products {
+		name := p.Name
+		if p.VariantName != "" && p.VariantName != p.Name {
+			name = p.VariantName
+		}
+		var sku *string
+		if p.SKU != "" {
+			sku = &p.SKU
+		}
+		price, priced := p.PriceExcludingTax.Cents()
+		items = append(items, domain.MenuItem{ID: newID(), StoreID: storeID, Name: name, SKU: sku,
+			PosProductID: p.ID, PriceCents: max(price, 0), Active: p.ForSale() && !p.HasVariants && priced && price >= 0})
+	}
+	return items
+}
+
+// recordMenuSync keeps the outcome of a sync on the store.
+func (a *App) recordMenuSync(ctx context.Context, storeID string, version int64, products int, syncErr error) error {
+	at := a.now()
+	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+		m := &s.Integration.MenuSync
+		if syncErr != nil {
+			msg := menuSyncError(syncErr)
+			m.LastError = &msg
+			return nil
+		}
+		m.LastError, m.LastSyncedAt = nil, &at
+		m.Version = max(m.Version, version)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if syncErr != nil {
+		return fmt.Errorf("menu sync of store %s: %w", storeID, syncErr)
+	}
+	a.log.InfoContext(ctx, "menu synced", "store", storeID, "products_changed", products, "version", version)
+	return nil
+}
+
+// menuSyncError is the manager-readable reason a sync failed.
+func menuSyncError(err error) string {
+	switch lssync.KindOf(err) {
+	case lssync.KindCredential:
+		return "Lightspeed refused the store's credentials: reconnect Lightspeed."
+	case lssync.KindOutage:
+		return "Lightspeed was not answering; the sync will be retried."
+	case lssync.KindRateLimited:
+		return "Lightspeed's rate limit was reached; the sync will be retried."
+	}
+	if e, ok := err.(*domain.Error); ok {
+		return e.Message
+	}
+	return "The menu sync failed; it will be retried."
+}
+
+// menuSyncArgs asks for one store's menu sync.
+type menuSyncArgs struct {
+	StoreID string `json:"store_id"`
+}
+
+func (menuSyncArgs) Kind() string { return "menu_sync" }
+
+// InsertOpts keeps one pending sync per store.
+func (menuSyncArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+type menuSyncWorker struct {
+	river.WorkerDefaults[menuSyncArgs]
+	app *App
+}
+
+func (w *menuSyncWorker) Work(ctx context.Context, job *river.Job[menuSyncArgs]) error {
+	return w.app.RunMenuSync(ctx, job.Args.StoreID)
+}
+
+// menuSyncAllArgs asks for the sync of every store whose menu sync is on.
+type menuSyncAllArgs struct{}
+
+func (menuSyncAllArgs) Kind() string { return "menu_sync_all" }
+
+type menuSyncAllWorker struct {
+	river.WorkerDefaults[menuSyncAllArgs]
+	app *App
+}
+
+func (w *menuSyncAllWorker) Work(ctx context.Context, _ *river.Job[menuSyncAllArgs]) error {
+	ids, err := w.app.db.MenuSyncStores(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := w.app.queue.Insert(ctx, menuSyncArgs{StoreID: id}, nil); err != nil {
+			return fmt.Errorf("enqueue menu sync of store %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// enqueueMenuSync asks for a sync in the background; a failure to ask is
+// logged, and the periodic sync catches up.
+func (a *App) enqueueMenuSync(ctx context.Context, storeID string) {
+	if a.queue == nil {
+		return
+	}
+	if _, err := a.queue.Insert(ctx, menuSyncArgs{StoreID: storeID}, nil); err != nil {
+		a.log.ErrorContext(ctx, "enqueue menu sync", "store", storeID, "err", err)
+	}
+}
