@@ -8,9 +8,9 @@ import (
 )
 
 // pendingStates are the job states in which a unique job counts as already
-// asked for.
+// asked for (River requires running among them).
 var pendingStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
-	rivertype.JobStateRetryable, rivertype.JobStateScheduled}
+	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}
 
 // Workers returns the app's job workers, one per job kind.
 func (a *App) Workers() *river.Workers {
