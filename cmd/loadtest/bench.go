@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/auth"
+	"github.com/leafly/lightspeed-orders/storage"
+)
+
+// authSecret signs the tokens of the servers this program starts.
+const authSecret = "loadtest-secret-loadtest-secret-loadtest!"
+
+// passThrough are the variables handed on to the server when set.
+var passThrough = []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG", "DB_MAX_CONNS"}
+
+// bench is one run of the program: the database and data directory every
+// scenario's server uses, the server binary, and a direct handle on storage
+// for seeding in bulk.
+type bench struct {
+	cfg     config
+	out     io.Writer
+	machine machine
+	db      *database
+	tmp     string
+	bin     string
+	env     []string
+	tokens  *auth.Tokens
+	store   *storage.DB
+}
+
+// newBench creates the run's database, builds the server and raises the
+// open-file limit.
+func newBench(ctx context.Context, cfg config, getenv func(string) string, out io.Writer) (*bench, error) {
+	tmp, err := os.MkdirTemp("", "loadtest-")
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{cfg: cfg, out: out, tmp: tmp, tokens: auth.NewTokens([]byte(authSecret))}
+	if b.db, err = newDatabase(ctx, cfg, filepath.Join(tmp, "data")); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	b.machine = describeMachine(b.db)
+	fmt.Fprintf(out, "machine: %s\n", b.machine)
+	if b.bin, err = b.buildServer(ctx); err != nil {
+		b.close()
+		return nil, err
+	}
+	b.env = b.serverEnv(getenv)
+	if limit, err := raiseFileLimit(uint64(b.maxSubscribers()*2 + 4096)); err != nil {
+		fmt.Fprintf(out, "warning: open-file limit stays at %d: %v\n", limit, err)
+	}
+	return b, nil
+}
+
+// close drops what newBench created, unless -keep.
+func (b *bench) close() {
+	if b.store != nil {
+		b.store.Close()
+	}
+	if err := b.db.drop(b.cfg.keep); err != nil {
+		fmt.Fprintf(b.out, "warning: %v\n", err)
+	}
+	if b.cfg.keep {
+		fmt.Fprintf(b.out, "kept %s and %s\n", b.db, b.tmp)
+		return
+	}
+	os.RemoveAll(b.tmp)
+}
+
+func (b *bench) buildServer(ctx context.Context) (string, error) {
+	if b.cfg.serverBin != "" {
+		return b.cfg.serverBin, nil
+	}
+	bin := filepath.Join(b.tmp, "server")
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/leafly/lightspeed-orders/server")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build the server (run from the module): %w\n%s", err, out)
+	}
+	fmt.Fprintf(b.out, "built the server in %s\n", time.Since(start).Round(100*time.Millisecond))
+	return bin, nil
+}
+
+func (b *bench) serverEnv(getenv func(string) string) []string {
+	env := []string{"HTTP_ADDR=127.0.0.1:0", "AUTH_SECRET=" + authSecret, "LOG_LEVEL=info",
+		"DATA_DIR=" + b.db.dataDir, "SHUTDOWN_TIMEOUT=20s"}
+	if b.db.url != "" {
+		env = append(env, "DATABASE_URL="+b.db.url)
+	}
+	for _, name := range passThrough {
+		if v := getenv(name); v != "" {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
+}
+
+func (b *bench) maxSubscribers() int {
+	n := 0
+	if slices.Contains(b.cfg.scenarios, "idle-subscribers") {
+		n = b.cfg.idle
+	}
+	if slices.Contains(b.cfg.scenarios, "fanout") {
+		for _, s := range b.cfg.subscribers {
+			n = max(n, s)
+		}
+	}
+	return n
+}
+
+// scenario runs one scenario (fanout once per subscriber count).
+func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
+	fmt.Fprintf(b.out, "\n== %s (%s)\n", name, b.cfg.db)
+	var r result
+	var err error
+	switch name {
+	case "order-by-id":
+		r, err = b.orderByID(ctx)
+	case "orders-page":
+		r, err = b.ordersPage(ctx)
+	case "fanout":
+		var rs []result
+		for _, n := range b.cfg.subscribers {
+			if r, err = b.fanout(ctx, n); err != nil {
+				return rs, err
+			}
+			rs = append(rs, r)
+		}
+		return rs, nil
+	case "idle-subscribers":
+		r, err = b.idleSubscribers(ctx)
+	}
+	return []result{r}, err
+}
+
+// startServer starts a server on the run's database and, the first time,
+// opens the storage handle (the server has migrated the database by then).
+func (b *bench) startServer(ctx context.Context) (*serverProcess, error) {
+	srv, err := startServer(ctx, b.bin, b.env, b.out)
+	if err != nil {
+		return nil, err
+	}
+	if b.store == nil {
+		b.store, err = storage.Open(ctx, storage.Config{DatabaseURL: b.db.url, DataDir: b.db.dataDir, MaxOpenConns: 4})
+		if err != nil {
+			srv.stop()
+			return nil, err
+		}
+	}
+	return srv, nil
+}
+
+// lockedWriter serialises writes of the program and of the server's log.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

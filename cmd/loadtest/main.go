@@ -1,0 +1,232 @@
+// Command loadtest measures the order service the way BENCHMARKS.md reports
+// it: it builds the server, starts it as a child process on a database of its
+// own, seeds data, drives one or more scenarios and prints a table of results
+// against the goals.
+//
+// Usage, from the module root:
+//
+//	go run ./cmd/loadtest -scenario all -db postgres
+//	go run ./cmd/loadtest -scenario order-by-id -db sqlite
+//	go run ./cmd/loadtest -scenario fanout -subscribers 1000,5000,10000
+//	go run ./cmd/loadtest -scenario idle-subscribers -idle 10000 -json results.json
+//
+// Scenarios (-scenario takes a comma list, or all):
+//
+//   - order-by-id: -clients (32) HTTP keep-alive clients ask for random
+//     orders of a store holding -orders (1,000) orders, in a closed loop,
+//     for -warmup then -duration. Reports req/s and p50/p99/max latency.
+//   - orders-page: -page-clients (8) clients page a store of -page-orders
+//     (100,000) orders 50 at a time, from the first page (one request in
+//     ten) or after a random cursor collected by walking the whole list
+//     once. Reports p50/p99/max.
+//   - fanout: for each size of -subscribers (1,000), that many
+//     graphql-transport-ws subscribers of one store's orderStatusChanged;
+//     once the server's leafly_subscriptions gauge shows them all, -events
+//     (50) mutations -event-interval (100ms) apart each change one order's
+//     status. Latency runs from just before a mutation is sent to each
+//     subscriber's receipt of its event; every event must reach everyone.
+//   - idle-subscribers: the server's resident memory (VmRSS) before and
+//     after -idle (10,000) subscribers connect and -settle (5s) passes,
+//     per subscriber; then every subscriber disconnects and the server's
+//     goroutine count must return to where it started.
+//
+// Each scenario gets a freshly started server; one database serves the run.
+// With -db postgres (the default) the program creates a database named
+// loadtest_<time> through -database-url (default $LOADTEST_DATABASE_URL, else
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable) and drops it at the
+// end unless -keep; with -db sqlite the server uses its embedded database in a
+// temporary DATA_DIR. The server runs with LOG_LEVEL=info (its hot paths log
+// at debug; info only adds the start and stop lines, and the "listening" line
+// is how the program learns the server's address) and a fixed AUTH_SECRET,
+// from which the program mints its tokens. GOGC, GOMEMLIMIT, GOMAXPROCS,
+// GODEBUG and DB_MAX_CONNS pass through to the server when set.
+//
+// Clients and server share the machine: the CPU table says how the measured
+// window's CPU time split between the server, PostgreSQL (and anything else)
+// and this program. -perf DIR records the server with Linux perf during each
+// measured window (perf report -i DIR/<scenario>.perf.data); -cpuprofile
+// profiles this program. The program raises its open-file limit (and so the
+// server's, which inherits it) for the subscriber scenarios.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// The scenarios, in the order "all" runs them.
+var scenarios = []string{"order-by-id", "orders-page", "fanout", "idle-subscribers"}
+
+// config is what the flags set.
+type config struct {
+	scenarios     []string
+	db            string
+	databaseURL   string
+	serverBin     string
+	duration      time.Duration
+	warmup        time.Duration
+	clients       int
+	orders        int
+	pageClients   int
+	pageOrders    int
+	subscribers   []int
+	events        int
+	eventInterval time.Duration
+	idle          int
+	settle        time.Duration
+	jsonPath      string
+	cpuProfile    string
+	perfDir       string
+	keep          bool
+}
+
+// run parses args, runs the scenarios they ask for and prints the results.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseFlags(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	out := &lockedWriter{w: stdout}
+	if cfg.cpuProfile != "" {
+		stop, err := startCPUProfile(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	b, err := newBench(ctx, cfg, getenv, out)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	var results []result
+	for _, name := range cfg.scenarios {
+		rs, err := b.scenario(ctx, name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		results = append(results, rs...)
+	}
+	printReport(out, b.machine, results)
+	if cfg.jsonPath != "" {
+		return writeJSON(cfg.jsonPath, b.machine, args, results)
+	}
+	return nil
+}
+
+func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	list := fs.String("scenario", "all", "comma list of "+strings.Join(scenarios, ", ")+", or all")
+	fs.StringVar(&c.db, "db", "postgres", "postgres or sqlite")
+	fs.StringVar(&c.databaseURL, "database-url", or(getenv("LOADTEST_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
+		"PostgreSQL database through which to create (and drop) the run's database")
+	fs.StringVar(&c.serverBin, "server-bin", "", "server binary to run (default: go build ./server)")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of order-by-id and orders-page")
+	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured load before each measured window")
+	fs.IntVar(&c.clients, "clients", 32, "order-by-id: concurrent clients")
+	fs.IntVar(&c.orders, "orders", 1000, "order-by-id: orders in the store")
+	fs.IntVar(&c.pageClients, "page-clients", 8, "orders-page: concurrent clients")
+	fs.IntVar(&c.pageOrders, "page-orders", 100_000, "orders-page: orders in the store")
+	subs := fs.String("subscribers", "1000", "fanout: comma list of subscriber counts, one run each")
+	fs.IntVar(&c.events, "events", 50, "fanout: status changes to publish")
+	fs.DurationVar(&c.eventInterval, "event-interval", 100*time.Millisecond, "fanout: time between status changes")
+	fs.IntVar(&c.idle, "idle", 10_000, "idle-subscribers: subscribers to hold")
+	fs.DurationVar(&c.settle, "settle", 5*time.Second, "idle-subscribers: wait before reading memory")
+	fs.StringVar(&c.jsonPath, "json", "", "also write the results to this JSON file")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of this program to this file")
+	fs.StringVar(&c.perfDir, "perf", "", "record the server with perf during each measured window into this directory")
+	fs.BoolVar(&c.keep, "keep", false, "keep the run's database (and SQLite directory) afterwards")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if c.scenarios, err = scenarioList(*list); err != nil {
+		return c, err
+	}
+	if c.subscribers, err = intList(*subs); err != nil {
+		return c, fmt.Errorf("-subscribers: %w", err)
+	}
+	return c, c.check()
+}
+
+func (c config) check() error {
+	switch {
+	case c.db != "postgres" && c.db != "sqlite":
+		return fmt.Errorf("-db %q: want postgres or sqlite", c.db)
+	case c.duration <= 0 || c.warmup < 0 || c.settle < 0 || c.eventInterval < 0:
+		return fmt.Errorf("-duration must be positive; -warmup, -settle and -event-interval not negative")
+	case c.clients < 1 || c.pageClients < 1 || c.orders < 1 || c.pageOrders < 1 || c.events < 1 || c.idle < 1:
+		return fmt.Errorf("-clients, -page-clients, -orders, -page-orders, -events and -idle must be at least 1")
+	}
+	return nil
+}
+
+func scenarioList(s string) ([]string, error) {
+	if s == "all" {
+		return scenarios, nil
+	}
+	var list []string
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(scenarios, name) {
+			return nil, fmt.Errorf("-scenario: unknown scenario %q (want %s, or all)", name, strings.Join(scenarios, ", "))
+		}
+		list = append(list, name)
+	}
+	return list, nil
+}
+
+func intList(s string) ([]int, error) {
+	var list []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive whole number", f)
+		}
+		list = append(list, n)
+	}
+	return list, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}

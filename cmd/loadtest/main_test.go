@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunSmoke runs every scenario at toy sizes against the real server:
+// it checks the program works, not the numbers.
+func TestRunSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the server: skipped with -short")
+	}
+	dbs := map[string][]string{"sqlite": {"-db", "sqlite"}}
+	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
+		dbs["postgres"] = []string{"-db", "postgres", "-database-url", url}
+	}
+	for name, args := range dbs {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "results.json")
+			args = append(args, "-scenario", "all", "-duration", "300ms", "-warmup", "100ms", "-orders", "20",
+				"-page-orders", "120", "-subscribers", "3,5", "-events", "5", "-event-interval", "10ms",
+				"-idle", "10", "-settle", "100ms", "-json", out)
+			var stdout strings.Builder
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			if err := run(ctx, args, func(string) string { return "" }, &stdout); err != nil {
+				t.Fatalf("run: %v\n%s", err, stdout.String())
+			}
+			assertResults(t, out, stdout.String())
+		})
+	}
+}
+
+func assertResults(t *testing.T, path, stdout string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct{ Results []result }
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatalf("decode %s: %v", path, err)
+	}
+	want := []string{"order-by-id", "orders-page", "fanout", "fanout", "idle-subscribers"}
+	if len(file.Results) != len(want) {
+		t.Fatalf("%d results, want %d:\n%s", len(file.Results), len(want), stdout)
+	}
+	for i, r := range file.Results {
+		if r.Scenario != want[i] {
+			t.Errorf("result %d is %s, want %s", i, r.Scenario, want[i])
+		}
+		if r.Errors != 0 {
+			t.Errorf("%s: %d errors, first %q", r.Scenario, r.Errors, r.FirstError)
+		}
+		if r.Scenario != "idle-subscribers" && r.Samples == 0 {
+			t.Errorf("%s: no samples", r.Scenario)
+		}
+	}
+	for _, r := range file.Results[2:4] {
+		if r.Values["delivered"] != r.Values["expected"] {
+			t.Errorf("fanout %s: delivered %v of %v", r.Load, r.Values["delivered"], r.Values["expected"])
+		}
+	}
+	if idle := file.Results[4]; idle.Values["goroutinesAfter"] > idle.Values["goroutinesBefore"] {
+		t.Errorf("idle-subscribers: goroutines %v after, %v before", idle.Values["goroutinesAfter"], idle.Values["goroutinesBefore"])
+	}
+	if !strings.Contains(stdout, "| scenario | db | load |") {
+		t.Errorf("no results table in the output:\n%s", stdout)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	env := func(string) string { return "" }
+	cases := map[string]struct {
+		args []string
+		ok   bool
+	}{
+		"Defaults":        {nil, true},
+		"List":            {[]string{"-scenario", "fanout,order-by-id", "-subscribers", "10,20"}, true},
+		"UnknownScenario": {[]string{"-scenario", "nope"}, false},
+		"BadSubscribers":  {[]string{"-subscribers", "10,x"}, false},
+		"BadDB":           {[]string{"-db", "mysql"}, false},
+		"ZeroDuration":    {[]string{"-duration", "0s"}, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := parseFlags(c.args, env, &strings.Builder{})
+			if (err == nil) != c.ok {
+				t.Errorf("parseFlags(%q) = %v, want ok %v", c.args, err, c.ok)
+			}
+		})
+	}
+	cfg, _ := parseFlags(nil, env, &strings.Builder{})
+	if len(cfg.scenarios) != 4 || cfg.clients != 32 || cfg.pageOrders != 100_000 || cfg.idle != 10_000 || cfg.subscribers[0] != 1000 {
+		t.Errorf("defaults: %+v", cfg)
+	}
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+const statusSubscription = `subscription($s: ID!) { orderStatusChanged(storeId: $s) {
+	previousStatus status source occurredAt order { id leaflyOrderId status totalCents } } }`
+
+// dialParallelism is how many subscribers connect at the same time.
+const dialParallelism = 64
+
+// wsMessage is a graphql-transport-ws message.
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// inbound is a message from the server, decoded in one pass.
+type inbound struct {
+	Type    string `json:"type"`
+	Payload struct {
+		Data struct {
+			OrderStatusChanged struct {
+				Status string `json:"status"`
+				Order  struct {
+					LeaflyOrderID string `json:"leaflyOrderId"`
+				} `json:"order"`
+			} `json:"orderStatusChanged"`
+		} `json:"data"`
+		Errors []gqlError `json:"errors"`
+	} `json:"payload"`
+}
+
+var pong = []byte(`{"type":"pong"}`)
+
+// delivery is the receipt of planned event step, at a time since the
+// fanout's base time.
+type delivery struct {
+	step int
+	at   time.Duration
+}
+
+// subscriber is one websocket carrying one orderStatusChanged subscription,
+// read by a goroutine of its own. Until done is closed only that goroutine
+// touches got, unexpected and err.
+type subscriber struct {
+	conn       *websocket.Conn
+	done       chan struct{}
+	closing    atomic.Bool
+	got        []delivery
+	unexpected int
+	err        error
+}
+
+// listener is what the subscribers' goroutines listen for: the planned
+// events by "leaflyOrderId/status" (none for idle subscribers), timed from
+// base, counted in delivered.
+type listener struct {
+	steps     map[string]int
+	base      time.Time
+	delivered atomic.Int64
+}
+
+// await waits until n events were delivered, or for at most timeout.
+func (l *listener) await(n int64, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for l.delivered.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// read handles the server's messages until the connection ends: it records
+// events, answers pings and remembers why it stopped if it was not closed.
+func (s *subscriber) read(l *listener) {
+	defer close(s.done)
+	for {
+		_, data, err := s.conn.ReadMessage()
+		at := time.Since(l.base)
+		if err != nil {
+			if !s.closing.Load() {
+				s.err = err
+			}
+			return
+		}
+		var m inbound
+		if err := json.Unmarshal(data, &m); err != nil {
+			s.err = fmt.Errorf("undecodable message %s: %w", data, err)
+			continue
+		}
+		switch m.Type {
+		case "next":
+			ev := m.Payload.Data.OrderStatusChanged
+			if step, ok := l.steps[ev.Order.LeaflyOrderID+"/"+ev.Status]; ok && len(m.Payload.Errors) == 0 {
+				s.got = append(s.got, delivery{step, at})
+				l.delivered.Add(1)
+			} else {
+				s.unexpected++
+			}
+		case "ping":
+			if err := s.conn.WriteMessage(websocket.TextMessage, pong); err != nil && !s.closing.Load() {
+				s.err = err
+			}
+		case "pong", "ka":
+		default:
+			s.err = fmt.Errorf("unexpected %s message: %s", m.Type, data)
+		}
+	}
+}
+
+// dialSubscriber connects, initialises the connection with token and
+// subscribes to the store's status changes.
+func dialSubscriber(ctx context.Context, d *websocket.Dialer, url, token, storeID string) (*subscriber, error) {
+	conn, resp, err := d.DialContext(ctx, url, nil)
+	if err != nil {
+		if resp != nil {
+			err = fmt.Errorf("%w (HTTP %s)", err, resp.Status)
+		}
+		return nil, err
+	}
+	s := &subscriber{conn: conn, done: make(chan struct{})}
+	if err := s.start(token, storeID); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *subscriber) start(token, storeID string) error {
+	init, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + token})
+	if err := s.conn.WriteJSON(wsMessage{Type: "connection_init", Payload: init}); err != nil {
+		return fmt.Errorf("connection_init: %w", err)
+	}
+	_ = s.conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		var m wsMessage
+		if err := s.conn.ReadJSON(&m); err != nil {
+			return fmt.Errorf("wait for connection_ack: %w", err)
+		}
+		if m.Type == "connection_ack" {
+			break
+		}
+		if m.Type != "ping" && m.Type != "pong" {
+			return fmt.Errorf("got %s %s, want connection_ack", m.Type, m.Payload)
+		}
+	}
+	_ = s.conn.SetReadDeadline(time.Time{})
+	sub, _ := json.Marshal(gqlRequest{Query: statusSubscription, Variables: map[string]any{"s": storeID}})
+	if err := s.conn.WriteJSON(wsMessage{ID: "1", Type: "subscribe", Payload: sub}); err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	return nil
+}
+
+// subscribe connects n subscribers of the store, dialParallelism at a time,
+// starts their readers and waits until the server's leafly_subscriptions
+// gauge counts them all.
+func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, n int, l *listener) ([]*subscriber, error) {
+	start := time.Now()
+	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
+		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
+	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
+	token := b.token(domain.RoleStoreStaff, f.StoreID)
+	subs := make([]*subscriber, n)
+	var next atomic.Int64
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range min(dialParallelism, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || failed.Load() != nil || ctx.Err() != nil {
+					return
+				}
+				s, err := dialSubscriber(ctx, d, url, token, f.StoreID)
+				if err != nil {
+					err = fmt.Errorf("subscriber %d: %w", i, err)
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+				subs[i] = s
+				go s.read(l)
+			}
+		})
+	}
+	wg.Wait()
+	if errp := failed.Load(); errp != nil || ctx.Err() != nil {
+		disconnect(compact(subs), time.Second)
+		return nil, errors.Join(ctx.Err(), deref(errp))
+	}
+	fmt.Fprintf(b.out, "  %s connected in %s\n", plural(n, "subscriber"), time.Since(start).Round(10*time.Millisecond))
+	if _, err := srv.waitMetric(ctx, "leafly_subscriptions", 60*time.Second, func(v float64) bool { return int(v) == n }); err != nil {
+		disconnect(subs, time.Second)
+		return nil, err
+	}
+	fmt.Fprintf(b.out, "  the server counts %s subscriptions after %s\n", count(n), time.Since(start).Round(10*time.Millisecond))
+	return subs, nil
+}
+
+// disconnect closes every subscriber with a normal close frame and waits up
+// to timeout for the server's answer before closing the sockets.
+func disconnect(subs []*subscriber, timeout time.Duration) {
+	frame := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "done")
+	for _, s := range subs {
+		s.closing.Store(true)
+		_ = s.conn.WriteControl(websocket.CloseMessage, frame, time.Now().Add(time.Second))
+	}
+	deadline := time.After(timeout)
+	for _, s := range subs {
+		select {
+		case <-s.done:
+		case <-deadline:
+		}
+	}
+	for _, s := range subs {
+		s.conn.Close()
+		<-s.done
+	}
+}
+
+// failures counts the subscribers whose reader stopped on an error, and
+// returns the first error.
+func failures(subs []*subscriber) (int, error) {
+	n := 0
+	var first error
+	for _, s := range subs {
+		if s.err != nil {
+			n++
+			if first == nil {
+				first = s.err
+			}
+		}
+	}
+	return n, first
+}
+
+func compact(subs []*subscriber) []*subscriber {
+	var live []*subscriber
+	for _, s := range subs {
+		if s != nil {
+			live = append(live, s)
+		}
+	}
+	return live
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
