@@ -145,3 +145,9 @@ type OrderFilter struct {
 	// Search matches the shopper's name or email, or the Leafly order id.
 	Search *string
 }
+
+// IsZero reports whether f matches every order.
+func (f OrderFilter) IsZero() bool {
+	return len(f.Status) == 0 && f.FulfillmentMethod == nil && len(f.PosSyncState) == 0 &&
+		f.CreatedAfter == nil && f.CreatedBefore == nil && (f.Search == nil || strings.TrimSpace(*f.Search) == "")
+}

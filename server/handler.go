@@ -69,7 +69,6 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 		InitFunc:              websocketInit(tokens),
 		InitTimeout:           5 * time.Second,
 		KeepAlivePingInterval: 25 * time.Second,
-		PingPongInterval:      25 * time.Second,
 		PayloadReadLimit:      ptr(int64(64 << 10)),
 	})
 	srv.AddTransport(transport.Options{})

@@ -39,11 +39,18 @@ func importBatchTx(tx *gorm.DB, orders []*domain.Order) error {
 	rows := make([]orderRow, len(orders))
 	var lines []lineRow
 	var history []statusChangeRow
+	perStore := map[string]int{}
 	for i, o := range orders {
+		perStore[o.StoreID]++
 		rows[i] = orderToRow(o)
 		lines = append(lines, linesToRows(o)...)
 		for _, c := range o.StatusHistory {
 			history = append(history, statusChangeRow{OrderID: o.ID, Status: string(c.Status), Source: string(c.Source), OccurredAt: c.OccurredAt})
+		}
+	}
+	for id, n := range perStore {
+		if err := countOrders(tx, id, n); err != nil {
+			return err
 		}
 	}
 	if err := tx.CreateInBatches(rows, importBatch).Error; err != nil {

@@ -124,6 +124,9 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order) (stored *domain.
 			return res.Error
 		}
 		created = true
+		if err := countOrders(tx, o.StoreID, 1); err != nil {
+			return err
+		}
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
 			return err
 		}
@@ -256,3 +259,8 @@ func (db *DB) loadDetails(tx *gorm.DB, orders []*domain.Order) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// countOrders adds n to the store's order count.
+func countOrders(tx *gorm.DB, storeID string, n int) error {
+	return tx.Exec("UPDATE stores SET order_count = order_count + ? WHERE id = ?", n, storeID).Error
+}

@@ -24,19 +24,18 @@ type OrderPage struct {
 // never shift the pages after it. Four statements whatever the page size.
 func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFilter, page Page) (OrderPage, error) {
 	var result OrderPage
-	q := db.filterOrders(db.gorm.WithContext(ctx).Model(&orderRow{}), storeID, filter)
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	total, err := db.countOrders(ctx, storeID, filter)
+	if err != nil {
 		return result, fmt.Errorf("count orders: %w", err)
 	}
 	result.Total = int(total)
-	q = db.filterOrders(db.gorm.WithContext(ctx).Model(&orderRow{}), storeID, filter)
+	q := db.filterOrders(db.gorm.WithContext(ctx).Model(&orderRow{}), storeID, filter)
 	if page.After != "" {
 		at, id, err := decodeCursor(page.After)
 		if err != nil {
 			return result, err
 		}
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", at, at, id)
+		q = q.Where("(created_at, id) < (?, ?)", at, id)
 	}
 	var rows []orderRow
 	if err := q.Order("created_at DESC, id DESC").Limit(page.First + 1).Find(&rows).Error; err != nil {
@@ -52,6 +51,18 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 		return result, err
 	}
 	return result, nil
+}
+
+// countOrders counts the store's orders matching f: an unfiltered count is
+// read from the count each insert keeps on the store.
+func (db *DB) countOrders(ctx context.Context, storeID string, f domain.OrderFilter) (int64, error) {
+	var n int64
+	if f.IsZero() {
+		err := db.gorm.WithContext(ctx).Model(&storeRow{}).Where("id = ?", storeID).Pluck("order_count", &n).Error
+		return n, err
+	}
+	err := db.filterOrders(db.gorm.WithContext(ctx).Model(&orderRow{}), storeID, f).Count(&n).Error
+	return n, err
 }
 
 func (db *DB) filterOrders(q *gorm.DB, storeID string, f domain.OrderFilter) *gorm.DB {
