@@ -17,6 +17,8 @@ func (a *App) Workers() *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &menuSyncWorker{app: a})
 	river.AddWorker(w, &menuSyncAllWorker{app: a})
+	river.AddWorker(w, &sendOrderWorker{app: a})
+	river.AddWorker(w, &voidSaleWorker{app: a})
 	return w
 }
 

@@ -33,7 +33,11 @@ func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.O
 	if err != nil {
 		return nil, err
 	}
-	stored, _, evs, err := a.db.CreateOrder(ctx, o)
+	var enqueue storage.Enqueue
+	if o.PosSync.State == domain.PosQueued {
+		enqueue = a.enqueueSend(o.ID)
+	}
+	stored, _, evs, err := a.db.CreateOrder(ctx, o, enqueue)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +101,9 @@ func (a *App) SetOrderStatus(ctx context.Context, id string, status domain.Statu
 	if status == domain.StatusCanceled {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "Use cancelOrder to cancel an order: it needs a reason.")
 	}
-	return a.dashboardAction(ctx, id, domain.OpDashboard, func(o *domain.Order) error {
+	return a.dashboardAction(ctx, id, domain.OpDashboard, func(o *domain.Order) (storage.Enqueue, error) {
 		_, err := o.Move(status, domain.SourceDashboard, a.now())
-		return err
+		return nil, err
 	})
 }
 
@@ -114,9 +118,14 @@ func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelRe
 	if p.Role == domain.RoleMarketplace {
 		source = domain.SourceMarketplace
 	}
-	return a.dashboardAction(ctx, id, domain.CancelOperation(reason), func(o *domain.Order) error {
-		_, err := o.Cancel(reason, source, a.now())
-		return err
+	return a.dashboardAction(ctx, id, domain.CancelOperation(reason), func(o *domain.Order) (storage.Enqueue, error) {
+		if _, err := o.Cancel(reason, source, a.now()); err != nil {
+			return nil, err
+		}
+		if o.PosSync.State == domain.PosSent {
+			return a.enqueueVoid(o.ID), nil
+		}
+		return nil, nil
 	})
 }
 
@@ -124,7 +133,7 @@ func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelRe
 // the read-only rule: while the store's integration is enabled, staff act
 // only on orders that did not reach the POS. The shopper's own cancellation
 // is not a dashboard action and is always accepted.
-func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operation, change func(*domain.Order) error) (*domain.Order, error) {
+func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operation, change func(*domain.Order) (storage.Enqueue, error)) (*domain.Order, error) {
 	p, err := auth.FromContext(ctx)
 	if err != nil {
 		return nil, err
@@ -140,9 +149,9 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 	if err != nil {
 		return nil, err
 	}
-	o, evs, err := a.db.UpdateOrder(ctx, id, func(o *domain.Order) error {
+	o, evs, err := a.db.UpdateOrder(ctx, id, func(o *domain.Order) (storage.Enqueue, error) {
 		if p.Role != domain.RoleMarketplace && !o.Status.Terminal() && !o.Actionable(store.Integration.Enabled) {
-			return domain.Errorf(domain.CodeDashboardReadOnly, "The order dashboard is read-only while the Lightspeed order integration is on: manage order %s in Lightspeed.", o.ID)
+			return nil, domain.Errorf(domain.CodeDashboardReadOnly, "The order dashboard is read-only while the Lightspeed order integration is on: manage order %s in Lightspeed.", o.ID)
 		}
 		return change(o)
 	})

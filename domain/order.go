@@ -62,8 +62,35 @@ type PosSync struct {
 	SaleID     *string
 	CustomerID *string
 	Attempts   int
-	LastError  *string
+	// LastError says, for people, why the last attempt failed.
+	LastError *string
+	// ErrorCode says, for programs, why the order is not in the POS.
+	ErrorCode *PosErrorCode
+	// Warning is a problem that did not stop the sale, such as a delivery
+	// address Lightspeed refused (the address is then in the sale's note).
+	Warning *string
 }
+
+// PosErrorCode is the machine-readable reason an order is not in the POS.
+type PosErrorCode string
+
+// The reasons an order may fail to reach the POS.
+const (
+	// PosErrRejected: Lightspeed refused the sale itself.
+	PosErrRejected PosErrorCode = "REJECTED"
+	// PosErrUnmappedItem: a line's menu item has no active Lightspeed product.
+	PosErrUnmappedItem PosErrorCode = "UNMAPPED_ITEM"
+	// PosErrNotConfigured: the integration's setup is missing.
+	PosErrNotConfigured PosErrorCode = "NOT_CONFIGURED"
+	// PosErrOutage: Lightspeed failed or did not answer; retried.
+	PosErrOutage PosErrorCode = "PARTNER_OUTAGE"
+	// PosErrCredentials: Lightspeed refused the store's credentials.
+	PosErrCredentials PosErrorCode = "CREDENTIALS_INVALID"
+	// PosErrRateLimited: Lightspeed asked to wait; retried after the wait.
+	PosErrRateLimited PosErrorCode = "RATE_LIMITED"
+	// PosErrCanceled: the order was canceled before it reached the POS.
+	PosErrCanceled PosErrorCode = "CANCELED"
+)
 
 // Order is a pickup or delivery order placed on Leafly.
 type Order struct {

@@ -211,9 +211,11 @@ type ComplexityRoot struct {
 	PosSync struct {
 		Attempts   func(childComplexity int) int
 		CustomerID func(childComplexity int) int
+		ErrorCode  func(childComplexity int) int
 		LastError  func(childComplexity int) int
 		SaleID     func(childComplexity int) int
 		State      func(childComplexity int) int
+		Warning    func(childComplexity int) int
 	}
 
 	Query struct {
@@ -1039,6 +1041,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PosSync.CustomerID(childComplexity), true
+	case "PosSync.errorCode":
+		if e.ComplexityRoot.PosSync.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PosSync.ErrorCode(childComplexity), true
 	case "PosSync.lastError":
 		if e.ComplexityRoot.PosSync.LastError == nil {
 			break
@@ -1057,6 +1065,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PosSync.State(childComplexity), true
+	case "PosSync.warning":
+		if e.ComplexityRoot.PosSync.Warning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PosSync.Warning(childComplexity), true
 
 	case "Query.alerts":
 		if e.ComplexityRoot.Query.Alerts == nil {
@@ -1559,6 +1573,28 @@ type PosSync {
   customerId: ID
   attempts: Int!
   lastError: String
+  "Why the order is not in the POS, for programs; null once it is."
+  errorCode: PosErrorCode
+  "A problem that did not stop the sale, e.g. a delivery address Lightspeed refused (it is then in the sale's note)."
+  warning: String
+}
+
+"Why an order did not reach the POS."
+enum PosErrorCode {
+  "Lightspeed refused the sale itself; it will not be retried."
+  REJECTED
+  "A line's menu item has no active Lightspeed product."
+  UNMAPPED_ITEM
+  "The integration's setup is missing."
+  NOT_CONFIGURED
+  "Lightspeed failed or did not answer; retried."
+  PARTNER_OUTAGE
+  "Lightspeed refused the store's credentials."
+  CREDENTIALS_INVALID
+  "Lightspeed asked to wait; retried after the wait."
+  RATE_LIMITED
+  "The order was canceled before it reached the POS."
+  CANCELED
 }
 
 type OrderStatusChange {
@@ -2070,6 +2106,10 @@ func (ec *executionContext) childFields_PosSync(ctx context.Context, field graph
 		return ec.fieldContext_PosSync_attempts(ctx, field)
 	case "lastError":
 		return ec.fieldContext_PosSync_lastError(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_PosSync_errorCode(ctx, field)
+	case "warning":
+		return ec.fieldContext_PosSync_warning(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PosSync", field.Name)
 }
@@ -5651,6 +5691,52 @@ func (ec *executionContext) _PosSync_lastError(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PosSync_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PosSync", field, false, false, "String")
+}
+
+func (ec *executionContext) _PosSync_errorCode(ctx context.Context, field graphql.CollectedField, obj *domain.PosSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PosSync_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.PosErrorCode) graphql.Marshaler {
+			return ec.marshalOPosErrorCode2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosErrorCode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PosSync_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PosSync", field, false, false, "PosErrorCode")
+}
+
+func (ec *executionContext) _PosSync_warning(ctx context.Context, field graphql.CollectedField, obj *domain.PosSync) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PosSync_warning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PosSync_warning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PosSync", field, false, false, "String")
 }
 
@@ -9377,6 +9463,16 @@ func (ec *executionContext) _PosSync(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "errorCode":
+			out.Values[i] = ec._PosSync_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warning":
+			out.Values[i] = ec._PosSync_warning(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11111,6 +11207,46 @@ var (
 		domain.StatusPickedUp:          "PICKED_UP",
 		domain.StatusCanceled:          "CANCELED",
 		domain.StatusExpired:           "EXPIRED",
+	}
+)
+
+func (ec *executionContext) unmarshalOPosErrorCode2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosErrorCode(ctx context.Context, v any) (*domain.PosErrorCode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOPosErrorCode2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosErrorCode[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPosErrorCode2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosErrorCode(ctx context.Context, sel ast.SelectionSet, v *domain.PosErrorCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOPosErrorCode2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosErrorCode[*v])
+	return res
+}
+
+var (
+	unmarshalOPosErrorCode2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosErrorCode = map[string]domain.PosErrorCode{
+		"REJECTED":            domain.PosErrRejected,
+		"UNMAPPED_ITEM":       domain.PosErrUnmappedItem,
+		"NOT_CONFIGURED":      domain.PosErrNotConfigured,
+		"PARTNER_OUTAGE":      domain.PosErrOutage,
+		"CREDENTIALS_INVALID": domain.PosErrCredentials,
+		"RATE_LIMITED":        domain.PosErrRateLimited,
+		"CANCELED":            domain.PosErrCanceled,
+	}
+	marshalOPosErrorCode2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosErrorCode = map[domain.PosErrorCode]string{
+		domain.PosErrRejected:      "REJECTED",
+		domain.PosErrUnmappedItem:  "UNMAPPED_ITEM",
+		domain.PosErrNotConfigured: "NOT_CONFIGURED",
+		domain.PosErrOutage:        "PARTNER_OUTAGE",
+		domain.PosErrCredentials:   "CREDENTIALS_INVALID",
+		domain.PosErrRateLimited:   "RATE_LIMITED",
+		domain.PosErrCanceled:      "CANCELED",
 	}
 )
 

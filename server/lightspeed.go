@@ -23,9 +23,14 @@ const userAgent = "Leafly-Lightspeed-Orders/1.0 (+https://www.leafly.com)"
 // newLightspeedClient returns the X-Series client, pacing requests per
 // retailer and sharing rate-limit pauses with the other replicas.
 func newLightspeedClient(cfg config, db *storage.DB, m *metrics, log *slog.Logger) *lssync.Client {
-	limiter := lssync.NewLimiter(lssync.LimiterOptions{Shared: db, OnSharedError: func(err error) {
-		log.Warn("shared rate-limit state unavailable", "err", err)
-	}})
+	opts := lssync.LimiterOptions{OnSharedError: func(err error) { log.Warn("shared rate-limit state unavailable", "err", err) }}
+	if db.Postgres() {
+		// Replicas share pauses through the database. The embedded database
+		// serves one process, whose own limiter knows them all, and holds
+		// one connection that a transaction calling Lightspeed may be using.
+		opts.Shared = db
+	}
+	limiter := lssync.NewLimiter(opts)
 	return lssync.NewClient(lssync.Config{
 		APIURL: cfg.LightspeedAPIURL, APIVersion: cfg.LightspeedAPIVersion, ClientID: cfg.LightspeedClientID,
 		ClientSecret: cfg.LightspeedClientSecret, UserAgent: userAgent, Limiter: limiter, OnCall: m.observeLightspeed,

@@ -26,6 +26,7 @@ type metrics struct {
 	droppedEvents      prometheus.Counter
 	listenerReconnects prometheus.Counter
 	lightspeedCalls    *prometheus.HistogramVec
+	callsPerOrder      prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -48,7 +49,11 @@ func newMetrics() *metrics {
 		Name: "leafly_lightspeed_call_duration_seconds", Help: "Calls to Lightspeed by method, path template and status (0: no answer).",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"method", "path", "status"})
-	m.reg.MustRegister(m.lightspeedCalls, m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
+	m.callsPerOrder = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "leafly_lightspeed_calls_per_order", Help: "Lightspeed calls each order sent to the POS took.",
+		Buckets: []float64{1, 2, 3, 4, 5, 6, 8, 10},
+	})
+	m.reg.MustRegister(m.callsPerOrder, m.lightspeedCalls, m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -33,6 +34,8 @@ type orderRow struct {
 	PosCustomerID       *string `gorm:"column:pos_customer_id"`
 	PosAttempts         int
 	PosLastError        *string
+	PosErrorCode        *string
+	PosWarning          *string
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 }
@@ -72,6 +75,7 @@ func orderToRow(o *domain.Order) orderRow {
 		CancelReason: (*string)(o.CancelReason),
 		PosSyncState: string(o.PosSync.State), PosSaleID: o.PosSync.SaleID, PosCustomerID: o.PosSync.CustomerID,
 		PosAttempts: o.PosSync.Attempts, PosLastError: o.PosSync.LastError,
+		PosErrorCode: (*string)(o.PosSync.ErrorCode), PosWarning: o.PosSync.Warning,
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
 	if o.DeliveryAddress != nil {
@@ -91,7 +95,8 @@ func (r orderRow) domain() *domain.Order {
 		SubtotalCents: r.SubtotalCents, TotalCents: r.TotalCents, HasGovernmentID: r.HasGovernmentID,
 		CancelReason: (*domain.CancelReason)(r.CancelReason),
 		PosSync: domain.PosSync{State: domain.PosSyncState(r.PosSyncState), SaleID: r.PosSaleID,
-			CustomerID: r.PosCustomerID, Attempts: r.PosAttempts, LastError: r.PosLastError},
+			CustomerID: r.PosCustomerID, Attempts: r.PosAttempts, LastError: r.PosLastError,
+			ErrorCode: (*domain.PosErrorCode)(r.PosErrorCode), Warning: r.PosWarning},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if r.DeliveryAddress != nil {
@@ -116,7 +121,10 @@ func linesToRows(o *domain.Order) []lineRow {
 // event for each history entry. When an order with the same store and Leafly
 // order id exists already, nothing is written and that order is returned
 // with created false.
-func (db *DB) CreateOrder(ctx context.Context, o *domain.Order) (stored *domain.Order, created bool, events []domain.Event, err error) {
+//
+// When enqueue is not nil it runs in the same transaction once the order is
+// written, so a job it enqueues exists exactly when the order does.
+func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, enqueue Enqueue) (stored *domain.Order, created bool, events []domain.Event, err error) {
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		row := orderToRow(o)
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
@@ -130,8 +138,10 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order) (stored *domain.
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
 			return err
 		}
-		events, err = db.recordChanges(tx, o, nil, o.StatusHistory)
-		return err
+		if events, err = db.recordChanges(tx, o, nil, o.StatusHistory); err != nil {
+			return err
+		}
+		return enqueue.run(tx)
 	})
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("create order %s: %w", o.LeaflyOrderID, err)
@@ -168,7 +178,10 @@ func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Statu
 // UpdateOrder locks the order, lets change modify it and saves the result:
 // its fields, the status history entries change appended, and one event per
 // new entry, all in one transaction.
-func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) error) (*domain.Order, []domain.Event, error) {
+//
+// change may return an Enqueue to run in the same transaction after the
+// order is saved.
+func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) (Enqueue, error)) (*domain.Order, []domain.Event, error) {
 	var o *domain.Order
 	var events []domain.Event
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
@@ -181,16 +194,19 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 			return err
 		}
 		before, seen := o.Status, len(o.StatusHistory)
-		if err := change(o); err != nil {
+		enqueue, err := change(o)
+		if err != nil {
 			return err
 		}
+		o.UpdatedAt = now()
 		updated := orderToRow(o)
 		if err := tx.Save(&updated).Error; err != nil {
 			return err
 		}
-		var err error
-		events, err = db.recordChanges(tx, o, &before, o.StatusHistory[seen:])
-		return err
+		if events, err = db.recordChanges(tx, o, &before, o.StatusHistory[seen:]); err != nil {
+			return err
+		}
+		return enqueue.run(tx)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("update order %s: %w", id, err)
@@ -263,4 +279,19 @@ func ptr[T any](v T) *T { return &v }
 // countOrders adds n to the store's order count.
 func countOrders(tx *gorm.DB, storeID string, n int) error {
 	return tx.Exec("UPDATE stores SET order_count = order_count + ? WHERE id = ?", n, storeID).Error
+}
+
+// Enqueue adds background jobs inside a storage transaction (River's
+// InsertTx), so they exist exactly when the transaction commits.
+type Enqueue func(tx *sql.Tx) error
+
+func (e Enqueue) run(tx *gorm.DB) error {
+	if e == nil {
+		return nil
+	}
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return fmt.Errorf("enqueue: not in a database/sql transaction (%T)", tx.Statement.ConnPool)
+	}
+	return e(sqlTx)
 }

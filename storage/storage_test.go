@@ -60,7 +60,7 @@ func TestOrderRoundTrip(t *testing.T) {
 		email, dob, deal := "ada@example.com", "1990-02-03", "Deal"
 		o.Customer.Email, o.Customer.DateOfBirth = &email, &dob
 		o.Lines[0].DealTitle = &deal
-		stored, created, events, err := db.CreateOrder(ctx, o)
+		stored, created, events, err := db.CreateOrder(ctx, o, nil)
 		if err != nil || !created || len(events) != 1 || events[0].Seq == 0 {
 			t.Fatalf("CreateOrder: created %v, events %v, err %v", created, events, err)
 		}
@@ -72,7 +72,7 @@ func TestOrderRoundTrip(t *testing.T) {
 			*got.Lines[0].DealTitle != deal || len(got.StatusHistory) != 1 || got.TotalCents != o.TotalCents {
 			t.Errorf("read back %+v, want %+v", got, o)
 		}
-		again, created, _, err := db.CreateOrder(ctx, newOrder(t, store, items, "RT-1", time.Now()))
+		again, created, _, err := db.CreateOrder(ctx, newOrder(t, store, items, "RT-1", time.Now()), nil)
 		if err != nil || created || again.ID != o.ID {
 			t.Errorf("duplicate CreateOrder: created %v, id %s (want %s), err %v", created, again.ID, o.ID, err)
 		}
@@ -90,7 +90,7 @@ func TestOrdersPageIsFourStatements(t *testing.T) {
 		store, items := seedStore(t, db)
 		start := time.Now().UTC().Truncate(time.Microsecond)
 		for i := range 60 {
-			if _, _, _, err := db.CreateOrder(context.Background(), newOrder(t, store, items, fmt.Sprintf("N-%d", i), start.Add(time.Duration(i)*time.Millisecond))); err != nil {
+			if _, _, _, err := db.CreateOrder(context.Background(), newOrder(t, store, items, fmt.Sprintf("N-%d", i), start.Add(time.Duration(i)*time.Millisecond)), nil); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -33,10 +33,12 @@ type Customer struct {
 // CustomerInput creates a customer (POST /customers, schema CustomerBase).
 // FirstName and LastName are required by the schema and always sent.
 type CustomerInput struct {
-	FirstName       string `json:"first_name"`
-	LastName        string `json:"last_name"`
-	Email           string `json:"email,omitempty"`
-	Phone           string `json:"phone,omitempty"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+	// DateOfBirth is YYYY-MM-DD.
+	DateOfBirth     string `json:"date_of_birth,omitempty"`
 	Mobile          string `json:"mobile,omitempty"`
 	CompanyName     string `json:"company_name,omitempty"`
 	Note            string `json:"note,omitempty"`

@@ -1,0 +1,280 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// Sending an order to Lightspeed as a sale, exactly once.
+
+// SourceType names Leafly as the sale's source in Lightspeed.
+const SourceType = "leafly"
+
+// sendOrderArgs asks for one order to be sent to the store's Lightspeed.
+type sendOrderArgs struct {
+	OrderID string `json:"order_id"`
+}
+
+func (sendOrderArgs) Kind() string { return "send_order" }
+
+// InsertOpts keep one pending send per order and retry for long: when an
+// order gives up is the outage handling's decision, not River's.
+func (sendOrderArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1000, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+type sendOrderWorker struct {
+	river.WorkerDefaults[sendOrderArgs]
+	app *App
+}
+
+func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[sendOrderArgs]) error {
+	err := w.app.SendOrder(ctx, job.Args.OrderID)
+	var e *lssync.Error
+	if errors.As(err, &e) && e.Kind == lssync.KindRateLimited && !e.RetryAfter.IsZero() {
+		return river.JobSnooze(time.Until(e.RetryAfter) + 50*time.Millisecond)
+	}
+	return err
+}
+
+// NextRetry backs off from a second to a minute.
+func (w *sendOrderWorker) NextRetry(job *river.Job[sendOrderArgs]) time.Time {
+	return time.Now().Add(backoff(job.Attempt))
+}
+
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(max(attempt-1, 0), 6)
+	return min(d, time.Minute)
+}
+
+// enqueueSend returns the transactional enqueue of an order's sending.
+func (a *App) enqueueSend(orderID string) storage.Enqueue {
+	return func(tx *sql.Tx) error {
+		_, err := a.queue.InsertTx(context.Background(), tx, sendOrderArgs{OrderID: orderID}, nil)
+		return err
+	}
+}
+
+// send is one attempt at sending an order: what it learned and how many
+// Lightspeed calls it made.
+type send struct {
+	order    *domain.Order
+	store    *domain.Store
+	target   lssync.Target
+	saleID   string
+	customer string
+	warning  *string
+	calls    int
+}
+
+// SendOrder makes the order one sale in the store's Lightspeed. The sale id
+// is chosen and saved before the first call, and any later attempt first
+// looks the sale up, so retries, timeouts, crashes and replicas never make
+// a second sale. A failure Lightspeed may get over is returned (the job
+// retries); one it will not is recorded on the order, which becomes
+// NOT_SENT with a machine-readable code.
+func (a *App) SendOrder(ctx context.Context, orderID string) error {
+	s, err := a.prepareSend(ctx, orderID)
+	if err != nil || s == nil {
+		return err
+	}
+	sale, err := a.createSale(ctx, s)
+	if err != nil {
+		return a.sendFailed(ctx, s, err)
+	}
+	return a.sent(ctx, s, sale)
+}
+
+// prepareSend loads what sending needs, saves the sale id and counts the
+// attempt. It returns nil when there is nothing to send.
+func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
+	o, err := a.db.Order(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if o.PosSync.State != domain.PosQueued {
+		return nil, nil
+	}
+	s := &send{order: o}
+	if s.store, err = a.db.Store(ctx, o.StoreID); err != nil {
+		return nil, err
+	}
+	if o.Status.Terminal() {
+		return nil, a.abandonCanceled(ctx, s)
+	}
+	if !s.store.Integration.Settings.Complete() {
+		return nil, a.notSent(ctx, o.ID, domain.PosErrNotConfigured, "The store's Lightspeed setup is incomplete.")
+	}
+	s.saleID = uuid.NewString()
+	if o.PosSync.SaleID != nil {
+		s.saleID = *o.PosSync.SaleID
+	}
+	if s.order, _, err = a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+		o.PosSync.SaleID = &s.saleID
+		o.PosSync.Attempts++
+		return nil, nil
+	}); err != nil {
+		return nil, err
+	}
+	if s.target, err = a.target(ctx, o.StoreID); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// createSale creates the sale, unless an earlier attempt already did.
+func (a *App) createSale(ctx context.Context, s *send) (lssync.Sale, error) {
+	if s.order.PosSync.Attempts > 1 {
+		s.calls++
+		sale, err := a.ls.GetSale(ctx, s.target, s.saleID)
+		if err == nil || !lssync.IsNotFound(err) {
+			return sale, err
+		}
+	}
+	req, err := a.saleRequest(ctx, s)
+	if err != nil {
+		return lssync.Sale{}, err
+	}
+	s.calls++
+	sale, err := a.ls.CreateSale(ctx, s.target, req)
+	if lssync.IsConflict(err) {
+		s.calls++
+		return a.ls.GetSale(ctx, s.target, s.saleID)
+	}
+	return sale, err
+}
+
+// sent records the sale and confirms the order (source POS).
+func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale) error {
+	customer := s.customer
+	if sale.CustomerID != "" {
+		customer = sale.CustomerID
+	}
+	o, evs, err := a.db.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
+		o.PosSync = domain.PosSync{State: domain.PosSent, SaleID: &s.saleID, CustomerID: nonEmpty(customer),
+			Attempts: o.PosSync.Attempts, Warning: s.warning}
+		if domain.CanMove(o.FulfillmentMethod, o.Status, domain.StatusConfirmed) {
+			_, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, a.now())
+			return nil, err
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("record sale %s of order %s: %w", s.saleID, s.order.ID, err)
+	}
+	a.publish(ctx, evs)
+	if a.onOrderSent != nil {
+		a.onOrderSent(s.calls)
+	}
+	a.log.InfoContext(ctx, "order sent to lightspeed", "order", o.ID, "sale", s.saleID, "calls", s.calls)
+	return nil
+}
+
+// sendFailed records why an attempt failed. Failures only the order can
+// fix end its sending; others are returned so the job retries.
+func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Code == domain.CodeBadUserInput {
+		return a.notSent(ctx, s.order.ID, domain.PosErrUnmappedItem, de.Message)
+	}
+	code, msg := posError(err)
+	if code == domain.PosErrRejected {
+		return a.notSent(ctx, s.order.ID, code, msg)
+	}
+	if _, _, rerr := a.db.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
+		o.PosSync.LastError, o.PosSync.ErrorCode = &msg, &code
+		return nil, nil
+	}); rerr != nil {
+		a.log.ErrorContext(ctx, "record send failure", "order", s.order.ID, "err", rerr)
+	}
+	return fmt.Errorf("send order %s: %w", s.order.ID, err)
+}
+
+// notSent takes the order off the POS path with a reason.
+func (a *App) notSent(ctx context.Context, orderID string, code domain.PosErrorCode, msg string) error {
+	_, _, err := a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosNotSent, &code, &msg
+		return nil, nil
+	})
+	a.log.WarnContext(ctx, "order not sent to lightspeed", "order", orderID, "code", code, "reason", msg)
+	return err
+}
+
+// abandonCanceled handles an order canceled before it reached the POS: a
+// sale an earlier attempt may have made is voided.
+func (a *App) abandonCanceled(ctx context.Context, s *send) error {
+	if s.order.PosSync.SaleID != nil && s.order.PosSync.Attempts > 0 {
+		return a.VoidSale(ctx, s.order.ID)
+	}
+	return a.notSent(ctx, s.order.ID, domain.PosErrCanceled, "The order was canceled before it reached Lightspeed.")
+}
+
+// posError classifies a failed Lightspeed call for the order's record.
+func posError(err error) (domain.PosErrorCode, string) {
+	var e *lssync.Error
+	msg := "Lightspeed did not answer in time."
+	if errors.As(err, &e) && e.Message != "" {
+		msg = e.Message
+	}
+	switch lssync.KindOf(err) {
+	case lssync.KindRejected, lssync.KindNotFound:
+		return domain.PosErrRejected, "Lightspeed refused the sale: " + msg
+	case lssync.KindCredential:
+		return domain.PosErrCredentials, "Lightspeed refused the store's credentials."
+	case lssync.KindRateLimited:
+		return domain.PosErrRateLimited, "Lightspeed's rate limit was reached; the order waits its turn."
+	}
+	return domain.PosErrOutage, "Lightspeed is having problems: " + msg
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Note lines staff read in Lightspeed.
+const govIDNote = "Government ID on file in Leafly Biz"
+
+// saleNote tells staff what the sale is and what Leafly applied that the
+// POS does not know: deals, and whether the shopper's ID is on file.
+func saleNote(o *domain.Order, addressNote string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Leafly order %s (%s)\n", o.LeaflyOrderID, strings.ToLower(string(o.FulfillmentMethod)))
+	fmt.Fprintf(&b, "Shopper: %s %s\n", o.Customer.FirstName, o.Customer.LastName)
+	for _, l := range o.Lines {
+		if l.DealTitle == nil && l.DiscountedUnitPriceCents == nil {
+			continue
+		}
+		title := "Leafly deal"
+		if l.DealTitle != nil {
+			title = *l.DealTitle
+		}
+		off := int64(0)
+		if l.DiscountedUnitPriceCents != nil {
+			off = (l.UnitPriceCents - *l.DiscountedUnitPriceCents) * int64(l.Quantity)
+		}
+		fmt.Fprintf(&b, "Deal to apply: %s on %s ×%d, %s off\n", title, l.Name, l.Quantity, dollars(off))
+	}
+	if o.HasGovernmentID {
+		b.WriteString(govIDNote + "\n")
+	}
+	if addressNote != "" {
+		b.WriteString("Deliver to: " + addressNote + "\n")
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func dollars(cents int64) string { return fmt.Sprintf("$%d.%02d", cents/100, cents%100) }

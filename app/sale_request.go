@@ -1,0 +1,233 @@
+package app
+
+import (
+	"context"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// saleRequest builds the sale of an order: one line per order line at the
+// menu price with the outlet's tax, the shopper as customer, pickup or
+// delivery, the register and user of the setup, and a note for staff.
+func (a *App) saleRequest(ctx context.Context, s *send) (lssync.SaleRequest, error) {
+	o, settings := s.order, s.store.Integration.Settings
+	lines, err := a.saleLines(ctx, s)
+	if err != nil {
+		return lssync.SaleRequest{}, err
+	}
+	if s.customer, err = a.customerFor(ctx, s); err != nil {
+		return lssync.SaleRequest{}, err
+	}
+	token, addressNote, err := a.deliveryAddress(ctx, s)
+	if err != nil {
+		return lssync.SaleRequest{}, err
+	}
+	attribute, method := lssync.AttributePickup, lssync.FulfillmentPickup
+	if o.FulfillmentMethod == domain.FulfillmentDelivery {
+		attribute, method = lssync.AttributeDelivery, lssync.FulfillmentDispatch
+	}
+	req := lssync.SaleRequest{
+		ID:     s.saleID,
+		Source: lssync.SaleSource{AuthorID: settings.UserID, RegisterID: settings.RegisterID, ID: o.LeaflyOrderID, Type: SourceType},
+		State:  lssync.StatePending, Attributes: []string{attribute}, CustomerID: s.customer, Date: o.CreatedAt,
+		Note: saleNote(o, addressNote), FulfillmentOutletID: settings.OutletID, LineItems: lines,
+	}
+	if method == lssync.FulfillmentPickup || token != "" {
+		req.FulfillmentDetails = []lssync.FulfillmentDetail{{Type: method, ShippingAddressToken: token,
+			Note: "Leafly order " + o.LeaflyOrderID}}
+	}
+	for i := range req.LineItems {
+		req.LineItems[i].Metadata.FulfillmentMethod = method
+	}
+	return req, nil
+}
+
+// saleLines maps each order line to its menu item's Lightspeed product at
+// the menu price. A line whose item has no active product is an error only
+// the order can fix (BAD_USER_INPUT).
+func (a *App) saleLines(ctx context.Context, s *send) ([]lssync.LineItemInput, error) {
+	ids := make([]string, len(s.order.Lines))
+	for i, l := range s.order.Lines {
+		ids[i] = l.MenuItemID
+	}
+	items, err := a.db.MenuItemsByID(ctx, s.store.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	tax, err := a.outletTax(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]lssync.LineItemInput, len(s.order.Lines))
+	for i, l := range s.order.Lines {
+		item, ok := items[l.MenuItemID]
+		if !ok || !item.Active || item.PosProductID == "" {
+			return nil, domain.Errorf(domain.CodeBadUserInput, "%s (menu item %s) no longer has an active Lightspeed product.", l.Name, l.MenuItemID)
+		}
+		seq := i + 1
+		lines[i] = lssync.LineItemInput{
+			Product: lssync.ProductRef{ID: item.PosProductID}, Quantity: lssync.NumberFromInt(int64(l.Quantity)),
+			Pricing:  lssync.PricingInput{Price: lssync.NumberFromCents(item.PriceCents)},
+			Tax:      lssync.TaxInput{ID: tax.id, Amount: lssync.NumberFromCents(tax.on(item.PriceCents))},
+			Metadata: &lssync.LineItemMetadata{Sequence: &seq},
+		}
+	}
+	return lines, nil
+}
+
+// customerFor returns the Lightspeed customer of the order's shopper: the
+// one matched by email (remembered per store), or a new one.
+func (a *App) customerFor(ctx context.Context, s *send) (string, error) {
+	c := s.order.Customer
+	if c.Email == nil {
+		return a.createCustomer(ctx, s)
+	}
+	return a.db.LightspeedCustomer(ctx, s.store.ID, *c.Email, func() (string, error) {
+		s.calls++
+		found, err := a.ls.SearchCustomersByEmail(ctx, s.target, *c.Email)
+		if err != nil {
+			return "", err
+		}
+		if len(found) > 0 {
+			return found[0].ID, nil
+		}
+		return a.createCustomer(ctx, s)
+	})
+}
+
+func (a *App) createCustomer(ctx context.Context, s *send) (string, error) {
+	c := s.order.Customer
+	in := lssync.CustomerInput{FirstName: c.FirstName, LastName: c.LastName, Note: "Created for Leafly orders"}
+	if c.Email != nil {
+		in.Email = *c.Email
+	}
+	if c.Phone != nil {
+		in.Phone = *c.Phone
+	}
+	if c.DateOfBirth != nil {
+		in.DateOfBirth = *c.DateOfBirth
+	}
+	s.calls++
+	created, err := a.ls.CreateCustomer(ctx, s.target, in)
+	return created.ID, err
+}
+
+// deliveryAddress adds a delivery order's address to the customer and
+// returns its token. An address Lightspeed refuses does not stop the sale:
+// it goes into the note instead, and the order keeps a warning.
+func (a *App) deliveryAddress(ctx context.Context, s *send) (token, note string, err error) {
+	addr := s.order.DeliveryAddress
+	if s.order.FulfillmentMethod != domain.FulfillmentDelivery || addr == nil {
+		return "", "", nil
+	}
+	in := lssync.AddressInput{AddressLine1: addr.Line1, City: addr.City, State: addr.State, Postcode: addr.PostalCode,
+		CountryCode: addr.Country, Type: lssync.AddressShipping}
+	if addr.Line2 != nil {
+		in.AddressLine2 = *addr.Line2
+	}
+	if addr.Country == "US" || addr.Country == "CA" {
+		in.StateCode = addr.State
+	}
+	s.calls++
+	created, err := a.ls.AddCustomerAddress(ctx, s.target, s.customer, in)
+	switch {
+	case err == nil:
+		return firstNonEmpty(created.IDToken, created.ID), "", nil
+	case lssync.IsRejected(err):
+		_, msg := posError(err)
+		warning := "The delivery address is in the sale's note: " + msg
+		s.warning = &warning
+		return "", oneLine(addr), nil
+	}
+	return "", "", err
+}
+
+func oneLine(a *domain.Address) string {
+	parts := []string{a.Line1}
+	if a.Line2 != nil {
+		parts = append(parts, *a.Line2)
+	}
+	parts = append(parts, a.City, a.State+" "+a.PostalCode, a.Country)
+	return strings.Join(parts, ", ")
+}
+
+// tax is the tax a sale line carries: its id and total rate.
+type tax struct {
+	id   string
+	rate float64
+}
+
+// on returns the unit tax on a price, rounded to the cent.
+func (t tax) on(cents int64) int64 { return int64(math.Round(float64(cents) * t.rate)) }
+
+// refTTL is how long a store's outlets and taxes are reused between calls.
+const refTTL = time.Hour
+
+// reference caches each store's outlets' default taxes.
+type reference struct {
+	mu     sync.Mutex
+	stores map[string]refEntry
+}
+
+type refEntry struct {
+	taxes   map[string]tax // by outlet id
+	fetched time.Time
+}
+
+// outletTax returns the tax of the setup's outlet, from a cache refreshed
+// hourly, so orders do not pay for reference data.
+func (a *App) outletTax(ctx context.Context, s *send) (tax, error) {
+	outlet := s.store.Integration.Settings.OutletID
+	a.ref.mu.Lock()
+	e, ok := a.ref.stores[s.store.ID]
+	a.ref.mu.Unlock()
+	if !ok || a.now().Sub(e.fetched) > refTTL {
+		var err error
+		if e, err = a.fetchReference(ctx, s); err != nil {
+			return tax{}, err
+		}
+	}
+	return e.taxes[outlet], nil
+}
+
+func (a *App) fetchReference(ctx context.Context, s *send) (refEntry, error) {
+	outlets, err := a.ls.Outlets(ctx, s.target)
+	if err != nil {
+		return refEntry{}, err
+	}
+	taxes, err := a.ls.Taxes(ctx, s.target)
+	if err != nil {
+		return refEntry{}, err
+	}
+	byID, fallback := map[string]tax{}, tax{}
+	for _, t := range taxes {
+		x := tax{id: t.ID}
+		for _, r := range t.Rates {
+			x.rate += r.Rate.Float64()
+		}
+		byID[t.ID] = x
+		if t.IsDefault || fallback.id == "" {
+			fallback = x
+		}
+	}
+	e := refEntry{taxes: map[string]tax{}, fetched: a.now()}
+	for _, o := range outlets {
+		t, ok := byID[o.DefaultTaxID]
+		if !ok {
+			t = fallback
+		}
+		e.taxes[o.ID] = t
+	}
+	a.ref.mu.Lock()
+	if a.ref.stores == nil {
+		a.ref.stores = map[string]refEntry{}
+	}
+	a.ref.stores[s.store.ID] = e
+	a.ref.mu.Unlock()
+	return e, nil
+}

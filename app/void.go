@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// Voiding the sale of an order the shopper canceled.
+
+// voidSaleArgs asks for the sale of a canceled order to be voided.
+type voidSaleArgs struct {
+	OrderID string `json:"order_id"`
+}
+
+func (voidSaleArgs) Kind() string { return "void_sale" }
+
+// InsertOpts retry until the void is done: the order already reads
+// canceled, and the sale must not be fulfilled.
+func (voidSaleArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1000, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+type voidSaleWorker struct {
+	river.WorkerDefaults[voidSaleArgs]
+	app *App
+}
+
+func (w *voidSaleWorker) Work(ctx context.Context, job *river.Job[voidSaleArgs]) error {
+	return w.app.VoidSale(ctx, job.Args.OrderID)
+}
+
+// NextRetry backs off from a second to a minute.
+func (w *voidSaleWorker) NextRetry(job *river.Job[voidSaleArgs]) time.Time {
+	return time.Now().Add(backoff(job.Attempt))
+}
+
+func (a *App) enqueueVoid(orderID string) storage.Enqueue {
+	return func(tx *sql.Tx) error {
+		_, err := a.queue.InsertTx(context.Background(), tx, voidSaleArgs{OrderID: orderID}, nil)
+		return err
+	}
+}
+
+// VoidSale voids the Lightspeed sale of a canceled order. A sale that does
+// not exist, or is voided already, needs nothing; one Lightspeed will not
+// void (it was closed meanwhile) is recorded on the order for staff.
+func (a *App) VoidSale(ctx context.Context, orderID string) error {
+	o, err := a.db.Order(ctx, orderID)
+	if err != nil || o.PosSync.SaleID == nil {
+		return err
+	}
+	store, err := a.db.Store(ctx, o.StoreID)
+	if err != nil {
+		return err
+	}
+	t, err := a.target(ctx, o.StoreID)
+	if err != nil {
+		return err
+	}
+	sale, err := a.ls.GetSale(ctx, t, *o.PosSync.SaleID)
+	if lssync.IsNotFound(err) || (err == nil && (sale.State == lssync.StateVoided || sale.DeletedAt != "")) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	update := lssync.SaleUpdate{State: lssync.StateVoided, Source: lssync.SaleSource{}}
+	if st := store.Integration.Settings; st != nil {
+		update.Source = lssync.SaleSource{AuthorID: st.UserID, RegisterID: st.RegisterID, ID: o.LeaflyOrderID, Type: SourceType}
+	}
+	_, err = a.ls.UpdateSale(ctx, t, *o.PosSync.SaleID, update)
+	if lssync.IsRejected(err) {
+		_, msg := posError(err)
+		warning := "The shopper canceled, but Lightspeed would not void the sale: void it in Lightspeed. " + msg
+		_, _, rerr := a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+			o.PosSync.Warning = &warning
+			return nil, nil
+		})
+		return rerr
+	}
+	if err != nil {
+		return fmt.Errorf("void sale of order %s: %w", orderID, err)
+	}
+	a.log.InfoContext(ctx, "sale voided for a canceled order", "order", orderID, "sale", *o.PosSync.SaleID)
+	return nil
+}
