@@ -37,6 +37,9 @@ type Config struct {
 	MaxWorkers int
 	// PollInterval is how often idle workers look for new jobs (default 50ms).
 	PollInterval time.Duration
+	// JobTimeout bounds one run of a job (default 1m). A job still running
+	// twice that long (its process died) is rescued and run again.
+	JobTimeout time.Duration
 }
 
 func driver(db *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
@@ -67,8 +70,9 @@ func New(cfg Config) (*Queue, error) {
 		FetchPollInterval: orDefault(cfg.PollInterval, 50*time.Millisecond),
 		FetchCooldown:     10 * time.Millisecond,
 		PollOnly:          true,
-		JobTimeout:        5 * time.Minute,
+		JobTimeout:        orDefault(cfg.JobTimeout, time.Minute),
 	}
+	rc.RescueStuckJobsAfter = 2 * rc.JobTimeout
 	if cfg.Workers != nil {
 		n := cfg.MaxWorkers
 		if n <= 0 {

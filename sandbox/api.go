@@ -82,12 +82,18 @@ func (s *Sandbox) apiHandler(route string, h func(*call), scopes []string) http.
 		if h == nil {
 			name = r.Method + " " + apiPath
 		}
-		rt, ok := s.admit(w, r, r.PathValue("prefix"), name, apiPath)
+		rt, f, ok := s.admit(w, r, r.PathValue("prefix"), name, apiPath)
 		if !ok {
 			return
 		}
+		if f != nil && f.After {
+			defer s.lose(w, r, f) // once the lock below is released
+		}
 		defer s.mu.Unlock()
 		c := &call{w: w, r: r, rt: rt}
+		if f != nil && f.After {
+			c.w = &lostResponse{header: http.Header{}}
+		}
 		if c.g = s.authenticate(r, rt); c.g == nil {
 			rt.limit.peek(s.now(), rt.rateLimit()).setHeaders(w.Header(), false)
 			rt.stats.Unauthorized++
@@ -116,23 +122,24 @@ func (c *call) allowed(scopes ...string) bool {
 }
 
 // admit finds the retailer, counts the request and applies a matching fault.
-// It returns with s.mu held when ok; otherwise it has answered.
-func (s *Sandbox) admit(w http.ResponseWriter, r *http.Request, prefix, name, apiPath string) (*retailer, bool) {
+// It returns with s.mu held when ok, with the fault still to apply after
+// serving (an After fault); otherwise it has answered.
+func (s *Sandbox) admit(w http.ResponseWriter, r *http.Request, prefix, name, apiPath string) (*retailer, *fault, bool) {
 	s.mu.Lock()
 	rt := s.retailers[prefix]
 	if rt == nil {
 		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, "retailer not found")
-		return nil, false
+		return nil, nil, false
 	}
 	rt.stats.count(name)
 	f := s.matchFault(rt, r.Method, apiPath)
 	s.mu.Unlock()
 	if f != nil && !s.inject(w, r, f) {
-		return nil, false
+		return nil, nil, false
 	}
 	s.mu.Lock()
-	return rt, true
+	return rt, f, true
 }
 
 // staff registers a staff route under /{prefix}/staff. Staff routes need no

@@ -21,6 +21,13 @@ type fault struct {
 	Until        *time.Time `json:"until,omitempty"`
 	LatencyMS    int        `json:"latency_ms,omitempty"`
 	Timeout      bool       `json:"timeout,omitempty"`
+	// After serves the request, then answers Status (or hangs, with
+	// Timeout) instead of its result: Lightspeed did the work, but the
+	// client never learns it (a lost response, or a client that died
+	// before reading it).
+	After bool `json:"after,omitempty"`
+	// RetryAfterMS is how far ahead a 429 fault's Retry-After date lies.
+	RetryAfterMS int `json:"retry_after_ms,omitempty"`
 }
 
 // faultRequest is the body of POST /control/faults.
@@ -34,6 +41,8 @@ type faultRequest struct {
 	Duration     string `json:"duration"` // Go duration ("30s"), instead of duration_ms
 	LatencyMS    int    `json:"latency_ms"`
 	Timeout      bool   `json:"timeout"`
+	After        bool   `json:"after"`
+	RetryAfterMS int    `json:"retry_after_ms"`
 	Revoke       bool   `json:"revoke"`
 }
 
@@ -52,6 +61,9 @@ func (in faultRequest) toFault(now time.Time) (*fault, string) {
 			return nil, "duration must be a Go duration such as 30s"
 		}
 	}
+	if in.After && in.Status == 0 && !in.Timeout {
+		return nil, "after needs a status or timeout in place of the result"
+	}
 	if in.Status == 0 && in.LatencyMS == 0 && !in.Timeout {
 		if in.Revoke {
 			return nil, ""
@@ -59,7 +71,11 @@ func (in faultRequest) toFault(now time.Time) (*fault, string) {
 		return nil, "give status, latency_ms, timeout or revoke"
 	}
 	f := &fault{DomainPrefix: in.DomainPrefix, Method: strings.ToUpper(in.Method), Path: in.Path,
-		Status: in.Status, Remaining: in.Count, LatencyMS: in.LatencyMS, Timeout: in.Timeout}
+		Status: in.Status, Remaining: in.Count, LatencyMS: in.LatencyMS, Timeout: in.Timeout, After: in.After,
+		RetryAfterMS: in.RetryAfterMS}
+	if f.Status == http.StatusTooManyRequests && f.RetryAfterMS <= 0 {
+		f.RetryAfterMS = 1000
+	}
 	if d > 0 {
 		until := now.Add(d)
 		f.Until = &until
@@ -120,7 +136,7 @@ func (s *Sandbox) inject(w http.ResponseWriter, r *http.Request, f *fault) bool 
 			panic(http.ErrAbortHandler)
 		}
 	}
-	if f.Timeout {
+	if f.Timeout && !f.After {
 		select {
 		case <-r.Context().Done():
 			return false
@@ -128,9 +144,34 @@ func (s *Sandbox) inject(w http.ResponseWriter, r *http.Request, f *fault) bool 
 			panic(http.ErrAbortHandler) // drop the connection, as a dead upstream would
 		}
 	}
-	if f.Status != 0 {
+	if f.Status != 0 && !f.After {
+		if f.Status == http.StatusTooManyRequests {
+			at := s.now().Add(time.Duration(f.RetryAfterMS) * time.Millisecond)
+			w.Header().Set("Retry-After", at.UTC().Format(http.TimeFormat))
+		}
 		writeError(w, f.Status, http.StatusText(f.Status))
 		return false
 	}
 	return true
 }
+
+// lose answers a request an After fault served: with its status, or by
+// hanging until the client gives up.
+func (s *Sandbox) lose(w http.ResponseWriter, r *http.Request, f *fault) {
+	if f.Timeout {
+		select {
+		case <-r.Context().Done():
+		case <-s.ctx.Done():
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	writeError(w, f.Status, http.StatusText(f.Status))
+}
+
+// lostResponse swallows a served request's answer for an After fault.
+type lostResponse struct{ header http.Header }
+
+func (l *lostResponse) Header() http.Header         { return l.header }
+func (l *lostResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (l *lostResponse) WriteHeader(int)             {}

@@ -117,6 +117,7 @@ curl -X DELETE {{$.Base}}/{{.Prefix}}/staff/products/&lt;product id&gt;</pre>
 <pre>curl -X POST {{.Base}}/control/faults -d '{"status":503,"count":3}'                  # next 3 API calls fail
 curl -X POST {{.Base}}/control/faults -d '{"domain_prefix":"demo","latency_ms":2000,"duration":"1m"}'
 curl -X POST {{.Base}}/control/faults -d '{"timeout":true,"path":"/sales","method":"POST"}'   # hang until the client gives up
+curl -X POST {{.Base}}/control/faults -d '{"after":true,"status":504,"path":"/sales","method":"POST","count":1}'   # make the sale, then lose the answer
 curl -X POST {{.Base}}/control/faults -d '{"domain_prefix":"demo","revoke":true}'   # every token of demo stops working
 curl -X DELETE {{.Base}}/control/faults
 curl -X POST {{.Base}}/control/rate_limit -d '{"domain_prefix":"demo","limit":5,"window_seconds":60}'

@@ -135,7 +135,7 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 // token is POST /{prefix}/api/1.0/token: the code exchange and the refresh,
 // form-encoded body only. Refresh rotates: the used refresh token is revoked.
 func (s *Sandbox) token(w http.ResponseWriter, r *http.Request) {
-	rt, ok := s.admit(w, r, r.PathValue("prefix"), "POST /token", "/token")
+	rt, _, ok := s.admit(w, r, r.PathValue("prefix"), "POST /token", "/token")
 	if !ok {
 		return
 	}

@@ -33,6 +33,7 @@ type config struct {
 	SandboxDemo       bool
 	lightspeedURLsSet bool
 	MenuSyncInterval  time.Duration
+	JobTimeout        time.Duration
 	ReconcileInterval time.Duration
 	OrderPosDeadline  time.Duration
 	AllowedOrigins    []string
@@ -159,6 +160,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LightspeedAPIVersion:   e.str("LIGHTSPEED_API_VERSION", "2026-07"),
 		ReconcileInterval:      e.duration("LIGHTSPEED_RECONCILE_INTERVAL", time.Minute),
 		MenuSyncInterval:       e.duration("MENU_SYNC_INTERVAL", 15*time.Minute),
+		JobTimeout:             e.duration("JOB_TIMEOUT", time.Minute),
 		lightspeedURLsSet:      e.str("LIGHTSPEED_API_URL", "") != "" || e.str("LIGHTSPEED_CONNECT_URL", "") != "",
 		OrderPosDeadline:       e.duration("ORDER_POS_DEADLINE", 5*time.Minute),
 		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),

@@ -29,6 +29,8 @@ type testServer struct {
 	out    *lockedBuffer
 	stop   context.CancelFunc
 	done   chan error
+	// kill ends a server process at once, as a crash would (processes only).
+	kill func()
 }
 
 // database is where a test's servers keep their data.

@@ -68,7 +68,8 @@ func startProcess(t testing.TB, extra map[string]string) *testServer {
 		t.Fatalf("start server process: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &testServer{env: env, tokens: auth.NewTokens([]byte(testSecret)), out: &lockedBuffer{}, stop: cancel, done: make(chan error, 1)}
+	s := &testServer{env: env, tokens: auth.NewTokens([]byte(testSecret)), out: &lockedBuffer{}, stop: cancel, done: make(chan error, 1),
+		kill: func() { _ = cmd.Process.Kill() }}
 	go func() {
 		<-ctx.Done()
 		_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -87,4 +88,17 @@ func startProcess(t testing.TB, extra map[string]string) *testServer {
 	}
 	t.Cleanup(func() { s.Stop(t) })
 	return s
+}
+
+// Crash kills the server process at once, as a crash would, and waits for
+// it to be gone.
+func (s *testServer) Crash(t testing.TB) {
+	t.Helper()
+	s.kill()
+	select {
+	case <-s.done:
+		close(s.done)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the killed server process did not exit")
+	}
 }

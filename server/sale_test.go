@@ -58,8 +58,14 @@ func (st lsStore) order(t *testing.T, id string) map[string]any {
 // waitPos waits until the order's posSync.state is want.
 func (st lsStore) waitPos(t *testing.T, id, want string) map[string]any {
 	t.Helper()
+	return st.waitPosWithin(t, id, want, 20*time.Second)
+}
+
+// waitPosWithin is waitPos with a deadline of its own.
+func (st lsStore) waitPosWithin(t *testing.T, id, want string, d time.Duration) map[string]any {
+	t.Helper()
 	var o map[string]any
-	waitFor(t, "order "+id+" to be "+want, 20*time.Second, func() bool {
+	waitFor(t, "order "+id+" to be "+want, d, func() bool {
 		o = st.order(t, id)
 		return path(o, "posSync", "state") == want
 	})

@@ -90,7 +90,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 		Vault: v, Tokens: s.tokens, PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL,
 		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }})
 	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: s.app.Workers(),
-		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval), Logger: log}); err != nil {
+		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
 	}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/pgtest"
+	"github.com/leafly/lightspeed-orders/sandbox"
+)
+
+// Orders reaching Lightspeed exactly once through lost answers, rate
+// limits, crashes and several replicas.
+
+// fault injects a fault into the demo retailer of a sandbox.
+func (sb lsSandbox) fault(f map[string]any) {
+	sb.t.Helper()
+	f["domain_prefix"] = sandbox.DemoPrefix
+	sb.must(http.MethodPost, "/control/faults", "", f)
+}
+
+func TestLostSaleAnswerMakesNoSecondSale(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, nil)
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		sb.fault(map[string]any{"after": true, "status": 504, "path": "/sales", "method": "POST", "count": 1})
+		id := st.shopperOrder(t, "LOST-1", "lost@example.com", anyItems(menu, 1), nil)
+		o := st.waitPos(t, id, "SENT")
+		if n := len(sb.sales("LOST-1")); n != 1 {
+			t.Errorf("%d sales after a lost answer, want 1", n)
+		}
+		if a := path(o, "posSync", "attempts"); a.(float64) < 2 {
+			t.Errorf("attempts %v, want the retry that found the sale", a)
+		}
+	})
+}
+
+func TestRateLimitedMidwayLosesNothing(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, nil)
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		sb.fault(map[string]any{"status": 429, "count": 2, "path": "/sales", "method": "POST", "retry_after_ms": 1500})
+		var ids []string
+		for i := range 3 {
+			ids = append(ids, st.shopperOrder(t, fmt.Sprintf("RL-%d", i), "rl@example.com", anyItems(menu, 1), nil))
+		}
+		for i, id := range ids {
+			st.waitPos(t, id, "SENT")
+			if n := len(sb.sales(fmt.Sprintf("RL-%d", i))); n != 1 {
+				t.Errorf("RL-%d: %d sales, want 1", i, n)
+			}
+		}
+	})
+}
+
+// lightspeedProcess starts a server process on a PostgreSQL database that
+// talks to the sandbox of host, so the process can die while the sandbox
+// lives on.
+func lightspeedProcess(t *testing.T, host *testServer, databaseURL string) *testServer {
+	t.Helper()
+	return startProcess(t, map[string]string{
+		"DATABASE_URL": databaseURL, "DATA_DIR": t.TempDir(), "JOB_TIMEOUT": "2s", "MENU_SYNC_INTERVAL": "1h",
+		"ENCRYPTION_KEY":         base64.StdEncoding.EncodeToString(testEncryptionKey),
+		"LIGHTSPEED_API_URL":     host.URL + sandboxPath + "/{domain_prefix}",
+		"LIGHTSPEED_CONNECT_URL": host.URL + sandboxPath + "/connect",
+	})
+}
+
+// TestCrashAfterSaleAccepted kills the process after Lightspeed made the sale
+// but before the database recorded it: after a restart there is still
+// exactly one sale, and the order is SENT.
+func TestCrashAfterSaleAccepted(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	sb := sandboxOf(t, host)
+	p := lightspeedProcess(t, host, url)
+	st, menu := enabledStore(t, p)
+	sb.fault(map[string]any{"after": true, "timeout": true, "path": "/sales", "method": "POST", "count": 1})
+	id := st.shopperOrder(t, "CRASH-1", "crash@example.com", anyItems(menu, 1), nil)
+	waitFor(t, "Lightspeed to make the sale", 20*time.Second, func() bool { return len(sb.sales("CRASH-1")) == 1 })
+	p.Crash(t)
+
+	restarted := lightspeedProcess(t, host, url)
+	st.s = restarted
+	// River's rescuer looks for jobs whose process died every 30 seconds.
+	st.waitPosWithin(t, id, "SENT", 90*time.Second)
+	if n := len(sb.sales("CRASH-1")); n != 1 {
+		t.Errorf("%d sales after the crash and restart, want 1", n)
+	}
+}
+
+// TestTwoProcessesDrainOneQueue sends orders through two server processes
+// sharing one database: each order becomes exactly one sale.
+func TestTwoProcessesDrainOneQueue(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	sb := sandboxOf(t, host)
+	a := lightspeedProcess(t, host, url)
+	b := lightspeedProcess(t, host, url)
+	st, menu := enabledStore(t, a)
+	var ids []string
+	for i := range 20 {
+		on := st
+		if i%2 == 1 {
+			on.s = b
+		}
+		ids = append(ids, on.shopperOrder(t, fmt.Sprintf("TWO-%d", i), fmt.Sprintf("two-%d@example.com", i%3), anyItems(menu, 1), nil))
+	}
+	for i, id := range ids {
+		st.waitPos(t, id, "SENT")
+		if n := len(sb.sales(fmt.Sprintf("TWO-%d", i))); n != 1 {
+			t.Errorf("TWO-%d: %d sales, want 1", i, n)
+		}
+	}
+	var workers int
+	if err := a.Storage(t).SQL().QueryRow(`SELECT COUNT(DISTINCT attempted_by[1]) FROM river_job WHERE kind = 'send_order'`).Scan(&workers); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("send jobs were run by %d processes", workers)
+}
