@@ -44,32 +44,35 @@ type Deps struct {
 	PublicURL string
 	// ConnectURL is Lightspeed's OAuth consent page.
 	ConnectURL string
+	// ClientSecret verifies webhook signatures.
+	ClientSecret string
 	// OnOrderSent, if set, hears how many Lightspeed calls each order sent took.
 	OnOrderSent func(calls int)
 }
 
 // App holds the service's dependencies.
 type App struct {
-	db          *storage.DB
-	broker      Broker
-	log         *slog.Logger
-	now         func() time.Time
-	ls          *lssync.Client
-	vault       *vault.Vault
-	tokens      *auth.Tokens
-	publicURL   string
-	connectURL  string
-	queue       *jobs.Queue
-	menuLocks   keyedMutex
-	ref         reference
-	onOrderSent func(calls int)
+	db           *storage.DB
+	broker       Broker
+	log          *slog.Logger
+	now          func() time.Time
+	ls           *lssync.Client
+	vault        *vault.Vault
+	tokens       *auth.Tokens
+	publicURL    string
+	connectURL   string
+	clientSecret string
+	queue        *jobs.Queue
+	menuLocks    keyedMutex
+	ref          reference
+	onOrderSent  func(calls int)
 }
 
 // New returns an App over its dependencies. Call UseQueue before it runs
 // background work.
 func New(d Deps) *App {
 	return &App{db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
-		publicURL: d.PublicURL, connectURL: d.ConnectURL, onOrderSent: d.OnOrderSent,
+		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 

@@ -19,14 +19,20 @@ func (a *App) Workers() *river.Workers {
 	river.AddWorker(w, &menuSyncAllWorker{app: a})
 	river.AddWorker(w, &sendOrderWorker{app: a})
 	river.AddWorker(w, &voidSaleWorker{app: a})
+	river.AddWorker(w, &applySaleWorker{app: a})
+	river.AddWorker(w, &reconcileWorker{app: a})
+	river.AddWorker(w, &reconcileAllWorker{app: a})
 	return w
 }
 
 // PeriodicJobs returns the jobs River's leader enqueues on a schedule.
-func PeriodicJobs(menuSyncInterval time.Duration) []*river.PeriodicJob {
+func PeriodicJobs(menuSyncInterval, reconcileInterval time.Duration) []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(menuSyncInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return menuSyncAllArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "menu_sync_all", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(reconcileInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return reconcileAllArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "reconcile_all", RunOnStart: true}),
 	}
 }

@@ -47,17 +47,22 @@ func (a *App) RunMenuSync(ctx context.Context, storeID string) error {
 	}
 	version := store.Integration.MenuSync.Version
 	t, err := a.target(ctx, storeID)
+	var retailer lssync.Retailer
+	if err == nil {
+		// The retailer names its discount product, which is no menu item.
+		retailer, err = a.ls.Retailer(ctx, t)
+	}
 	var page lssync.ProductPage
 	if err == nil {
 		page, err = a.ls.ProductsAll(ctx, t, version, productPageSize)
 	}
 	if err == nil {
-		err = a.db.SaveMenuItems(ctx, a.menuItems(storeID, page.Products))
+		err = a.db.SaveMenuItems(ctx, a.menuItems(storeID, page.Products, retailer.DiscountProductID))
 	}
 	return a.recordMenuSync(ctx, storeID, page.MaxVersion, len(page.Products), err)
 }
 
-func (a *App) menuItems(storeID string, products []lssync.Product) []domain.MenuItem {
+func (a *App) menuItems(storeID string, products []lssync.Product, discountProductID string) []domain.MenuItem {
 	items := make([]domain.MenuItem, 0, len(products))
 	for _, p := range products {
 		name := p.Name
@@ -70,7 +75,7 @@ func (a *App) menuItems(storeID string, products []lssync.Product) []domain.Menu
 		}
 		price, priced := p.PriceExcludingTax.Cents()
 		items = append(items, domain.MenuItem{ID: newID(), StoreID: storeID, Name: name, SKU: sku,
-			PosProductID: p.ID, PriceCents: max(price, 0), Active: p.ForSale() && !p.HasVariants && priced && price >= 0})
+			PosProductID: p.ID, PriceCents: max(price, 0), Active: p.ForSale() && !p.HasVariants && priced && price >= 0 && p.ID != discountProductID})
 	}
 	return items
 }

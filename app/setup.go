@@ -32,7 +32,7 @@ func (a *App) SetupOptions(ctx context.Context, storeID string) (SetupOptions, e
 	}
 	t, err := a.target(ctx, storeID)
 	if err != nil {
-		return SetupOptions{}, err
+		return SetupOptions{}, lightspeedError(err)
 	}
 	opts, err := a.readSetupOptions(ctx, t)
 	return opts, lightspeedError(err)
@@ -136,7 +136,7 @@ func (a *App) ConfigureIntegration(ctx context.Context, storeID string, s domain
 func (a *App) checkSettings(ctx context.Context, storeID string, s domain.IntegrationSettings) error {
 	t, err := a.target(ctx, storeID)
 	if err != nil {
-		return err
+		return lightspeedError(err)
 	}
 	opts, err := a.readSetupOptions(ctx, t)
 	if err != nil {
@@ -185,7 +185,7 @@ func (a *App) subscribeWebhook(ctx context.Context, storeID string) error {
 	}
 	t, err := a.target(ctx, storeID)
 	if err != nil {
-		return err
+		return lightspeedError(err)
 	}
 	url := a.publicURL + WebhookPath + c.WebhookToken
 	hook, err := a.ls.CreateWebhook(ctx, t, lssync.WebhookRequest{URL: url, Active: true, Type: lssync.WebhookSaleUpdate})

@@ -69,6 +69,8 @@ type PosSync struct {
 	// Warning is a problem that did not stop the sale, such as a delivery
 	// address Lightspeed refused (the address is then in the sale's note).
 	Warning *string
+	// SaleVersion is the version of the sale last applied to the order.
+	SaleVersion int64
 }
 
 // PosErrorCode is the machine-readable reason an order is not in the POS.

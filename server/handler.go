@@ -55,6 +55,7 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	h.mux.HandleFunc("GET /readyz", readyz(db))
 	h.mux.Handle("GET /metrics", m.handler())
 	h.mux.Handle("GET "+app.OAuthCallbackPath, withRequestID(log, oauthCallback(a, log)))
+	h.mux.Handle("POST "+app.WebhookPath+"{token}", withRequestID(log, webhookReceiver(a, m, log)))
 	if sb != nil {
 		h.mux.Handle(sandboxPath+"/", http.StripPrefix(sandboxPath, sb))
 	}

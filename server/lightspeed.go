@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -120,5 +121,39 @@ func oauthCallback(a *app.App, log *slog.Logger) http.HandlerFunc {
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(status)
 		_ = callbackPage.Execute(w, page)
+	}
+}
+
+// webhookReceiver accepts Lightspeed's webhooks at /webhooks/lightspeed/{token}:
+// it answers as soon as the event is kept and its processing queued, well
+// within Lightspeed's 5 seconds.
+func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err == nil {
+			err = a.ReceiveWebhook(r.Context(), r.PathValue("token"), body, r.Header.Get("X-Signature"))
+		}
+		status, outcome := http.StatusOK, "accepted"
+		switch {
+		case err == nil:
+		case errors.Is(err, app.ErrUnknownConnection):
+			status, outcome = http.StatusNotFound, "unknown_connection"
+		case errors.Is(err, app.ErrBadSignature):
+			status, outcome = http.StatusUnauthorized, "bad_signature"
+		case errors.Is(err, app.ErrMalformedWebhook):
+			status, outcome = http.StatusBadRequest, "malformed"
+		default:
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				status, outcome = http.StatusRequestEntityTooLarge, "too_large"
+			} else {
+				status, outcome = http.StatusInternalServerError, "error"
+			}
+		}
+		m.webhooks.WithLabelValues(outcome).Inc()
+		if status != http.StatusOK {
+			log.WarnContext(r.Context(), "lightspeed webhook refused", "outcome", outcome, "status", status, "err", err)
+		}
+		w.WriteHeader(status)
 	}
 }

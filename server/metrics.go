@@ -27,6 +27,7 @@ type metrics struct {
 	listenerReconnects prometheus.Counter
 	lightspeedCalls    *prometheus.HistogramVec
 	callsPerOrder      prometheus.Histogram
+	webhooks           *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -53,7 +54,10 @@ func newMetrics() *metrics {
 		Name: "leafly_lightspeed_calls_per_order", Help: "Lightspeed calls each order sent to the POS took.",
 		Buckets: []float64{1, 2, 3, 4, 5, 6, 8, 10},
 	})
-	m.reg.MustRegister(m.callsPerOrder, m.lightspeedCalls, m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leafly_lightspeed_webhooks_total", Help: "Webhooks received from Lightspeed by outcome.",
+	}, []string{"outcome"})
+	m.reg.MustRegister(m.webhooks, m.callsPerOrder, m.lightspeedCalls, m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

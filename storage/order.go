@@ -36,6 +36,7 @@ type orderRow struct {
 	PosLastError        *string
 	PosErrorCode        *string
 	PosWarning          *string
+	PosSaleVersion      int64
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 }
@@ -75,7 +76,7 @@ func orderToRow(o *domain.Order) orderRow {
 		CancelReason: (*string)(o.CancelReason),
 		PosSyncState: string(o.PosSync.State), PosSaleID: o.PosSync.SaleID, PosCustomerID: o.PosSync.CustomerID,
 		PosAttempts: o.PosSync.Attempts, PosLastError: o.PosSync.LastError,
-		PosErrorCode: (*string)(o.PosSync.ErrorCode), PosWarning: o.PosSync.Warning,
+		PosErrorCode: (*string)(o.PosSync.ErrorCode), PosWarning: o.PosSync.Warning, PosSaleVersion: o.PosSync.SaleVersion,
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
 	if o.DeliveryAddress != nil {
@@ -96,7 +97,7 @@ func (r orderRow) domain() *domain.Order {
 		CancelReason: (*domain.CancelReason)(r.CancelReason),
 		PosSync: domain.PosSync{State: domain.PosSyncState(r.PosSyncState), SaleID: r.PosSaleID,
 			CustomerID: r.PosCustomerID, Attempts: r.PosAttempts, LastError: r.PosLastError,
-			ErrorCode: (*domain.PosErrorCode)(r.PosErrorCode), Warning: r.PosWarning},
+			ErrorCode: (*domain.PosErrorCode)(r.PosErrorCode), Warning: r.PosWarning, SaleVersion: r.PosSaleVersion},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if r.DeliveryAddress != nil {
@@ -225,6 +226,17 @@ func (db *DB) Order(ctx context.Context, id string) (*domain.Order, error) {
 		return nil, fmt.Errorf("order %s: %w", id, err)
 	}
 	return o, nil
+}
+
+// OrderIDBySale returns the id of the store's order the sale was made for,
+// or "" when the service did not make it.
+func (db *DB) OrderIDBySale(ctx context.Context, storeID, saleID string) (string, error) {
+	var ids []string
+	err := db.gorm.WithContext(ctx).Model(&orderRow{}).Where("store_id = ? AND pos_sale_id = ?", storeID, saleID).Limit(1).Pluck("id", &ids).Error
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	return ids[0], nil
 }
 
 // OrderByLeaflyID returns the store's order with the given Leafly order id,

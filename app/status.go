@@ -1,0 +1,295 @@
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// Status changes back from Lightspeed: webhooks as hints, the sale re-read,
+// and a periodic poll of the sales feed for what webhooks missed.
+
+// Webhook errors, each answered with its own HTTP status.
+var (
+	ErrUnknownConnection = errors.New("no connection has this webhook URL")
+	ErrBadSignature      = errors.New("webhook signature missing or wrong")
+	ErrMalformedWebhook  = errors.New("webhook body is not a form with a JSON payload")
+)
+
+// ReceiveWebhook checks a Lightspeed webhook posted to the connection's URL
+// and queues its processing. The signature is verified over the raw body
+// before anything else of it is read; the raw event is kept; the sale is
+// re-read by the job, so the payload is only a hint.
+func (a *App) ReceiveWebhook(ctx context.Context, token string, body []byte, signature string) error {
+	c, err := a.db.CredentialsByWebhookToken(ctx, token)
+	if errors.Is(err, storage.ErrNotConnected) {
+		return ErrUnknownConnection
+	}
+	if err != nil {
+		return err
+	}
+	if !a.signedBy(body, signature) {
+		return ErrBadSignature
+	}
+	saleID, err := webhookSaleID(body)
+	if err != nil {
+		return err
+	}
+	return a.db.SaveWebhook(ctx, c.StoreID, &saleID, string(body), func(tx *sql.Tx) error {
+		_, err := a.queue.InsertTx(ctx, tx, applySaleArgs{StoreID: c.StoreID, SaleID: saleID}, nil)
+		return err
+	})
+}
+
+// signedBy checks X-Signature ("signature=<v>,algorithm=HMAC-SHA256"): the
+// HMAC-SHA256 of the raw body keyed by the client secret, as hex or base64
+// (Lightspeed does not document which), compared in constant time.
+func (a *App) signedBy(body []byte, header string) bool {
+	var sig, alg string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch strings.ToLower(k) {
+		case "signature":
+			sig = v
+		case "algorithm":
+			alg = v
+		}
+	}
+	if sig == "" || (alg != "" && !strings.EqualFold(alg, "HMAC-SHA256")) {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(a.clientSecret))
+	mac.Write(body)
+	sum := mac.Sum(nil)
+	for _, want := range []string{hex.EncodeToString(sum), base64.StdEncoding.EncodeToString(sum)} {
+		if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// webhookSaleID reads the sale id from the form's payload field.
+func webhookSaleID(body []byte) (string, error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", ErrMalformedWebhook
+	}
+	var p struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(form.Get("payload")), &p); err != nil || p.ID == "" || len(p.ID) > 100 {
+		return "", ErrMalformedWebhook
+	}
+	return p.ID, nil
+}
+
+// applySaleArgs asks for one sale to be re-read and applied to its order.
+type applySaleArgs struct {
+	StoreID string `json:"store_id"`
+	SaleID  string `json:"sale_id"`
+}
+
+func (applySaleArgs) Kind() string { return "apply_sale" }
+
+// InsertOpts collapse the copies of a webhook Lightspeed sends.
+func (applySaleArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+type applySaleWorker struct {
+	river.WorkerDefaults[applySaleArgs]
+	app *App
+}
+
+func (w *applySaleWorker) Work(ctx context.Context, job *river.Job[applySaleArgs]) error {
+	return w.app.ApplySaleByID(ctx, job.Args.StoreID, job.Args.SaleID)
+}
+
+// NextRetry backs off from a second to a minute.
+func (w *applySaleWorker) NextRetry(job *river.Job[applySaleArgs]) time.Time {
+	return time.Now().Add(backoff(job.Attempt))
+}
+
+// ApplySaleByID re-reads a sale and applies it to the order it was made
+// for. Sales the service did not make are ignored.
+func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string) error {
+	orderID, err := a.db.OrderIDBySale(ctx, storeID, saleID)
+	if err != nil || orderID == "" {
+		return err
+	}
+	t, err := a.target(ctx, storeID)
+	if err != nil {
+		return err
+	}
+	sale, err := a.ls.GetSale(ctx, t, saleID)
+	if lssync.IsNotFound(err) {
+		return a.applySale(ctx, orderID, domain.Sale{Deleted: true, Version: 1 << 62})
+	}
+	if err != nil {
+		return err
+	}
+	snap, err := a.snapshot(ctx, t, sale)
+	if err != nil {
+		return err
+	}
+	return a.applySale(ctx, orderID, snap)
+}
+
+// snapshot reduces a sale to what the mapping reads, asking for its
+// fulfillments only while the sale is pending (packed is their news).
+func (a *App) snapshot(ctx context.Context, t lssync.Target, sale lssync.Sale) (domain.Sale, error) {
+	snap := domain.Sale{State: sale.State, Deleted: sale.DeletedAt != "", Version: sale.Version}
+	if sale.State != lssync.StatePending || snap.Deleted {
+		return snap, nil
+	}
+	fs, err := a.ls.Fulfillments(ctx, t, sale.ID)
+	if err != nil {
+		return snap, err
+	}
+	for _, f := range fs {
+		switch strings.ToUpper(f.State) {
+		case "PACKED", "FULFILLED":
+			snap.Packed = true
+		}
+	}
+	return snap, nil
+}
+
+// applySale moves the order as the sale says, unless the order has seen a
+// newer version of the sale. Backward, repeated and unknown states change
+// nothing and are logged.
+func (a *App) applySale(ctx context.Context, orderID string, sale domain.Sale) error {
+	var changes []domain.StatusChange
+	o, evs, err := a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+		if o.PosSync.State != domain.PosSent || (sale.Version != 0 && sale.Version <= o.PosSync.SaleVersion) {
+			return nil, nil
+		}
+		o.PosSync.SaleVersion = max(o.PosSync.SaleVersion, sale.Version)
+		changes = o.ApplySale(sale, a.now())
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("apply sale to order %s: %w", orderID, err)
+	}
+	if len(changes) == 0 {
+		a.log.DebugContext(ctx, "sale change ignored", "order", orderID, "state", sale.State, "packed", sale.Packed, "version", sale.Version, "status", o.Status)
+		return nil
+	}
+	a.publish(ctx, evs)
+	a.log.InfoContext(ctx, "order status from lightspeed", "order", orderID, "status", o.Status, "version", sale.Version)
+	return nil
+}
+
+// reconcileArgs asks for one store's sales feed to be read.
+type reconcileArgs struct {
+	StoreID string `json:"store_id"`
+}
+
+func (reconcileArgs) Kind() string { return "reconcile_sales" }
+
+// InsertOpts keep one pending reconciliation per store.
+func (reconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+type reconcileWorker struct {
+	river.WorkerDefaults[reconcileArgs]
+	app *App
+}
+
+func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) error {
+	return w.app.Reconcile(ctx, job.Args.StoreID)
+}
+
+// reconcileAllArgs asks for every integrated store's feed to be read.
+type reconcileAllArgs struct{}
+
+func (reconcileAllArgs) Kind() string { return "reconcile_all" }
+
+type reconcileAllWorker struct {
+	river.WorkerDefaults[reconcileAllArgs]
+	app *App
+}
+
+func (w *reconcileAllWorker) Work(ctx context.Context, _ *river.Job[reconcileAllArgs]) error {
+	ids, err := w.app.db.IntegratedStores(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := w.app.queue.Insert(ctx, reconcileArgs{StoreID: id}, nil); err != nil {
+			return fmt.Errorf("enqueue reconciliation of store %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// salesPageSize is how many sales one call of the reconciliation reads.
+const salesPageSize = 500
+
+// Reconcile reads the store's sales changed since its cursor and applies
+// those the service made, catching the changes no webhook announced. The
+// cursor is kept in the database.
+func (a *App) Reconcile(ctx context.Context, storeID string) error {
+	t, err := a.target(ctx, storeID)
+	if err != nil {
+		return err
+	}
+	cursor, err := a.db.SalesCursor(ctx, storeID)
+	if err != nil {
+		return err
+	}
+	for {
+		page, err := a.ls.SalesAfter(ctx, t, cursor, salesPageSize)
+		if err != nil {
+			return err
+		}
+		if len(page.Sales) == 0 || page.MaxVersion <= cursor {
+			return nil
+		}
+		if err := a.applyPage(ctx, t, storeID, page.Sales); err != nil {
+			return err
+		}
+		cursor = page.MaxVersion
+		if err := a.db.SetSalesCursor(ctx, storeID, cursor); err != nil {
+			return err
+		}
+	}
+}
+
+func (a *App) applyPage(ctx context.Context, t lssync.Target, storeID string, sales []lssync.Sale) error {
+	for _, sale := range sales {
+		orderID, err := a.db.OrderIDBySale(ctx, storeID, sale.ID)
+		if err != nil {
+			return err
+		}
+		if orderID == "" {
+			continue
+		}
+		snap, err := a.snapshot(ctx, t, sale)
+		if err != nil {
+			return err
+		}
+		if err := a.applySale(ctx, orderID, snap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
