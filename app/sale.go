@@ -163,7 +163,7 @@ func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale) error {
 	}
 	o, evs, err := a.db.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
 		o.PosSync = domain.PosSync{State: domain.PosSent, SaleID: &s.saleID, CustomerID: nonEmpty(customer),
-			Attempts: o.PosSync.Attempts, Warning: s.warning}
+			Attempts: o.PosSync.Attempts, Warning: s.warning, SaleVersion: sale.Version}
 		if domain.CanMove(o.FulfillmentMethod, o.Status, domain.StatusConfirmed) {
 			_, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, a.now())
 			return nil, err

@@ -47,12 +47,12 @@ func (a *App) ReceiveWebhook(ctx context.Context, token string, body []byte, sig
 	if !a.signedBy(body, signature) {
 		return ErrBadSignature
 	}
-	saleID, err := webhookSaleID(body)
+	hint, err := webhookSale(body)
 	if err != nil {
 		return err
 	}
-	return a.db.SaveWebhook(ctx, c.StoreID, &saleID, string(body), func(tx *sql.Tx) error {
-		_, err := a.queue.InsertTx(ctx, tx, applySaleArgs{StoreID: c.StoreID, SaleID: saleID}, nil)
+	return a.db.SaveWebhook(ctx, c.StoreID, &hint.ID, string(body), func(tx *sql.Tx) error {
+		_, err := a.queue.InsertTx(ctx, tx, applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}, nil)
 		return err
 	})
 }
@@ -85,25 +85,32 @@ func (a *App) signedBy(body []byte, header string) bool {
 	return false
 }
 
-// webhookSaleID reads the sale id from the form's payload field.
-func webhookSaleID(body []byte) (string, error) {
+// saleHint is what a webhook says of a sale: its id and, when the payload
+// carries it, its version.
+type saleHint struct {
+	ID      string `json:"id"`
+	Version int64  `json:"version"`
+}
+
+// webhookSale reads the sale hint from the form's payload field.
+func webhookSale(body []byte) (saleHint, error) {
+	var h saleHint
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return "", ErrMalformedWebhook
+		return h, ErrMalformedWebhook
 	}
-	var p struct {
-		ID string `json:"id"`
+	if err := json.Unmarshal([]byte(form.Get("payload")), &h); err != nil || h.ID == "" || len(h.ID) > 100 {
+		return saleHint{}, ErrMalformedWebhook
 	}
-	if err := json.Unmarshal([]byte(form.Get("payload")), &p); err != nil || p.ID == "" || len(p.ID) > 100 {
-		return "", ErrMalformedWebhook
-	}
-	return p.ID, nil
+	return h, nil
 }
 
 // applySaleArgs asks for one sale to be re-read and applied to its order.
 type applySaleArgs struct {
 	StoreID string `json:"store_id"`
 	SaleID  string `json:"sale_id"`
+	// Version is the webhook's version of the sale, 0 when unknown.
+	Version int64 `json:"version,omitempty"`
 }
 
 func (applySaleArgs) Kind() string { return "apply_sale" }
@@ -119,7 +126,7 @@ type applySaleWorker struct {
 }
 
 func (w *applySaleWorker) Work(ctx context.Context, job *river.Job[applySaleArgs]) error {
-	return w.app.ApplySaleByID(ctx, job.Args.StoreID, job.Args.SaleID)
+	return w.app.ApplySaleByID(ctx, job.Args.StoreID, job.Args.SaleID, job.Args.Version)
 }
 
 // NextRetry backs off from a second to a minute.
@@ -128,11 +135,19 @@ func (w *applySaleWorker) NextRetry(job *river.Job[applySaleArgs]) time.Time {
 }
 
 // ApplySaleByID re-reads a sale and applies it to the order it was made
-// for. Sales the service did not make are ignored.
-func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string) error {
+// for. Sales the service did not make are ignored, and so, without a call,
+// is a webhook whose version the order has already seen (the creation of
+// the sale the service made, or a copy of a webhook).
+func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string, version int64) error {
 	orderID, err := a.db.OrderIDBySale(ctx, storeID, saleID)
 	if err != nil || orderID == "" {
 		return err
+	}
+	if version > 0 {
+		o, err := a.db.Order(ctx, orderID)
+		if err != nil || version <= o.PosSync.SaleVersion {
+			return err
+		}
 	}
 	t, err := a.target(ctx, storeID)
 	if err != nil {
