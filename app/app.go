@@ -48,6 +48,8 @@ type Deps struct {
 	ClientSecret string
 	// OnOrderSent, if set, hears how many Lightspeed calls each order sent took.
 	OnOrderSent func(calls int)
+	// Notifiers send notifications.
+	Notifiers Notifiers
 }
 
 // App holds the service's dependencies.
@@ -66,18 +68,23 @@ type App struct {
 	menuLocks    keyedMutex
 	ref          reference
 	onOrderSent  func(calls int)
+	notifiers    Notifiers
 }
 
 // New returns an App over its dependencies. Call UseQueue before it runs
 // background work.
 func New(d Deps) *App {
 	return &App{db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
-		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent,
+		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent, notifiers: d.Notifiers,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
-// UseQueue gives the app its job queue, built from the app's own workers.
-func (a *App) UseQueue(q *jobs.Queue) { a.queue = q }
+// UseQueue gives the app its job queue, built from the app's own workers,
+// and from then on every notification written is queued for sending.
+func (a *App) UseQueue(q *jobs.Queue) {
+	a.queue = q
+	a.db.OnNotification(a.enqueueNotification)
+}
 
 // authorize checks the caller of ctx may perform op on the store.
 func authorize(ctx context.Context, op domain.Operation, storeID string) (domain.Principal, error) {

@@ -22,6 +22,7 @@ func (a *App) Workers() *river.Workers {
 	river.AddWorker(w, &applySaleWorker{app: a})
 	river.AddWorker(w, &reconcileWorker{app: a})
 	river.AddWorker(w, &reconcileAllWorker{app: a})
+	river.AddWorker(w, &sendNotificationWorker{app: a})
 	return w
 }
 

@@ -29,18 +29,22 @@ type config struct {
 	LightspeedAPIVersion   string
 	// Sandbox is true when no Lightspeed app is configured: the built-in
 	// sandbox stands in for Lightspeed.
-	Sandbox           bool
-	SandboxDemo       bool
-	lightspeedURLsSet bool
-	MenuSyncInterval  time.Duration
-	JobTimeout        time.Duration
-	ReconcileInterval time.Duration
-	OrderPosDeadline  time.Duration
-	AllowedOrigins    []string
-	Introspection     bool
-	LogLevel          slog.Level
-	ShutdownTimeout   time.Duration
-	DBMaxConns        int
+	Sandbox             bool
+	SandboxDemo         bool
+	lightspeedURLsSet   bool
+	MenuSyncInterval    time.Duration
+	JobTimeout          time.Duration
+	SMTPURL             string
+	NotifyFrom          string
+	NotifyWebhookURL    string
+	NotifyWebhookSecret string
+	ReconcileInterval   time.Duration
+	OrderPosDeadline    time.Duration
+	AllowedOrigins      []string
+	Introspection       bool
+	LogLevel            slog.Level
+	ShutdownTimeout     time.Duration
+	DBMaxConns          int
 }
 
 // configError names the variable that stopped the start.
@@ -161,6 +165,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ReconcileInterval:      e.duration("LIGHTSPEED_RECONCILE_INTERVAL", time.Minute),
 		MenuSyncInterval:       e.duration("MENU_SYNC_INTERVAL", 15*time.Minute),
 		JobTimeout:             e.duration("JOB_TIMEOUT", time.Minute),
+		SMTPURL:                e.str("SMTP_URL", ""),
+		NotifyFrom:             e.str("NOTIFY_FROM", ""),
+		NotifyWebhookURL:       e.str("NOTIFY_WEBHOOK_URL", ""),
+		NotifyWebhookSecret:    e.str("NOTIFY_WEBHOOK_SECRET", ""),
 		lightspeedURLsSet:      e.str("LIGHTSPEED_API_URL", "") != "" || e.str("LIGHTSPEED_CONNECT_URL", "") != "",
 		OrderPosDeadline:       e.duration("ORDER_POS_DEADLINE", 5*time.Minute),
 		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
@@ -178,10 +186,24 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if (c.LightspeedClientID == "") != (c.LightspeedClientSecret == "") {
 		e.fail("LIGHTSPEED_CLIENT_SECRET", "set both LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET, or neither for the built-in sandbox")
 	}
+	checkNotify(e, c)
 	if !apiVersion.MatchString(c.LightspeedAPIVersion) {
 		e.fail("LIGHTSPEED_API_VERSION", "%q is not a date version such as 2026-07", c.LightspeedAPIVersion)
 	}
 	return c, e.err
+}
+
+// checkNotify requires the companions of the notification settings.
+func checkNotify(e *env, c config) {
+	if c.SMTPURL != "" && c.NotifyFrom == "" {
+		e.fail("NOTIFY_FROM", "required with SMTP_URL: the address notifications are sent from")
+	}
+	if c.NotifyWebhookSecret != "" && c.NotifyWebhookURL == "" {
+		e.fail("NOTIFY_WEBHOOK_URL", "required with NOTIFY_WEBHOOK_SECRET")
+	}
+	if c.NotifyWebhookURL != "" && c.NotifyWebhookSecret == "" {
+		e.fail("NOTIFY_WEBHOOK_SECRET", "required with NOTIFY_WEBHOOK_URL: notifications are signed with it")
+	}
 }
 
 func checkAddr(e *env, addr string) {

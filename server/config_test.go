@@ -30,10 +30,18 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"SHUTDOWN_TIMEOUT":              "0s",
 		"DB_MAX_CONNS":                  "0",
 		"LIGHTSPEED_CLIENT_ID":          "only-the-id",
+		"SMTP_URL":                      "ftp://mail.example",
+		"NOTIFY_WEBHOOK_URL":            "https://notify.example/hook",
+		"MENU_SYNC_INTERVAL":            "often",
+		"JOB_TIMEOUT":                   "-1s",
+		"SANDBOX_DEMO":                  "perhaps",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
 			env := map[string]string{"DATA_DIR": t.TempDir(), name: value}
+			if name == "SMTP_URL" {
+				env["NOTIFY_FROM"] = "orders@leafly.example"
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err := run(ctx, nil, func(k string) string { return env[k] }, &bytes.Buffer{})
@@ -42,8 +50,11 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 			}
 			msg := err.Error()
 			want := name
-			if name == "LIGHTSPEED_CLIENT_ID" {
+			switch name {
+			case "LIGHTSPEED_CLIENT_ID":
 				want = "LIGHTSPEED_CLIENT_SECRET"
+			case "NOTIFY_WEBHOOK_URL":
+				want = "NOTIFY_WEBHOOK_SECRET"
 			}
 			if !strings.HasPrefix(msg, "config: "+want+": ") || strings.Contains(msg, "\n") {
 				t.Errorf("error %q: want one line starting with %q", msg, "config: "+want+": ")

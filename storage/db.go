@@ -29,10 +29,11 @@ type Config struct {
 
 // DB is the service's database.
 type DB struct {
-	gorm     *gorm.DB
-	sql      *sql.DB
-	postgres bool
-	log      *slog.Logger
+	gorm             *gorm.DB
+	sql              *sql.DB
+	postgres         bool
+	log              *slog.Logger
+	notificationHook func(tx *sql.Tx, id string) error
 }
 
 // Open connects to the database cfg names. It does not migrate.

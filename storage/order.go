@@ -167,6 +167,9 @@ func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Statu
 		if err := tx.Create(&ev).Error; err != nil {
 			return nil, err
 		}
+		if err := db.notifyChanges(tx, o, previous, c); err != nil {
+			return nil, err
+		}
 		events = append(events, domain.Event{Seq: ev.Seq, StoreID: o.StoreID, OrderStatus: &domain.OrderStatusEvent{
 			Order: o, PreviousStatus: previous, Status: c.Status, Source: c.Source, OccurredAt: c.OccurredAt,
 		}})
