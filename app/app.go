@@ -50,6 +50,9 @@ type Deps struct {
 	OnOrderSent func(calls int)
 	// Notifiers send notifications.
 	Notifiers Notifiers
+	// OrderPosDeadline is how long an order may fail to reach the POS
+	// before it turns NOT_SENT.
+	OrderPosDeadline time.Duration
 }
 
 // App holds the service's dependencies.
@@ -69,13 +72,15 @@ type App struct {
 	ref          reference
 	onOrderSent  func(calls int)
 	notifiers    Notifiers
+	deadline     time.Duration
+	health       health
 }
 
 // New returns an App over its dependencies. Call UseQueue before it runs
 // background work.
 func New(d Deps) *App {
 	return &App{db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
-		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent, notifiers: d.Notifiers,
+		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent, notifiers: d.Notifiers, deadline: d.OrderPosDeadline,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 

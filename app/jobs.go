@@ -23,6 +23,8 @@ func (a *App) Workers() *river.Workers {
 	river.AddWorker(w, &reconcileWorker{app: a})
 	river.AddWorker(w, &reconcileAllWorker{app: a})
 	river.AddWorker(w, &sendNotificationWorker{app: a})
+	river.AddWorker(w, &sweepWorker{app: a})
+	river.AddWorker(w, &probeWorker{app: a})
 	return w
 }
 
@@ -35,5 +37,9 @@ func PeriodicJobs(menuSyncInterval, reconcileInterval time.Duration) []*river.Pe
 		river.NewPeriodicJob(river.PeriodicInterval(reconcileInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return reconcileAllArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "reconcile_all", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(sweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil }, &river.PeriodicJobOpts{ID: "sweep_unsent_orders"}),
+		river.NewPeriodicJob(river.PeriodicInterval(probeInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return probeArgs{}, nil }, &river.PeriodicJobOpts{ID: "probe_lightspeed"}),
 	}
 }

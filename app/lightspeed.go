@@ -64,8 +64,10 @@ func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token s
 }
 
 // connected turns the menu sync on for a newly connected store and starts a
-// sync in the background.
+// sync in the background. A store whose credentials Lightspeed refused is
+// healthy again at once.
 func (a *App) connected(ctx context.Context, storeID string) (*domain.Store, error) {
+	a.recover(ctx, storeID, domain.HealthCredentialsInvalid)
 	s, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.MenuSync.Enabled = true
 		s.Integration.MenuSync.Version = 0

@@ -161,13 +161,3 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 	a.publish(ctx, evs)
 	return o, nil
 }
-
-// RetryOrderSync will send an order to the POS again; the Lightspeed issues
-// implement it.
-func (a *App) RetryOrderSync(ctx context.Context, id string) (*domain.Order, error) {
-	o, err := a.Order(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return nil, a.NotYetAvailable(ctx, domain.OpDashboard, o.StoreID)
-}

@@ -90,6 +90,7 @@ func (a *App) SendOrder(ctx context.Context, orderID string) error {
 		return err
 	}
 	sale, err := a.createSale(ctx, s)
+	a.observe(ctx, s.store.ID, lightspeedOnly(err))
 	if err != nil {
 		return a.sendFailed(ctx, s, err)
 	}
@@ -128,7 +129,8 @@ func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
 		return nil, err
 	}
 	if s.target, err = a.target(ctx, o.StoreID); err != nil {
-		return nil, err
+		a.observe(ctx, o.StoreID, err)
+		return nil, a.sendFailed(ctx, s, err)
 	}
 	return s, nil
 }
@@ -184,12 +186,16 @@ func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale) error {
 // sendFailed records why an attempt failed. Failures only the order can
 // fix end its sending; others are returned so the job retries.
 func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
+	var unmapped unmappedError
+	if errors.As(err, &unmapped) {
+		return a.notSent(ctx, s.order.ID, domain.PosErrUnmappedItem, unmapped.Error())
+	}
 	var de *domain.Error
-	if errors.As(err, &de) && de.Code == domain.CodeBadUserInput {
-		return a.notSent(ctx, s.order.ID, domain.PosErrUnmappedItem, de.Message)
+	if errors.As(err, &de) {
+		return a.notSent(ctx, s.order.ID, domain.PosErrNotConfigured, de.Message)
 	}
 	code, msg := posError(err)
-	if code == domain.PosErrRejected {
+	if code == domain.PosErrRejected || a.giveUp(s.order, code) {
 		return a.notSent(ctx, s.order.ID, code, msg)
 	}
 	if _, _, rerr := a.db.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
@@ -201,14 +207,25 @@ func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
 	return fmt.Errorf("send order %s: %w", s.order.ID, err)
 }
 
-// notSent takes the order off the POS path with a reason.
+// notSent takes the order off the POS path with a reason: it turns
+// NOT_SENT, actionable on the dashboard. A reason of the order's own
+// raises an ORDER_NOT_SENT alert for it.
 func (a *App) notSent(ctx context.Context, orderID string, code domain.PosErrorCode, msg string) error {
-	_, _, err := a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+	o, _, err := a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+		if o.PosSync.State != domain.PosQueued {
+			return nil, nil
+		}
 		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosNotSent, &code, &msg
 		return nil, nil
 	})
+	if err != nil {
+		return err
+	}
 	a.log.WarnContext(ctx, "order not sent to lightspeed", "order", orderID, "code", code, "reason", msg)
-	return err
+	if code == domain.PosErrRejected || code == domain.PosErrUnmappedItem {
+		a.raise(ctx, o.StoreID, domain.AlertOrderNotSent, fmt.Sprintf("Leafly order %s could not be sent to Lightspeed: %s Manage it from the Leafly Order Dashboard.", o.LeaflyOrderID, msg), &o.ID)
+	}
+	return nil
 }
 
 // abandonCanceled handles an order canceled before it reached the POS: a
@@ -278,3 +295,13 @@ func saleNote(o *domain.Order, addressNote string) string {
 }
 
 func dollars(cents int64) string { return fmt.Sprintf("$%d.%02d", cents/100, cents%100) }
+
+// lightspeedOnly keeps the errors Lightspeed caused, for the store's health;
+// an order's own problem (an unmapped item) says nothing of Lightspeed.
+func lightspeedOnly(err error) error {
+	var unmapped unmappedError
+	if errors.As(err, &unmapped) {
+		return nil
+	}
+	return err
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ func (a *App) saleLines(ctx context.Context, s *send) ([]lssync.LineItemInput, e
 	for i, l := range s.order.Lines {
 		item, ok := items[l.MenuItemID]
 		if !ok || !item.Active || item.PosProductID == "" {
-			return nil, domain.Errorf(domain.CodeBadUserInput, "%s (menu item %s) no longer has an active Lightspeed product.", l.Name, l.MenuItemID)
+			return nil, unmappedError(fmt.Sprintf("%s (menu item %s) no longer has an active Lightspeed product.", l.Name, l.MenuItemID))
 		}
 		seq := i + 1
 		lines[i] = lssync.LineItemInput{
@@ -79,6 +80,12 @@ func (a *App) saleLines(ctx context.Context, s *send) ([]lssync.LineItemInput, e
 	}
 	return lines, nil
 }
+
+// unmappedError is a line whose menu item has no active Lightspeed product:
+// a problem of the order's own.
+type unmappedError string
+
+func (e unmappedError) Error() string { return string(e) }
 
 // customerFor returns the Lightspeed customer of the order's shopper: the
 // one matched by email (remembered per store), or a new one.

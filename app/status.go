@@ -265,6 +265,7 @@ const salesPageSize = 500
 func (a *App) Reconcile(ctx context.Context, storeID string) error {
 	t, err := a.target(ctx, storeID)
 	if err != nil {
+		a.observe(ctx, storeID, err)
 		return err
 	}
 	cursor, err := a.db.SalesCursor(ctx, storeID)
@@ -273,6 +274,7 @@ func (a *App) Reconcile(ctx context.Context, storeID string) error {
 	}
 	for {
 		page, err := a.ls.SalesAfter(ctx, t, cursor, salesPageSize)
+		a.observe(ctx, storeID, err)
 		if err != nil {
 			return err
 		}

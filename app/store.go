@@ -89,15 +89,6 @@ func deref(s *string) string {
 	return *s
 }
 
-// NotYetAvailable answers an operation on a store that a later release
-// implements, after checking the caller may perform it.
-func (a *App) NotYetAvailable(ctx context.Context, op domain.Operation, storeID string) error {
-	if _, err := authorize(ctx, op, storeID); err != nil {
-		return err
-	}
-	return domain.ErrNotYetAvailable
-}
-
 // MenuItemCount returns how many active items the store's menu has.
 func (a *App) MenuItemCount(ctx context.Context, storeID string) (int, error) {
 	return a.db.MenuItemCount(ctx, storeID)

@@ -51,7 +51,3 @@ func ErrorCode(err error) Code {
 	}
 	return CodeInternal
 }
-
-// ErrNotYetAvailable answers operations of the contract that a later
-// release implements.
-var ErrNotYetAvailable = &Error{Code: CodeInternal, Message: "This operation is not yet available."}

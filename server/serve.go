@@ -93,7 +93,8 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 	}
 	s.app = app.New(app.Deps{DB: s.db, Broker: s.broker, Log: log, Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log),
 		Vault: v, Tokens: s.tokens, PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL, ClientSecret: cfg.LightspeedClientSecret,
-		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }, Notifiers: notifiers})
+		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }, Notifiers: notifiers,
+		OrderPosDeadline: cfg.OrderPosDeadline})
 	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: s.app.Workers(),
 		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()

@@ -2,8 +2,12 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -53,4 +57,71 @@ func (db *DB) Alerts(ctx context.Context, storeID string, unresolvedOnly bool) (
 		alerts[i] = r.domain()
 	}
 	return alerts, nil
+}
+
+// The alert notification kinds the outbox holds.
+const (
+	NotifyAlertRaised   = "alert_raised"
+	NotifyAlertResolved = "alert_resolved"
+)
+
+// RaiseAlert records an alert unless one of its kind is open for the store
+// (for ORDER_NOT_SENT: for the same order): one alert per incident. In the
+// same transaction it logs the event for alertRaised subscribers and the
+// notification to the store's alert recipients. It returns the events to
+// publish, none when the alert was already open.
+func (db *DB) RaiseAlert(ctx context.Context, a *domain.Alert, orderID *string) ([]domain.Event, error) {
+	var events []domain.Event
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		if err := db.lock(tx).Take(&storeRow{}, "id = ?", a.StoreID).Error; err != nil {
+			return notFound(err, domain.ErrStoreNotFound(a.StoreID))
+		}
+		q := tx.Model(&alertRow{}).Where("store_id = ? AND kind = ? AND resolved_at IS NULL", a.StoreID, a.Kind)
+		if orderID != nil {
+			q = q.Where("order_id = ?", *orderID)
+		}
+		var open int64
+		if err := q.Count(&open).Error; err != nil || open > 0 {
+			return err
+		}
+		row := alertRow{ID: a.ID, StoreID: a.StoreID, Kind: string(a.Kind), Message: a.Message, OrderID: orderID, RaisedAt: a.RaisedAt}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		ev := eventRow{StoreID: a.StoreID, AlertID: &a.ID, OccurredAt: a.RaisedAt}
+		if err := tx.Create(&ev).Error; err != nil {
+			return err
+		}
+		events = append(events, domain.Event{Seq: ev.Seq, StoreID: a.StoreID, Alert: a})
+		return db.notifyAlert(tx, a, NotifyAlertRaised)
+	})
+	return events, err
+}
+
+// ResolveAlerts resolves the store's open alerts of a kind and notifies
+// their recipients.
+func (db *DB) ResolveAlerts(ctx context.Context, storeID string, kind domain.AlertKind, at time.Time) error {
+	return db.transaction(ctx, func(tx *gorm.DB) error {
+		var open []alertRow
+		if err := tx.Where("store_id = ? AND kind = ? AND resolved_at IS NULL", storeID, kind).Find(&open).Error; err != nil {
+			return err
+		}
+		for _, r := range open {
+			if err := tx.Model(&alertRow{}).Where("id = ?", r.ID).Update("resolved_at", at).Error; err != nil {
+				return err
+			}
+			if err := db.notifyAlert(tx, r.domain(), NotifyAlertResolved); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (db *DB) notifyAlert(tx *gorm.DB, a *domain.Alert, kind string) error {
+	n := Notification{ID: kind + ":" + a.ID, Kind: kind, StoreID: a.StoreID, AlertID: &a.ID, CreatedAt: now()}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&n).Error; err != nil || db.notificationHook == nil {
+		return err
+	}
+	return Enqueue(func(t *sql.Tx) error { return db.notificationHook(t, n.ID) }).run(tx)
 }

@@ -310,3 +310,32 @@ func (e Enqueue) run(tx *gorm.DB) error {
 	}
 	return e(sqlTx)
 }
+
+// StaleQueuedOrders returns the ids of orders still waiting for the POS
+// that arrived before the deadline.
+func (db *DB) StaleQueuedOrders(ctx context.Context, before time.Time) ([]string, error) {
+	var ids []string
+	err := db.gorm.WithContext(ctx).Model(&orderRow{}).Where("pos_sync_state = ? AND created_at < ?", domain.PosQueued, before.UTC()).
+		Limit(1000).Pluck("id", &ids).Error
+	return ids, err
+}
+
+// UntouchedNotSent returns the ids of the store's orders that did not reach
+// the POS for a reason other than their own (outage, credentials, rate
+// limit) and that nobody has acted on since (still PENDING).
+func (db *DB) UntouchedNotSent(ctx context.Context, storeID string) ([]string, error) {
+	var ids []string
+	err := db.gorm.WithContext(ctx).Model(&orderRow{}).
+		Where("store_id = ? AND pos_sync_state = ? AND status = ? AND pos_error_code IN ?", storeID, domain.PosNotSent,
+			domain.StatusPending, []domain.PosErrorCode{domain.PosErrOutage, domain.PosErrCredentials, domain.PosErrRateLimited}).
+		Pluck("id", &ids).Error
+	return ids, err
+}
+
+// DegradedStores returns the ids of integrated stores whose Lightspeed
+// health is the given one.
+func (db *DB) DegradedStores(ctx context.Context, health domain.IntegrationHealth) ([]string, error) {
+	var ids []string
+	err := db.gorm.WithContext(ctx).Model(&storeRow{}).Where("integration_enabled AND integration_health = ?", health).Pluck("id", &ids).Error
+	return ids, err
+}

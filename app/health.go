@@ -1,0 +1,280 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// When Lightspeed fails: each store's health, one alert per incident, the
+// dashboard fallback for orders that cannot reach the POS, and recovery.
+
+// outageAfter is how many failed calls in a row make a partner outage: a
+// single blip is not one.
+const outageAfter = 3
+
+// The alert messages, in the spirit of Leafly's own wording.
+const (
+	outageMessage     = "Lightspeed is having problems, so Leafly cannot send orders to your POS right now. Manage new orders from the Leafly Order Dashboard until this is resolved; orders nobody has handled there will be sent to Lightspeed once it recovers."
+	credentialMessage = "Invalid credentials are impacting Leafly's ability to send orders to your POS system. Reconnect Lightspeed from Leafly Biz; until then, manage orders from the Leafly Order Dashboard."
+)
+
+// health counts each store's failed calls in a row, in this process.
+type health struct {
+	mu       sync.Mutex
+	failures map[string]int
+	degraded map[string]bool
+}
+
+func (h *health) record(storeID string, failed bool) (failures int, wasDegraded bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failures == nil {
+		h.failures, h.degraded = map[string]int{}, map[string]bool{}
+	}
+	if failed {
+		h.failures[storeID]++
+	} else {
+		h.failures[storeID] = 0
+	}
+	return h.failures[storeID], h.degraded[storeID]
+}
+
+func (h *health) mark(storeID string, degraded bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.degraded == nil {
+		h.failures, h.degraded = map[string]int{}, map[string]bool{}
+	}
+	h.degraded[storeID] = degraded
+}
+
+// observe learns the store's health from the outcome of a Lightspeed call
+// made for it: outages after several failures in a row, credential issues
+// at once, recovery from an outage on the first success. Rate limiting
+// changes nothing.
+func (a *App) observe(ctx context.Context, storeID string, err error) {
+	switch lssync.KindOf(err) {
+	case lssync.KindOutage:
+		if n, _ := a.health.record(storeID, true); n >= outageAfter {
+			a.degrade(ctx, storeID, domain.HealthPartnerOutage)
+		}
+	case lssync.KindCredential:
+		a.degrade(ctx, storeID, domain.HealthCredentialsInvalid)
+	case lssync.KindUnknown:
+		if err != nil {
+			return
+		}
+		if _, degraded := a.health.record(storeID, false); degraded {
+			a.recover(ctx, storeID, domain.HealthPartnerOutage)
+		}
+	}
+}
+
+// degrade marks the store's integration unhealthy and, on the change,
+// raises one alert for the incident.
+func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth) {
+	changed := false
+	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+		if s.Integration.Health == h || s.Integration.Health == domain.HealthCredentialsInvalid {
+			return nil
+		}
+		s.Integration.Health, changed = h, true
+		return nil
+	})
+	if err != nil {
+		a.log.ErrorContext(ctx, "record integration health", "store", storeID, "err", err)
+		return
+	}
+	a.health.mark(storeID, true)
+	if !changed {
+		return
+	}
+	a.log.WarnContext(ctx, "lightspeed integration degraded", "store", storeID, "health", h)
+	kind, msg := domain.AlertPartnerOutage, outageMessage
+	if h == domain.HealthCredentialsInvalid {
+		kind, msg = domain.AlertCredentialsInvalid, credentialMessage
+	}
+	a.raise(ctx, storeID, kind, msg, nil)
+}
+
+// raise records an alert (one per incident) and tells subscribers.
+func (a *App) raise(ctx context.Context, storeID string, kind domain.AlertKind, msg string, orderID *string) {
+	alert := &domain.Alert{ID: newID(), StoreID: storeID, Kind: kind, Message: msg, RaisedAt: a.now()}
+	evs, err := a.db.RaiseAlert(ctx, alert, orderID)
+	if err != nil {
+		a.log.ErrorContext(ctx, "raise alert", "store", storeID, "kind", kind, "err", err)
+		return
+	}
+	a.publish(ctx, evs)
+}
+
+// recover marks the store healthy again after the given kind of problem:
+// its alert is resolved, orders nobody handled while it lasted are sent,
+// then the sales feed is read.
+func (a *App) recover(ctx context.Context, storeID string, from domain.IntegrationHealth) {
+	changed := false
+	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+		if s.Integration.Health != from {
+			return nil
+		}
+		s.Integration.Health, changed = domain.HealthHealthy, true
+		return nil
+	})
+	if err != nil {
+		a.log.ErrorContext(ctx, "record integration health", "store", storeID, "err", err)
+		return
+	}
+	a.health.mark(storeID, false)
+	if !changed {
+		return
+	}
+	kind := domain.AlertPartnerOutage
+	if from == domain.HealthCredentialsInvalid {
+		kind = domain.AlertCredentialsInvalid
+	}
+	if err := a.db.ResolveAlerts(ctx, storeID, kind, a.now()); err != nil {
+		a.log.ErrorContext(ctx, "resolve alerts", "store", storeID, "err", err)
+	}
+	n := a.resend(ctx, storeID)
+	a.log.InfoContext(ctx, "lightspeed integration recovered", "store", storeID, "orders_resent", n)
+	if a.queue != nil {
+		if _, err := a.queue.Insert(ctx, reconcileArgs{StoreID: storeID}, nil); err != nil {
+			a.log.ErrorContext(ctx, "enqueue reconciliation", "store", storeID, "err", err)
+		}
+	}
+}
+
+// resend puts back on the POS path the orders that did not reach it for
+// the store's sake and that nobody handled on the dashboard meanwhile.
+func (a *App) resend(ctx context.Context, storeID string) int {
+	ids, err := a.db.UntouchedNotSent(ctx, storeID)
+	if err != nil {
+		a.log.ErrorContext(ctx, "find orders to resend", "store", storeID, "err", err)
+		return 0
+	}
+	sent := 0
+	for _, id := range ids {
+		if _, err := a.requeue(ctx, id); err == nil {
+			sent++
+		}
+	}
+	return sent
+}
+
+// requeue sends an untouched NOT_SENT order again.
+func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
+	o, _, err := a.db.UpdateOrder(ctx, id, func(o *domain.Order) (storage.Enqueue, error) {
+		switch {
+		case o.PosSync.State == domain.PosSent:
+			return nil, domain.Errorf(domain.CodeConflict, "Order %s is already in Lightspeed.", o.ID)
+		case o.PosSync.State != domain.PosNotSent:
+			return nil, domain.Errorf(domain.CodeConflict, "Order %s is not waiting to be sent (%s).", o.ID, o.PosSync.State)
+		case o.Status != domain.StatusPending:
+			return nil, domain.Errorf(domain.CodeConflict, "Order %s was already handled on the dashboard (%s); it is not sent to Lightspeed, so it cannot be fulfilled twice.", o.ID, o.Status)
+		}
+		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosQueued, nil, nil
+		return a.enqueueSend(o.ID), nil
+	})
+	return o, err
+}
+
+// RetryOrderSync sends an order that did not reach the POS again, on
+// demand; refused when staff already handled it or it is in Lightspeed.
+func (a *App) RetryOrderSync(ctx context.Context, id string) (*domain.Order, error) {
+	o, err := a.Order(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := authorize(ctx, domain.OpDashboard, o.StoreID); err != nil {
+		return nil, hideForeign(err, id)
+	}
+	store, err := a.db.Store(ctx, o.StoreID)
+	if err != nil {
+		return nil, err
+	}
+	if !store.Integration.Enabled {
+		return nil, domain.Errorf(domain.CodeConflict, "The store's Lightspeed order integration is off: order %s is managed on the dashboard.", id)
+	}
+	return a.requeue(ctx, id)
+}
+
+// giveUp takes an order off the POS path once it has failed for longer
+// than the deadline, or at once on a credential issue: it turns NOT_SENT
+// and actionable on the dashboard.
+func (a *App) giveUp(o *domain.Order, code domain.PosErrorCode) bool {
+	return code == domain.PosErrCredentials || a.now().Sub(o.CreatedAt) >= a.deadline
+}
+
+// sweepArgs asks for the orders past the deadline to be taken off the POS
+// path, for those whose next attempt is further away than the deadline.
+type sweepArgs struct{}
+
+func (sweepArgs) Kind() string { return "sweep_unsent_orders" }
+
+type sweepWorker struct {
+	river.WorkerDefaults[sweepArgs]
+	app *App
+}
+
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
+	ids, err := w.app.db.StaleQueuedOrders(ctx, w.app.now().Add(-w.app.deadline))
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		o, err := w.app.db.Order(ctx, id)
+		if err != nil {
+			return err
+		}
+		code := domain.PosErrOutage
+		if o.PosSync.ErrorCode != nil {
+			code = *o.PosSync.ErrorCode
+		}
+		msg := "It could not reach Lightspeed within the deadline; manage it from the Leafly Order Dashboard."
+		if err := w.app.notSent(ctx, id, code, msg); err != nil {
+			return fmt.Errorf("take order %s off the POS path: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// probeArgs asks for a light call to every store in a partner outage, to
+// notice when Lightspeed is back.
+type probeArgs struct{}
+
+func (probeArgs) Kind() string { return "probe_lightspeed" }
+
+type probeWorker struct {
+	river.WorkerDefaults[probeArgs]
+	app *App
+}
+
+func (w *probeWorker) Work(ctx context.Context, _ *river.Job[probeArgs]) error {
+	ids, err := w.app.db.DegradedStores(ctx, domain.HealthPartnerOutage)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		w.app.health.mark(id, true)
+		t, err := w.app.target(ctx, id)
+		if err == nil {
+			_, err = w.app.ls.Retailer(ctx, t)
+		}
+		w.app.observe(ctx, id, err)
+	}
+	return nil
+}
+
+// healthIntervals are how often the probe and the deadline sweep run.
+const (
+	probeInterval = 15 * time.Second
+	sweepInterval = 10 * time.Second
+)
