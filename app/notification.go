@@ -82,8 +82,18 @@ func (a *App) SendNotification(ctx context.Context, id string) error {
 
 func (a *App) message(ctx context.Context, n storage.Notification) (notify.Message, notify.Notifier, error) {
 	store, err := a.db.Store(ctx, n.StoreID)
-	if err != nil || n.OrderID == nil {
-		return notify.Message{}, nil, fmt.Errorf("notification %s: %w", n.ID, errors.Join(err, errors.New("no order")))
+	if err != nil {
+		return notify.Message{}, nil, err
+	}
+	if n.AlertID != nil {
+		alert, err := a.db.Alert(ctx, *n.AlertID)
+		if err != nil {
+			return notify.Message{}, nil, err
+		}
+		return notify.AlertMessage(*store, *alert, n.Kind == storage.NotifyAlertResolved, n.ID), a.notifiers.Store, nil
+	}
+	if n.OrderID == nil {
+		return notify.Message{}, nil, fmt.Errorf("notification %s names neither an order nor an alert", n.ID)
 	}
 	o, err := a.db.Order(ctx, *n.OrderID)
 	if err != nil {

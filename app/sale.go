@@ -28,10 +28,12 @@ type sendOrderArgs struct {
 
 func (sendOrderArgs) Kind() string { return "send_order" }
 
-// InsertOpts keep one pending send per order and retry for long: when an
-// order gives up is the outage handling's decision, not River's.
+// InsertOpts retry for long: when an order gives up is the outage
+// handling's decision, not River's. Two sends of one order are harmless
+// (the sale id is fixed under the order's row lock), so an order sent again
+// after recovery never waits behind a finishing job.
 func (sendOrderArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1000, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{MaxAttempts: 1000}
 }
 
 type sendOrderWorker struct {
@@ -117,17 +119,17 @@ func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
 	if !s.store.Integration.Settings.Complete() {
 		return nil, a.notSent(ctx, o.ID, domain.PosErrNotConfigured, "The store's Lightspeed setup is incomplete.")
 	}
-	s.saleID = uuid.NewString()
-	if o.PosSync.SaleID != nil {
-		s.saleID = *o.PosSync.SaleID
-	}
 	if s.order, _, err = a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
-		o.PosSync.SaleID = &s.saleID
+		if o.PosSync.SaleID == nil {
+			id := uuid.NewString()
+			o.PosSync.SaleID = &id
+		}
 		o.PosSync.Attempts++
 		return nil, nil
 	}); err != nil {
 		return nil, err
 	}
+	s.saleID = *s.order.PosSync.SaleID
 	if s.target, err = a.target(ctx, o.StoreID); err != nil {
 		a.observe(ctx, o.StoreID, err)
 		return nil, a.sendFailed(ctx, s, err)

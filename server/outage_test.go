@@ -1,0 +1,116 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// When Lightspeed fails: health, one alert per incident, the dashboard
+// fallback and recovery, driven by the sandbox's fault injection.
+
+const healthQuery = `query($id: ID!) { store(id: $id) { orderIntegration { health } } alerts(storeId: $id) { kind resolvedAt } }`
+
+// health reads the store's integration health and its alerts.
+func (st lsStore) health(t *testing.T) (string, []any) {
+	t.Helper()
+	data := st.s.MustDo(t, st.Manager, healthQuery, map[string]any{"id": st.ID})
+	return str(path(data, "store", "orderIntegration", "health")), path(data, "alerts").([]any)
+}
+
+func (st lsStore) waitHealth(t *testing.T, want string) []any {
+	t.Helper()
+	var alerts []any
+	waitFor(t, "health "+want, 60*time.Second, func() bool {
+		var h string
+		h, alerts = st.health(t)
+		return h == want
+	})
+	return alerts
+}
+
+func TestPartnerOutageThenRecovery(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, map[string]string{"ORDER_POS_DEADLINE": "2s"})
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		c := dialWS(t, s, "graphql-transport-ws", st.Manager)
+		c.expect("connection_ack")
+		c.subscribe("1", `subscription($s: ID!) { alertRaised(storeId: $s) { kind message } }`, map[string]any{"s": st.ID})
+		subscribed(t, s, 1)
+
+		sb.fault(map[string]any{"status": 503, "duration": "1h"})
+		untouched := st.shopperOrder(t, "OUT-1", "out@example.com", anyItems(menu, 1), nil)
+		handled := st.shopperOrder(t, "OUT-2", "out@example.com", anyItems(menu, 1), nil)
+		st.waitHealth(t, "PARTNER_OUTAGE")
+		if ev := c.next(); path(ev, "alertRaised", "kind") != "PARTNER_OUTAGE" {
+			t.Errorf("alertRaised %v, want PARTNER_OUTAGE", ev)
+		}
+		for _, id := range []string{untouched, handled} {
+			o := st.waitPosWithin(t, id, "NOT_SENT", 60*time.Second)
+			if path(o, "posSync", "errorCode") != "PARTNER_OUTAGE" {
+				t.Errorf("errorCode %v, want PARTNER_OUTAGE", path(o, "posSync", "errorCode"))
+			}
+		}
+		data := s.MustDo(t, st.Staff, `query($id: ID!) { order(id: $id) { actionable } }`, map[string]any{"id": handled})
+		if path(data, "order", "actionable") != true {
+			t.Error("a NOT_SENT order is not actionable")
+		}
+		s.MustDo(t, st.Staff, `mutation($id: ID!) { setOrderStatus(id: $id, status: CONFIRMED) { status } }`, map[string]any{"id": handled})
+		if _, alerts := st.health(t); len(alerts) != 1 {
+			t.Errorf("alerts %v, want one for the incident", alerts)
+		}
+
+		sb.must(http.MethodDelete, "/control/faults", "", nil)
+		st.waitHealth(t, "HEALTHY")
+		waitFor(t, "the alert to be resolved", 10*time.Second, func() bool {
+			_, alerts := st.health(t)
+			return len(alerts) == 1 && path(alerts[0], "resolvedAt") != nil
+		})
+		st.waitPosWithin(t, untouched, "SENT", 30*time.Second)
+		if n := len(sb.sales("OUT-1")); n != 1 {
+			t.Errorf("untouched order: %d sales, want 1", n)
+		}
+		if n := len(sb.sales("OUT-2")); n != 0 {
+			t.Errorf("order handled on the dashboard: %d sales, want none", n)
+		}
+		r := s.Do(t, st.Staff, `mutation($id: ID!) { retryOrderSync(id: $id) { id } }`, map[string]any{"id": handled})
+		errorWith(t, r, "CONFLICT", "already handled")
+	})
+}
+
+func TestSingleBlipIsNoOutage(t *testing.T) {
+	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
+	sb := sandboxOf(t, s)
+	st, menu := enabledStore(t, s)
+	sb.fault(map[string]any{"status": 502, "count": 1, "path": "/sales", "method": "POST"})
+	id := st.shopperOrder(t, "BLIP-1", "blip@example.com", anyItems(menu, 1), nil)
+	st.waitPos(t, id, "SENT")
+	if h, alerts := st.health(t); h != "HEALTHY" || len(alerts) != 0 {
+		t.Errorf("after one 502: health %s, alerts %v; want HEALTHY and none", h, alerts)
+	}
+}
+
+func TestCredentialsRevokedThenReconnected(t *testing.T) {
+	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
+	sb := sandboxOf(t, s)
+	st, menu := enabledStore(t, s)
+	sb.fault(map[string]any{"revoke": true})
+	id := st.shopperOrder(t, "CRED-1", "cred@example.com", anyItems(menu, 1), nil)
+	o := st.waitPos(t, id, "NOT_SENT")
+	if path(o, "posSync", "errorCode") != "CREDENTIALS_INVALID" {
+		t.Errorf("errorCode %v, want CREDENTIALS_INVALID", path(o, "posSync", "errorCode"))
+	}
+	st.waitHealth(t, "CREDENTIALS_INVALID")
+	st.connectOAuth(t)
+	st.waitHealth(t, "HEALTHY")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.out.String())
+		}
+	})
+	st.waitPos(t, id, "SENT")
+	if n := len(sb.sales("CRED-1")); n != 1 {
+		t.Errorf("%d sales after reconnecting, want 1", n)
+	}
+}
