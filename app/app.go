@@ -74,6 +74,7 @@ type App struct {
 	notifiers    Notifiers
 	deadline     time.Duration
 	health       health
+	healthLocks  keyedMutex
 }
 
 // New returns an App over its dependencies. Call UseQueue before it runs

@@ -81,6 +81,7 @@ func (a *App) observe(ctx context.Context, storeID string, err error) {
 // degrade marks the store's integration unhealthy and, on the change,
 // raises one alert for the incident.
 func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth) {
+	defer a.healthLocks.lock(storeID)()
 	changed := false
 	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		if s.Integration.Health == h || s.Integration.Health == domain.HealthCredentialsInvalid {
@@ -120,6 +121,7 @@ func (a *App) raise(ctx context.Context, storeID string, kind domain.AlertKind, 
 // its alert is resolved, orders nobody handled while it lasted are sent,
 // then the sales feed is read.
 func (a *App) recover(ctx context.Context, storeID string, from domain.IntegrationHealth) {
+	defer a.healthLocks.lock(storeID)()
 	changed := false
 	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		if s.Integration.Health != from {

@@ -30,6 +30,7 @@ func enabledStore(t *testing.T, s *testServer) (lsStore, map[string]map[string]a
 	}
 	s.MustDo(t, st.Manager, configureMutation, map[string]any{"input": in})
 	s.MustDo(t, st.Manager, enableIntegration, map[string]any{"id": st.ID})
+	waitForJobs(t, s)
 	return st, st.menu(t)
 }
 
