@@ -87,6 +87,8 @@ type send struct {
 // retries); one it will not is recorded on the order, which becomes
 // NOT_SENT with a machine-readable code.
 func (a *App) SendOrder(ctx context.Context, orderID string) error {
+	ctx, writeTrail := a.forOrder(ctx, orderID)
+	defer writeTrail()
 	s, err := a.prepareSend(ctx, orderID)
 	if err != nil || s == nil {
 		return err

@@ -143,6 +143,8 @@ func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string, version
 	if err != nil || orderID == "" {
 		return err
 	}
+	ctx, writeTrail := a.forOrder(ctx, orderID)
+	defer writeTrail()
 	if version > 0 {
 		o, err := a.db.Order(ctx, orderID)
 		if err != nil || version <= o.PosSync.SaleVersion {

@@ -53,6 +53,8 @@ func (a *App) enqueueVoid(orderID string) storage.Enqueue {
 // not exist, or is voided already, needs nothing; one Lightspeed will not
 // void (it was closed meanwhile) is recorded on the order for staff.
 func (a *App) VoidSale(ctx context.Context, orderID string) error {
+	ctx, writeTrail := a.forOrder(ctx, orderID)
+	defer writeTrail()
 	o, err := a.db.Order(ctx, orderID)
 	if err != nil || o.PosSync.SaleID == nil {
 		return err

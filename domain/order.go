@@ -180,3 +180,18 @@ func (f OrderFilter) IsZero() bool {
 	return len(f.Status) == 0 && f.FulfillmentMethod == nil && len(f.PosSyncState) == 0 &&
 		f.CreatedAfter == nil && f.CreatedBefore == nil && (f.Search == nil || strings.TrimSpace(*f.Search) == "")
 }
+
+// PosCall is one call to Lightspeed made for an order: the support trail.
+type PosCall struct {
+	OrderID   string
+	StartedAt time.Time
+	Method    string
+	Path      string
+	// Status is Lightspeed's HTTP status, 0 when it did not answer.
+	Status   int
+	Duration time.Duration
+	Error    *string
+}
+
+// DurationMs is how long the call took, in milliseconds.
+func (c *PosCall) DurationMs() int { return int(c.Duration.Milliseconds()) }

@@ -136,6 +136,7 @@ type ComplexityRoot struct {
 		ID                func(childComplexity int) int
 		LeaflyOrderID     func(childComplexity int) int
 		Lines             func(childComplexity int) int
+		PosCalls          func(childComplexity int) int
 		PosSync           func(childComplexity int) int
 		Status            func(childComplexity int) int
 		StatusHistory     func(childComplexity int) int
@@ -206,6 +207,15 @@ type ComplexityRoot struct {
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	PosCall struct {
+		DurationMs func(childComplexity int) int
+		Error      func(childComplexity int) int
+		Method     func(childComplexity int) int
+		Path       func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+		Status     func(childComplexity int) int
 	}
 
 	PosSync struct {
@@ -281,6 +291,8 @@ type MutationResolver interface {
 	RetryOrderSync(ctx context.Context, id string) (*domain.Order, error)
 }
 type OrderResolver interface {
+	PosCalls(ctx context.Context, obj *domain.Order) ([]*domain.PosCall, error)
+
 	Store(ctx context.Context, obj *domain.Order) (*domain.Store, error)
 
 	Actionable(ctx context.Context, obj *domain.Order) (bool, error)
@@ -761,6 +773,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.Lines(childComplexity), true
+	case "Order.posCalls":
+		if e.ComplexityRoot.Order.PosCalls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.PosCalls(childComplexity), true
 	case "Order.posSync":
 		if e.ComplexityRoot.Order.PosSync == nil {
 			break
@@ -1028,6 +1046,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PosCall.durationMs":
+		if e.ComplexityRoot.PosCall.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PosCall.DurationMs(childComplexity), true
+	case "PosCall.error":
+		if e.ComplexityRoot.PosCall.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PosCall.Error(childComplexity), true
+	case "PosCall.method":
+		if e.ComplexityRoot.PosCall.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PosCall.Method(childComplexity), true
+	case "PosCall.path":
+		if e.ComplexityRoot.PosCall.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PosCall.Path(childComplexity), true
+	case "PosCall.at":
+		if e.ComplexityRoot.PosCall.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PosCall.StartedAt(childComplexity), true
+	case "PosCall.status":
+		if e.ComplexityRoot.PosCall.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PosCall.Status(childComplexity), true
 
 	case "PosSync.attempts":
 		if e.ComplexityRoot.PosSync.Attempts == nil {
@@ -1579,6 +1634,18 @@ type PosSync {
   warning: String
 }
 
+"One call to Lightspeed made for an order."
+type PosCall {
+  at: Time!
+  method: String!
+  "The API path template, e.g. /sales/{id}."
+  path: String!
+  "Lightspeed's HTTP status; 0 when it did not answer."
+  status: Int!
+  durationMs: Int!
+  error: String
+}
+
 "Why an order did not reach the POS."
 enum PosErrorCode {
   "Lightspeed refused the sale itself; it will not be retried."
@@ -1610,6 +1677,8 @@ type Order {
   deliveryAddress: Address
   "True when the shopper's government ID image is on file in Leafly."
   hasGovernmentId: Boolean!
+  "Every call to Lightspeed made for this order, oldest first: the support trail (store managers and admins)."
+  posCalls: [PosCall!]!
   "The marketplace's own order id; submitting the same one twice returns the first order."
   leaflyOrderId: String!
   store: Store!
@@ -1934,6 +2003,8 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_deliveryAddress(ctx, field)
 	case "hasGovernmentId":
 		return ec.fieldContext_Order_hasGovernmentId(ctx, field)
+	case "posCalls":
+		return ec.fieldContext_Order_posCalls(ctx, field)
 	case "leaflyOrderId":
 		return ec.fieldContext_Order_leaflyOrderId(ctx, field)
 	case "store":
@@ -2092,6 +2163,24 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PosCall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_PosCall_at(ctx, field)
+	case "method":
+		return ec.fieldContext_PosCall_method(ctx, field)
+	case "path":
+		return ec.fieldContext_PosCall_path(ctx, field)
+	case "status":
+		return ec.fieldContext_PosCall_status(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_PosCall_durationMs(ctx, field)
+	case "error":
+		return ec.fieldContext_PosCall_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PosCall", field.Name)
 }
 
 func (ec *executionContext) childFields_PosSync(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4289,6 +4378,38 @@ func (ec *executionContext) fieldContext_Order_hasGovernmentId(_ context.Context
 	return graphql.NewScalarFieldContext("Order", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Order_posCalls(ctx context.Context, field graphql.CollectedField, obj *domain.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_posCalls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().PosCalls(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*domain.PosCall) graphql.Marshaler {
+			return ec.marshalNPosCall2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_posCalls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PosCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_leaflyOrderId(ctx context.Context, field graphql.CollectedField, obj *domain.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5577,6 +5698,144 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PosCall_at(ctx context.Context, field graphql.CollectedField, obj *domain.PosCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PosCall_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PosCall_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PosCall", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PosCall_method(ctx context.Context, field graphql.CollectedField, obj *domain.PosCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PosCall_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PosCall_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PosCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _PosCall_path(ctx context.Context, field graphql.CollectedField, obj *domain.PosCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PosCall_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PosCall_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PosCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _PosCall_status(ctx context.Context, field graphql.CollectedField, obj *domain.PosCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PosCall_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PosCall_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PosCall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PosCall_durationMs(ctx context.Context, field graphql.CollectedField, obj *domain.PosCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PosCall_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationMs(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PosCall_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PosCall", field, true, false, "Int")
+}
+
+func (ec *executionContext) _PosCall_error(ctx context.Context, field graphql.CollectedField, obj *domain.PosCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PosCall_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PosCall_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PosCall", field, false, false, "String")
 }
 
 func (ec *executionContext) _PosSync_state(ctx context.Context, field graphql.CollectedField, obj *domain.PosSync) (ret graphql.Marshaler) {
@@ -8899,6 +9158,12 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "posCalls":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Order_posCalls(ctx, field, obj)
+				})
 		case "leaflyOrderId":
 			out.Values[i] = ec._Order_leaflyOrderId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -9407,6 +9672,64 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var posCallImplementors = []string{"PosCall"}
+
+func (ec *executionContext) _PosCall(ctx context.Context, sel ast.SelectionSet, obj *domain.PosCall) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, posCallImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PosCall")
+		case "at":
+			out.Values[i] = ec._PosCall_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._PosCall_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._PosCall_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._PosCall_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "durationMs":
+			out.Values[i] = ec._PosCall_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._PosCall_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -10622,6 +10945,30 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋleaflyᚋlightspe
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPosCall2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.PosCall) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPosCall2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCall(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPosCall2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCall(ctx context.Context, sel ast.SelectionSet, v *domain.PosCall) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PosCall!")
+		return graphql.Null
+	}
+	return ec._PosCall(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPosSync2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosSync(ctx context.Context, sel ast.SelectionSet, v domain.PosSync) graphql.Marshaler {

@@ -115,6 +115,11 @@ func (r *mutationResolver) RetryOrderSync(ctx context.Context, id string) (*doma
 	return r.App.RetryOrderSync(ctx, id)
 }
 
+// PosCalls is the resolver for the posCalls field.
+func (r *orderResolver) PosCalls(ctx context.Context, obj *domain.Order) ([]*domain.PosCall, error) {
+	return r.App.PosCalls(ctx, obj)
+}
+
 // Store is the resolver for the store field.
 func (r *orderResolver) Store(ctx context.Context, obj *domain.Order) (*domain.Store, error) {
 	return r.App.StoreOf(ctx, obj)

@@ -23,7 +23,7 @@ const userAgent = "Leafly-Lightspeed-Orders/1.0 (+https://www.leafly.com)"
 
 // newLightspeedClient returns the X-Series client, pacing requests per
 // retailer and sharing rate-limit pauses with the other replicas.
-func newLightspeedClient(cfg config, db *storage.DB, m *metrics, log *slog.Logger) *lssync.Client {
+func newLightspeedClient(cfg config, db *storage.DB, m *metrics, log *slog.Logger, onCall func(context.Context, lssync.Call)) *lssync.Client {
 	opts := lssync.LimiterOptions{OnSharedError: func(err error) { log.Warn("shared rate-limit state unavailable", "err", err) }}
 	if db.Postgres() {
 		// Replicas share pauses through the database. The embedded database
@@ -34,7 +34,11 @@ func newLightspeedClient(cfg config, db *storage.DB, m *metrics, log *slog.Logge
 	limiter := lssync.NewLimiter(opts)
 	return lssync.NewClient(lssync.Config{
 		APIURL: cfg.LightspeedAPIURL, APIVersion: cfg.LightspeedAPIVersion, ClientID: cfg.LightspeedClientID,
-		ClientSecret: cfg.LightspeedClientSecret, UserAgent: userAgent, Limiter: limiter, OnCall: m.observeLightspeed,
+		ClientSecret: cfg.LightspeedClientSecret, UserAgent: userAgent, Limiter: limiter,
+		OnCall: func(ctx context.Context, c lssync.Call) {
+			m.observeLightspeed(c)
+			onCall(ctx, c)
+		},
 	})
 }
 

@@ -246,3 +246,36 @@ func TestNewShopperInConcurrentOrders(t *testing.T) {
 		}
 	})
 }
+
+// TestSupportTrail reads the Lightspeed calls made for an order: managers
+// see them, staff may not.
+func TestSupportTrail(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, nil)
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		sb.fault(map[string]any{"status": 503, "count": 1, "path": "/sales", "method": "POST"})
+		id := st.shopperOrder(t, "TRAIL-1", "trail@example.com", anyItems(menu, 1), nil)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Log(s.out.String())
+			}
+		})
+		st.waitPos(t, id, "SENT")
+		q := `query($id: ID!) { order(id: $id) { posCalls { at method path status durationMs error } } }`
+		data := s.MustDo(t, st.Manager, q, map[string]any{"id": id})
+		var got []string
+		for _, c := range path(data, "order", "posCalls").([]any) {
+			got = append(got, fmt.Sprintf("%v %v %v", path(c, "method"), path(c, "path"), path(c, "status")))
+		}
+		trail := strings.Join(got, "; ")
+		for _, want := range []string{"POST /sales 503", "POST /sales 200"} {
+			if !strings.Contains(trail, want) {
+				t.Errorf("trail %q lacks %q", trail, want)
+			}
+		}
+		if r := s.Do(t, st.Staff, q, map[string]any{"id": id}); r.Code() != "FORBIDDEN" {
+			t.Errorf("staff reading the trail: code %q, want FORBIDDEN", r.Code())
+		}
+	})
+}

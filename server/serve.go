@@ -17,6 +17,7 @@ import (
 	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
+	lssync "github.com/leafly/lightspeed-orders/sync"
 	"github.com/leafly/lightspeed-orders/vault"
 )
 
@@ -91,7 +92,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 	if cfg.Sandbox {
 		s.sandbox = newSandbox(log)
 	}
-	s.app = app.New(app.Deps{DB: s.db, Broker: s.broker, Log: log, Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log),
+	s.app = app.New(app.Deps{DB: s.db, Broker: s.broker, Log: log, Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log, s.recordCall),
 		Vault: v, Tokens: s.tokens, PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL, ClientSecret: cfg.LightspeedClientSecret,
 		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }, Notifiers: notifiers,
 		OrderPosDeadline: cfg.OrderPosDeadline})
@@ -104,6 +105,9 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 	s.handler = newHandler(cfg, s.app, s.db, s.tokens, s.sandbox, s.metrics, log)
 	return s, nil
 }
+
+// recordCall keeps a Lightspeed call in its order's support trail.
+func (s *service) recordCall(ctx context.Context, c lssync.Call) { s.app.RecordCall(ctx, c) }
 
 func (s *service) migrate(ctx context.Context) error {
 	if err := s.db.Migrate(ctx); err != nil {

@@ -44,8 +44,9 @@ type Config struct {
 	// Limiter paces requests per retailer; nil means a private one with
 	// default options.
 	Limiter *Limiter
-	// OnCall, if set, hears every HTTP request made, once it has finished.
-	OnCall func(Call)
+	// OnCall, if set, hears every HTTP request made, once it has finished,
+	// with the context the call was made in.
+	OnCall func(context.Context, Call)
 	// Clock defaults to SystemClock.
 	Clock Clock
 }
@@ -197,7 +198,7 @@ func (c *Client) send(ctx context.Context, x exchange) error {
 	started := c.clock.Now()
 	status, err := c.roundTrip(ctx, x)
 	if c.cfg.OnCall != nil {
-		c.cfg.OnCall(Call{DomainPrefix: x.prefix, Method: x.req.Method, Path: x.path, Status: status,
+		c.cfg.OnCall(ctx, Call{DomainPrefix: x.prefix, Method: x.req.Method, Path: x.path, Status: status,
 			Duration: c.clock.Now().Sub(started), Err: err, Started: started})
 	}
 	return err

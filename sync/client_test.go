@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,7 +26,9 @@ func TestRequest(t *testing.T) {
 	}))
 	defer srv.Close()
 	var calls []lssync.Call
-	c := mustClient(t, srv, newFakeClock(), func(cfg *lssync.Config) { cfg.OnCall = func(c lssync.Call) { calls = append(calls, c) } })
+	c := mustClient(t, srv, newFakeClock(), func(cfg *lssync.Config) {
+		cfg.OnCall = func(_ context.Context, c lssync.Call) { calls = append(calls, c) }
+	})
 	if _, err := c.CreateWebhook(background(t), target, lssync.WebhookRequest{URL: "https://x.test/h", Type: lssync.WebhookSaleUpdate}); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +60,7 @@ func TestRequestURL(t *testing.T) {
 		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(saleJSON)), Request: r}, nil
 	})}
 	var calls []lssync.Call
-	c := lssync.NewClient(lssync.Config{HTTPClient: hc, Clock: newFakeClock(), OnCall: func(c lssync.Call) { calls = append(calls, c) }})
+	c := lssync.NewClient(lssync.Config{HTTPClient: hc, Clock: newFakeClock(), OnCall: func(_ context.Context, c lssync.Call) { calls = append(calls, c) }})
 	ctx := background(t)
 	if _, err := c.GetSale(ctx, lssync.Target{DomainPrefix: "shop-one", AccessToken: "x"}, "a/b c"); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"sync"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// The support trail: every Lightspeed call made for an order is kept.
+
+// trail collects the calls made for one order while its work runs; they
+// are written when it ends, never from inside the call (which may run in a
+// transaction holding the embedded database's one connection).
+type trail struct {
+	orderID string
+	mu      sync.Mutex
+	calls   []domain.PosCall
+}
+
+type trailKey struct{}
+
+// forOrder returns a context whose Lightspeed calls are kept in the order's
+// trail, and the function that writes them; call it when the work ends.
+func (a *App) forOrder(ctx context.Context, orderID string) (context.Context, func()) {
+	t := &trail{orderID: orderID}
+	return context.WithValue(ctx, trailKey{}, t), func() { a.writeTrail(ctx, t) }
+}
+
+func (a *App) writeTrail(ctx context.Context, t *trail) {
+	t.mu.Lock()
+	calls := t.calls
+	t.mu.Unlock()
+	if len(calls) == 0 {
+		return
+	}
+	if err := a.db.RecordCalls(context.WithoutCancel(ctx), calls); err != nil {
+		a.log.WarnContext(ctx, "record lightspeed calls", "order", t.orderID, "err", err)
+	}
+}
+
+// RecordCall notes a Lightspeed call in the trail of the order its context
+// works for; calls made for no order are not kept.
+func (a *App) RecordCall(ctx context.Context, c lssync.Call) {
+	t, _ := ctx.Value(trailKey{}).(*trail)
+	if t == nil {
+		return
+	}
+	call := domain.PosCall{OrderID: t.orderID, StartedAt: c.Started, Method: c.Method, Path: c.Path, Status: c.Status, Duration: c.Duration}
+	if c.Err != nil {
+		msg := c.Err.Error()
+		call.Error = &msg
+	}
+	t.mu.Lock()
+	t.calls = append(t.calls, call)
+	t.mu.Unlock()
+}
+
+// PosCalls returns the order's support trail to the store's managers.
+func (a *App) PosCalls(ctx context.Context, o *domain.Order) ([]*domain.PosCall, error) {
+	if _, err := authorize(ctx, domain.OpConfigure, o.StoreID); err != nil {
+		return nil, err
+	}
+	return a.db.Calls(ctx, o.ID)
+}

@@ -1,0 +1,45 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+type callRow struct {
+	ID         int64 `gorm:"primaryKey;autoIncrement"`
+	OrderID    string
+	StartedAt  time.Time
+	Method     string
+	Path       string
+	Status     int
+	DurationMS int `gorm:"column:duration_ms"`
+	Error      *string
+}
+
+func (callRow) TableName() string { return "lightspeed_calls" }
+
+// RecordCalls keeps calls to Lightspeed made for orders.
+func (db *DB) RecordCalls(ctx context.Context, calls []domain.PosCall) error {
+	rows := make([]callRow, len(calls))
+	for i, c := range calls {
+		rows[i] = callRow{OrderID: c.OrderID, StartedAt: c.StartedAt.UTC(), Method: c.Method, Path: c.Path,
+			Status: c.Status, DurationMS: int(c.Duration.Milliseconds()), Error: c.Error}
+	}
+	return db.gorm.WithContext(ctx).Create(&rows).Error
+}
+
+// Calls returns the calls to Lightspeed made for an order, oldest first.
+func (db *DB) Calls(ctx context.Context, orderID string) ([]*domain.PosCall, error) {
+	var rows []callRow
+	if err := db.gorm.WithContext(ctx).Where("order_id = ?", orderID).Order("id").Limit(500).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	calls := make([]*domain.PosCall, len(rows))
+	for i, r := range rows {
+		calls[i] = &domain.PosCall{OrderID: r.OrderID, StartedAt: r.StartedAt.UTC(), Method: r.Method, Path: r.Path,
+			Status: r.Status, Duration: time.Duration(r.DurationMS) * time.Millisecond, Error: r.Error}
+	}
+	return calls, nil
+}

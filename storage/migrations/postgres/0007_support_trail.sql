@@ -1,0 +1,13 @@
+-- The support trail: every call to Lightspeed made for an order, so support
+-- can answer "why is this order not in my POS?" without the logs.
+CREATE TABLE lightspeed_calls (
+    id          BIGSERIAL PRIMARY KEY,
+    order_id    TEXT NOT NULL REFERENCES orders (id),
+    started_at  TIMESTAMPTZ NOT NULL,
+    method      TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    status      INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    error       TEXT
+);
+CREATE INDEX lightspeed_calls_order ON lightspeed_calls (order_id, id);
