@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help run test test-pg check generate bench e2e-deps
+.PHONY: help run test test-pg check generate bench e2e-deps fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,3 +30,10 @@ generate: ## regenerate the GraphQL code from schema.graphqls
 
 bench: ## run the Go benchmarks (PostgreSQL ones need TEST_DATABASE_URL)
 	go test -run '^$$' -bench . -benchmem ./...
+
+FUZZTIME ?= 10s
+fuzz: ## run each fuzz target for FUZZTIME (default 10s)
+	go test -run '^$$' -fuzz '^FuzzWebhook$$' -fuzztime $(FUZZTIME) ./app/
+	go test -run '^$$' -fuzz '^FuzzApplySale$$' -fuzztime $(FUZZTIME) ./domain/
+	go test -run '^$$' -fuzz '^FuzzSubmitOrder$$' -fuzztime $(FUZZTIME) ./domain/
+	go test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./storage/
