@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/pgtest"
 )
 
 // When Lightspeed fails: health, one alert per incident, the dashboard
@@ -112,5 +115,46 @@ func TestCredentialsRevokedThenReconnected(t *testing.T) {
 	st.waitPos(t, id, "SENT")
 	if n := len(sb.sales("CRED-1")); n != 1 {
 		t.Errorf("%d sales after reconnecting, want 1", n)
+	}
+}
+
+func TestRateLimitStormRaisesNoAlert(t *testing.T) {
+	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
+	sb := sandboxOf(t, s)
+	st, menu := enabledStore(t, s)
+	sb.resetCalls()
+	sb.fault(map[string]any{"status": 429, "count": 4, "path": "/sales", "method": "POST", "retry_after_ms": 1000})
+	id := st.shopperOrder(t, "STORM-1", "storm@example.com", anyItems(menu, 1), nil)
+	st.waitPosWithin(t, id, "SENT", 60*time.Second)
+	if h, alerts := st.health(t); h != "HEALTHY" || len(alerts) != 0 {
+		t.Errorf("after a 429 storm: health %s, alerts %v; want HEALTHY and none", h, alerts)
+	}
+	if calls, _ := sb.calls(); calls["POST /sales"] != 5 {
+		t.Errorf("%d POST /sales for four 429s, want 5: nothing sent before each Retry-After", calls["POST /sales"])
+	}
+}
+
+// TestKilledDuringOutage kills the process during a partner outage and
+// restarts it: no order is lost and none is sent twice.
+func TestKilledDuringOutage(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	sb := sandboxOf(t, host)
+	p := lightspeedProcess(t, host, url)
+	st, menu := enabledStore(t, p)
+	sb.fault(map[string]any{"status": 503, "duration": "1h"})
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, st.shopperOrder(t, fmt.Sprintf("KILL-%d", i), "kill@example.com", anyItems(menu, 1), nil))
+	}
+	st.waitHealth(t, "PARTNER_OUTAGE")
+	p.Crash(t)
+	st.s = lightspeedProcess(t, host, url)
+	sb.must(http.MethodDelete, "/control/faults", "", nil)
+	for i, id := range ids {
+		st.waitPosWithin(t, id, "SENT", 90*time.Second)
+		if n := len(sb.sales(fmt.Sprintf("KILL-%d", i))); n != 1 {
+			t.Errorf("KILL-%d: %d sales, want 1", i, n)
+		}
 	}
 }
