@@ -145,11 +145,8 @@ func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string, version
 	}
 	ctx, writeTrail := a.forOrder(ctx, orderID)
 	defer writeTrail()
-	if version > 0 {
-		o, err := a.db.Order(ctx, orderID)
-		if err != nil || version <= o.PosSync.SaleVersion {
-			return err
-		}
+	if seen, err := a.seenVersion(ctx, orderID, version); err != nil || seen {
+		return err
 	}
 	t, err := a.target(ctx, storeID)
 	if err != nil {
@@ -167,6 +164,19 @@ func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string, version
 		return err
 	}
 	return a.applySale(ctx, orderID, snap)
+}
+
+// seenVersion reports whether the order has already applied this version
+// of its sale (0: unknown, never seen), so it costs no Lightspeed call.
+func (a *App) seenVersion(ctx context.Context, orderID string, version int64) (bool, error) {
+	if version <= 0 {
+		return false, nil
+	}
+	o, err := a.db.Order(ctx, orderID)
+	if err != nil {
+		return false, err
+	}
+	return version <= o.PosSync.SaleVersion, nil
 }
 
 // snapshot reduces a sale to what the mapping reads, asking for its
@@ -300,6 +310,12 @@ func (a *App) applyPage(ctx context.Context, t lssync.Target, storeID string, sa
 			return err
 		}
 		if orderID == "" {
+			continue
+		}
+		if seen, err := a.seenVersion(ctx, orderID, sale.Version); err != nil || seen {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		snap, err := a.snapshot(ctx, t, sale)

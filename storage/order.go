@@ -133,16 +133,17 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, enqueue Enqueue)
 			return res.Error
 		}
 		created = true
-		if err := countOrders(tx, o.StoreID, 1); err != nil {
-			return err
-		}
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
 			return err
 		}
 		if events, err = db.recordChanges(tx, o, nil, o.StatusHistory); err != nil {
 			return err
 		}
-		return enqueue.run(tx)
+		if err := enqueue.run(tx); err != nil {
+			return err
+		}
+		// Last, so the store's row is locked only for the commit.
+		return countOrders(tx, o.StoreID, 1)
 	})
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("create order %s: %w", o.LeaflyOrderID, err)

@@ -138,6 +138,8 @@ func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 		return rs, nil
 	case "idle-subscribers":
 		r, err = b.idleSubscribers(ctx)
+	case "orders-burst":
+		return b.ordersBurst(ctx)
 	}
 	return []result{r}, err
 }

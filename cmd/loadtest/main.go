@@ -29,6 +29,18 @@
 //     after -idle (10,000) subscribers connect and -settle (5s) passes,
 //     per subscriber; then every subscriber disconnects and the server's
 //     goroutine count must return to where it started.
+//   - orders-burst (only when named, not part of all: it takes minutes): a
+//     store set up on the server's built-in Lightspeed sandbox as a manager
+//     would (OAuth, menu sync, setup, enable) takes a burst of orders from
+//     -burst-clients (16) MARKETPLACE clients and -burst-shoppers (5)
+//     returning shoppers. First -burst-real (150) orders with the sandbox's
+//     limit at 350 requests per 5 minutes (one register): orders per minute
+//     sustained from 30s after the first submit, against the ceiling the
+//     limit allows at the measured calls per order, and 429s. Then
+//     -burst-raised (500) orders with the limit at -burst-raised-limit
+//     (100,000): submitOrder to CONFIRMED latency on an orderStatusChanged
+//     subscription, orders per minute, 429s. Every order must be exactly
+//     one sale.
 //
 // Each scenario gets a freshly started server; one database serves the run.
 // With -db postgres (the default) the program creates a database named
@@ -76,6 +88,9 @@ func main() {
 // The scenarios, in the order "all" runs them.
 var scenarios = []string{"order-by-id", "orders-page", "fanout", "idle-subscribers"}
 
+// namedScenarios run only when -scenario names them.
+var namedScenarios = []string{"orders-burst"}
+
 // config is what the flags set.
 type config struct {
 	scenarios     []string
@@ -97,6 +112,7 @@ type config struct {
 	cpuProfile    string
 	perfDir       string
 	keep          bool
+	burst         burstConfig
 }
 
 // run parses args, runs the scenarios they ask for and prints the results.
@@ -137,7 +153,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	var c config
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	list := fs.String("scenario", "all", "comma list of "+strings.Join(scenarios, ", ")+", or all")
+	list := fs.String("scenario", "all", "comma list of "+strings.Join(append(scenarios, namedScenarios...), ", ")+", or all (all but "+strings.Join(namedScenarios, ", ")+")")
 	fs.StringVar(&c.db, "db", "postgres", "postgres or sqlite")
 	fs.StringVar(&c.databaseURL, "database-url", or(getenv("LOADTEST_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
 		"PostgreSQL database through which to create (and drop) the run's database")
@@ -157,6 +173,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of this program to this file")
 	fs.StringVar(&c.perfDir, "perf", "", "record the server with perf during each measured window into this directory")
 	fs.BoolVar(&c.keep, "keep", false, "keep the run's database (and SQLite directory) afterwards")
+	c.burst.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -182,7 +199,7 @@ func (c config) check() error {
 	case c.clients < 1 || c.pageClients < 1 || c.orders < 1 || c.pageOrders < 1 || c.events < 1 || c.idle < 1:
 		return fmt.Errorf("-clients, -page-clients, -orders, -page-orders, -events and -idle must be at least 1")
 	}
-	return nil
+	return c.burst.check()
 }
 
 func scenarioList(s string) ([]string, error) {
@@ -192,8 +209,8 @@ func scenarioList(s string) ([]string, error) {
 	var list []string
 	for _, name := range strings.Split(s, ",") {
 		name = strings.TrimSpace(name)
-		if !slices.Contains(scenarios, name) {
-			return nil, fmt.Errorf("-scenario: unknown scenario %q (want %s, or all)", name, strings.Join(scenarios, ", "))
+		if !slices.Contains(scenarios, name) && !slices.Contains(namedScenarios, name) {
+			return nil, fmt.Errorf("-scenario: unknown scenario %q (want %s, or all)", name, strings.Join(append(scenarios, namedScenarios...), ", "))
 		}
 		list = append(list, name)
 	}
