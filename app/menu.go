@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/riverqueue/river"
@@ -114,7 +115,8 @@ func menuSyncError(err error) string {
 	case lssync.KindRateLimited:
 		return "Lightspeed's rate limit was reached; the sync will be retried."
 	}
-	if e, ok := err.(*domain.Error); ok {
+	var e *domain.Error
+	if errors.As(err, &e) {
 		return e.Message
 	}
 	return "The menu sync failed; it will be retried."

@@ -161,9 +161,10 @@ func (a *App) EnableIntegration(ctx context.Context, storeID string) (*domain.St
 			Message: "The order integration cannot be enabled yet: see the unmet requirements."}
 	}
 	if err := a.checkSettings(ctx, storeID, *store.Integration.Settings); err != nil {
-		if domain.ErrorCode(err) == domain.CodeBadUserInput {
+		var de *domain.Error
+		if errors.As(err, &de) && de.Code == domain.CodeBadUserInput {
 			return nil, &domain.Error{Code: domain.CodeRequirementsNotMet, Requirements: []string{domain.ReqSettingsComplete},
-				Message: "The saved setup no longer matches the Lightspeed account: " + err.(*domain.Error).Message}
+				Message: "The saved setup no longer matches the Lightspeed account: " + de.Message}
 		}
 		return nil, err
 	}
