@@ -121,6 +121,9 @@ func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
 	if !s.store.Integration.Settings.Complete() {
 		return nil, a.notSent(ctx, o.ID, domain.PosErrNotConfigured, "The store's Lightspeed setup is incomplete.")
 	}
+	if s.store.Integration.Health == domain.HealthPartnerOutage {
+		return nil, a.waitOutOutage(ctx, o)
+	}
 	if s.order, _, err = a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
 		if o.PosSync.SaleID == nil {
 			id := uuid.NewString()
@@ -160,6 +163,22 @@ func (a *App) createSale(ctx context.Context, s *send) (lssync.Sale, error) {
 	}
 	return sale, err
 }
+
+// waitOutOutage keeps an order off Lightspeed while its store is in a
+// partner outage: the probe alone calls Lightspeed then, so an outage costs
+// a handful of calls however many orders wait. The order turns NOT_SENT at
+// the deadline (recovery sends it if nobody handled it); until then the job
+// sleeps and looks again.
+func (a *App) waitOutOutage(ctx context.Context, o *domain.Order) error {
+	if a.giveUp(o, domain.PosErrOutage) {
+		return a.notSent(ctx, o.ID, domain.PosErrOutage, "Lightspeed is having problems; manage the order from the Leafly Order Dashboard.")
+	}
+	wait := min(outageRecheck, o.CreatedAt.Add(a.deadline).Sub(a.now())+time.Second)
+	return river.JobSnooze(max(wait, time.Second))
+}
+
+// outageRecheck is how often an order waiting out an outage looks again.
+const outageRecheck = 15 * time.Second
 
 // sent records the sale and confirms the order (source POS).
 func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale) error {
