@@ -65,13 +65,13 @@ func (db *DB) MenuItemsByID(ctx context.Context, storeID string, ids []string) (
 
 // MenuItems returns a page of the store's active menu items, by id.
 func (db *DB) MenuItems(ctx context.Context, storeID string, page Page) (MenuItemPage, error) {
-	q := db.gorm.WithContext(ctx).Model(&menuItemRow{}).Where("store_id = ? AND active", storeID)
 	var result MenuItemPage
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	total, err := db.MenuItemCount(ctx, storeID)
+	if err != nil {
 		return result, fmt.Errorf("count menu items: %w", err)
 	}
-	result.Total = int(total)
+	result.Total = total
+	q := db.gorm.WithContext(ctx).Model(&menuItemRow{}).Where("store_id = ? AND active", storeID)
 	if page.After != "" {
 		_, id, err := decodeCursor(page.After)
 		if err != nil {
