@@ -77,7 +77,12 @@ func startServer(t testing.TB, extra map[string]string) *testServer {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("server did not start within 30s:\n%s", s.out)
 	}
-	t.Cleanup(func() { s.Stop(t) })
+	t.Cleanup(func() {
+		s.Stop(t)
+		if t.Failed() {
+			t.Logf("server output:\n%s", s.out)
+		}
+	})
 	return s
 }
 

@@ -107,11 +107,6 @@ func TestCredentialsRevokedThenReconnected(t *testing.T) {
 	st.waitHealth(t, "CREDENTIALS_INVALID")
 	st.connectOAuth(t)
 	st.waitHealth(t, "HEALTHY")
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(s.out.String())
-		}
-	})
 	st.waitPos(t, id, "SENT")
 	if n := len(sb.sales("CRED-1")); n != 1 {
 		t.Errorf("%d sales after reconnecting, want 1", n)

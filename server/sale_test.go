@@ -256,11 +256,6 @@ func TestSupportTrail(t *testing.T) {
 		st, menu := enabledStore(t, s)
 		sb.fault(map[string]any{"status": 503, "count": 1, "path": "/sales", "method": "POST"})
 		id := st.shopperOrder(t, "TRAIL-1", "trail@example.com", anyItems(menu, 1), nil)
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Log(s.out.String())
-			}
-		})
 		st.waitPos(t, id, "SENT")
 		q := `query($id: ID!) { order(id: $id) { posCalls { at method path status durationMs error } } }`
 		data := s.MustDo(t, st.Manager, q, map[string]any{"id": id})
