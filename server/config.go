@@ -27,6 +27,7 @@ type config struct {
 	LightspeedConnectURL   string
 	LightspeedAPIURL       string
 	LightspeedAPIVersion   string
+	LightspeedTimeout      time.Duration
 	// Sandbox is true when no Lightspeed app is configured: the built-in
 	// sandbox stands in for Lightspeed.
 	Sandbox             bool
@@ -162,6 +163,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LightspeedConnectURL:   e.url("LIGHTSPEED_CONNECT_URL", "https://secure.retail.lightspeed.app/connect", "http", "https"),
 		LightspeedAPIURL:       e.url("LIGHTSPEED_API_URL", "https://{domain_prefix}.retail.lightspeed.app", "http", "https"),
 		LightspeedAPIVersion:   e.str("LIGHTSPEED_API_VERSION", "2026-07"),
+		LightspeedTimeout:      e.duration("LIGHTSPEED_TIMEOUT", 15*time.Second),
 		ReconcileInterval:      e.duration("LIGHTSPEED_RECONCILE_INTERVAL", time.Minute),
 		MenuSyncInterval:       e.duration("MENU_SYNC_INTERVAL", 15*time.Minute),
 		JobTimeout:             e.duration("JOB_TIMEOUT", time.Minute),

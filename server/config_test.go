@@ -22,6 +22,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"LIGHTSPEED_CONNECT_URL":        "ftp://example.com",
 		"LIGHTSPEED_API_URL":            "not a url",
 		"LIGHTSPEED_API_VERSION":        "latest",
+		"LIGHTSPEED_TIMEOUT":            "0",
 		"LIGHTSPEED_RECONCILE_INTERVAL": "soon",
 		"ORDER_POS_DEADLINE":            "-5m",
 		"ALLOWED_ORIGINS":               "https://biz.leafly.com/path",

@@ -35,6 +35,7 @@ func newLightspeedClient(cfg config, db *storage.DB, m *metrics, log *slog.Logge
 	return lssync.NewClient(lssync.Config{
 		APIURL: cfg.LightspeedAPIURL, APIVersion: cfg.LightspeedAPIVersion, ClientID: cfg.LightspeedClientID,
 		ClientSecret: cfg.LightspeedClientSecret, UserAgent: userAgent, Limiter: limiter,
+		HTTPClient: &http.Client{Timeout: cfg.LightspeedTimeout},
 		OnCall: func(ctx context.Context, c lssync.Call) {
 			m.observeLightspeed(c)
 			onCall(ctx, c)

@@ -82,6 +82,43 @@ func TestPartnerOutageThenRecovery(t *testing.T) {
 	})
 }
 
+// TestTimeoutsAreAnOutage: Lightspeed stops answering. Requests give up
+// after LIGHTSPEED_TIMEOUT and count as outage failures; the order keeps
+// the trail of its timed-out calls and is sent once Lightspeed answers again.
+func TestTimeoutsAreAnOutage(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_TIMEOUT": "300ms", "ORDER_POS_DEADLINE": "1h"})
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		sb.fault(map[string]any{"timeout": true, "duration": "1h"})
+		id := st.shopperOrder(t, "SLOW-1", "slow@example.com", anyItems(menu, 1), nil)
+		st.waitHealth(t, "PARTNER_OUTAGE")
+		waitFor(t, "one PARTNER_OUTAGE alert", 10*time.Second, func() bool {
+			_, alerts := st.health(t)
+			return len(alerts) == 1 && path(alerts[0], "kind") == "PARTNER_OUTAGE"
+		})
+		q := `query($id: ID!) { order(id: $id) { posCalls { status durationMs error } } }`
+		calls := path(st.s.MustDo(t, st.Manager, q, map[string]any{"id": id}), "order", "posCalls").([]any)
+		if len(calls) == 0 {
+			t.Fatal("no Lightspeed call in the order's trail")
+		}
+		for _, c := range calls {
+			if path(c, "status") != float64(0) || path(c, "error") == nil {
+				t.Errorf("timed-out call %v: want status 0 and an error", c)
+			}
+			if ms := path(c, "durationMs").(float64); ms < 250 || ms > 5000 {
+				t.Errorf("timed-out call took %vms, want about LIGHTSPEED_TIMEOUT (300ms)", ms)
+			}
+		}
+		sb.must(http.MethodDelete, "/control/faults", "", nil)
+		st.waitHealth(t, "HEALTHY")
+		st.waitPosWithin(t, id, "SENT", 60*time.Second)
+		if n := len(sb.sales("SLOW-1")); n != 1 {
+			t.Errorf("%d sales after the timeouts, want 1", n)
+		}
+	})
+}
+
 func TestSingleBlipIsNoOutage(t *testing.T) {
 	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
 	sb := sandboxOf(t, s)
