@@ -155,14 +155,30 @@ func TestRateLimitStormRaisesNoAlert(t *testing.T) {
 	sb := sandboxOf(t, s)
 	st, menu := enabledStore(t, s)
 	sb.resetCalls()
-	sb.fault(map[string]any{"status": 429, "count": 4, "path": "/sales", "method": "POST", "retry_after_ms": 1000})
+	// Retry-After is an HTTP date, whole seconds: 2s ahead is at least 1s.
+	sb.fault(map[string]any{"status": 429, "count": 3, "path": "/sales", "method": "POST", "retry_after_ms": 2000})
 	id := st.shopperOrder(t, "STORM-1", "storm@example.com", anyItems(menu, 1), nil)
 	st.waitPosWithin(t, id, "SENT", 60*time.Second)
 	if h, alerts := st.health(t); h != "HEALTHY" || len(alerts) != 0 {
 		t.Errorf("after a 429 storm: health %s, alerts %v; want HEALTHY and none", h, alerts)
 	}
-	if calls, _ := sb.calls(); calls["POST /sales"] != 5 {
-		t.Errorf("%d POST /sales for four 429s, want 5: nothing sent before each Retry-After", calls["POST /sales"])
+	if calls, _ := sb.calls(); calls["POST /sales"] != 4 {
+		t.Errorf("%d POST /sales for three 429s, want 4", calls["POST /sales"])
+	}
+	q := `query($id: ID!) { order(id: $id) { posCalls { at method path status } } }`
+	var last time.Time
+	for _, c := range path(st.s.MustDo(t, st.Manager, q, map[string]any{"id": id}), "order", "posCalls").([]any) {
+		if path(c, "method") != "POST" || path(c, "path") != "/sales" {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, str(path(c, "at")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !last.IsZero() && at.Sub(last) < 900*time.Millisecond {
+			t.Errorf("POST /sales %s after a 429 whose Retry-After was at least 1s ahead", at.Sub(last))
+		}
+		last = at
 	}
 }
 
