@@ -114,6 +114,11 @@ func (b *bench) maxSubscribers() int {
 			n = max(n, s)
 		}
 	}
+	if slices.Contains(b.cfg.scenarios, "cross-replica") {
+		for _, s := range b.cfg.cross.subscribers {
+			n = max(n, s)
+		}
+	}
 	return n
 }
 
@@ -140,6 +145,14 @@ func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 		r, err = b.idleSubscribers(ctx)
 	case "orders-burst":
 		return b.ordersBurst(ctx)
+	case "outage":
+		r, err = b.outage(ctx)
+	case "cross-replica":
+		return b.crossReplica(ctx)
+	case "webhook":
+		r, err = b.webhookLatency(ctx)
+	case "connect-cycles":
+		r, err = b.connectCycles(ctx)
 	}
 	return []result{r}, err
 }

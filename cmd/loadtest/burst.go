@@ -110,6 +110,9 @@ func (b *bench) snapshot(ctx context.Context, srv *serverProcess, base time.Time
 // -burst-clients clients and times each from just before its submitOrder
 // to its CONFIRMED event on an orderStatusChanged subscription.
 func (b *bench) burst(ctx context.Context, run burstRun) (result, error) {
+	if err := b.retireDemo(ctx); err != nil {
+		return result{}, err
+	}
 	lastJob, err := b.lastJob(ctx)
 	if err != nil {
 		return result{}, err

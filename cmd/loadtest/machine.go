@@ -55,17 +55,22 @@ func procField(path, key, sep string) string {
 // clockTicks is USER_HZ, the unit of /proc CPU times: 100 on Linux.
 const clockTicks = 100
 
-// cpuSample is the CPU time, in seconds, used so far by the server, by
-// PostgreSQL's processes, by this program and by the whole machine.
+// cpuSample is the CPU time, in seconds, used so far by the server (every
+// server process sampled, summed), by PostgreSQL's processes, by this
+// program and by the whole machine.
 type cpuSample struct {
 	at                             time.Time
 	server, postgres, self, system float64
 }
 
-// sampleCPU reads the CPU times now.
-func sampleCPU(pid int) cpuSample {
+// sampleCPU reads the CPU times now; server counts each of the server
+// processes pids.
+func sampleCPU(pids ...int) cpuSample {
 	s := cpuSample{at: time.Now()}
-	s.server, _ = processCPU(strconv.Itoa(pid))
+	for _, pid := range pids {
+		cpu, _ := processCPU(strconv.Itoa(pid))
+		s.server += cpu
+	}
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
 		if cpu, comm := processCPU(p.Name()); comm == "postgres" {

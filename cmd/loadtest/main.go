@@ -9,6 +9,7 @@
 //	go run ./cmd/loadtest -scenario order-by-id -db sqlite
 //	go run ./cmd/loadtest -scenario fanout -subscribers 1000,5000,10000
 //	go run ./cmd/loadtest -scenario idle-subscribers -idle 10000 -json results.json
+//	go run ./cmd/loadtest -scenario cross-replica -cross-subscribers 1,100,1000
 //
 // Scenarios (-scenario takes a comma list, or all):
 //
@@ -29,6 +30,31 @@
 //     after -idle (10,000) subscribers connect and -settle (5s) passes,
 //     per subscriber; then every subscriber disconnects and the server's
 //     goroutine count must return to where it started.
+//   - connect-cycles: -cycles (10,000) cycles of connect, connection_init,
+//     connection_ack, subscribe to orderStatusChanged and disconnect, in
+//     rounds of -cycle-workers (4) concurrent connections. graphql-transport-ws
+//     does not acknowledge a subscribe, so a round disconnects once the
+//     server's leafly_subscriptions gauge counts all of it (-cycle-early:
+//     at the pong to a ping sent after the subscribe, before the
+//     subscription is set up), half with a close frame and half by
+//     dropping the socket, and the next starts once the gauge is back to 0.
+//     Reports cycles/s, dial to established p50/p99/max and VmRSS before
+//     and after; the server's go_goroutines must return to where it started.
+//   - cross-replica (PostgreSQL only; skipped on SQLite): two servers,
+//     replicas A and B, on the same database. For each size of
+//     -cross-subscribers (1,000), that many subscribers of one store's
+//     orderStatusChanged on B; then the fanout's status changes,
+//     -event-interval apart, -events (50, rounded up to whole orders) sent
+//     to B (same replica) and as many sent to A (cross replica, through
+//     LISTEN/NOTIFY), one order each in turn after one warm-up order each.
+//     Reports p50/p99 of both paths and what crossing adds at p99.
+//   - webhook: a store set up on the sandbox as for orders-burst; its
+//     -webhook-orders (50) orders become sales (CONFIRMED), then, every
+//     -webhook-interval (100ms), a staff action in the sandbox packs each
+//     sale and then closes each, which sends the signed sale.update
+//     webhook that moves the order to READY and then PICKED_UP. Latency
+//     runs from just before the staff action to the receipt of the event
+//     by each of -webhook-subscribers (1) subscribers; all must arrive.
 //   - orders-burst (only when named, not part of all: it takes minutes): a
 //     store set up on the server's built-in Lightspeed sandbox as a manager
 //     would (OAuth, menu sync, setup, enable) takes a burst of orders from
@@ -41,6 +67,16 @@
 //     (100,000): submitOrder to CONFIRMED latency on an orderStatusChanged
 //     subscription, orders per minute, 429s. Every order must be exactly
 //     one sale.
+//   - outage (only when named: it lasts -outage-length): a store set up
+//     on the sandbox as for orders-burst, with the server's default
+//     ORDER_POS_DEADLINE and intervals. Lightspeed (the sandbox) answers
+//     every request with 503 for -outage-length (10m); -outage-orders
+//     (100) orders are submitted as it starts. Reports, from the orders'
+//     call trails and the store's alerts: the time from the first failed
+//     call to the alert, the Lightspeed requests made during the outage
+//     (by route), and the time from recovery to the first and the last
+//     order sent and to the alert's resolution. One alert, one sale per
+//     order.
 //
 // Each scenario gets a freshly started server; one database serves the run.
 // With -db postgres (the default) the program creates a database named
@@ -86,10 +122,10 @@ func main() {
 }
 
 // The scenarios, in the order "all" runs them.
-var scenarios = []string{"order-by-id", "orders-page", "fanout", "idle-subscribers"}
+var scenarios = []string{"order-by-id", "orders-page", "fanout", "idle-subscribers", "connect-cycles", "cross-replica", "webhook"}
 
 // namedScenarios run only when -scenario names them.
-var namedScenarios = []string{"orders-burst"}
+var namedScenarios = []string{"orders-burst", "outage"}
 
 // config is what the flags set.
 type config struct {
@@ -113,6 +149,10 @@ type config struct {
 	perfDir       string
 	keep          bool
 	burst         burstConfig
+	outage        outageConfig
+	cross         crossConfig
+	webhook       webhookConfig
+	cycles        cyclesConfig
 }
 
 // run parses args, runs the scenarios they ask for and prints the results.
@@ -174,6 +214,10 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	fs.StringVar(&c.perfDir, "perf", "", "record the server with perf during each measured window into this directory")
 	fs.BoolVar(&c.keep, "keep", false, "keep the run's database (and SQLite directory) afterwards")
 	c.burst.register(fs)
+	c.outage.register(fs)
+	c.cross.register(fs)
+	c.webhook.register(fs)
+	c.cycles.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -199,7 +243,7 @@ func (c config) check() error {
 	case c.clients < 1 || c.pageClients < 1 || c.orders < 1 || c.pageOrders < 1 || c.events < 1 || c.idle < 1:
 		return fmt.Errorf("-clients, -page-clients, -orders, -page-orders, -events and -idle must be at least 1")
 	}
-	return c.burst.check()
+	return firstError(c.burst.check(), c.outage.check(), c.webhook.check(), c.cycles.check())
 }
 
 func scenarioList(s string) ([]string, error) {

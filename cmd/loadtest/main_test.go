@@ -25,19 +25,20 @@ func TestRunSmoke(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "results.json")
 			args = append(args, "-scenario", "all", "-duration", "300ms", "-warmup", "100ms", "-orders", "20",
 				"-page-orders", "120", "-subscribers", "3,5", "-events", "5", "-event-interval", "10ms",
-				"-idle", "10", "-settle", "100ms", "-json", out)
+				"-idle", "10", "-settle", "100ms", "-cycles", "20", "-cycle-workers", "2", "-cross-subscribers", "2",
+				"-webhook-orders", "2", "-webhook-subscribers", "2", "-webhook-interval", "10ms", "-json", out)
 			var stdout strings.Builder
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			if err := run(ctx, args, func(string) string { return "" }, &stdout); err != nil {
 				t.Fatalf("run: %v\n%s", err, stdout.String())
 			}
-			assertResults(t, out, stdout.String())
+			assertResults(t, name, out, stdout.String())
 		})
 	}
 }
 
-func assertResults(t *testing.T, path, stdout string) {
+func assertResults(t *testing.T, db, path, stdout string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -47,7 +48,11 @@ func assertResults(t *testing.T, path, stdout string) {
 	if err := json.Unmarshal(b, &file); err != nil {
 		t.Fatalf("decode %s: %v", path, err)
 	}
-	want := []string{"order-by-id", "orders-page", "fanout", "fanout", "idle-subscribers"}
+	want := []string{"order-by-id", "orders-page", "fanout", "fanout", "idle-subscribers", "connect-cycles"}
+	if db == "postgres" {
+		want = append(want, "cross-replica", "cross-replica") // skipped on SQLite: one process
+	}
+	want = append(want, "webhook")
 	if len(file.Results) != len(want) {
 		t.Fatalf("%d results, want %d:\n%s", len(file.Results), len(want), stdout)
 	}
@@ -70,6 +75,21 @@ func assertResults(t *testing.T, path, stdout string) {
 	if idle := file.Results[4]; idle.Values["goroutinesAfter"] > idle.Values["goroutinesBefore"]+goroutineSlack {
 		t.Errorf("idle-subscribers: goroutines %v after, %v before", idle.Values["goroutinesAfter"], idle.Values["goroutinesBefore"])
 	}
+	for _, r := range file.Results[5:] {
+		switch r.Scenario {
+		case "connect-cycles":
+			if r.Values["cycles"] != 20 || r.Values["goroutinesAfter"] > r.Values["goroutinesBefore"]+goroutineSlack {
+				t.Errorf("connect-cycles: %v cycles, goroutines %v after, %v before", r.Values["cycles"], r.Values["goroutinesAfter"], r.Values["goroutinesBefore"])
+			}
+		case "cross-replica", "webhook":
+			if r.Values["delivered"] != r.Values["expected"] || r.Values["expected"] == 0 {
+				t.Errorf("%s %s: delivered %v of %v", r.Scenario, r.Load, r.Values["delivered"], r.Values["expected"])
+			}
+		}
+		if r.Scenario == "webhook" && r.Values["webhooksAccepted"] != 4 {
+			t.Errorf("webhook: the server accepted %v webhooks, want 4 (2 orders packed and closed)", r.Values["webhooksAccepted"])
+		}
+	}
 	if !strings.Contains(stdout, "| scenario | db | load |") {
 		t.Errorf("no results table in the output:\n%s", stdout)
 	}
@@ -87,6 +107,10 @@ func TestParseFlags(t *testing.T) {
 		"BadSubscribers":  {[]string{"-subscribers", "10,x"}, false},
 		"BadDB":           {[]string{"-db", "mysql"}, false},
 		"ZeroDuration":    {[]string{"-duration", "0s"}, false},
+		"NewScenarios":    {[]string{"-scenario", "cross-replica,webhook,connect-cycles", "-cross-subscribers", "1,100,1000"}, true},
+		"BadCross":        {[]string{"-cross-subscribers", "0"}, false},
+		"ZeroCycles":      {[]string{"-cycles", "0"}, false},
+		"ZeroHookOrders":  {[]string{"-webhook-orders", "0"}, false},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -97,7 +121,11 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 	cfg, _ := parseFlags(nil, env, &strings.Builder{})
-	if len(cfg.scenarios) != 4 || cfg.clients != 32 || cfg.pageOrders != 100_000 || cfg.idle != 10_000 || cfg.subscribers[0] != 1000 {
+	if len(cfg.scenarios) != 7 || cfg.clients != 32 || cfg.pageOrders != 100_000 || cfg.idle != 10_000 || cfg.subscribers[0] != 1000 {
 		t.Errorf("defaults: %+v", cfg)
+	}
+	if len(cfg.cross.subscribers) != 1 || cfg.cross.subscribers[0] != 1000 || cfg.cycles.cycles != 10_000 || cfg.cycles.workers != 4 ||
+		cfg.webhook.orders != 50 || cfg.webhook.subscribers != 1 || cfg.webhook.interval != 100*time.Millisecond {
+		t.Errorf("defaults of the cross-replica, connect-cycles and webhook flags: %+v %+v %+v", cfg.cross, cfg.cycles, cfg.webhook)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -28,7 +29,15 @@ type serverProcess struct {
 	done    chan struct{}
 	waitErr error
 	log     *tail
+	out     io.Writer
+	// warnings counts the warnings and errors the server logged; the first
+	// maxShownWarnings are copied to out.
+	warnings atomic.Int64
 }
+
+// maxShownWarnings is how many of a server's warnings and errors are
+// copied to the output; the rest are counted.
+const maxShownWarnings = 50
 
 // startServer starts bin with env and waits for its "listening" log line,
 // which carries the address it listens on. Warnings and errors the server
@@ -46,7 +55,7 @@ func startServer(ctx context.Context, bin string, env []string, out io.Writer) (
 		return nil, fmt.Errorf("start the server: %w", err)
 	}
 	pw.Close()
-	s := &serverProcess{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{}), log: &tail{max: 40},
+	s := &serverProcess{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{}), log: &tail{max: 40}, out: out,
 		http: &http.Client{Timeout: 30 * time.Second, Transport: newTransport(8)}}
 	addr := make(chan string, 1)
 	go s.scan(pr, addr, out)
@@ -83,7 +92,12 @@ func (s *serverProcess) scan(r io.ReadCloser, addr chan<- string, out io.Writer)
 			addr <- rec.Addr
 		}
 		if rec.Level == "WARN" || rec.Level == "ERROR" {
-			fmt.Fprintf(out, "  server %s\n", line)
+			switch n := s.warnings.Add(1); {
+			case n <= maxShownWarnings:
+				fmt.Fprintf(out, "  server %s\n", line)
+			case n == maxShownWarnings+1:
+				fmt.Fprintf(out, "  server: more than %d warnings and errors; the rest are counted, not shown\n", maxShownWarnings)
+			}
 		}
 	}
 }
@@ -98,6 +112,9 @@ func (s *serverProcess) stop() error {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 		return fmt.Errorf("the server did not stop within 30s of SIGTERM")
+	}
+	if n := s.warnings.Load(); n > maxShownWarnings {
+		fmt.Fprintf(s.out, "  server: logged %d warnings and errors, %d not shown\n", n, n-maxShownWarnings)
 	}
 	var exit *exec.ExitError
 	if errors.As(s.waitErr, &exit) {

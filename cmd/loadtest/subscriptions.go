@@ -85,7 +85,16 @@ func (b *bench) fanout(ctx context.Context, n int) (result, error) {
 // when each was sent (since base), just before its request, and how long
 // each mutation took to answer.
 func (b *bench) publish(ctx context.Context, srv *serverProcess, f fixture, steps []step, base time.Time) ([]time.Duration, latencies, error) {
-	gql := srv.client(b.token(domain.RoleAdmin), 0)
+	return b.publishVia(ctx, []*serverProcess{srv}, func(int) int { return 0 }, f, steps, base)
+}
+
+// publishVia is publish with the mutations spread over several servers:
+// step i goes to srvs[via(i)]. took[i] is step i's round trip.
+func (b *bench) publishVia(ctx context.Context, srvs []*serverProcess, via func(int) int, f fixture, steps []step, base time.Time) ([]time.Duration, latencies, error) {
+	clients := make([]graphQL, len(srvs))
+	for i, srv := range srvs {
+		clients[i] = srv.client(b.token(domain.RoleAdmin), 0)
+	}
 	fmt.Fprintf(b.out, "  publishing %d status changes %s apart\n", len(steps), b.cfg.eventInterval)
 	orderIDs := map[string]string{}
 	sent := make([]time.Duration, len(steps))
@@ -94,6 +103,7 @@ func (b *bench) publish(ctx context.Context, srv *serverProcess, f fixture, step
 	for i, s := range steps {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * b.cfg.eventInterval)))
 		var data struct{ SubmitOrder, SetOrderStatus struct{ ID string } }
+		gql := clients[via(i)]
 		t := time.Now()
 		sent[i] = t.Sub(base)
 		var err error
