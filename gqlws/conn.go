@@ -28,6 +28,7 @@ type conn struct {
 	writeMu      sync.Mutex
 
 	closeReceived atomic.Bool // the peer's close frame was read
+	init          initWatch   // graphql-transport-ws close codes before connection_init
 
 	closeOnce sync.Once
 	closeErr  error
@@ -42,6 +43,7 @@ var (
 
 func newConn(ws *websocket.Conn, writeTimeout time.Duration, onClose func()) *conn {
 	c := &conn{ws: ws, writeTimeout: writeTimeout, onClose: onClose}
+	c.init.on = ws.Subprotocol() == SubprotocolGraphQLTransportWS
 	echo := ws.CloseHandler()
 	ws.SetCloseHandler(func(code int, text string) error {
 		c.closeReceived.Store(true)
@@ -54,10 +56,16 @@ func newConn(ws *websocket.Conn, writeTimeout time.Duration, onClose func()) *co
 // reported as transport.ErrWebsocketClosed.
 func (c *conn) NextReader() (int, io.Reader, error) {
 	messageType, r, err := c.ws.NextReader()
+	if err != nil {
+		c.init.failed()
+	}
 	if isNormalClose(err) {
 		return messageType, nil, transport.ErrWebsocketClosed
 	}
-	return messageType, r, err
+	if err != nil {
+		return messageType, r, err
+	}
+	return messageType, c.init.watch(r), nil
 }
 
 // WriteJSON writes v as a JSON text message. It is safe for concurrent use.
@@ -74,7 +82,11 @@ func (c *conn) WriteJSON(v any) error {
 // CloseTimeout. It does not close the connection; the transport calls Close
 // afterwards. Once a close frame has been sent (by WriteClose, or by gorilla
 // itself, e.g. 1009 when the read limit is exceeded) WriteClose is a no-op.
+//
+// On graphql-transport-ws, a 1002 before connection_init becomes the code
+// the protocol defines (see initWatch).
 func (c *conn) WriteClose(closeCode int, message string) error {
+	closeCode, message = c.init.translate(closeCode, message)
 	payload := websocket.FormatCloseMessage(closeCode, truncateReason(message))
 	err := c.ws.WriteControl(websocket.CloseMessage, payload, time.Now().Add(CloseTimeout))
 	if errors.Is(err, websocket.ErrCloseSent) {

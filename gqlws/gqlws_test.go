@@ -193,10 +193,64 @@ func TestReadLimit(t *testing.T) {
 	h.waitIdle(t)
 }
 
+// TestInitTimeout: graphql-transport-ws closes with 4408 when
+// connection_init does not come in time; the legacy protocol, which defines
+// no code, keeps gqlgen's 1002.
 func TestInitTimeout(t *testing.T) {
-	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: 50 * time.Millisecond})
+	for sub, want := range map[string]struct {
+		code   int
+		reason string
+	}{
+		"graphql-transport-ws": {gqlws.CloseInitTimeout, "Connection initialisation timeout"},
+		"graphql-ws":           {websocket.CloseProtocolError, "connection initialisation timeout"},
+	} {
+		t.Run(sub, func(t *testing.T) {
+			h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: 50 * time.Millisecond})
+			c := h.dial(t, sub)
+			expectClose(t, c, want.code, want.reason)
+			h.waitIdle(t)
+		})
+	}
+}
+
+// TestSubscribeBeforeInit: graphql-transport-ws closes with 4401 when
+// subscribe comes before connection_init; other early messages keep
+// gqlgen's 1002; the legacy protocol answers connection_error and 1002.
+func TestSubscribeBeforeInit(t *testing.T) {
+	for _, tc := range []struct {
+		sub, typ string
+		code     int
+		reason   string
+	}{
+		{"graphql-transport-ws", "subscribe", gqlws.CloseUnauthorized, "Unauthorized"},
+		{"graphql-transport-ws", "complete", websocket.CloseProtocolError, "unexpected message"},
+		{"graphql-transport-ws", "not-a-type", websocket.CloseProtocolError, "decoding error"},
+		{"graphql-ws", "start", websocket.CloseProtocolError, "unexpected message"},
+	} {
+		t.Run(tc.sub+"/"+tc.typ, func(t *testing.T) {
+			h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
+			c := h.dial(t, tc.sub)
+			send(t, c, msg{Type: tc.typ, ID: "1", Payload: payload(t, subscription())})
+			if tc.sub == "graphql-ws" {
+				expectMsg(t, c, "connection_error", "")
+			}
+			expectClose(t, c, tc.code, tc.reason)
+			h.waitIdle(t)
+		})
+	}
+}
+
+// TestInitThenSubscribe: the first message read whole still reaches the
+// transport intact.
+func TestInitThenSubscribe(t *testing.T) {
+	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
 	c := h.dial(t, "graphql-transport-ws")
-	expectClose(t, c, websocket.CloseProtocolError, "connection initialisation timeout")
+	send(t, c, msg{Type: "connection_init", Payload: payload(t, map[string]string{"pad": strings.Repeat("x", 3000)})})
+	expectMsg(t, c, "connection_ack", "")
+	send(t, c, msg{Type: "subscribe", ID: "1", Payload: payload(t, subscription())})
+	h.gql.SendNextSubscriptionMessage()
+	expectMsg(t, c, "next", "1")
+	closeNormally(t, c)
 	h.waitIdle(t)
 }
 

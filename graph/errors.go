@@ -42,7 +42,10 @@ func ErrorPresenter(log *slog.Logger, requestID RequestIDFunc) graphql.ErrorPres
 }
 
 // isRequestError reports whether gqlgen itself refused the request: a parse
-// or validation error, an argument of the wrong type, a query too complex.
+// or validation error, an argument of the wrong type, a query too complex,
+// a body it could not read or decode. The last carry no cause and no path
+// (resolver errors always have a path) and quote the whole body, which may
+// hold a Lightspeed token: they must not reach the log as internal errors.
 func isRequestError(e *gqlerror.Error) bool {
 	code, _ := e.Extensions["code"].(string)
 	switch code {
@@ -50,5 +53,5 @@ func isRequestError(e *gqlerror.Error) bool {
 		"PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED":
 		return true
 	}
-	return e.Rule != "" || (e.Err == nil && len(e.Locations) > 0)
+	return e.Rule != "" || (e.Err == nil && (len(e.Locations) > 0 || len(e.Path) == 0))
 }

@@ -4,10 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/leafly/lightspeed-orders/graph"
 )
 
 // operation is one GraphQL operation of the matrix; vars builds its
@@ -47,14 +53,76 @@ var operations = []operation{
 		func(f fixture, id string) map[string]any { return map[string]any{"in": f.orderInput("new-" + id)} }, []string{"admin", "marketplace"}},
 }
 
+// subscriptionOperations are the matrix's subscriptions, run over websockets
+// by TestSubscriptionAccess.
+var subscriptionOperations = []operation{
+	{"orderStatusChanged", statusSubscription, storeVars, []string{"admin", "manager", "staff"}},
+	{"alertRaised", `subscription($s: ID!) { alertRaised(storeId: $s) { id kind message } }`, storeVars, []string{"admin", "manager", "staff"}},
+}
+
+// matrixRoles are the callers of the matrix: every role on the fixture's
+// store, and the store-scoped roles of another store.
+func matrixRoles(t testing.TB, s *testServer, f fixture) map[string]string {
+	return map[string]string{"admin": f.Admin, "manager": f.Manager, "staff": f.Staff, "marketplace": f.Market,
+		"foreign-manager": f.Stranger, "foreign-staff": s.Token(t, "STORE_STAFF", "another-store")}
+}
+
+// TestAccessMatrixCoversSchema fails when a query, mutation or subscription
+// of the served schema has no entry in the matrix (operations or
+// subscriptionOperations), or an entry is not valid against the schema.
+func TestAccessMatrixCoversSchema(t *testing.T) {
+	schema := graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{})).Schema()
+	covered := map[string]bool{}
+	known := map[string]bool{"admin": true, "manager": true, "staff": true, "marketplace": true}
+	for _, op := range append(slices.Clone(operations), subscriptionOperations...) {
+		doc, errs := gqlparser.LoadQuery(schema, op.query)
+		if len(errs) > 0 {
+			t.Errorf("matrix entry %s is not valid: %v", op.name, errs)
+			continue
+		}
+		for _, o := range doc.Operations {
+			for _, sel := range o.SelectionSet {
+				if field, ok := sel.(*ast.Field); ok {
+					covered[string(o.Operation)+" "+field.Name] = true
+				}
+			}
+		}
+		for _, r := range op.allow {
+			if !known[r] {
+				t.Errorf("matrix entry %s allows unknown role %q", op.name, r)
+			}
+		}
+	}
+	n := 0
+	for kind, def := range map[ast.Operation]*ast.Definition{ast.Query: schema.Query, ast.Mutation: schema.Mutation, ast.Subscription: schema.Subscription} {
+		if def == nil {
+			continue
+		}
+		for _, field := range def.Fields {
+			if strings.HasPrefix(field.Name, "__") {
+				continue // introspection
+			}
+			n++
+			if !covered[string(kind)+" "+field.Name] {
+				t.Errorf("%s %s is not in the access matrix: add it to operations or subscriptionOperations (access_test.go) with the roles allowed", kind, field.Name)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the schema has no operation")
+	}
+}
+
 // TestAccessMatrix runs every operation as every role, on the caller's own
 // store and on a store the caller does not work for.
 func TestAccessMatrix(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
-		roles := map[string]string{"admin": f.Admin, "manager": f.Manager, "staff": f.Staff, "marketplace": f.Market, "foreign-manager": f.Stranger,
-			"foreign-staff": s.Token(t, "STORE_STAFF", "another-store")}
+		roles := matrixRoles(t, s, f)
+		// ghost is the fixture with a store that does not exist.
+		ghost := f
+		ghost.StoreID = uuid.NewString()
 		n := 0
 		for _, op := range operations {
 			for role, token := range roles {
@@ -74,10 +142,32 @@ func TestAccessMatrix(t *testing.T) {
 					if !allowed && hasData(r.Data) {
 						t.Fatalf("%s leaked data to %s: %v", op.name, role, r.Data)
 					}
+					if strings.HasPrefix(role, "foreign-") {
+						// Another store's store or order answers as one that
+						// does not exist: the refusal tells nothing of it.
+						ghostOrder := uuid.NewString()
+						g := s.Do(t, token, op.query, op.vars(ghost, ghostOrder))
+						got := refusal(r, f.StoreID, orderID)
+						if want := refusal(g, ghost.StoreID, ghostOrder); got != want {
+							t.Fatalf("%s as %s on another store answers %s, but on a store that does not exist %s", op.name, role, got, want)
+						}
+					}
 				})
 			}
 		}
 	})
+}
+
+// refusal is a response's status, error codes and messages, with the ids
+// replaced by placeholders, for comparing refusals.
+func refusal(r gqlResponse, storeID, orderID string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d", r.Status)
+	for _, e := range r.Errors {
+		msg := strings.NewReplacer(storeID, "<store>", orderID, "<order>").Replace(e.Message)
+		fmt.Fprintf(&b, " [%v %q %v]", e.Extensions["code"], msg, e.Path)
+	}
+	return b.String()
 }
 
 // hasData reports whether any root field of data is non-null.

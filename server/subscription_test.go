@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,35 +254,37 @@ func TestShutdownWithLiveSubscribers(t *testing.T) {
 	})
 }
 
-// TestSubscriptionAccess runs both subscriptions as every role on the
-// fixture's store: allowed roles hold a live subscription, the others get
-// FORBIDDEN or NOT_FOUND and nothing else.
+// TestSubscriptionAccess runs every subscription of the matrix as every
+// role on the fixture's store, over both subprotocols and both databases:
+// allowed roles hold a live subscription, the others get FORBIDDEN or
+// NOT_FOUND and nothing else.
 func TestSubscriptionAccess(t *testing.T) {
-	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
-	f := newFixture(t, s)
-	roles := map[string]string{"admin": f.Admin, "manager": f.Manager, "staff": f.Staff, "marketplace": f.Market,
-		"foreign-manager": f.Stranger, "foreign-staff": s.Token(t, "STORE_STAFF", "another-store")}
-	allowed := map[string]bool{"admin": true, "manager": true, "staff": true}
-	subscriptions := map[string]string{
-		"orderStatusChanged": statusSubscription,
-		"alertRaised":        `subscription($s: ID!) { alertRaised(storeId: $s) { id kind message } }`,
-	}
-	live := 0 // the connections stay open until the test ends
-	for name, query := range subscriptions {
-		for role, token := range roles {
-			c := dialWS(t, s, "graphql-transport-ws", token)
-			c.expect("connection_ack")
-			c.subscribe("1", query, map[string]any{"s": f.StoreID})
-			if allowed[role] {
-				live++
-				subscribed(t, s, live)
-				continue
-			}
-			m := c.expect("next")
-			p := string(m.Payload)
-			if !strings.Contains(p, `"code":"FORBIDDEN"`) && !strings.Contains(p, `"code":"NOT_FOUND"`) || strings.Contains(p, `"data":{`) {
-				t.Errorf("%s as %s: payload %s, want FORBIDDEN or NOT_FOUND and no data", name, role, p)
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startServer(t, db.env)
+		f := newFixture(t, s)
+		live := 0 // the connections stay open until the test ends
+		for _, sub := range []struct{ protocol, start, event string }{
+			{"graphql-transport-ws", "subscribe", "next"},
+			{"graphql-ws", "start", "data"},
+		} {
+			for _, op := range subscriptionOperations {
+				for role, token := range matrixRoles(t, s, f) {
+					c := dialWS(t, s, sub.protocol, token)
+					c.expect("connection_ack")
+					payload, _ := json.Marshal(map[string]any{"query": op.query, "variables": op.vars(f, "")})
+					c.send(wsMessage{ID: "1", Type: sub.start, Payload: payload})
+					if slices.Contains(op.allow, role) {
+						live++
+						subscribed(t, s, live)
+						continue
+					}
+					m := c.expect(sub.event)
+					p := string(m.Payload)
+					if !strings.Contains(p, `"code":"FORBIDDEN"`) && !strings.Contains(p, `"code":"NOT_FOUND"`) || strings.Contains(p, `"data":{`) {
+						t.Errorf("%s %s as %s: payload %s, want FORBIDDEN or NOT_FOUND and no data", sub.protocol, op.name, role, p)
+					}
+				}
 			}
 		}
-	}
+	})
 }
