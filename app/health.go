@@ -260,7 +260,7 @@ type probeWorker struct {
 }
 
 func (w *probeWorker) Work(ctx context.Context, _ *river.Job[probeArgs]) error {
-	ids, err := w.app.db.DegradedStores(ctx, domain.HealthPartnerOutage)
+	ids, err := w.app.db.IntegratedStores(ctx, domain.HealthPartnerOutage)
 	if err != nil {
 		return err
 	}

@@ -245,7 +245,9 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[reconcileArgs
 	return w.app.Reconcile(ctx, job.Args.StoreID)
 }
 
-// reconcileAllArgs asks for every integrated store's feed to be read.
+// reconcileAllArgs asks for the feed of every store whose integration is
+// on and healthy to be read: a degraded store's calls would only fail, and
+// its recovery reads the feed.
 type reconcileAllArgs struct{}
 
 func (reconcileAllArgs) Kind() string { return "reconcile_all" }
@@ -256,7 +258,7 @@ type reconcileAllWorker struct {
 }
 
 func (w *reconcileAllWorker) Work(ctx context.Context, _ *river.Job[reconcileAllArgs]) error {
-	ids, err := w.app.db.IntegratedStores(ctx)
+	ids, err := w.app.db.IntegratedStores(ctx, domain.HealthHealthy)
 	if err != nil {
 		return err
 	}

@@ -333,9 +333,9 @@ func (db *DB) UntouchedNotSent(ctx context.Context, storeID string) ([]string, e
 	return ids, err
 }
 
-// DegradedStores returns the ids of integrated stores whose Lightspeed
-// health is the given one.
-func (db *DB) DegradedStores(ctx context.Context, health domain.IntegrationHealth) ([]string, error) {
+// IntegratedStores returns the ids of the stores whose order integration
+// is enabled and whose Lightspeed health is the given one.
+func (db *DB) IntegratedStores(ctx context.Context, health domain.IntegrationHealth) ([]string, error) {
 	var ids []string
 	err := db.gorm.WithContext(ctx).Model(&storeRow{}).Where("integration_enabled AND integration_health = ?", health).Pluck("id", &ids).Error
 	return ids, err

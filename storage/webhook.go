@@ -42,11 +42,3 @@ func (db *DB) SalesCursor(ctx context.Context, storeID string) (int64, error) {
 func (db *DB) SetSalesCursor(ctx context.Context, storeID string, version int64) error {
 	return db.gorm.WithContext(ctx).Exec("UPDATE stores SET sales_cursor = ? WHERE id = ? AND sales_cursor < ?", version, storeID, version).Error
 }
-
-// IntegratedStores returns the ids of the stores whose order integration
-// is enabled.
-func (db *DB) IntegratedStores(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := db.gorm.WithContext(ctx).Model(&storeRow{}).Where("integration_enabled").Pluck("id", &ids).Error
-	return ids, err
-}
