@@ -33,10 +33,6 @@ const (
 //
 // Other closes, and every socket of the legacy graphql-ws protocol (which
 // defines no such codes), are left as they are.
-// gqlgenInitTimeout is the reason gqlgen gives its init timeout's close; it
-// identifies the timeout even when a message arrived as it fired.
-const gqlgenInitTimeout = "connection initialisation timeout"
-
 type initWatch struct {
 	on    bool
 	first atomic.Pointer[string] // the type of the first message; nil before it is read
@@ -79,6 +75,10 @@ func (w *initWatch) translate(code int, reason string) (int, string) {
 	}
 	return code, reason
 }
+
+// gqlgenInitTimeout is the reason gqlgen gives its init timeout's close; it
+// identifies the timeout even when a message arrived as it fired.
+const gqlgenInitTimeout = "connection initialisation timeout"
 
 type errReader struct{ err error }
 
