@@ -31,6 +31,13 @@ func ErrorPresenter(log *slog.Logger, requestID RequestIDFunc) graphql.ErrorPres
 			}
 		case isRequestError(gqlErr):
 			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput)}
+		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+			// The caller went away mid-operation (a websocket closed while
+			// its subscription was being set up): nobody reads the answer
+			// and nothing is wrong, so no error is logged.
+			log.DebugContext(ctx, "operation cancelled by the caller", "request_id", requestID(ctx), "path", gqlErr.Path.String())
+			gqlErr.Message = "The request was cancelled."
+			gqlErr.Extensions = map[string]any{"code": string(domain.CodeInternal)}
 		default:
 			id := requestID(ctx)
 			log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "err", err)
