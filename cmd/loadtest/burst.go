@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -110,18 +109,7 @@ func (b *bench) snapshot(ctx context.Context, srv *serverProcess, base time.Time
 // -burst-clients clients and times each from just before its submitOrder
 // to its CONFIRMED event on an orderStatusChanged subscription.
 func (b *bench) burst(ctx context.Context, run burstRun) (result, error) {
-	if err := b.retireDemo(ctx); err != nil {
-		return result{}, err
-	}
-	lastJob, err := b.lastJob(ctx)
-	if err != nil {
-		return result{}, err
-	}
-	// The demo store would share the demo retailer's budget: leave it out.
-	env := b.env
-	b.env = append(slices.Clone(env), "SANDBOX_DEMO=false")
-	srv, err := b.startServer(ctx)
-	b.env = env
+	srv, st, err := b.sandboxStore(ctx, "orders-burst-"+run.name, run.limit)
 	if err != nil {
 		return result{}, err
 	}
@@ -132,18 +120,6 @@ func (b *bench) burst(ctx context.Context, run burstRun) (result, error) {
 		}
 	}()
 	sb := srv.sandbox()
-	// Set before the set-up so that the server learns the limit from the
-	// sandbox's X-RateLimit-Limit headers as it would from Lightspeed's.
-	if err := sb.setRateLimit(ctx, run.limit, limitWindow); err != nil {
-		return result{}, err
-	}
-	st, err := b.connectStore(ctx, srv, "orders-burst-"+run.name)
-	if err != nil {
-		return result{}, err
-	}
-	if err := b.awaitStartupJobs(ctx, lastJob); err != nil {
-		return result{}, err
-	}
 	setup, err := sb.stats(ctx)
 	if err != nil {
 		return result{}, err

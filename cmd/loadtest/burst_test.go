@@ -1,49 +1,22 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestOrdersBurstSmoke runs orders-burst at toy sizes against the real
 // server and its sandbox: it checks the program works, not the numbers.
 func TestOrdersBurstSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts the server: skipped with -short")
-	}
-	dbs := map[string][]string{"sqlite": {"-db", "sqlite"}}
-	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
-		dbs["postgres"] = []string{"-db", "postgres", "-database-url", url}
-	}
-	for name, args := range dbs {
+	for name, args := range smokeDatabases(t) {
 		t.Run(name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "results.json")
-			args = append(args, "-scenario", "orders-burst", "-burst-real", "4", "-burst-raised", "12",
-				"-burst-clients", "3", "-burst-shoppers", "2", "-json", out)
-			var stdout strings.Builder
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			if err := run(ctx, args, func(string) string { return "" }, &stdout); err != nil {
-				t.Fatalf("run: %v\n%s", err, stdout.String())
-			}
-			b, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var file struct{ Results []result }
-			if err := json.Unmarshal(b, &file); err != nil {
-				t.Fatalf("decode %s: %v", out, err)
-			}
-			if len(file.Results) != 2 {
-				t.Fatalf("%d results, want 2 (real and raised limit):\n%s", len(file.Results), stdout.String())
+			results, stdout := runResults(t, append(args, "-scenario", "orders-burst", "-burst-real", "4", "-burst-raised", "12",
+				"-burst-clients", "3", "-burst-shoppers", "2"))
+			if len(results) != 2 {
+				t.Fatalf("%d results, want 2 (real and raised limit):\n%s", len(results), stdout)
 			}
 			for i, want := range []float64{4, 12} {
-				r := file.Results[i]
+				r := results[i]
 				if r.Scenario != "orders-burst" || r.Errors != 0 || r.Samples != int(want) {
 					t.Errorf("%s: %d samples, %d errors (first %q), want %v and none", r.Load, r.Samples, r.Errors, r.FirstError, want)
 				}
@@ -75,5 +48,24 @@ func TestBurstFlags(t *testing.T) {
 	}
 	if !canSustain(burstRun{orders: 150, limit: realLimit}) || canSustain(burstRun{orders: 4, limit: realLimit}) {
 		t.Error("canSustain: want 150 orders to outlast the limiter's burst at 350 per 5 minutes, and 4 not")
+	}
+}
+
+// TestOutageSmoke runs the outage scenario briefly on the embedded
+// database: one alert, every order one sale, and the figures filled in.
+func TestOutageSmoke(t *testing.T) {
+	args := smokeDatabases(t)["sqlite"]
+	results, stdout := runResults(t, append(args, "-scenario", "outage", "-outage-length", "2s", "-outage-orders", "3", "-burst-clients", "3"))
+	if len(results) != 1 {
+		t.Fatalf("%d results, want 1:\n%s", len(results), stdout)
+	}
+	r := results[0]
+	for _, g := range r.Goals {
+		if !g.Met {
+			t.Errorf("goal %q missed:\n%s", g.Target, stdout)
+		}
+	}
+	if r.Values["alerts"] != 1 || r.Values["callsDuringOutage"] < 1 || r.Values["recoveryToLastSentMs"] <= 0 {
+		t.Errorf("values %v: want one alert, some calls during the outage, the orders sent after it", r.Values)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,69 @@ type menuItem struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
 	PriceCents int64  `json:"priceCents"`
+}
+
+// demoStore is the store a server started without SANDBOX_DEMO=false sets
+// up on its sandbox (server/lightspeed.go).
+const demoStore = "demo-store"
+
+// retireDemo retires the demo store an earlier scenario's server set up, if
+// any: its sandbox is gone, so the menu syncs the next server would run for
+// it fail and stay in the job queue, which awaitStartupJobs waits to empty.
+func (b *bench) retireDemo(ctx context.Context) error {
+	if b.store == nil {
+		return nil
+	}
+	var n int
+	if err := b.store.SQL().QueryRowContext(ctx, "SELECT count(*) FROM stores WHERE id = '"+demoStore+"'").Scan(&n); err != nil {
+		return fmt.Errorf("look for the demo store: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return b.retire(ctx, lsStore{ID: demoStore})
+}
+
+// sandboxStore starts a server without the demo store (which would share
+// the demo retailer's budget), sets the sandbox's limit to limit requests
+// per limitWindow unless 0, connects a store to it with connectStore and
+// waits for the server's start-up jobs. The caller stops the server.
+func (b *bench) sandboxStore(ctx context.Context, name string, limit int) (*serverProcess, lsStore, error) {
+	if err := b.retireDemo(ctx); err != nil {
+		return nil, lsStore{}, err
+	}
+	lastJob, err := b.lastJob(ctx)
+	if err != nil {
+		return nil, lsStore{}, err
+	}
+	env := b.env
+	b.env = append(slices.Clone(env), "SANDBOX_DEMO=false")
+	srv, err := b.startServer(ctx)
+	b.env = env
+	if err != nil {
+		return nil, lsStore{}, err
+	}
+	st, err := b.setUpStore(ctx, srv, name, limit, lastJob)
+	if err != nil {
+		srv.stop()
+		return nil, lsStore{}, err
+	}
+	return srv, st, nil
+}
+
+func (b *bench) setUpStore(ctx context.Context, srv *serverProcess, name string, limit int, lastJob int64) (lsStore, error) {
+	// Set before the set-up so that the server learns the limit from the
+	// sandbox's X-RateLimit-Limit headers as it would from Lightspeed's.
+	if limit > 0 {
+		if err := srv.sandbox().setRateLimit(ctx, limit, limitWindow); err != nil {
+			return lsStore{}, err
+		}
+	}
+	st, err := b.connectStore(ctx, srv, name)
+	if err != nil {
+		return st, err
+	}
+	return st, b.awaitStartupJobs(ctx, lastJob)
 }
 
 // connectStore creates a store and enables its order integration as a

@@ -13,6 +13,20 @@ import (
 // TestRunSmoke runs every scenario at toy sizes against the real server:
 // it checks the program works, not the numbers.
 func TestRunSmoke(t *testing.T) {
+	for name, args := range smokeDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			results, stdout := runResults(t, append(args, "-scenario", "all", "-duration", "300ms", "-warmup", "100ms", "-orders", "20",
+				"-page-orders", "120", "-subscribers", "3,5", "-events", "5", "-event-interval", "10ms",
+				"-idle", "10", "-settle", "100ms", "-cycles", "20", "-cycle-workers", "2", "-cross-subscribers", "2",
+				"-webhook-orders", "2", "-webhook-subscribers", "2", "-webhook-interval", "10ms"))
+			assertResults(t, name, results, stdout)
+		})
+	}
+}
+
+// smokeDatabases are the -db flags of the smoke tests: the embedded
+// database, and PostgreSQL when TEST_DATABASE_URL is set.
+func smokeDatabases(t *testing.T) map[string][]string {
 	if testing.Short() {
 		t.Skip("builds and starts the server: skipped with -short")
 	}
@@ -20,43 +34,42 @@ func TestRunSmoke(t *testing.T) {
 	if url := os.Getenv("TEST_DATABASE_URL"); url != "" {
 		dbs["postgres"] = []string{"-db", "postgres", "-database-url", url}
 	}
-	for name, args := range dbs {
-		t.Run(name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "results.json")
-			args = append(args, "-scenario", "all", "-duration", "300ms", "-warmup", "100ms", "-orders", "20",
-				"-page-orders", "120", "-subscribers", "3,5", "-events", "5", "-event-interval", "10ms",
-				"-idle", "10", "-settle", "100ms", "-cycles", "20", "-cycle-workers", "2", "-cross-subscribers", "2",
-				"-webhook-orders", "2", "-webhook-subscribers", "2", "-webhook-interval", "10ms", "-json", out)
-			var stdout strings.Builder
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			if err := run(ctx, args, func(string) string { return "" }, &stdout); err != nil {
-				t.Fatalf("run: %v\n%s", err, stdout.String())
-			}
-			assertResults(t, name, out, stdout.String())
-		})
-	}
+	return dbs
 }
 
-func assertResults(t *testing.T, db, path, stdout string) {
+// runResults runs the program with args and -json, and returns the results
+// it wrote and what it printed.
+func runResults(t *testing.T, args []string) ([]result, string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	out := filepath.Join(t.TempDir(), "results.json")
+	var stdout strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := run(ctx, append(args, "-json", out), func(string) string { return "" }, &stdout); err != nil {
+		t.Fatalf("run: %v\n%s", err, stdout.String())
+	}
+	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var file struct{ Results []result }
 	if err := json.Unmarshal(b, &file); err != nil {
-		t.Fatalf("decode %s: %v", path, err)
+		t.Fatalf("decode %s: %v", out, err)
 	}
+	return file.Results, stdout.String()
+}
+
+func assertResults(t *testing.T, db string, results []result, stdout string) {
+	t.Helper()
 	want := []string{"order-by-id", "orders-page", "fanout", "fanout", "idle-subscribers", "connect-cycles"}
 	if db == "postgres" {
 		want = append(want, "cross-replica", "cross-replica") // skipped on SQLite: one process
 	}
 	want = append(want, "webhook")
-	if len(file.Results) != len(want) {
-		t.Fatalf("%d results, want %d:\n%s", len(file.Results), len(want), stdout)
+	if len(results) != len(want) {
+		t.Fatalf("%d results, want %d:\n%s", len(results), len(want), stdout)
 	}
-	for i, r := range file.Results {
+	for i, r := range results {
 		if r.Scenario != want[i] {
 			t.Errorf("result %d is %s, want %s", i, r.Scenario, want[i])
 		}
@@ -67,15 +80,15 @@ func assertResults(t *testing.T, db, path, stdout string) {
 			t.Errorf("%s: no samples", r.Scenario)
 		}
 	}
-	for _, r := range file.Results[2:4] {
+	for _, r := range results[2:4] {
 		if r.Values["delivered"] != r.Values["expected"] {
 			t.Errorf("fanout %s: delivered %v of %v", r.Load, r.Values["delivered"], r.Values["expected"])
 		}
 	}
-	if idle := file.Results[4]; idle.Values["goroutinesAfter"] > idle.Values["goroutinesBefore"]+goroutineSlack {
+	if idle := results[4]; idle.Values["goroutinesAfter"] > idle.Values["goroutinesBefore"]+goroutineSlack {
 		t.Errorf("idle-subscribers: goroutines %v after, %v before", idle.Values["goroutinesAfter"], idle.Values["goroutinesBefore"])
 	}
-	for _, r := range file.Results[5:] {
+	for _, r := range results[5:] {
 		switch r.Scenario {
 		case "connect-cycles":
 			if r.Values["cycles"] != 20 || r.Values["goroutinesAfter"] > r.Values["goroutinesBefore"]+goroutineSlack {

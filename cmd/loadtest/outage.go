@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -69,26 +68,12 @@ type outageOrder struct {
 // ORDER_POS_DEADLINE (5m) and intervals, as a store would meet it.
 func (b *bench) outage(ctx context.Context) (result, error) {
 	c := b.cfg.outage
-	lastJob, err := b.lastJob(ctx)
-	if err != nil {
-		return result{}, err
-	}
-	env := b.env
-	b.env = append(slices.Clone(env), "SANDBOX_DEMO=false")
-	srv, err := b.startServer(ctx)
-	b.env = env
+	srv, st, err := b.sandboxStore(ctx, "outage", 0)
 	if err != nil {
 		return result{}, err
 	}
 	defer srv.stop()
 	sb := srv.sandbox()
-	st, err := b.connectStore(ctx, srv, "outage")
-	if err != nil {
-		return result{}, err
-	}
-	if err := b.awaitStartupJobs(ctx, lastJob); err != nil {
-		return result{}, err
-	}
 	manager := srv.client(b.token(domain.RoleStoreManager, st.ID), 0)
 	ids := make([]string, c.orders)
 	for i := range ids {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -62,18 +61,7 @@ var staffActions = []staffAction{{"pack", domain.StatusReady}, {"close", domain.
 // its staff action to the subscriber's receipt of the event.
 func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 	c := b.cfg.webhook
-	if err := b.retireDemo(ctx); err != nil {
-		return result{}, err
-	}
-	lastJob, err := b.lastJob(ctx)
-	if err != nil {
-		return result{}, err
-	}
-	// The demo store would share the demo retailer: leave it out.
-	env := b.env
-	b.env = append(slices.Clone(env), "SANDBOX_DEMO=false")
-	srv, err := b.startServer(ctx)
-	b.env = env
+	srv, st, err := b.sandboxStore(ctx, "webhook", webhookLimit)
 	if err != nil {
 		return result{}, err
 	}
@@ -84,16 +72,6 @@ func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 		}
 	}()
 	sb := srv.sandbox()
-	if err := sb.setRateLimit(ctx, webhookLimit, limitWindow); err != nil {
-		return result{}, err
-	}
-	st, err := b.connectStore(ctx, srv, "webhook")
-	if err != nil {
-		return result{}, err
-	}
-	if err := b.awaitStartupJobs(ctx, lastJob); err != nil {
-		return result{}, err
-	}
 	fmt.Fprintf(b.out, "  store connected by OAuth, menu synced (%d items), integration enabled\n", len(st.Menu))
 
 	// Step i*4+k is order i's k-th status of lifecycle: PENDING and
@@ -159,27 +137,6 @@ func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 		fmt.Fprintf(b.out, "  warning: %v\n", err)
 	}
 	return r, b.retire(ctx, st)
-}
-
-// demoStore is the store a server started without SANDBOX_DEMO=false sets
-// up on its sandbox (server/lightspeed.go).
-const demoStore = "demo-store"
-
-// retireDemo retires the demo store an earlier scenario's server set up, if
-// any: its sandbox is gone, so the menu syncs the next server would run for
-// it fail and stay in the job queue, which awaitStartupJobs waits to empty.
-func (b *bench) retireDemo(ctx context.Context) error {
-	if b.store == nil {
-		return nil
-	}
-	var n int
-	if err := b.store.SQL().QueryRowContext(ctx, "SELECT count(*) FROM stores WHERE id = '"+demoStore+"'").Scan(&n); err != nil {
-		return fmt.Errorf("look for the demo store: %w", err)
-	}
-	if n == 0 {
-		return nil
-	}
-	return b.retire(ctx, lsStore{ID: demoStore})
 }
 
 // makeSales submits the orders, as a marketplace would, and waits until
