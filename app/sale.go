@@ -93,12 +93,25 @@ func (a *App) SendOrder(ctx context.Context, orderID string) error {
 	if err != nil || s == nil {
 		return err
 	}
-	sale, err := a.createSale(ctx, s)
+	sale, found, err := a.createSale(ctx, s)
+	var current *domain.Sale
+	if err == nil && found {
+		// An earlier attempt made the sale and staff may have worked it
+		// since: webhooks and the sales feed skip an order not yet in the
+		// POS, so what the sale says now is applied with the recording.
+		var snap domain.Sale
+		if snap, err = a.snapshot(ctx, s.target, sale); err == nil {
+			current = &snap
+		}
+		if sale.State == lssync.StatePending && sale.DeletedAt == "" {
+			s.calls++
+		}
+	}
 	a.observe(ctx, s.store.ID, lightspeedOnly(err))
 	if err != nil {
 		return a.sendFailed(ctx, s, err)
 	}
-	return a.sent(ctx, s, sale)
+	return a.sent(ctx, s, sale, current)
 }
 
 // prepareSend loads what sending needs, saves the sale id and counts the
@@ -142,26 +155,28 @@ func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
 	return s, nil
 }
 
-// createSale creates the sale, unless an earlier attempt already did.
-func (a *App) createSale(ctx context.Context, s *send) (lssync.Sale, error) {
+// createSale creates the sale, unless an earlier attempt already did;
+// found says the sale was there already.
+func (a *App) createSale(ctx context.Context, s *send) (sale lssync.Sale, found bool, err error) {
 	if s.order.PosSync.Attempts > 1 {
 		s.calls++
 		sale, err := a.ls.GetSale(ctx, s.target, s.saleID)
 		if err == nil || !lssync.IsNotFound(err) {
-			return sale, err
+			return sale, err == nil, err
 		}
 	}
 	req, err := a.saleRequest(ctx, s)
 	if err != nil {
-		return lssync.Sale{}, err
+		return lssync.Sale{}, false, err
 	}
 	s.calls++
-	sale, err := a.ls.CreateSale(ctx, s.target, req)
+	sale, err = a.ls.CreateSale(ctx, s.target, req)
 	if lssync.IsConflict(err) {
 		s.calls++
-		return a.ls.GetSale(ctx, s.target, s.saleID)
+		sale, err = a.ls.GetSale(ctx, s.target, s.saleID)
+		return sale, err == nil, err
 	}
-	return sale, err
+	return sale, false, err
 }
 
 // waitOutOutage keeps an order off Lightspeed while its store is in a
@@ -180,8 +195,10 @@ func (a *App) waitOutOutage(ctx context.Context, o *domain.Order) error {
 // outageRecheck is how often an order waiting out an outage looks again.
 const outageRecheck = 15 * time.Second
 
-// sent records the sale and confirms the order (source POS).
-func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale) error {
+// sent records the sale and confirms the order (source POS), then moves it
+// on as current says, when the sale was found rather than made: staff may
+// have packed, closed or voided it meanwhile.
+func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale, current *domain.Sale) error {
 	customer := s.customer
 	if sale.CustomerID != "" {
 		customer = sale.CustomerID
@@ -190,8 +207,12 @@ func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale) error {
 		o.PosSync = domain.PosSync{State: domain.PosSent, SaleID: &s.saleID, CustomerID: nonEmpty(customer),
 			Attempts: o.PosSync.Attempts, Warning: s.warning, SaleVersion: sale.Version}
 		if domain.CanMove(o.FulfillmentMethod, o.Status, domain.StatusConfirmed) {
-			_, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, a.now())
-			return nil, err
+			if _, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, a.now()); err != nil {
+				return nil, err
+			}
+		}
+		if current != nil {
+			o.ApplySale(*current, a.now())
 		}
 		return nil, nil
 	})

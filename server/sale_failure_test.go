@@ -122,3 +122,27 @@ func TestTwoProcessesDrainOneQueue(t *testing.T) {
 	}
 	t.Logf("send jobs were run by %d processes", workers)
 }
+
+// TestStaffChangeBeforeSaleRecorded: Lightspeed makes the sale but the
+// answer is lost, and staff pack (or void) the sale before the service's retry finds
+// it. The webhook and the sales feed meet an order not yet in the POS; the
+// retry that records the sale must apply what the sale says by then, or the
+// change is lost for good (later reads see no newer version).
+func TestStaffChangeBeforeSaleRecorded(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_TIMEOUT": "2s", "LIGHTSPEED_RECONCILE_INTERVAL": "1s"})
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		sb.fault(map[string]any{"after": true, "timeout": true, "path": "/sales", "method": "POST", "count": 2})
+		for _, c := range []struct{ id, action, want string }{
+			{"EARLY-PACK", "pack", "READY"},
+			{"EARLY-VOID", "void", "CANCELED"},
+		} {
+			id := st.shopperOrder(t, c.id, "early@example.com", anyItems(menu, 1), nil)
+			waitFor(t, "Lightspeed to make the sale", 10*time.Second, func() bool { return len(sb.sales(c.id)) == 1 })
+			sb.staff(str(sb.sales(c.id)[0]["id"]), c.action)
+			st.waitPosWithin(t, id, "SENT", 30*time.Second)
+			st.waitStatus(t, id, c.want)
+		}
+	})
+}
