@@ -14,12 +14,7 @@ import (
 // TestNodeGraphQLWSClient subscribes with the npm graphql-ws client (pinned
 // in e2e/package.json; `npm ci --prefix e2e` installs it).
 func TestNodeGraphQLWSClient(t *testing.T) {
-	if _, err := os.Stat("../e2e/node_modules/graphql-ws"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("e2e/node_modules is missing: CI must run npm ci --prefix e2e")
-		}
-		t.Skip("e2e/node_modules is missing: run `npm ci --prefix e2e` to test with the npm graphql-ws client")
-	}
+	requireNodeModules(t, "graphql-ws")
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
