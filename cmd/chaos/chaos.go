@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -15,7 +16,14 @@ import (
 	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
+
+// authSecret signs the tokens of the victim; the program mints its own.
+const authSecret = "chaos-secret-chaos-secret-chaos-secret!!"
+
+// tokens mints the program's tokens, valid for the whole run.
+var tokens = drive.NewTokens(authSecret, "chaos")
 
 // passThrough are the variables handed on to the servers when set.
 var passThrough = []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG"}
@@ -180,9 +188,11 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 			fmt.Fprintf(out, "warning: %v\n", derr)
 		}
 	}()
-	bin, err := buildServer(ctx, cfg, tmp, out)
-	if err != nil {
-		return nil, err
+	bin := cfg.serverBin
+	if bin == "" {
+		if bin, err = drive.BuildServer(ctx, tmp, out); err != nil {
+			return nil, err
+		}
 	}
 	recv, err := startReceiver()
 	if err != nil {
@@ -202,10 +212,10 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 		return nil, err
 	}
 	defer host.stop()
-	sb := sandbox{base: host.url + "/sandbox", http: newHTTPClient(8, 30*time.Second)}
+	sb := drive.Sandbox{URL: host.url + "/sandbox", HTTP: drive.NewHTTPClient(8, 30*time.Second)}
 	// The run is about failures, not Lightspeed's rate limit: raise it out
 	// of the way before the victim learns it from the headers.
-	if err := sb.setRateLimit(ctx, 1_000_000, 5*time.Minute); err != nil {
+	if err := sb.SetRateLimit(ctx, 1_000_000, 5*time.Minute); err != nil {
 		return nil, err
 	}
 
@@ -229,7 +239,8 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 	victimURL := "http://127.0.0.1:" + portString(port)
 	fmt.Fprintf(out, "host (sandbox) %s, victim %s on %s, notifications to %s\n", host.url, victimURL, db.name, recv.url)
 
-	st, err := connectStore(ctx, victimURL)
+	admin := drive.GraphQL{URL: victimURL + "/query", Token: tokens.Mint(domain.RoleAdmin), HTTP: drive.NewHTTPClient(2, 60*time.Second)}
+	st, err := drive.ConnectStore(ctx, admin, tokens, "Chaos Dispensary")
 	if err != nil {
 		return nil, fmt.Errorf("set up the store: %w", err)
 	}
@@ -245,7 +256,7 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 	events := schedule(rng, cfg.kills, cfg.pgRestart, cfg.lostAnswers, window)
 	sub := newSubmissions(cfg.orders)
 	crew := newStaff(sb, cfg.seed)
-	market := graphQL{url: victimURL + "/query", token: mint(domain.RoleMarketplace), http: newHTTPClient(cfg.clients, 10*time.Second)}
+	market := drive.GraphQL{URL: victimURL + "/query", Token: tokens.Mint(domain.RoleMarketplace), HTTP: drive.NewHTTPClient(cfg.clients, 10*time.Second)}
 	fmt.Fprintf(out, "submitting %d orders over about %s; disruptions planned at %s\n", cfg.orders, window.Round(time.Second), plannedAt(events))
 
 	t0 := time.Now()
@@ -268,7 +279,6 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 	}
 
 	// Settle, then check.
-	admin := graphQL{url: victimURL + "/query", token: mint(domain.RoleAdmin), http: newHTTPClient(2, 60*time.Second)}
 	obs := observations{leaflyIDs: ids, accepted: map[string]string{}, expected: crew.expectations(), strictNotify: cfg.strict}
 	sub.mu.Lock()
 	for i, id := range sub.orderID {
@@ -289,18 +299,18 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 	if obs.orders, err = readOrders(final, admin, st.ID); err != nil {
 		return nil, fmt.Errorf("read the orders at the end: %w", err)
 	}
-	if obs.sales, _, err = sb.salesOf(final, ""); err != nil {
+	if obs.sales, _, err = sb.Sales(final, ""); err != nil {
 		return nil, fmt.Errorf("read the sales at the end: %w", err)
 	}
 	if obs.sales == nil {
-		obs.sales = []sandboxSale{}
+		obs.sales = []drive.Sale{}
 	}
 	obs.notes, obs.refused = recv.snapshot()
 	if obs.pending, err = db.pendingDeliveries(final); err != nil {
 		obs.pending = -1
 	}
-	stats, _ := sb.stats(final)
-	unused, ferr := sb.faults(final)
+	stats, _ := sb.Stats(final)
+	unused, ferr := unusedFaults(final, sb)
 	v.end(false)
 
 	rep = &report{checks: append([]check{disrupted(events, unused, ferr)}, evaluate(obs)...), events: events,
@@ -354,12 +364,19 @@ func disrupted(events []event, unusedFaults int, err error) check {
 	return c
 }
 
+// unusedFaults counts the sandbox's faults still waiting for a request.
+func unusedFaults(ctx context.Context, sb drive.Sandbox) (int, error) {
+	var out struct{ Data []json.RawMessage }
+	_, err := sb.Call(ctx, http.MethodGet, "/control/faults", nil, &out)
+	return len(out.Data), err
+}
+
 // disrupt carries out the planned disruptions at their moments. A killed
 // victim stays down 0.5 to 3 s (a supervisor's restart delay) so that
 // submissions and webhooks meet a closed port; a lost answer is a sandbox
 // fault on the next sale creation: Lightspeed makes the sale and the
 // service's call hangs until it times out.
-func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v *victim, cluster *pgCluster, sb sandbox, out io.Writer) {
+func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v *victim, cluster *pgCluster, sb drive.Sandbox, out io.Writer) {
 	for i := range events {
 		e := &events[i]
 		if !sleep(ctx, time.Until(t0.Add(e.at))) {
@@ -386,7 +403,7 @@ func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v
 				fmt.Fprintf(out, "  %s: PostgreSQL back after %s\n", time.Since(t0).Round(100*time.Millisecond), e.down.Round(10*time.Millisecond))
 			}
 		case "lost-answer":
-			_, e.err = sb.call(ctx, http.MethodPost, "/control/faults", map[string]any{"domain_prefix": demoPrefix,
+			_, e.err = sb.Call(ctx, http.MethodPost, "/control/faults", map[string]any{"domain_prefix": drive.DemoPrefix,
 				"method": "POST", "path": "/sales", "after": true, "timeout": true, "count": 1}, nil)
 			if e.err == nil {
 				fmt.Fprintf(out, "  %s: Lightspeed will lose its answer to the next sale creation\n", e.did.Round(100*time.Millisecond))
@@ -404,7 +421,7 @@ func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v
 // queue. It stops waiting when nothing has changed for quietFor with no
 // delivery job left (what is missing then is lost: the sales feed is read
 // every 15 s), or 20 s before ctx ends, leaving time for the checks.
-func settle(ctx context.Context, obs *observations, admin graphQL, storeID string, db *database, recv *receiver) (bool, string) {
+func settle(ctx context.Context, obs *observations, admin drive.GraphQL, storeID string, db *database, recv *receiver) (bool, string) {
 	deadline := time.Now().Add(time.Hour)
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d.Add(-20 * time.Second)
@@ -432,7 +449,7 @@ const quietFor = 2 * time.Minute
 
 // settledNow reports whether the run has settled and, when no delivery job
 // is left, a fingerprint of what it saw ("" otherwise).
-func settledNow(ctx context.Context, obs *observations, admin graphQL, storeID string, db *database, recv *receiver) (bool, string) {
+func settledNow(ctx context.Context, obs *observations, admin drive.GraphQL, storeID string, db *database, recv *receiver) (bool, string) {
 	orders, err := readOrders(ctx, admin, storeID)
 	if err != nil {
 		return false, ""
@@ -499,4 +516,11 @@ func kindCounts(notes []notification) string {
 		s += fmt.Sprintf("%s ×%d, ", k, n)
 	}
 	return s[:len(s)-2]
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 // TestChaosShort is the chaos run at CI size: 100 orders, one SIGKILL of
@@ -30,7 +32,7 @@ func TestChaosShort(t *testing.T) {
 		timeout: 3 * time.Minute, clients: 4, rate: 20, logs: t.TempDir()}
 	var out strings.Builder
 	start := time.Now()
-	rep, err := chaosRun(context.Background(), cfg, &lockedWriter{w: &out})
+	rep, err := chaosRun(context.Background(), cfg, drive.LockedWriter(&out))
 	t.Logf("chaos run in %s (replay with go run ./cmd/chaos -orders 100 -kills 1 -pg-restart=false -lost-answers 1 -rate 20 -seed %d):\n%s",
 		time.Since(start).Round(time.Second), cfg.seed, out.String())
 	if err != nil {
@@ -58,7 +60,7 @@ func TestChaosShort(t *testing.T) {
 // L-0 left alone, L-1 packed then closed, L-2 voided.
 func goodRun() observations {
 	obs := observations{leaflyIDs: []string{"L-0", "L-1", "L-2"}, accepted: map[string]string{},
-		expected: map[string]string{"L-1": "PICKED_UP", "L-2": "CANCELED"}, sales: []sandboxSale{}}
+		expected: map[string]string{"L-1": "PICKED_UP", "L-2": "CANCELED"}, sales: []drive.Sale{}}
 	histories := map[string][]string{
 		"L-0": {"PENDING", "CONFIRMED"},
 		"L-1": {"PENDING", "CONFIRMED", "READY", "PICKED_UP"},
@@ -80,7 +82,7 @@ func goodRun() observations {
 			obs.notes = append(obs.notes, notification{ID: kind + ":" + orderID + ":" + s, Kind: kind, OrderID: orderID, LeaflyID: id, Status: s})
 		}
 		obs.orders = append(obs.orders, o)
-		var sale sandboxSale
+		var sale drive.Sale
 		sale.ID, sale.Source.ID = saleID, &obs.leaflyIDs[i]
 		obs.sales = append(obs.sales, sale)
 	}
@@ -121,7 +123,7 @@ func TestChecksCatchFailures(t *testing.T) {
 		"NoSale":  {func(o *observations) { o.sales = o.sales[1:] }, "exactly one Lightspeed sale"},
 		"NotSent": {func(o *observations) { o.orders[0].PosSync.State = "QUEUED" }, "order in the POS"},
 		"ForeignSale": {func(o *observations) {
-			o.sales = append(o.sales, sandboxSale{ID: "x", Source: saleSource{ID: ptr("X-1")}})
+			o.sales = append(o.sales, drive.Sale{ID: "x", Source: drive.SaleSource{ID: ptr("X-1")}})
 		}, "sales of no order"},
 		"LostChange": {func(o *observations) { o.orders[1].Status = "READY" }, "staff changes in Lightspeed"},
 		"MovedAlone": {func(o *observations) { o.orders[0].Status = "READY" }, "orders staff left alone"},

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 // The end-of-run checks, over what the run observed: they are a pure
@@ -28,7 +30,7 @@ const ordersQuery = `query($s: ID!, $after: String) { orders(storeId: $s, first:
 	edges { node { id leaflyOrderId status posSync { state saleId errorCode } statusHistory { status } } } } }`
 
 // readOrders reads every order of the store, page by page.
-func readOrders(ctx context.Context, gql graphQL, storeID string) ([]orderView, error) {
+func readOrders(ctx context.Context, gql drive.GraphQL, storeID string) ([]orderView, error) {
 	var out []orderView
 	var after any
 	for {
@@ -41,7 +43,7 @@ func readOrders(ctx context.Context, gql graphQL, storeID string) ([]orderView, 
 				Edges []struct{ Node orderView }
 			}
 		}
-		if err := gql.do(ctx, ordersQuery, map[string]any{"s": storeID, "after": after}, &data); err != nil {
+		if err := gql.Do(ctx, ordersQuery, map[string]any{"s": storeID, "after": after}, &data); err != nil {
 			return nil, fmt.Errorf("orders: %w", err)
 		}
 		for _, e := range data.Orders.Edges {
@@ -60,7 +62,7 @@ type observations struct {
 	accepted  map[string]string // Leafly order id → order id submitOrder answered
 	mismatch  []string          // repeated submissions answered another order
 	orders    []orderView       // the store's orders, over GraphQL
-	sales     []sandboxSale     // every sale of the sandbox (nil: not read)
+	sales     []drive.Sale      // every sale of the sandbox (nil: not read)
 	expected  map[string]string // Leafly order id → status of staff's last change
 	notes     []notification    // every notification delivery received
 	refused   int               // notification requests refused (bad signature)
@@ -134,7 +136,7 @@ func evaluate(obs observations) []check {
 	checks := []check{accepted, one}
 
 	if obs.sales != nil {
-		salesBySource := map[string][]sandboxSale{}
+		salesBySource := map[string][]drive.Sale{}
 		for _, s := range obs.sales {
 			if s.Source.ID != nil {
 				salesBySource[*s.Source.ID] = append(salesBySource[*s.Source.ID], s)

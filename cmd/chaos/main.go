@@ -69,6 +69,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -78,6 +79,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 func main() {
@@ -116,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	rep, err := chaosRun(ctx, cfg, &lockedWriter{w: stdout})
+	rep, err := chaosRun(ctx, cfg, drive.LockedWriter(stdout))
 	if err != nil {
 		return err
 	}
@@ -135,7 +138,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	fs.BoolVar(&c.pgRestart, "pg-restart", true, "restart PostgreSQL once during the run (pg_ctlcluster, local cluster only)")
 	fs.IntVar(&c.lostAnswers, "lost-answers", 2, "times Lightspeed makes a sale but its answer is lost (the service's call times out)")
 	fs.Int64Var(&c.seed, "seed", 0, "seed of every random choice; 0 picks one from the clock (the report prints it)")
-	fs.StringVar(&c.databaseURL, "database-url", or(getenv("CHAOS_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
+	fs.StringVar(&c.databaseURL, "database-url", cmp.Or(getenv("CHAOS_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
 		"PostgreSQL database through which to create (and drop) the run's database (default $CHAOS_DATABASE_URL if set)")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "the whole run's limit; what has not settled by then fails")
 	fs.IntVar(&c.clients, "clients", 4, "concurrent MARKETPLACE clients submitting orders")
@@ -164,11 +167,4 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 		c.seed = time.Now().UnixNano()
 	}
 	return c, nil
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 const submitOrderMutation = `mutation($input: SubmitOrderInput!) { submitOrder(input: $input) { id leaflyOrderId status } }`
@@ -43,7 +45,7 @@ func newSubmissions(n int) *submissions {
 // go out as soon as it is back. Each order is retried, with the same
 // Leafly order id, until it is accepted or ctx ends. onAccept runs once
 // per order, when it is first accepted.
-func submitAll(ctx context.Context, gql graphQL, st store, ids []string, clients int, rate float64, t0 time.Time,
+func submitAll(ctx context.Context, gql drive.GraphQL, st drive.Store, ids []string, clients int, rate float64, t0 time.Time,
 	s *submissions, onAccept func(i int)) {
 	next := make(chan int)
 	go func() {
@@ -87,14 +89,14 @@ func submitAll(ctx context.Context, gql graphQL, st store, ids []string, clients
 }
 
 // submit submits order i until it is accepted; false if ctx ended first.
-func (s *submissions) submit(ctx context.Context, gql graphQL, st store, leaflyID string, i int) bool {
+func (s *submissions) submit(ctx context.Context, gql drive.GraphQL, st drive.Store, leaflyID string, i int) bool {
 	in := orderInput(st, leaflyID, i)
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		var data struct {
 			SubmitOrder struct{ ID, LeaflyOrderID, Status string }
 		}
-		err := gql.do(ctx, submitOrderMutation, map[string]any{"input": in}, &data)
+		err := gql.Do(ctx, submitOrderMutation, map[string]any{"input": in}, &data)
 		if err == nil && data.SubmitOrder.LeaflyOrderID != leaflyID {
 			err = fmt.Errorf("submitOrder %s answered order %s of Leafly id %q", leaflyID, data.SubmitOrder.ID, data.SubmitOrder.LeaflyOrderID)
 		}
@@ -126,7 +128,7 @@ func (s *submissions) submit(ctx context.Context, gql graphQL, st store, leaflyI
 
 // failureClass names a failed submission's kind, for the report.
 func failureClass(err error) string {
-	var g *gqlError
+	var g *drive.Error
 	switch {
 	case errors.As(err, &g):
 		return "GraphQL " + g.Code
@@ -138,7 +140,7 @@ func failureClass(err error) string {
 
 // orderInput is the i-th order: a pickup of two menu items by one of a
 // few returning shoppers, the first line at a Leafly deal price.
-func orderInput(st store, leaflyID string, i int) map[string]any {
+func orderInput(st drive.Store, leaflyID string, i int) map[string]any {
 	shopper := i % shoppers
 	a, b := st.Menu[i%len(st.Menu)], st.Menu[(i+1)%len(st.Menu)]
 	return map[string]any{

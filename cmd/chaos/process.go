@@ -9,12 +9,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 // process is one incarnation of the server running as a child process.
@@ -24,24 +24,9 @@ type process struct {
 	url     string
 	done    chan struct{}
 	waitErr error
-	tail    *tail
+	tail    *drive.Tail
 	// warnings and errors count the WARN and ERROR lines it logged.
 	warnings, errors atomic.Int64
-}
-
-// buildServer builds the server into dir, unless -server-bin names one.
-func buildServer(ctx context.Context, cfg config, dir string, out io.Writer) (string, error) {
-	if cfg.serverBin != "" {
-		return cfg.serverBin, nil
-	}
-	bin := filepath.Join(dir, "server")
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/leafly/lightspeed-orders/server")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build the server (run from the module): %w\n%s", err, b)
-	}
-	fmt.Fprintf(out, "built the server in %s\n", time.Since(start).Round(100*time.Millisecond))
-	return bin, nil
 }
 
 // startProcess starts bin with env, its output going to logPath, and waits
@@ -67,7 +52,7 @@ func startProcess(ctx context.Context, name, bin string, env []string, logPath s
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	pw.Close()
-	p := &process{name: name, cmd: cmd, done: make(chan struct{}), tail: &tail{max: 30}}
+	p := &process{name: name, cmd: cmd, done: make(chan struct{}), tail: drive.NewTail(30)}
 	addr := make(chan string, 1)
 	scanned := make(chan struct{})
 	go func() {
@@ -104,7 +89,7 @@ func (p *process) scan(r io.ReadCloser, log io.Writer, addr chan<- string, out i
 	for sc.Scan() {
 		line := sc.Text()
 		fmt.Fprintln(log, line)
-		p.tail.add(line)
+		p.tail.Add(line)
 		var rec struct{ Level, Msg, Addr string }
 		if json.Unmarshal([]byte(line), &rec) != nil {
 			continue
@@ -154,41 +139,3 @@ func freePort() (int, error) {
 }
 
 func portString(p int) string { return strconv.Itoa(p) }
-
-// tail keeps the last max lines written to it.
-type tail struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-}
-
-func (t *tail) add(line string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.lines = append(t.lines, line)
-	if len(t.lines) > t.max {
-		t.lines = t.lines[1:]
-	}
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := ""
-	for _, l := range t.lines {
-		s += l + "\n"
-	}
-	return s
-}
-
-// lockedWriter serialises writes of the program's goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 // The store's staff, working the sales in Lightspeed (the host's sandbox)
@@ -52,7 +54,7 @@ func planFor(seed int64, i int) []string {
 // staff carries out the plans and remembers the last change made to each
 // sale.
 type staff struct {
-	sb   sandbox
+	sb   drive.Sandbox
 	seed int64
 	sem  chan struct{} // staff members: actions made at once
 	wg   sync.WaitGroup
@@ -65,7 +67,7 @@ type staff struct {
 	waits    int               // lookups that found no sale yet
 }
 
-func newStaff(sb sandbox, seed int64) *staff {
+func newStaff(sb drive.Sandbox, seed int64) *staff {
 	return &staff{sb: sb, seed: seed, sem: make(chan struct{}, 4), expected: map[string]string{}, made: map[string]int{}}
 }
 
@@ -108,7 +110,7 @@ func (s *staff) findSale(ctx context.Context, leaflyID string) (string, bool) {
 	deadline := time.Now().Add(saleWait)
 	for time.Now().Before(deadline) {
 		s.sem <- struct{}{}
-		sales, _, err := s.sb.salesOf(ctx, leaflyID)
+		sales, _, err := s.sb.Sales(ctx, leaflyID)
 		<-s.sem
 		if err == nil && len(sales) > 0 {
 			return sales[0].ID, true
@@ -134,7 +136,7 @@ const saleWait = 3 * time.Minute
 func (s *staff) act(ctx context.Context, leaflyID, saleID, action string) bool {
 	for {
 		s.sem <- struct{}{}
-		code, err := s.sb.staff(ctx, saleID, action)
+		code, err := s.sb.StaffAction(ctx, saleID, action)
 		<-s.sem
 		if err == nil {
 			s.mu.Lock()

@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"sync"
-	"time"
 
-	"github.com/leafly/lightspeed-orders/auth"
+	"github.com/leafly/lightspeed-orders/internal/drive"
 	"github.com/leafly/lightspeed-orders/storage"
 )
 
@@ -32,7 +29,7 @@ type bench struct {
 	tmp     string
 	bin     string
 	env     []string
-	tokens  *auth.Tokens
+	tokens  drive.Tokens
 	store   *storage.DB
 }
 
@@ -43,16 +40,18 @@ func newBench(ctx context.Context, cfg config, getenv func(string) string, out i
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{cfg: cfg, out: out, tmp: tmp, tokens: auth.NewTokens([]byte(authSecret))}
+	b := &bench{cfg: cfg, out: out, tmp: tmp, tokens: drive.NewTokens(authSecret, "loadtest")}
 	if b.db, err = newDatabase(ctx, cfg, filepath.Join(tmp, "data")); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
 	b.machine = describeMachine(b.db)
 	fmt.Fprintf(out, "machine: %s\n", b.machine)
-	if b.bin, err = b.buildServer(ctx); err != nil {
-		b.close()
-		return nil, err
+	if b.bin = cfg.serverBin; b.bin == "" {
+		if b.bin, err = drive.BuildServer(ctx, tmp, out); err != nil {
+			b.close()
+			return nil, err
+		}
 	}
 	b.env = b.serverEnv(getenv)
 	if limit, err := raiseFileLimit(uint64(b.maxSubscribers()*2 + 4096)); err != nil {
@@ -74,20 +73,6 @@ func (b *bench) close() {
 		return
 	}
 	os.RemoveAll(b.tmp)
-}
-
-func (b *bench) buildServer(ctx context.Context) (string, error) {
-	if b.cfg.serverBin != "" {
-		return b.cfg.serverBin, nil
-	}
-	bin := filepath.Join(b.tmp, "server")
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/leafly/lightspeed-orders/server")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build the server (run from the module): %w\n%s", err, out)
-	}
-	fmt.Fprintf(b.out, "built the server in %s\n", time.Since(start).Round(100*time.Millisecond))
-	return bin, nil
 }
 
 func (b *bench) serverEnv(getenv func(string) string) []string {
@@ -172,16 +157,4 @@ func (b *bench) startServer(ctx context.Context) (*serverProcess, error) {
 		}
 	}
 	return srv, nil
-}
-
-// lockedWriter serialises writes of the program and of the server's log.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

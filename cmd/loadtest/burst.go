@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 // The orders-burst scenario: how fast a burst of orders reaches Lightspeed
@@ -90,7 +91,7 @@ func (b *bench) ordersBurst(ctx context.Context) ([]result, error) {
 // burstSnapshot is the state of the server and its sandbox at one moment.
 type burstSnapshot struct {
 	at      time.Duration // since the listener's base
-	sandbox sandboxStats
+	sandbox drive.Stats
 	metrics map[string]float64
 	cpu     cpuSample
 }
@@ -98,7 +99,7 @@ type burstSnapshot struct {
 func (b *bench) snapshot(ctx context.Context, srv *serverProcess, base time.Time) (burstSnapshot, error) {
 	s := burstSnapshot{at: time.Since(base), cpu: sampleCPU(srv.pid)}
 	var err error
-	if s.sandbox, err = srv.sandbox().stats(ctx); err != nil {
+	if s.sandbox, err = srv.sandbox().Stats(ctx); err != nil {
 		return s, err
 	}
 	s.metrics, err = srv.metrics(ctx)
@@ -120,7 +121,7 @@ func (b *bench) burst(ctx context.Context, run burstRun) (result, error) {
 		}
 	}()
 	sb := srv.sandbox()
-	setup, err := sb.stats(ctx)
+	setup, err := sb.Stats(ctx)
 	if err != nil {
 		return result{}, err
 	}
@@ -142,7 +143,7 @@ func (b *bench) burst(ctx context.Context, run burstRun) (result, error) {
 
 	// A fresh window, and the limiter's bucket back to full as after an
 	// idle spell: what the set-up took comes back at the refill rate.
-	if err := sb.setRateLimit(ctx, run.limit, limitWindow); err != nil {
+	if err := sb.SetRateLimit(ctx, run.limit, limitWindow); err != nil {
 		return result{}, err
 	}
 	if run.sustained && canSustain(run) {
@@ -169,7 +170,7 @@ func (b *bench) burst(ctx context.Context, run burstRun) (result, error) {
 	if err != nil || perfErr != nil {
 		return result{}, firstError(err, perfErr)
 	}
-	sales, err := sb.salesBySource(ctx)
+	_, sales, err := sb.Sales(ctx, "")
 	if err != nil {
 		return result{}, err
 	}
@@ -236,7 +237,7 @@ func limiterShape(limit int) (burst, rate float64) {
 // reconciliation and the jobs this server left unfinished would spend that
 // sandbox's budget on it. Storage is written directly: no mutation turns
 // the menu sync off, and no API drops jobs.
-func (b *bench) retire(ctx context.Context, st lsStore) error {
+func (b *bench) retire(ctx context.Context, st drive.Store) error {
 	_, err := b.store.UpdateStore(ctx, st.ID, func(s *domain.Store) error {
 		s.Integration.Enabled, s.Integration.MenuSync.Enabled = false, false
 		return nil
@@ -271,7 +272,7 @@ func canSustain(run burstRun) bool {
 func (b *bench) watchStore(ctx context.Context, srv *serverProcess, storeID string, l *listener) (*subscriber, error) {
 	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second}
 	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
-	s, err := dialSubscriber(ctx, d, url, b.token(domain.RoleStoreStaff, storeID), storeID)
+	s, err := dialSubscriber(ctx, d, url, b.tokens.Mint(domain.RoleStoreStaff, storeID), storeID)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
@@ -300,9 +301,9 @@ type submission struct {
 // as fast as the server answers, with a MARKETPLACE token. The shoppers are
 // a handful of returning ones, so after each one's first order an order
 // costs Lightspeed one call: the sale.
-func (b *bench) submitOrders(ctx context.Context, srv *serverProcess, st lsStore, ids []string, base time.Time, s *submission) {
+func (b *bench) submitOrders(ctx context.Context, srv *serverProcess, st drive.Store, ids []string, base time.Time, s *submission) {
 	clients := b.cfg.burst.clients
-	gql := srv.client(b.token(domain.RoleMarketplace), clients)
+	gql := srv.client(b.tokens.Mint(domain.RoleMarketplace), clients)
 	s.sent, s.ok = make([]time.Duration, len(ids)), make([]bool, len(ids))
 	var next atomic.Int64
 	type client struct {
@@ -323,7 +324,7 @@ func (b *bench) submitOrders(ctx context.Context, srv *serverProcess, st lsStore
 				var data struct{ SubmitOrder struct{ ID, Status string } }
 				t := time.Now()
 				s.sent[i] = t.Sub(base)
-				err := gql.do(ctx, submitOrderMutation, map[string]any{"input": burstOrder(st, ids[i], i, b.cfg.burst.shoppers)}, &data)
+				err := gql.Do(ctx, submitOrderMutation, map[string]any{"input": burstOrder(st, ids[i], i, b.cfg.burst.shoppers)}, &data)
 				if err == nil && data.SubmitOrder.Status != string(domain.StatusPending) {
 					err = fmt.Errorf("order %s submitted as %q, want PENDING", ids[i], data.SubmitOrder.Status)
 				}
@@ -352,7 +353,7 @@ func (b *bench) submitOrders(ctx context.Context, srv *serverProcess, st lsStore
 
 // burstOrder is the i-th order: a pickup of two menu items by one of the
 // returning shoppers.
-func burstOrder(st lsStore, leaflyID string, i, shoppers int) map[string]any {
+func burstOrder(st drive.Store, leaflyID string, i, shoppers int) map[string]any {
 	shopper := i % shoppers
 	a, c := st.Menu[i%len(st.Menu)], st.Menu[(i+1)%len(st.Menu)]
 	return map[string]any{
@@ -477,7 +478,7 @@ func (b *bench) burstResult(run burstRun, ids []string, s *submission, sub *subs
 		elapsed = confirmed[len(confirmed)-1] - first
 	}
 	histCPO, histOrders := callsPerOrder(before.metrics, end.metrics)
-	calls := end.sandbox.since(before.sandbox)
+	calls := callsSince(end.sandbox, before.sandbox)
 	rejected := calls.RateLimited
 	server429 := lightspeedCalls(end.metrics, `status="429"`) - lightspeedCalls(before.metrics, `status="429"`)
 	r.Throughput = 0
@@ -514,7 +515,7 @@ func (b *bench) burstResult(run burstRun, ids []string, s *submission, sub *subs
 		k := sort.Search(len(confirmed), func(i int) bool { return confirmed[i] > mid.at })
 		orders, span := len(confirmed)-k, last-mid.at
 		cpo, _ := callsPerOrder(mid.metrics, end.metrics)
-		midCalls := end.sandbox.since(mid.sandbox)
+		midCalls := callsSince(end.sandbox, mid.sandbox)
 		if orders >= minSustained && span > 0 && cpo > 0 {
 			sustainedMeasured = true
 			rate := float64(orders) / span.Minutes()

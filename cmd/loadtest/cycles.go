@@ -128,7 +128,7 @@ func (b *bench) runCycles(ctx context.Context, srv *serverProcess, f fixture) cy
 	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
 		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
 	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
-	token := b.token(domain.RoleStoreStaff, f.StoreID)
+	token := b.tokens.Mint(domain.RoleStoreStaff, f.StoreID)
 	var run cycleRun
 	start := time.Now()
 	lastReport := start

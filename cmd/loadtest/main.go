@@ -98,6 +98,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -110,6 +111,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 func main() {
@@ -161,7 +164,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	out := &lockedWriter{w: stdout}
+	out := drive.LockedWriter(stdout)
 	if cfg.cpuProfile != "" {
 		stop, err := startCPUProfile(cfg.cpuProfile)
 		if err != nil {
@@ -195,7 +198,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	fs.SetOutput(stdout)
 	list := fs.String("scenario", "all", "comma list of "+strings.Join(append(scenarios, namedScenarios...), ", ")+", or all (all but "+strings.Join(namedScenarios, ", ")+")")
 	fs.StringVar(&c.db, "db", "postgres", "postgres or sqlite")
-	fs.StringVar(&c.databaseURL, "database-url", or(getenv("LOADTEST_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
+	fs.StringVar(&c.databaseURL, "database-url", cmp.Or(getenv("LOADTEST_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
 		"PostgreSQL database through which to create (and drop) the run's database")
 	fs.StringVar(&c.serverBin, "server-bin", "", "server binary to run (default: go build ./server)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of order-by-id and orders-page")
@@ -271,13 +274,6 @@ func intList(s string) ([]int, error) {
 		list = append(list, n)
 	}
 	return list, nil
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func startCPUProfile(path string) (func(), error) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 // The outage scenario: Lightspeed answers every request with 503 for a
@@ -74,7 +75,7 @@ func (b *bench) outage(ctx context.Context) (result, error) {
 	}
 	defer srv.stop()
 	sb := srv.sandbox()
-	manager := srv.client(b.token(domain.RoleStoreManager, st.ID), 0)
+	manager := srv.client(b.tokens.Mint(domain.RoleStoreManager, st.ID), 0)
 	ids := make([]string, c.orders)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("OUTAGE-%d-%04d", time.Now().UnixNano(), i)
@@ -85,7 +86,7 @@ func (b *bench) outage(ctx context.Context) (result, error) {
 		return result{}, err
 	}
 	start := time.Now()
-	if err := sb.call(ctx, http.MethodPost, "/control/faults", map[string]any{"status": 503, "duration": "24h"}, nil); err != nil {
+	if _, err := sb.Call(ctx, http.MethodPost, "/control/faults", map[string]any{"status": 503, "duration": "24h"}, nil); err != nil {
 		return result{}, err
 	}
 	fmt.Fprintf(b.out, "  Lightspeed answers 503 from now for %s; submitting %s\n", c.length, plural(c.orders, "order"))
@@ -101,8 +102,8 @@ func (b *bench) outage(ctx context.Context) (result, error) {
 	fmt.Fprintf(b.out, "  %s alert raised %s after the outage began\n", alert.Kind, alert.RaisedAt.Sub(start).Round(time.Millisecond))
 	for time.Since(start) < c.length && ctx.Err() == nil {
 		time.Sleep(min(time.Minute, c.length-time.Since(start)))
-		if s, err := sb.stats(ctx); err == nil {
-			fmt.Fprintf(b.out, "  %s into the outage: %d Lightspeed requests so far\n", time.Since(start).Round(time.Second), s.since(before.sandbox).Total)
+		if s, err := sb.Stats(ctx); err == nil {
+			fmt.Fprintf(b.out, "  %s into the outage: %d Lightspeed requests so far\n", time.Since(start).Round(time.Second), callsSince(s, before.sandbox).Total)
 		}
 	}
 	during, err := b.snapshot(ctx, srv, start)
@@ -110,7 +111,7 @@ func (b *bench) outage(ctx context.Context) (result, error) {
 		return result{}, err
 	}
 	recovered := time.Now()
-	if err := sb.call(ctx, http.MethodDelete, "/control/faults", nil, nil); err != nil {
+	if _, err := sb.Call(ctx, http.MethodDelete, "/control/faults", nil, nil); err != nil {
 		return result{}, err
 	}
 	fmt.Fprintln(b.out, "  Lightspeed answers again; waiting for every order to be sent")
@@ -118,7 +119,7 @@ func (b *bench) outage(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	sales, err := sb.salesBySource(ctx)
+	_, sales, err := sb.Sales(ctx, "")
 	if err != nil {
 		return result{}, err
 	}
@@ -129,10 +130,10 @@ func (b *bench) outage(ctx context.Context) (result, error) {
 
 // awaitAlert polls the store's alerts until one is raised, and returns it
 // with when the program saw it.
-func awaitAlert(ctx context.Context, g graphQL, storeID string, deadline time.Time) (outageAlert, time.Time, error) {
+func awaitAlert(ctx context.Context, g drive.GraphQL, storeID string, deadline time.Time) (outageAlert, time.Time, error) {
 	for {
 		var data struct{ Alerts []outageAlert }
-		if err := g.do(ctx, outageAlertsQuery, map[string]any{"id": storeID}, &data); err != nil {
+		if err := g.Do(ctx, outageAlertsQuery, map[string]any{"id": storeID}, &data); err != nil {
 			return outageAlert{}, time.Time{}, err
 		}
 		if len(data.Alerts) > 0 {
@@ -147,14 +148,14 @@ func awaitAlert(ctx context.Context, g graphQL, storeID string, deadline time.Ti
 
 // awaitSent polls the store's orders until n are SENT and the alert is
 // resolved, and returns them with the store's alerts.
-func awaitSent(ctx context.Context, g graphQL, storeID string, n int, deadline time.Time) ([]outageOrder, []outageAlert, error) {
+func awaitSent(ctx context.Context, g drive.GraphQL, storeID string, n int, deadline time.Time) ([]outageOrder, []outageAlert, error) {
 	for {
 		orders, err := storeOrders(ctx, g, storeID)
 		if err != nil {
 			return nil, nil, err
 		}
 		var data struct{ Alerts []outageAlert }
-		if err := g.do(ctx, outageAlertsQuery, map[string]any{"id": storeID}, &data); err != nil {
+		if err := g.Do(ctx, outageAlertsQuery, map[string]any{"id": storeID}, &data); err != nil {
 			return nil, nil, err
 		}
 		sent := 0
@@ -175,7 +176,7 @@ func awaitSent(ctx context.Context, g graphQL, storeID string, n int, deadline t
 }
 
 // storeOrders reads every order of the store with its calls to Lightspeed.
-func storeOrders(ctx context.Context, g graphQL, storeID string) ([]outageOrder, error) {
+func storeOrders(ctx context.Context, g drive.GraphQL, storeID string) ([]outageOrder, error) {
 	var all []outageOrder
 	var after any
 	for {
@@ -188,7 +189,7 @@ func storeOrders(ctx context.Context, g graphQL, storeID string) ([]outageOrder,
 				}
 			}
 		}
-		if err := g.do(ctx, outageOrdersQuery, map[string]any{"id": storeID, "after": after}, &data); err != nil {
+		if err := g.Do(ctx, outageOrdersQuery, map[string]any{"id": storeID, "after": after}, &data); err != nil {
 			return nil, err
 		}
 		for _, e := range data.Orders.Edges {
@@ -236,7 +237,7 @@ func outageResult(c outageConfig, start, recovered, seen time.Time, before, duri
 			oneSale++
 		}
 	}
-	calls := during.sandbox.since(before.sandbox)
+	calls := callsSince(during.sandbox, before.sandbox)
 	r := result{Scenario: "outage", Load: fmt.Sprintf("%s of 503s, %s pending", c.length, plural(len(ids), "order")),
 		Values: map[string]float64{}}
 	alert := alerts[0]

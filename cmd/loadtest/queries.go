@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 const orderQuery = `query($id: ID!) { order(id: $id) { id status totalCents lines { name quantity } } }`
@@ -26,11 +27,11 @@ func (b *bench) orderByID(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	gql := srv.client(b.token(domain.RoleStoreStaff, f.StoreID), b.cfg.clients)
+	gql := srv.client(b.tokens.Mint(domain.RoleStoreStaff, f.StoreID), b.cfg.clients)
 	w, err := b.drive(ctx, srv, "order-by-id", "order", b.cfg.clients, func(ctx context.Context, rnd *rand.Rand) error {
 		id := ids[rnd.IntN(len(ids))]
 		var data struct{ Order *struct{ ID string } }
-		if err := gql.do(ctx, orderQuery, map[string]any{"id": id}, &data); err != nil {
+		if err := gql.Do(ctx, orderQuery, map[string]any{"id": id}, &data); err != nil {
 			return err
 		}
 		if data.Order == nil || data.Order.ID != id {
@@ -75,7 +76,7 @@ func (b *bench) ordersPage(ctx context.Context) (result, error) {
 	if _, err := b.seedOrders(ctx, f, b.cfg.pageOrders); err != nil {
 		return result{}, err
 	}
-	gql := srv.client(b.token(domain.RoleStoreStaff, f.StoreID), b.cfg.pageClients)
+	gql := srv.client(b.tokens.Mint(domain.RoleStoreStaff, f.StoreID), b.cfg.pageClients)
 	cursors, walk, err := b.collectCursors(ctx, gql, f.StoreID)
 	if err != nil {
 		return result{}, err
@@ -88,7 +89,7 @@ func (b *bench) ordersPage(ctx context.Context) (result, error) {
 		var data struct {
 			Orders struct{ Edges []struct{ Cursor string } }
 		}
-		if err := gql.do(ctx, ordersPageQuery, vars, &data); err != nil {
+		if err := gql.Do(ctx, ordersPageQuery, vars, &data); err != nil {
 			return err
 		}
 		if n := len(data.Orders.Edges); n != 50 {
@@ -116,7 +117,7 @@ type walk struct {
 // collectCursors walks the store's whole order list once, 100 at a time,
 // and returns the cursor of every order but the last 50, so that a page
 // after any of them is full.
-func (b *bench) collectCursors(ctx context.Context, gql graphQL, storeID string) ([]string, walk, error) {
+func (b *bench) collectCursors(ctx context.Context, gql drive.GraphQL, storeID string) ([]string, walk, error) {
 	start := time.Now()
 	var w walk
 	var cursors []string
@@ -131,7 +132,7 @@ func (b *bench) collectCursors(ctx context.Context, gql graphQL, storeID string)
 				}
 			}
 		}
-		if err := gql.do(ctx, cursorsQuery, map[string]any{"s": storeID, "after": after}, &data); err != nil {
+		if err := gql.Do(ctx, cursorsQuery, map[string]any{"s": storeID, "after": after}, &data); err != nil {
 			return nil, w, fmt.Errorf("walk the orders: %w", err)
 		}
 		w.pages++

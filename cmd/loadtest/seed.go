@@ -9,9 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
-
-const createStoreMutation = `mutation($input: CreateStoreInput!) { createStore(input: $input) { id } }`
 
 // menuSize is how many items each seeded store's menu has.
 const menuSize = 20
@@ -26,15 +25,10 @@ type fixture struct {
 // it a menu through storage, as the menu sync would.
 func (b *bench) seedStore(ctx context.Context, srv *serverProcess, name string) (fixture, error) {
 	var f fixture
-	var data struct{ CreateStore struct{ ID string } }
-	err := srv.client(b.token(domain.RoleAdmin), 0).do(ctx, createStoreMutation, map[string]any{"input": map[string]any{
-		"name": "Load test " + name, "timeZone": "America/Los_Angeles", "pickupEnabled": true, "deliveryEnabled": true,
-		"advertisingSubscriptionActive": true,
-	}}, &data)
-	if err != nil {
-		return f, fmt.Errorf("createStore: %w", err)
+	var err error
+	if f.StoreID, err = drive.CreateStore(ctx, srv.client(b.tokens.Mint(domain.RoleAdmin), 0), "Load test "+name); err != nil {
+		return f, err
 	}
-	f.StoreID = data.CreateStore.ID
 	for i := range menuSize {
 		f.Menu = append(f.Menu, domain.MenuItem{ID: uuid.NewString(), StoreID: f.StoreID, Name: fmt.Sprintf("%s #%d", products[i%len(products)], i),
 			PosProductID: fmt.Sprintf("ls-%s-%d", f.StoreID[:8], i), PriceCents: int64(500 + 250*i), Active: true})

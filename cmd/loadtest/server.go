@@ -7,16 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 // serverProcess is the order service running as a child process, so that
@@ -28,7 +28,7 @@ type serverProcess struct {
 	http    *http.Client
 	done    chan struct{}
 	waitErr error
-	log     *tail
+	log     *drive.Tail
 	out     io.Writer
 	// warnings counts the warnings and errors the server logged; the first
 	// maxShownWarnings are copied to out.
@@ -55,8 +55,8 @@ func startServer(ctx context.Context, bin string, env []string, out io.Writer) (
 		return nil, fmt.Errorf("start the server: %w", err)
 	}
 	pw.Close()
-	s := &serverProcess{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{}), log: &tail{max: 40}, out: out,
-		http: &http.Client{Timeout: 30 * time.Second, Transport: newTransport(8)}}
+	s := &serverProcess{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{}), log: drive.NewTail(40), out: out,
+		http: drive.NewHTTPClient(8, 30*time.Second)}
 	addr := make(chan string, 1)
 	go s.scan(pr, addr, out)
 	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
@@ -83,7 +83,7 @@ func (s *serverProcess) scan(r io.ReadCloser, addr chan<- string, out io.Writer)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		s.log.add(line)
+		s.log.Add(line)
 		var rec struct{ Level, Msg, Addr string }
 		if json.Unmarshal([]byte(line), &rec) != nil {
 			continue
@@ -121,6 +121,17 @@ func (s *serverProcess) stop() error {
 		return fmt.Errorf("the server exited with %v:\n%s", s.waitErr, s.log)
 	}
 	return nil
+}
+
+// client returns a GraphQL client of the server for a token, over its own
+// transport when conns > 0 (one kept-alive connection per concurrent
+// caller), else over the server's shared one.
+func (s *serverProcess) client(token string, conns int) drive.GraphQL {
+	hc := s.http
+	if conns > 0 {
+		hc = drive.NewHTTPClient(conns, 30*time.Second)
+	}
+	return drive.GraphQL{URL: s.url + "/query", Token: token, HTTP: hc}
 }
 
 // metrics reads the samples of /metrics, by name with labels as exposed:
@@ -229,38 +240,4 @@ func (s *serverProcess) startPerf(path string) (func() error, error) {
 		}
 		return nil
 	}, nil
-}
-
-// newTransport returns an HTTP transport keeping up to conns connections
-// alive to the server.
-func newTransport(conns int) *http.Transport {
-	return &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        conns,
-		MaxIdleConnsPerHost: conns,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
-}
-
-// tail keeps the last max lines written to it.
-type tail struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-}
-
-func (t *tail) add(line string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.lines = append(t.lines, line)
-	if len(t.lines) > t.max {
-		t.lines = t.lines[1:]
-	}
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.Join(t.lines, "\n")
 }

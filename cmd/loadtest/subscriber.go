@@ -40,7 +40,7 @@ type inbound struct {
 				} `json:"order"`
 			} `json:"orderStatusChanged"`
 		} `json:"data"`
-		Errors []gqlError `json:"errors"`
+		Errors []json.RawMessage `json:"errors"`
 	} `json:"payload"`
 }
 
@@ -157,7 +157,7 @@ func (s *subscriber) start(token, storeID string) error {
 		}
 	}
 	_ = s.conn.SetReadDeadline(time.Time{})
-	sub, _ := json.Marshal(gqlRequest{Query: statusSubscription, Variables: map[string]any{"s": storeID}})
+	sub, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": storeID}})
 	if err := s.conn.WriteJSON(wsMessage{ID: "1", Type: "subscribe", Payload: sub}); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
@@ -172,7 +172,7 @@ func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, n 
 	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
 		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
 	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
-	token := b.token(domain.RoleStoreStaff, f.StoreID)
+	token := b.tokens.Mint(domain.RoleStoreStaff, f.StoreID)
 	subs := make([]*subscriber, n)
 	var next atomic.Int64
 	var failed atomic.Pointer[error]

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 const (
@@ -91,9 +92,9 @@ func (b *bench) publish(ctx context.Context, srv *serverProcess, f fixture, step
 // publishVia is publish with the mutations spread over several servers:
 // step i goes to srvs[via(i)]. took[i] is step i's round trip.
 func (b *bench) publishVia(ctx context.Context, srvs []*serverProcess, via func(int) int, f fixture, steps []step, base time.Time) ([]time.Duration, latencies, error) {
-	clients := make([]graphQL, len(srvs))
+	clients := make([]drive.GraphQL, len(srvs))
 	for i, srv := range srvs {
-		clients[i] = srv.client(b.token(domain.RoleAdmin), 0)
+		clients[i] = srv.client(b.tokens.Mint(domain.RoleAdmin), 0)
 	}
 	fmt.Fprintf(b.out, "  publishing %d status changes %s apart\n", len(steps), b.cfg.eventInterval)
 	orderIDs := map[string]string{}
@@ -108,10 +109,10 @@ func (b *bench) publishVia(ctx context.Context, srvs []*serverProcess, via func(
 		sent[i] = t.Sub(base)
 		var err error
 		if s.status == domain.StatusPending {
-			err = gql.do(ctx, submitOrderMutation, map[string]any{"input": orderInput(f, s.leaflyID)}, &data)
+			err = gql.Do(ctx, submitOrderMutation, map[string]any{"input": orderInput(f, s.leaflyID)}, &data)
 			orderIDs[s.leaflyID] = data.SubmitOrder.ID
 		} else {
-			err = gql.do(ctx, setStatusMutation, map[string]any{"id": orderIDs[s.leaflyID], "status": s.status}, &data)
+			err = gql.Do(ctx, setStatusMutation, map[string]any{"id": orderIDs[s.leaflyID], "status": s.status}, &data)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("step %d (%s to %s): %w", i, s.leaflyID, s.status, err)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
 // The webhook scenario: how long a status change made in Lightspeed takes
@@ -112,7 +112,7 @@ func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 			step := i*len(lifecycle) + 2 + k
 			t := time.Now()
 			sent[step] = t.Sub(l.base)
-			if err := sb.call(ctx, http.MethodPost, "/"+demoPrefix+"/staff/sales/"+sales[i]+"/"+act.name, nil, nil); err != nil {
+			if _, err := sb.StaffAction(ctx, sales[i], act.name); err != nil {
 				actionErrs++
 				if firstErr == nil {
 					firstErr = fmt.Errorf("staff %s of order %s: %w", act.name, steps[step].leaflyID, err)
@@ -142,13 +142,13 @@ func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 // makeSales submits the orders, as a marketplace would, and waits until
 // each is CONFIRMED (its sale made) and the job queue is idle. It returns
 // each order's sale id.
-func (b *bench) makeSales(ctx context.Context, srv *serverProcess, st lsStore, steps []step, l *listener) ([]string, error) {
+func (b *bench) makeSales(ctx context.Context, srv *serverProcess, st drive.Store, steps []step, l *listener) ([]string, error) {
 	n := len(steps) / len(lifecycle)
 	fmt.Fprintf(b.out, "  submitting %s and waiting for their sales\n", plural(n, "order"))
-	gql := srv.client(b.token(domain.RoleMarketplace), 0)
+	gql := srv.client(b.tokens.Mint(domain.RoleMarketplace), 0)
 	for i := range n {
 		id := steps[i*len(lifecycle)].leaflyID
-		if err := gql.do(ctx, submitOrderMutation, map[string]any{"input": burstOrder(st, id, i, 5)}, nil); err != nil {
+		if err := gql.Do(ctx, submitOrderMutation, map[string]any{"input": burstOrder(st, id, i, 5)}, nil); err != nil {
 			return nil, fmt.Errorf("submit %s: %w", id, err)
 		}
 	}
@@ -160,17 +160,12 @@ func (b *bench) makeSales(ctx context.Context, srv *serverProcess, st lsStore, s
 	if err := b.awaitIdleQueue(ctx); err != nil {
 		return nil, err
 	}
-	var out struct {
-		Data []struct {
-			ID     string
-			Source struct{ ID *string }
-		}
-	}
-	if err := srv.sandbox().call(ctx, http.MethodGet, "/"+demoPrefix+"/staff/sales", nil, &out); err != nil {
+	all, _, err := srv.sandbox().Sales(ctx, "")
+	if err != nil {
 		return nil, err
 	}
 	byOrder := map[string]string{}
-	for _, s := range out.Data {
+	for _, s := range all {
 		if s.Source.ID != nil {
 			byOrder[*s.Source.ID] = s.ID
 		}
@@ -241,7 +236,7 @@ func (b *bench) webhookResult(subs []*subscriber, steps []step, sent []time.Dura
 	r.CPU = after.cpu.since(before.cpu)
 	accepted := after.metrics[`leafly_lightspeed_webhooks_total{outcome="accepted"}`] - before.metrics[`leafly_lightspeed_webhooks_total{outcome="accepted"}`]
 	refused := sumPrefix(after.metrics, "leafly_lightspeed_webhooks_total{") - sumPrefix(before.metrics, "leafly_lightspeed_webhooks_total{") - accepted
-	calls := after.sandbox.since(before.sandbox)
+	calls := callsSince(after.sandbox, before.sandbox)
 	r.detail("delivered %s/%s (%.2f%%)", count(len(lat)), count(expected), 100*float64(len(lat))/float64(expected))
 	for k, act := range staffActions {
 		s := byAction[k].summary()

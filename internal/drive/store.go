@@ -1,8 +1,9 @@
-package main
+package drive
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,9 +12,9 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// The store set-up, as a manager does it (after cmd/loadtest/lightspeed.go
-// and server/sale_test.go's enabledStore): OAuth through the sandbox's
-// auto-approving consent page, a menu sync, the setup form, enabling.
+// The store set-up, as a manager does it (server/sale_test.go's
+// enabledStore does the same): OAuth through the sandbox's auto-approving
+// consent page, a menu sync, the setup form, enabling.
 
 const (
 	createStoreMutation = `mutation($input: CreateStoreInput!) { createStore(input: $input) { id } }`
@@ -28,81 +29,99 @@ const (
 	oauthConnected = "Lightspeed connected"
 )
 
-// store is the store whose order integration is enabled on the sandbox.
-type store struct {
+// Store is a store whose order integration is enabled on the sandbox.
+type Store struct {
 	ID   string
-	Menu []menuItem
+	Menu []MenuItem // the synced menu: at least two items
 }
 
-type menuItem struct {
+// MenuItem is what an order needs of a menu item.
+type MenuItem struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
 	PriceCents int64  `json:"priceCents"`
 }
 
-// connectStore creates a store on the server at base and enables its order
-// integration: the setup form's first outlet, a register of it, the first
-// user and the first payment type.
-func connectStore(ctx context.Context, base string) (store, error) {
-	var st store
-	hc := newHTTPClient(2, 60*time.Second)
-	admin := graphQL{url: base + "/query", token: mint(domain.RoleAdmin), http: hc}
-	var created struct{ CreateStore struct{ ID string } }
-	err := admin.do(ctx, createStoreMutation, map[string]any{"input": map[string]any{
-		"name": "Chaos Dispensary", "timeZone": "America/Los_Angeles", "pickupEnabled": true, "deliveryEnabled": true,
+// CreateStore creates a store named name, taking pickup and delivery
+// orders, through admin (a client with an ADMIN token) and returns its id.
+func CreateStore(ctx context.Context, admin GraphQL, name string) (string, error) {
+	var data struct{ CreateStore struct{ ID string } }
+	err := admin.Do(ctx, createStoreMutation, map[string]any{"input": map[string]any{
+		"name": name, "timeZone": "America/Los_Angeles", "pickupEnabled": true, "deliveryEnabled": true,
 		"advertisingSubscriptionActive": true,
-	}}, &created)
+	}}, &data)
 	if err != nil {
-		return st, fmt.Errorf("createStore: %w", err)
+		return "", fmt.Errorf("createStore: %w", err)
 	}
-	st.ID = created.CreateStore.ID
-	gql := graphQL{url: base + "/query", token: mint(domain.RoleStoreManager, st.ID), http: hc}
-	id := map[string]any{"id": st.ID}
+	return data.CreateStore.ID, nil
+}
+
+// ConnectStore creates a store named name through admin (a client with an
+// ADMIN token) on a server whose Lightspeed is its sandbox, and enables
+// the store's order integration as its manager (with a token from tokens)
+// would: OAuth, a menu sync, and the setup form's first outlet, a register
+// of it, the first user and the first payment type. It returns the store
+// with its synced menu.
+func ConnectStore(ctx context.Context, admin GraphQL, tokens Tokens, name string) (Store, error) {
+	id, err := CreateStore(ctx, admin, name)
+	if err != nil {
+		return Store{}, err
+	}
+	manager := admin
+	manager.Token = tokens.Mint(domain.RoleStoreManager, id)
+	vars := map[string]any{"id": id}
 
 	var oauth struct{ StartLightspeedOAuth struct{ AuthorizeURL string } }
-	if err := gql.do(ctx, startOAuthMutation, id, &oauth); err != nil {
-		return st, fmt.Errorf("startLightspeedOAuth: %w", err)
+	if err := manager.Do(ctx, startOAuthMutation, vars, &oauth); err != nil {
+		return Store{}, fmt.Errorf("startLightspeedOAuth: %w", err)
 	}
 	if err := consent(ctx, oauth.StartLightspeedOAuth.AuthorizeURL); err != nil {
-		return st, err
+		return Store{}, err
 	}
+
 	var menu struct {
 		SyncMenu struct {
 			ItemCount int
 			LastError *string
 		}
 	}
-	if err := gql.do(ctx, syncMenuMutation, id, &menu); err != nil {
-		return st, fmt.Errorf("syncMenu: %w", err)
+	if err := manager.Do(ctx, syncMenuMutation, vars, &menu); err != nil {
+		return Store{}, fmt.Errorf("syncMenu: %w", err)
 	}
-	if menu.SyncMenu.LastError != nil || menu.SyncMenu.ItemCount == 0 {
-		return st, fmt.Errorf("syncMenu: %d items, last error %v", menu.SyncMenu.ItemCount, menu.SyncMenu.LastError)
+	switch m := menu.SyncMenu; {
+	case m.LastError != nil:
+		return Store{}, fmt.Errorf("syncMenu: %d items, last error %s", m.ItemCount, *m.LastError)
+	case m.ItemCount == 0:
+		return Store{}, errors.New("syncMenu: 0 items")
 	}
-	settings, err := setupChoice(ctx, gql, st.ID)
+
+	settings, err := setupChoice(ctx, manager, id)
 	if err != nil {
-		return st, err
+		return Store{}, err
 	}
-	if err := gql.do(ctx, configureMutation, map[string]any{"input": settings}, nil); err != nil {
-		return st, fmt.Errorf("configureOrderIntegration: %w", err)
+	if err := manager.Do(ctx, configureMutation, map[string]any{"input": settings}, nil); err != nil {
+		return Store{}, fmt.Errorf("configureOrderIntegration: %w", err)
 	}
 	var enabled struct{ EnableOrderIntegration struct{ Enabled bool } }
-	if err := gql.do(ctx, enableMutation, id, &enabled); err != nil {
-		return st, fmt.Errorf("enableOrderIntegration: %w", err)
+	if err := manager.Do(ctx, enableMutation, vars, &enabled); err != nil {
+		return Store{}, fmt.Errorf("enableOrderIntegration: %w", err)
 	}
 	if !enabled.EnableOrderIntegration.Enabled {
-		return st, fmt.Errorf("enableOrderIntegration answered enabled: false")
+		return Store{}, errors.New("enableOrderIntegration answered enabled: false")
 	}
+
 	var items struct {
-		MenuItems struct{ Edges []struct{ Node menuItem } }
+		MenuItems struct{ Edges []struct{ Node MenuItem } }
 	}
-	if err := gql.do(ctx, menuItemsQuery, id, &items); err != nil {
-		return st, fmt.Errorf("menuItems: %w", err)
+	if err := manager.Do(ctx, menuItemsQuery, vars, &items); err != nil {
+		return Store{}, fmt.Errorf("menuItems: %w", err)
 	}
+	st := Store{ID: id}
 	for _, e := range items.MenuItems.Edges {
 		st.Menu = append(st.Menu, e.Node)
 	}
 	if len(st.Menu) < 2 {
-		return st, fmt.Errorf("the synced menu has %d items, want at least 2", len(st.Menu))
+		return Store{}, fmt.Errorf("the synced menu has %d items, want at least 2", len(st.Menu))
 	}
 	return st, nil
 }
@@ -129,12 +148,12 @@ func consent(ctx context.Context, authorizeURL string) error {
 
 // setupChoice reads the setup form's options and picks the first outlet, a
 // register of it, the first user and the first payment type.
-func setupChoice(ctx context.Context, gql graphQL, storeID string) (map[string]any, error) {
+func setupChoice(ctx context.Context, manager GraphQL, storeID string) (map[string]any, error) {
 	type option struct{ ID, Name, OutletID string }
 	var data struct {
 		LightspeedSetupOptions struct{ Outlets, Registers, Users, PaymentTypes []option }
 	}
-	if err := gql.do(ctx, setupOptionsQuery, map[string]any{"id": storeID}, &data); err != nil {
+	if err := manager.Do(ctx, setupOptionsQuery, map[string]any{"id": storeID}, &data); err != nil {
 		return nil, fmt.Errorf("lightspeedSetupOptions: %w", err)
 	}
 	o := data.LightspeedSetupOptions
@@ -145,11 +164,8 @@ func setupChoice(ctx context.Context, gql graphQL, storeID string) (map[string]a
 	for _, r := range o.Registers {
 		if r.OutletID == o.Outlets[0].ID {
 			in["registerId"] = r.ID
-			break
+			return in, nil
 		}
 	}
-	if in["registerId"] == nil {
-		return nil, fmt.Errorf("lightspeedSetupOptions: outlet %s has no register", o.Outlets[0].ID)
-	}
-	return in, nil
+	return nil, fmt.Errorf("lightspeedSetupOptions: outlet %s has no register", o.Outlets[0].ID)
 }
