@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
@@ -131,7 +132,7 @@ func (menuSyncArgs) Kind() string { return "menu_sync" }
 
 // InsertOpts keeps one pending sync per store.
 func (menuSyncArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
 type menuSyncWorker struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
@@ -33,7 +34,7 @@ func (sendOrderArgs) Kind() string { return "send_order" }
 // (the sale id is fixed under the order's row lock), so an order sent again
 // after recovery never waits behind a finishing job.
 func (sendOrderArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1000}
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 1000}
 }
 
 type sendOrderWorker struct {

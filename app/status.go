@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
@@ -117,7 +118,7 @@ func (applySaleArgs) Kind() string { return "apply_sale" }
 
 // InsertOpts collapse the copies of a webhook Lightspeed sends.
 func (applySaleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
 type applySaleWorker struct {
@@ -233,7 +234,7 @@ func (reconcileArgs) Kind() string { return "reconcile_sales" }
 
 // InsertOpts keep one pending reconciliation per store.
 func (reconcileArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
 type reconcileWorker struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
@@ -25,7 +26,7 @@ func (voidSaleArgs) Kind() string { return "void_sale" }
 // InsertOpts retry until the void is done: the order already reads
 // canceled, and the sale must not be fulfilled.
 func (voidSaleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 1000, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 1000, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
 type voidSaleWorker struct {

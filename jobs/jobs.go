@@ -23,6 +23,12 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 )
 
+// QueueLightspeed holds the jobs that call Lightspeed for an order or a
+// store. They may wait their turn under Lightspeed's rate limit, so they
+// have workers of their own: a burst of orders waiting for its turn must
+// not hold up the notifications, probes and sweeps of the default queue.
+const QueueLightspeed = "lightspeed"
+
 // Queue is the service's River client over database/sql transactions.
 type Queue = river.Client[*sql.Tx]
 
@@ -33,7 +39,8 @@ type Config struct {
 	Workers  *river.Workers
 	Periodic []*river.PeriodicJob
 	Logger   *slog.Logger
-	// MaxWorkers bounds the jobs run at once by this replica (default 20).
+	// MaxWorkers bounds the jobs run at once by this replica on each of
+	// its two queues, river.QueueDefault and QueueLightspeed (default 20).
 	MaxWorkers int
 	// PollInterval is how often idle workers look for new jobs (default 50ms).
 	PollInterval time.Duration
@@ -78,7 +85,7 @@ func New(cfg Config) (*Queue, error) {
 		if n <= 0 {
 			n = 20
 		}
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}, QueueLightspeed: {MaxWorkers: n}}
 	}
 	q, err := river.NewClient(driver(cfg.DB, cfg.Postgres), rc)
 	if err != nil {
