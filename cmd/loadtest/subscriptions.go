@@ -162,11 +162,25 @@ func (b *bench) fanoutResult(n int, subs []*subscriber, sent []time.Duration, mu
 	}
 	r.Values = map[string]float64{"delivered": float64(len(lat)), "expected": float64(expected),
 		"mutationP50Ms": ms(m.P50), "mutationP99Ms": ms(m.P99)}
-	if n <= 1000 {
-		r.goal("p99 ≤ 25 ms", r.P99 <= 25)
+	if goal, ok := fanoutGoal(n); ok {
+		r.goal(fmt.Sprintf("p99 ≤ %.0f ms", goal), r.P99 <= goal)
 	}
 	r.goal("100% delivered", int64(len(lat)) == expected)
 	return r
+}
+
+// fanoutGoal is the p99 goal, in ms, for fan-out to n subscribers: 25 ms up
+// to 1,000, 100 ms up to 5,000, 250 ms up to 10,000; none beyond.
+func fanoutGoal(n int) (float64, bool) {
+	switch {
+	case n <= 1000:
+		return 25, true
+	case n <= 5000:
+		return 100, true
+	case n <= 10_000:
+		return 250, true
+	}
+	return 0, false
 }
 
 // idleSubscribers measures what idle subscriptions cost the server, and
