@@ -191,7 +191,7 @@ func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
 // RetryOrderSync sends an order that did not reach the POS again, on
 // demand; refused when staff already handled it or it is in Lightspeed.
 func (a *App) RetryOrderSync(ctx context.Context, id string) (*domain.Order, error) {
-	o, err := a.Order(ctx, id)
+	o, err := a.Order(ctx, id, false)
 	if err != nil {
 		return nil, err
 	}

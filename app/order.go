@@ -55,13 +55,14 @@ func menuItemIDs(lines []domain.SubmitLine) []string {
 	return ids
 }
 
-// Order returns an order the caller may read.
-func (a *App) Order(ctx context.Context, id string) (*domain.Order, error) {
+// Order returns an order the caller may read, with its status history
+// when history is true.
+func (a *App) Order(ctx context.Context, id string, history bool) (*domain.Order, error) {
 	p, err := auth.FromContext(ctx)
 	if err != nil {
 		return nil, err
 	}
-	o, err := a.db.Order(ctx, id)
+	o, err := a.db.ReadOrder(ctx, id, history)
 	if err != nil {
 		return nil, err
 	}

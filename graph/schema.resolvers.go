@@ -160,7 +160,7 @@ func (r *queryResolver) Orders(ctx context.Context, storeID string, filter *doma
 
 // Order is the resolver for the order field.
 func (r *queryResolver) Order(ctx context.Context, id string) (*domain.Order, error) {
-	return r.App.Order(ctx, id)
+	return r.App.Order(ctx, id, selects(ctx, "statusHistory"))
 }
 
 // MenuItems is the resolver for the menuItems field.

@@ -36,6 +36,39 @@ func TestSubmitOrder(t *testing.T) {
 	})
 }
 
+// TestOrderReadsHistoryWhenAsked: order(id) loads the status history only
+// when the query selects it, however it selects it.
+func TestOrderReadsHistoryWhenAsked(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startServer(t, db.env)
+		f := newFixture(t, s)
+		id := f.submit(t, s, "L-HIST")
+		s.MustDo(t, f.Admin, `mutation($id: ID!) { setOrderStatus(id: $id, status: CONFIRMED) { status } }`, map[string]any{"id": id})
+		queries := map[string]string{
+			"Field":          `query($id: ID!) { order(id: $id) { id statusHistory { status } } }`,
+			"InlineFragment": `query($id: ID!) { order(id: $id) { id ... on Order { statusHistory { status } } } }`,
+			"NamedFragment":  `query($id: ID!) { order(id: $id) { ...H } } fragment H on Order { id statusHistory { status } }`,
+			"Aliased":        `query($id: ID!) { order(id: $id) { id h: statusHistory { status } } }`,
+		}
+		for name, q := range queries {
+			t.Run(name, func(t *testing.T) {
+				o := path(s.MustDo(t, f.Admin, q, map[string]any{"id": id}), "order").(map[string]any)
+				h, _ := o["statusHistory"].([]any)
+				if h == nil {
+					h, _ = o["h"].([]any)
+				}
+				if len(h) != 2 || path(h, 1, "status") != "CONFIRMED" {
+					t.Errorf("history %v, want PENDING then CONFIRMED", h)
+				}
+			})
+		}
+		o := path(s.MustDo(t, f.Admin, `query($id: ID!) { order(id: $id) { status lines { name } } }`, map[string]any{"id": id}), "order")
+		if path(o, "status") != "CONFIRMED" || path(o, "lines", 0, "name") != "Blue Dream 3.5g" {
+			t.Errorf("order without its history: %v", o)
+		}
+	})
+}
+
 func TestSubmitOrderRefusesBadInput(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)

@@ -221,12 +221,24 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 
 // Order returns the order with the given id, lines and history included.
 func (db *DB) Order(ctx context.Context, id string) (*domain.Order, error) {
+	return db.ReadOrder(ctx, id, true)
+}
+
+// ReadOrder returns the order with the given id and its lines, and its
+// status history when history is true: a read that does not show the
+// history saves a statement.
+func (db *DB) ReadOrder(ctx context.Context, id string, history bool) (*domain.Order, error) {
 	var row orderRow
 	if err := db.gorm.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
 		return nil, notFound(err, domain.ErrOrderNotFound(id))
 	}
 	o := row.domain()
-	if err := db.loadDetails(db.gorm.WithContext(ctx), []*domain.Order{o}); err != nil {
+	tx := db.gorm.WithContext(ctx)
+	err := db.loadLines(tx, []*domain.Order{o})
+	if err == nil && history {
+		err = db.loadHistory(tx, []*domain.Order{o})
+	}
+	if err != nil {
 		return nil, fmt.Errorf("order %s: %w", id, err)
 	}
 	return o, nil
@@ -261,14 +273,27 @@ func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string
 // loadDetails fills the lines and status history of orders: two statements
 // whatever the number of orders.
 func (db *DB) loadDetails(tx *gorm.DB, orders []*domain.Order) error {
+	if err := db.loadLines(tx, orders); err != nil {
+		return err
+	}
+	return db.loadHistory(tx, orders)
+}
+
+// indexOrders indexes orders by id, and lists the ids.
+func indexOrders(orders []*domain.Order) (map[string]*domain.Order, []string) {
+	m := make(map[string]*domain.Order, len(orders))
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		m[o.ID], ids[i] = o, o.ID
+	}
+	return m, ids
+}
+
+func (db *DB) loadLines(tx *gorm.DB, orders []*domain.Order) error {
 	if len(orders) == 0 {
 		return nil
 	}
-	byID := make(map[string]*domain.Order, len(orders))
-	ids := make([]string, len(orders))
-	for i, o := range orders {
-		byID[o.ID], ids[i] = o, o.ID
-	}
+	byID, ids := indexOrders(orders)
 	var lines []lineRow
 	if err := tx.Where("order_id IN ?", ids).Order("order_id, position").Find(&lines).Error; err != nil {
 		return fmt.Errorf("load lines: %w", err)
@@ -278,6 +303,14 @@ func (db *DB) loadDetails(tx *gorm.DB, orders []*domain.Order) error {
 		o.Lines = append(o.Lines, domain.OrderLine{MenuItemID: l.MenuItemID, Name: l.Name, Quantity: l.Quantity,
 			UnitPriceCents: l.UnitPriceCents, DiscountedUnitPriceCents: l.DiscountedUnitPriceCents, DealTitle: l.DealTitle})
 	}
+	return nil
+}
+
+func (db *DB) loadHistory(tx *gorm.DB, orders []*domain.Order) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	byID, ids := indexOrders(orders)
 	var history []statusChangeRow
 	if err := tx.Where("order_id IN ?", ids).Order("order_id, id").Find(&history).Error; err != nil {
 		return fmt.Errorf("load status history: %w", err)
