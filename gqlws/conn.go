@@ -55,17 +55,25 @@ func newConn(ws *websocket.Conn, writeTimeout time.Duration, onClose func()) *co
 // NextReader returns the next data message. A normal close by the peer is
 // reported as transport.ErrWebsocketClosed.
 func (c *conn) NextReader() (int, io.Reader, error) {
-	messageType, r, err := c.ws.NextReader()
-	if err != nil {
-		c.init.failed()
+	for {
+		messageType, r, err := c.ws.NextReader()
+		if err != nil {
+			c.init.failed()
+		}
+		if isNormalClose(err) {
+			return messageType, nil, transport.ErrWebsocketClosed
+		}
+		if err != nil {
+			return messageType, r, err
+		}
+		r, ping := c.init.watch(r)
+		if !ping {
+			return messageType, r, nil
+		}
+		if err := c.WriteJSON(pong); err != nil {
+			return messageType, nil, err
+		}
 	}
-	if isNormalClose(err) {
-		return messageType, nil, transport.ErrWebsocketClosed
-	}
-	if err != nil {
-		return messageType, r, err
-	}
-	return messageType, c.init.watch(r), nil
 }
 
 // WriteJSON writes v as a JSON text message. It is safe for concurrent use.

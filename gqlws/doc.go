@@ -49,11 +49,13 @@
 // the reset can destroy the close frame before the peer reads it.
 // Options.OnClose is called when the socket is finally closed.
 //
-// Before connection_init, a graphql-transport-ws socket is closed with the
-// codes that protocol defines, where gqlgen's transport uses 1002 (protocol
+// Around connection_init, a graphql-transport-ws socket behaves as that
+// protocol defines, where gqlgen's transport closes with 1002 (protocol
 // error): 4408 "Connection initialisation timeout" when InitTimeout passes,
-// 4401 "Unauthorized" when subscribe comes first. Legacy graphql-ws sockets
-// keep gqlgen's codes (that protocol defines none).
+// 4401 "Unauthorized" when subscribe comes first, 4429 "Too many
+// initialisation requests" for a second connection_init, and a ping before
+// connection_init is answered with a pong. Legacy graphql-ws sockets keep
+// gqlgen's behaviour (that protocol defines none of this).
 //
 // Shutdown: http.Server.Shutdown does not close hijacked connections; call
 // Implementation.CloseAll (typically with 1001, going away) to close the open

@@ -254,6 +254,33 @@ func TestInitThenSubscribe(t *testing.T) {
 	h.waitIdle(t)
 }
 
+// TestPingBeforeInit: graphql-transport-ws allows a ping at any time; one
+// before connection_init gets its pong and the socket goes on as usual.
+func TestPingBeforeInit(t *testing.T) {
+	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
+	c := h.dial(t, "graphql-transport-ws")
+	send(t, c, msg{Type: "ping"})
+	expectMsg(t, c, "pong", "")
+	send(t, c, msg{Type: "connection_init"})
+	expectMsg(t, c, "connection_ack", "")
+	send(t, c, msg{Type: "subscribe", ID: "1", Payload: payload(t, subscription())})
+	h.gql.SendNextSubscriptionMessage()
+	expectMsg(t, c, "next", "1")
+	closeNormally(t, c)
+	h.waitIdle(t)
+}
+
+// TestSecondInit: a second connection_init closes the socket with 4429.
+func TestSecondInit(t *testing.T) {
+	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
+	c := h.dial(t, "graphql-transport-ws")
+	send(t, c, msg{Type: "connection_init"})
+	expectMsg(t, c, "connection_ack", "")
+	send(t, c, msg{Type: "connection_init"})
+	expectClose(t, c, gqlws.CloseTooManyInits, "Too many initialisation requests")
+	h.waitIdle(t)
+}
+
 func TestPingPongReadDeadline(t *testing.T) {
 	h := newHarness(t, gqlws.Options{}, transport.Websocket{PingPongInterval: 20 * time.Millisecond})
 
