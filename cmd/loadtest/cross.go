@@ -23,11 +23,20 @@ import (
 // crossConfig is what the cross-replica flags set.
 type crossConfig struct {
 	subscribers intsFlag
+	events      int
 }
 
 func (c *crossConfig) register(fs *flag.FlagSet) {
 	c.subscribers = intsFlag{1000}
-	fs.Var(&c.subscribers, "cross-subscribers", "cross-replica: comma list of subscriber counts, one run each (-events status changes per path, -event-interval apart)")
+	fs.Var(&c.subscribers, "cross-subscribers", "cross-replica: comma list of subscriber counts, one run each (-cross-events status changes per path, -event-interval apart)")
+	fs.IntVar(&c.events, "cross-events", 200, "cross-replica: status changes per path; a p99 over fewer is decided by one slow event")
+}
+
+func (c crossConfig) check() error {
+	if c.events < 1 {
+		return fmt.Errorf("-cross-events must be at least 1")
+	}
+	return nil
 }
 
 // intsFlag is a comma list of positive whole numbers.
@@ -107,8 +116,8 @@ func (b *bench) crossRun(ctx context.Context, n int) ([]result, error) {
 		return nil, err
 	}
 	warm := crossWarmOrders * len(lifecycle)
-	// Whole lifecycles per path: -events rounded up to one.
-	perPath := (b.cfg.events + len(lifecycle) - 1) / len(lifecycle) * len(lifecycle)
+	// Whole lifecycles per path: -cross-events rounded up to one.
+	perPath := (b.cfg.cross.events + len(lifecycle) - 1) / len(lifecycle) * len(lifecycle)
 	steps := planSteps(warm+2*perPath, fmt.Sprintf("CROSS-%d-%d", n, time.Now().UnixNano()))
 	l := &listener{steps: map[string]int{}, base: time.Now()}
 	for i, s := range steps {

@@ -44,9 +44,10 @@
 //     replicas A and B, on the same database. For each size of
 //     -cross-subscribers (1,000), that many subscribers of one store's
 //     orderStatusChanged on B; then the fanout's status changes,
-//     -event-interval apart, -events (50, rounded up to whole orders) sent
-//     to B (same replica) and as many sent to A (cross replica, through
-//     LISTEN/NOTIFY), one order each in turn after one warm-up order each.
+//     -event-interval apart, -cross-events (200, rounded up to whole
+//     orders) sent to B (same replica) and as many sent to A (cross
+//     replica, through LISTEN/NOTIFY), one order each in turn after one
+//     warm-up order each.
 //     Reports p50/p99 of both paths and what crossing adds at p99.
 //   - webhook: a store set up on the sandbox as for orders-burst; its
 //     -webhook-orders (50) orders become sales (CONFIRMED), then, every
@@ -246,7 +247,7 @@ func (c config) check() error {
 	case c.clients < 1 || c.pageClients < 1 || c.orders < 1 || c.pageOrders < 1 || c.events < 1 || c.idle < 1:
 		return fmt.Errorf("-clients, -page-clients, -orders, -page-orders, -events and -idle must be at least 1")
 	}
-	return firstError(c.burst.check(), c.outage.check(), c.webhook.check(), c.cycles.check())
+	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check())
 }
 
 func scenarioList(s string) ([]string, error) {

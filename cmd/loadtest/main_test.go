@@ -17,7 +17,7 @@ func TestRunSmoke(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			results, stdout := runResults(t, append(args, "-scenario", "all", "-duration", "300ms", "-warmup", "100ms", "-orders", "20",
 				"-page-orders", "120", "-subscribers", "3,5", "-events", "5", "-event-interval", "10ms",
-				"-idle", "10", "-settle", "100ms", "-cycles", "20", "-cycle-workers", "2", "-cross-subscribers", "2",
+				"-idle", "10", "-settle", "100ms", "-cycles", "20", "-cycle-workers", "2", "-cross-subscribers", "2", "-cross-events", "5",
 				"-webhook-orders", "2", "-webhook-subscribers", "2", "-webhook-interval", "10ms"))
 			assertResults(t, name, results, stdout)
 		})
@@ -122,6 +122,7 @@ func TestParseFlags(t *testing.T) {
 		"ZeroDuration":    {[]string{"-duration", "0s"}, false},
 		"NewScenarios":    {[]string{"-scenario", "cross-replica,webhook,connect-cycles", "-cross-subscribers", "1,100,1000"}, true},
 		"BadCross":        {[]string{"-cross-subscribers", "0"}, false},
+		"ZeroCrossEvents": {[]string{"-cross-events", "0"}, false},
 		"ZeroCycles":      {[]string{"-cycles", "0"}, false},
 		"ZeroHookOrders":  {[]string{"-webhook-orders", "0"}, false},
 	}
@@ -137,7 +138,7 @@ func TestParseFlags(t *testing.T) {
 	if len(cfg.scenarios) != 7 || cfg.clients != 32 || cfg.pageOrders != 100_000 || cfg.idle != 10_000 || cfg.subscribers[0] != 1000 {
 		t.Errorf("defaults: %+v", cfg)
 	}
-	if len(cfg.cross.subscribers) != 1 || cfg.cross.subscribers[0] != 1000 || cfg.cycles.cycles != 10_000 || cfg.cycles.workers != 4 ||
+	if len(cfg.cross.subscribers) != 1 || cfg.cross.subscribers[0] != 1000 || cfg.cross.events != 200 || cfg.cycles.cycles != 10_000 || cfg.cycles.workers != 4 ||
 		cfg.webhook.orders != 50 || cfg.webhook.subscribers != 1 || cfg.webhook.interval != 100*time.Millisecond {
 		t.Errorf("defaults of the cross-replica, connect-cycles and webhook flags: %+v %+v %+v", cfg.cross, cfg.cycles, cfg.webhook)
 	}
