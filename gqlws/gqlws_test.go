@@ -240,34 +240,28 @@ func TestSubscribeBeforeInit(t *testing.T) {
 	}
 }
 
-// TestInitThenSubscribe: the first message read whole still reaches the
-// transport intact.
+// TestInitThenSubscribe: the first message, read whole to learn its type,
+// still reaches the transport intact, and a ping before connection_init
+// (graphql-transport-ws allows one at any time) gets its pong and the
+// socket goes on as usual.
 func TestInitThenSubscribe(t *testing.T) {
-	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
-	c := h.dial(t, "graphql-transport-ws")
-	send(t, c, msg{Type: "connection_init", Payload: payload(t, map[string]string{"pad": strings.Repeat("x", 3000)})})
-	expectMsg(t, c, "connection_ack", "")
-	send(t, c, msg{Type: "subscribe", ID: "1", Payload: payload(t, subscription())})
-	h.gql.SendNextSubscriptionMessage()
-	expectMsg(t, c, "next", "1")
-	closeNormally(t, c)
-	h.waitIdle(t)
-}
-
-// TestPingBeforeInit: graphql-transport-ws allows a ping at any time; one
-// before connection_init gets its pong and the socket goes on as usual.
-func TestPingBeforeInit(t *testing.T) {
-	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
-	c := h.dial(t, "graphql-transport-ws")
-	send(t, c, msg{Type: "ping"})
-	expectMsg(t, c, "pong", "")
-	send(t, c, msg{Type: "connection_init"})
-	expectMsg(t, c, "connection_ack", "")
-	send(t, c, msg{Type: "subscribe", ID: "1", Payload: payload(t, subscription())})
-	h.gql.SendNextSubscriptionMessage()
-	expectMsg(t, c, "next", "1")
-	closeNormally(t, c)
-	h.waitIdle(t)
+	for name, before := range map[string][]msg{"LargeInit": nil, "PingFirst": {{Type: "ping"}}} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
+			c := h.dial(t, "graphql-transport-ws")
+			for _, m := range before {
+				send(t, c, m)
+				expectMsg(t, c, "pong", "")
+			}
+			send(t, c, msg{Type: "connection_init", Payload: payload(t, map[string]string{"pad": strings.Repeat("x", 3000)})})
+			expectMsg(t, c, "connection_ack", "")
+			send(t, c, msg{Type: "subscribe", ID: "1", Payload: payload(t, subscription())})
+			h.gql.SendNextSubscriptionMessage()
+			expectMsg(t, c, "next", "1")
+			closeNormally(t, c)
+			h.waitIdle(t)
+		})
+	}
 }
 
 // TestSecondInit: a second connection_init closes the socket with 4429.

@@ -114,12 +114,7 @@ func (b *bench) burst(ctx context.Context, run burstRun) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	running := true
-	defer func() {
-		if running {
-			srv.stop()
-		}
-	}()
+	defer srv.stop()
 	sb := srv.sandbox()
 	setup, err := sb.Stats(ctx)
 	if err != nil {
@@ -177,11 +172,7 @@ func (b *bench) burst(ctx context.Context, run burstRun) (result, error) {
 	disconnect(subscribed, 5*time.Second)
 	subscribed = nil
 	r := b.burstResult(run, ids, submit, sub, before, mid, end, sales)
-	running = false
-	if err := srv.stop(); err != nil {
-		fmt.Fprintf(b.out, "  warning: %v\n", err)
-	}
-	return r, b.retire(ctx, st)
+	return r, b.stopAndRetire(ctx, srv, st)
 }
 
 // lastJob returns the id of the newest job in the run's database (0 before
@@ -229,6 +220,15 @@ func (b *bench) awaitStartupJobs(ctx context.Context, after int64) error {
 func limiterShape(limit int) (burst, rate float64) {
 	burst = max(1, math.Floor(float64(limit)/10))
 	return burst, max(float64(limit)-burst, 1) / limitWindow.Seconds()
+}
+
+// stopAndRetire stops the server, warning if it did not end cleanly, and
+// retires the store it served.
+func (b *bench) stopAndRetire(ctx context.Context, srv *serverProcess, st drive.Store) error {
+	if err := srv.stop(); err != nil {
+		fmt.Fprintf(b.out, "  warning: %v\n", err)
+	}
+	return b.retire(ctx, st)
 }
 
 // retire makes sure that no later server of the run calls Lightspeed for

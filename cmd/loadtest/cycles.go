@@ -76,21 +76,12 @@ const cyclePoll = 2 * time.Millisecond
 // connectCycles runs -cycles cycles in rounds of -cycle-workers and checks
 // that the server's goroutines return to where they started.
 func (b *bench) connectCycles(ctx context.Context) (result, error) {
-	srv, err := b.startServer(ctx)
+	srv, f, before, err := b.baseline(ctx, "connect-cycles")
 	if err != nil {
 		return result{}, err
 	}
 	defer srv.stop()
-	f, err := b.seedStore(ctx, srv, "connect-cycles")
-	if err != nil {
-		return result{}, err
-	}
 	c := b.cfg.cycles
-	time.Sleep(time.Second) // let the start's garbage settle like the end's will
-	before, err := b.footprint(ctx, srv)
-	if err != nil {
-		return result{}, err
-	}
 	stopPerf, err := b.perf(srv, "connect-cycles")
 	if err != nil {
 		return result{}, err

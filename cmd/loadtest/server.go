@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -33,6 +34,9 @@ type serverProcess struct {
 	// warnings counts the warnings and errors the server logged; the first
 	// maxShownWarnings are copied to out.
 	warnings atomic.Int64
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // maxShownWarnings is how many of a server's warnings and errors are
@@ -102,8 +106,15 @@ func (s *serverProcess) scan(r io.ReadCloser, addr chan<- string, out io.Writer)
 	}
 }
 
-// stop shuts the server down with SIGTERM, killing it after 30s.
+// stop shuts the server down with SIGTERM, killing it after 30s. Calls
+// after the first return the first's result, so a scenario can defer it and
+// still stop the server early to check how it ended.
 func (s *serverProcess) stop() error {
+	s.stopOnce.Do(func() { s.stopErr = s.terminate() })
+	return s.stopErr
+}
+
+func (s *serverProcess) terminate() error {
 	s.http.CloseIdleConnections()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {

@@ -186,21 +186,12 @@ func fanoutGoal(n int) (float64, bool) {
 // idleSubscribers measures what idle subscriptions cost the server, and
 // checks they leave nothing behind.
 func (b *bench) idleSubscribers(ctx context.Context) (result, error) {
-	srv, err := b.startServer(ctx)
+	srv, f, before, err := b.baseline(ctx, "idle-subscribers")
 	if err != nil {
 		return result{}, err
 	}
 	defer srv.stop()
-	f, err := b.seedStore(ctx, srv, "idle-subscribers")
-	if err != nil {
-		return result{}, err
-	}
 	n := b.cfg.idle
-	time.Sleep(time.Second) // let the start's garbage settle like the end's will
-	before, err := b.footprint(ctx, srv)
-	if err != nil {
-		return result{}, err
-	}
 	subs, err := b.subscribe(ctx, srv, f, n, &listener{base: time.Now()})
 	if err != nil {
 		return result{}, err
@@ -230,6 +221,29 @@ type footprint struct {
 	goroutines             float64
 	heapInuse, stackInuse  float64
 	subscriptions, sockets float64
+}
+
+// baseline starts a server with a store of its own and reads its footprint
+// once the start's garbage has settled, as the end's will: what the
+// scenarios that check the server returns to where it started compare
+// with. The caller stops the server.
+func (b *bench) baseline(ctx context.Context, name string) (*serverProcess, fixture, footprint, error) {
+	srv, err := b.startServer(ctx)
+	if err != nil {
+		return nil, fixture{}, footprint{}, err
+	}
+	f, err := b.seedStore(ctx, srv, name)
+	if err != nil {
+		srv.stop()
+		return nil, fixture{}, footprint{}, err
+	}
+	time.Sleep(time.Second)
+	before, err := b.footprint(ctx, srv)
+	if err != nil {
+		srv.stop()
+		return nil, fixture{}, footprint{}, err
+	}
+	return srv, f, before, nil
 }
 
 func (b *bench) footprint(ctx context.Context, srv *serverProcess) (footprint, error) {

@@ -65,12 +65,7 @@ func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	running := true
-	defer func() {
-		if running {
-			srv.stop()
-		}
-	}()
+	defer srv.stop()
 	sb := srv.sandbox()
 	fmt.Fprintf(b.out, "  store connected by OAuth, menu synced (%d items), integration enabled\n", len(st.Menu))
 
@@ -132,11 +127,7 @@ func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 	disconnect(subs, 5*time.Second)
 	subscribed = nil
 	r := b.webhookResult(subs, steps, sent, took, actionErrs, firstErr, before, after)
-	running = false
-	if err := srv.stop(); err != nil {
-		fmt.Fprintf(b.out, "  warning: %v\n", err)
-	}
-	return r, b.retire(ctx, st)
+	return r, b.stopAndRetire(ctx, srv, st)
 }
 
 // makeSales submits the orders, as a marketplace would, and waits until
