@@ -137,8 +137,10 @@ func (w *applySaleWorker) NextRetry(job *river.Job[applySaleArgs]) time.Time {
 
 // ApplySaleByID re-reads a sale and applies it to the order it was made
 // for. Sales the service did not make are ignored, and so, without a call,
-// is a webhook whose version the order has already seen (the creation of
-// the sale the service made, or a copy of a webhook).
+// is a webhook that is no news to the order (the creation of the sale the
+// service made, or a copy of a webhook). While the order's send is still
+// recording the sale, the job comes back a second later: the change is
+// news only if it is newer than what the send records.
 func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string, version int64) error {
 	orderID, err := a.db.OrderIDBySale(ctx, storeID, saleID)
 	if err != nil || orderID == "" {
@@ -146,8 +148,14 @@ func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string, version
 	}
 	ctx, writeTrail := a.forOrder(ctx, orderID)
 	defer writeTrail()
-	if seen, err := a.seenVersion(ctx, orderID, version); err != nil || seen {
+	news, recording, err := a.saleNews(ctx, orderID, version)
+	switch {
+	case err != nil:
 		return err
+	case recording:
+		return river.JobSnooze(time.Second)
+	case !news:
+		return nil
 	}
 	t, err := a.target(ctx, storeID)
 	if err != nil {
@@ -167,17 +175,22 @@ func (a *App) ApplySaleByID(ctx context.Context, storeID, saleID string, version
 	return a.applySale(ctx, orderID, snap)
 }
 
-// seenVersion reports whether the order has already applied this version
-// of its sale (0: unknown, never seen), so it costs no Lightspeed call.
-func (a *App) seenVersion(ctx context.Context, orderID string, version int64) (bool, error) {
-	if version <= 0 {
-		return false, nil
-	}
-	o, err := a.db.Order(ctx, orderID)
+// saleNews reports whether this version of its sale (0: unknown) is news to
+// the order, so that what is not costs no Lightspeed call: only an order in
+// the POS that has not seen the version takes it. recording is true while
+// the order's send has made the sale but not recorded it yet.
+func (a *App) saleNews(ctx context.Context, orderID string, version int64) (news, recording bool, err error) {
+	o, err := a.db.ReadOrder(ctx, orderID, false)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	return version <= o.PosSync.SaleVersion, nil
+	switch o.PosSync.State {
+	case domain.PosQueued:
+		return false, true, nil
+	case domain.PosSent:
+		return version <= 0 || version > o.PosSync.SaleVersion, false, nil
+	}
+	return false, false, nil
 }
 
 // snapshot reduces a sale to what the mapping reads, asking for its
@@ -315,10 +328,11 @@ func (a *App) applyPage(ctx context.Context, t lssync.Target, storeID string, sa
 		if orderID == "" {
 			continue
 		}
-		if seen, err := a.seenVersion(ctx, orderID, sale.Version); err != nil || seen {
-			if err != nil {
-				return err
-			}
+		news, _, err := a.saleNews(ctx, orderID, sale.Version)
+		if err != nil {
+			return err
+		}
+		if !news {
 			continue
 		}
 		snap, err := a.snapshot(ctx, t, sale)
