@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/graph/model"
 )
 
 // DepthLimit returns a gqlgen extension refusing operations whose selections
@@ -56,9 +57,16 @@ func depth(set ast.SelectionSet, limit int) int {
 	return deepest
 }
 
+// lightspeedCallCost is the complexity of one Lightspeed call a field may
+// make while the caller waits: with the limit of 5,000, one request makes
+// at most six, whatever its aliases (the retailer's rate budget is shared
+// with order sending).
+const lightspeedCallCost = 800
+
 // NewConfig returns the executable schema's configuration: the resolver and
 // complexity costs where a field returns many objects, so a query's
-// complexity grows with the page sizes it asks for.
+// complexity grows with the page sizes it asks for, and where a field calls
+// Lightspeed, so a query's complexity grows with the calls it may make.
 func NewConfig(r *Resolver) Config {
 	c := Config{Resolvers: r}
 	c.Complexity.Query.Orders = func(child int, _ string, _ *domain.OrderFilter, first *int, _ *string) int {
@@ -67,8 +75,28 @@ func NewConfig(r *Resolver) Config {
 	c.Complexity.Query.MenuItems = func(child int, _ string, first *int, _ *string) int {
 		return 1 + child*pageCost(first)
 	}
+	setLightspeedCosts(&c.Complexity)
 	return c
 }
+
+// setLightspeedCosts prices each field that calls Lightspeed synchronously
+// by the most calls it makes: setup options are outlets, registers, users
+// and payment types (4); enabling re-reads them and subscribes the webhook,
+// looking it up when it exists (6); connecting with a personal token checks
+// it (1); a menu sync reads the retailer and the products (2, more for a
+// catalogue over 1,000 products); disabling removes the webhook (1).
+func setLightspeedCosts(c *ComplexityRoot) {
+	c.Query.LightspeedSetupOptions = func(child int, _ string) int { return lightspeedCost(4, child) }
+	c.Mutation.ConfigureOrderIntegration = func(child int, _ model.ConfigureOrderIntegrationInput) int {
+		return lightspeedCost(4, child)
+	}
+	c.Mutation.EnableOrderIntegration = func(child int, _ string) int { return lightspeedCost(6, child) }
+	c.Mutation.ConnectLightspeedPersonalToken = func(child int, _, _, _ string) int { return lightspeedCost(1, child) }
+	c.Mutation.SyncMenu = func(child int, _ string) int { return lightspeedCost(2, child) }
+	c.Mutation.DisableOrderIntegration = func(child int, _ string) int { return lightspeedCost(1, child) }
+}
+
+func lightspeedCost(calls, child int) int { return calls*lightspeedCallCost + child }
 
 // pageCost is how many items a page argument may return.
 func pageCost(first *int) int {
