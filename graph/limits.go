@@ -57,11 +57,11 @@ func depth(set ast.SelectionSet, limit int) int {
 	return deepest
 }
 
-// lightspeedCallCost is the complexity of one Lightspeed call a field may
-// make while the caller waits: with the limit of 5,000, one request makes
-// at most six, whatever its aliases (the retailer's rate budget is shared
-// with order sending).
-const lightspeedCallCost = 800
+// lightspeedCallCost is the complexity of one request to Lightspeed a field
+// may make while the caller waits: with the limit of 5,000, one operation
+// makes at most 12, whatever its aliases (the retailer's rate budget is
+// shared with order sending).
+const lightspeedCallCost = 400
 
 // NewConfig returns the executable schema's configuration: the resolver and
 // complexity costs where a field returns many objects, so a query's
@@ -80,19 +80,20 @@ func NewConfig(r *Resolver) Config {
 }
 
 // setLightspeedCosts prices each field that calls Lightspeed synchronously
-// by the most calls it makes: setup options are outlets, registers, users
-// and payment types (4); enabling re-reads them and subscribes the webhook,
-// looking it up when it exists (6); connecting with a personal token checks
-// it (1); a menu sync reads the retailer and the products (2, more for a
-// catalogue over 1,000 products); disabling removes the webhook (1).
+// by the requests it makes; a list is its page and the empty page after it.
+// Setup options list outlets, registers, users and payment types (8);
+// enabling lists them again, subscribes the webhook and lists webhooks when
+// it exists (10); a menu sync reads the retailer and lists the products (3,
+// more for a catalogue over 1,000 products); connecting with a personal
+// token checks it, and disabling removes the webhook (1 each).
 func setLightspeedCosts(c *ComplexityRoot) {
-	c.Query.LightspeedSetupOptions = func(child int, _ string) int { return lightspeedCost(4, child) }
+	c.Query.LightspeedSetupOptions = func(child int, _ string) int { return lightspeedCost(8, child) }
 	c.Mutation.ConfigureOrderIntegration = func(child int, _ model.ConfigureOrderIntegrationInput) int {
-		return lightspeedCost(4, child)
+		return lightspeedCost(8, child)
 	}
-	c.Mutation.EnableOrderIntegration = func(child int, _ string) int { return lightspeedCost(6, child) }
+	c.Mutation.EnableOrderIntegration = func(child int, _ string) int { return lightspeedCost(10, child) }
+	c.Mutation.SyncMenu = func(child int, _ string) int { return lightspeedCost(3, child) }
 	c.Mutation.ConnectLightspeedPersonalToken = func(child int, _, _, _ string) int { return lightspeedCost(1, child) }
-	c.Mutation.SyncMenu = func(child int, _ string) int { return lightspeedCost(2, child) }
 	c.Mutation.DisableOrderIntegration = func(child int, _ string) int { return lightspeedCost(1, child) }
 }
 

@@ -47,10 +47,10 @@ func TestLightspeedFieldsCost(t *testing.T) {
 			{"ConfigureTwice", "mutation", `configureOrderIntegration(input: {storeId: "$S", outletId: "o", registerId: "r",
 				userId: "u", paymentTypeId: "p"}) { enabled }`, 2},
 			{"EnableTwice", "mutation", `enableOrderIntegration(storeId: "$S") { enabled }`, 2},
-			{"SyncMenu", "mutation", `syncMenu(storeId: "$S") { itemCount }`, 4},
+			{"SyncMenu", "mutation", `syncMenu(storeId: "$S") { itemCount }`, 5},
 			{"ConnectPersonalToken", "mutation", `connectLightspeedPersonalToken(storeId: "$S", domainPrefix: "` +
-				sandbox.DemoPrefix + `", token: "` + sandbox.DemoPersonalToken + `") { enabled }`, 7},
-			{"Disable", "mutation", `disableOrderIntegration(storeId: "$S") { enabled }`, 7},
+				sandbox.DemoPrefix + `", token: "` + sandbox.DemoPersonalToken + `") { enabled }`, 13},
+			{"Disable", "mutation", `disableOrderIntegration(storeId: "$S") { enabled }`, 13},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := s.Do(t, st.Manager, aliased(tc.op, strings.ReplaceAll(tc.field, "$S", st.ID), tc.n), nil)
