@@ -120,11 +120,11 @@ func TestInteractiveReadsLeaveBudgetToOrders(t *testing.T) {
 		other.connectPersonalToken(t)
 		waitForJobs(t, s)
 
-		// 200 a window: the service keeps the last 12 for orders (half the
-		// burst of 20, and 2 for requests in flight). Another app of the
-		// retailer uses all but 14; the first order leaves 11.
-		sb.must(http.MethodPost, "/control/rate_limit", "", map[string]any{"domain_prefix": sandbox.DemoPrefix, "limit": 200, "window_seconds": 600})
-		for range 200 - 14 {
+		// 400 a window: the service keeps the last 12 for orders (a quarter
+		// of the burst of 40, and 2 for requests in flight). Another app of
+		// the retailer uses all but 14; the first order leaves 11.
+		sb.must(http.MethodPost, "/control/rate_limit", "", map[string]any{"domain_prefix": sandbox.DemoPrefix, "limit": 400, "window_seconds": 600})
+		for range 400 - 14 {
 			sb.api(sandbox.DemoPersonalToken, "/retailer")
 		}
 		st.waitPos(t, st.shopperOrder(t, "BUDGET-1", "budget@example.com", anyItems(menu, 1), nil), "SENT")

@@ -21,7 +21,7 @@ const (
 	defaultBackoff    = 60 * time.Second
 	defaultLow        = 2
 	defaultBurst      = 0.1
-	defaultReserve    = 0.5
+	defaultReserve    = 0.25
 )
 
 // ErrReserved is the error of an interactive call (see Interactive) refused
@@ -87,7 +87,7 @@ type LimiterOptions struct {
 	// for requests already in flight).
 	LowRemaining int
 	// Reserve is the share of the burst that interactive calls leave to
-	// background work such as order sending (default 0.5): they are refused
+	// background work such as order sending (default 0.25): they are refused
 	// while the bucket holds no more than that, or while Lightspeed's last
 	// X-RateLimit-Remaining (within one window) leaves no more than that
 	// above LowRemaining.

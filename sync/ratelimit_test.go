@@ -350,12 +350,12 @@ func TestClientPausesAfter429(t *testing.T) {
 }
 
 // TestLimiterInteractive checks that interactive calls never wait and leave
-// the reserve (half the burst: 17 of 35) to background work.
+// the reserve (a quarter of the burst: 8 of 35) to background work.
 func TestLimiterInteractive(t *testing.T) {
 	interactive := lssync.Interactive(background(t))
 	t.Run("LeavesReserve", func(t *testing.T) {
 		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: newFakeClock()})
-		for i := range burst1 - 17 {
+		for i := range burst1 - 8 {
 			if err := l.Wait(interactive, shop); err != nil {
 				t.Fatalf("interactive call %d: %v", i+1, err)
 			}
@@ -363,7 +363,7 @@ func TestLimiterInteractive(t *testing.T) {
 		if err := l.Wait(interactive, shop); !errors.Is(err, lssync.ErrReserved) {
 			t.Fatalf("interactive call into the reserve: %v, want ErrReserved", err)
 		}
-		for range 17 {
+		for range 8 {
 			if err := l.Wait(background(t), shop); err != nil {
 				t.Fatalf("background call in the reserve: %v", err)
 			}
@@ -387,10 +387,10 @@ func TestLimiterInteractive(t *testing.T) {
 	t.Run("LightspeedRemaining", func(t *testing.T) {
 		clock := newFakeClock()
 		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: clock})
-		l.Observe(shop, response(200, "X-RateLimit-Remaining", "19")) // 17 reserved + 2 low
+		l.Observe(shop, response(200, "X-RateLimit-Remaining", "10")) // 8 reserved + 2 low
 		clock.Advance(time.Minute)                                    // the bucket refills; Lightspeed's window does not
 		if err := l.Wait(interactive, shop); !errors.Is(err, lssync.ErrReserved) {
-			t.Fatalf("interactive call with 19 left in the window: %v, want ErrReserved", err)
+			t.Fatalf("interactive call with 10 left in the window: %v, want ErrReserved", err)
 		}
 		clock.Advance(5 * time.Minute)
 		if err := l.Wait(interactive, shop); err != nil {
