@@ -120,3 +120,18 @@ func marshal(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestFieldAccessOverWebsocket: a subscription selecting a field the role
+// may not read is refused when it is sent, not when an event comes.
+func TestFieldAccessOverWebsocket(t *testing.T) {
+	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	f := newFixture(t, s)
+	c := dialWS(t, s, "graphql-transport-ws", f.Staff)
+	c.expect("connection_ack")
+	c.subscribe("1", `subscription($s: ID!) { orderStatusChanged(storeId: $s) { status order { id posCalls { path } } } }`, map[string]any{"s": f.StoreID})
+	m := c.expect("next")
+	if p := string(m.Payload); !strings.Contains(p, `"code":"FORBIDDEN"`) || !strings.Contains(p, "Order.posCalls") {
+		t.Fatalf("payload %s, want FORBIDDEN naming Order.posCalls", p)
+	}
+	c.expect("complete")
+}
