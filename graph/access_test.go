@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/leafly/lightspeed-orders/auth"
@@ -208,4 +209,25 @@ func show(m map[string]string) string {
 		fmt.Fprintf(&b, "  %s: %s\n", k, m[k])
 	}
 	return b.String()
+}
+
+// BenchmarkFieldAccess is what the check adds to each operation: the
+// loadtest's orders page, its largest query, read by a store manager.
+func BenchmarkFieldAccess(b *testing.B) {
+	schema := graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{})).Schema()
+	doc, errs := gqlparser.LoadQuery(schema, `query($s: ID!, $after: String) { orders(storeId: $s, first: 50, after: $after) {
+		edges { cursor node { id leaflyOrderId status fulfillmentMethod totalCents createdAt customer { firstName lastName } posSync { state } actionable } }
+		pageInfo { endCursor hasNextPage } } }`)
+	if errs != nil {
+		b.Fatal(errs)
+	}
+	ext := graph.FieldAccess().(graphql.OperationContextMutator)
+	ctx := auth.WithPrincipal(context.Background(), domain.Principal{Role: domain.RoleStoreManager, Stores: []string{"s"}})
+	op := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ext.MutateOperationContext(ctx, op); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
