@@ -132,7 +132,7 @@ var fieldRules = []fieldRule{
 	// cancelOrder's reason further decides who may (CancelOperation).
 	{OpCancelAsCustomer, "Mutation", []string{"cancelOrder"}},
 	{OpDashboard, "Mutation", []string{"setOrderStatus", "retryOrderSync"}},
-	{OpRead, "Subscription", []string{"orderStatusChanged", "alertRaised"}},
+	{OpRead, "Subscription", []string{"orderStatusChanged", "alertRaised", "orderUpdated", "storeUpdated"}},
 
 	{OpRead, "Store", []string{"id", "name", "timeZone", "pickupEnabled", "deliveryEnabled", "advertisingSubscriptionActive",
 		"orderIntegration", "notificationSettings"}},
@@ -149,10 +149,11 @@ var fieldRules = []fieldRule{
 	{OpRead, "MenuItem", []string{"id", "name", "sku", "posProductId", "priceCents"}},
 	{OpRead, "MenuItemEdge", []string{"cursor", "node"}},
 	{OpRead, "MenuItemConnection", []string{"edges", "pageInfo", "totalCount"}},
-	{OpRead, "PageInfo", []string{"hasNextPage", "endCursor"}},
+	{OpRead, "PageInfo", []string{"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}},
 	{OpRead, "OrderConnection", []string{"edges", "pageInfo", "totalCount"}},
 	{OpRead, "OrderEdge", []string{"cursor", "node"}},
 	{OpRead, "OrderStatusEvent", []string{"order", "previousStatus", "status", "source", "occurredAt"}},
+	{OpRead, "OrderUpdate", []string{"cursor", "kind", "order", "occurredAt"}},
 	{OpRead, "Alert", []string{"id", "storeId", "kind", "message", "raisedAt", "resolvedAt"}},
 
 	{OpReadShopperSide, "Order", []string{"id", "leaflyOrderId", "status", "fulfillmentMethod", "customer", "deliveryAddress",
