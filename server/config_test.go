@@ -36,6 +36,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"MENU_SYNC_INTERVAL":            "often",
 		"JOB_TIMEOUT":                   "-1s",
 		"SANDBOX_DEMO":                  "perhaps",
+		"WEBHOOK_RETENTION":             "3 days",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
