@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/gorilla/websocket"
 
 	"github.com/leafly/lightspeed-orders/auth"
@@ -218,6 +220,23 @@ func TestWebsocketsPerSubject(t *testing.T) {
 			return err == nil && m.Type == "connection_ack"
 		})
 	})
+}
+
+// TestOperationAfterExpiryRefused: an operation that reaches the server
+// after its token expired (on a websocket in the instant before its close)
+// is refused with UNAUTHENTICATED and never runs.
+func TestOperationAfterExpiryRefused(t *testing.T) {
+	t.Parallel()
+	sk := newSockets(config{WebsocketMaxPerSubject: 1, WebsocketMaxSubscriptions: 1}, newMetrics())
+	p := domain.Principal{Subject: "x", Role: domain.RoleAdmin, Expires: time.Now().Add(-time.Millisecond)}
+	ctx := graphql.WithOperationContext(auth.WithPrincipal(context.Background(), p), &graphql.OperationContext{})
+	resp := sk.InterceptOperation(ctx, func(context.Context) graphql.ResponseHandler {
+		t.Error("the operation ran")
+		return graphql.OneShot(&graphql.Response{})
+	})(ctx)
+	if len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
+		t.Errorf("errors %v, want one UNAUTHENTICATED", resp.Errors)
+	}
 }
 
 // metric returns the value of the series named (with its labels) by
