@@ -42,11 +42,16 @@ func (t *Tokens) Mint(p domain.Principal, ttl time.Duration, now time.Time) (str
 	return s, nil
 }
 
+// Leeway is how long after its exp a token is still accepted, for clock
+// skew between the host that minted it and this one.
+const Leeway = 30 * time.Second
+
 // ErrInvalidToken is returned for a missing, malformed, forged or expired token.
 var ErrInvalidToken = &domain.Error{Code: domain.CodeUnauthenticated, Message: "A valid bearer token is required."}
 
 // Verify parses a token, with or without its "Bearer " prefix, and returns
-// its principal. Only HS256 with the key is accepted; exp is required.
+// its principal, which expires Leeway after the token's exp. Only HS256
+// with the key is accepted; exp is required.
 func (t *Tokens) Verify(token string) (domain.Principal, error) {
 	token = strings.TrimSpace(token)
 	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
@@ -54,11 +59,11 @@ func (t *Tokens) Verify(token string) (domain.Principal, error) {
 	}
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired(), jwt.WithLeeway(30*time.Second))
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired(), jwt.WithLeeway(Leeway))
 	if err != nil || !c.Role.Valid() || c.Subject == "" {
 		return domain.Principal{}, ErrInvalidToken
 	}
-	return domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores}, nil
+	return domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores, Expires: c.ExpiresAt.Add(Leeway)}, nil
 }
 
 type principalKey struct{}

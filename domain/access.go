@@ -1,6 +1,9 @@
 package domain
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Role is what a caller is, as its token says.
 type Role string
@@ -28,6 +31,9 @@ type Principal struct {
 	Role    Role
 	// Stores lists the stores a STORE_MANAGER or STORE_STAFF works for.
 	Stores []string
+	// Expires is when the caller's token stops being accepted (zero for a
+	// caller the service makes up itself): long-lived connections end then.
+	Expires time.Time
 }
 
 // Operation names something a caller may be allowed to do.

@@ -57,6 +57,13 @@
 // connection_init is answered with a pong. Legacy graphql-ws sockets keep
 // gqlgen's behaviour (that protocol defines none of this).
 //
+// Ending a session: gqlgen gives InitFunc the request's context but no
+// handle on the connection. Wrap the GraphQL handler in Scope, and InitFunc
+// can schedule the end of the connection (CloseAt, e.g. when the caller's
+// credentials expire: a legacy graphql-ws client gets a connection_error,
+// then the close frame) and run code once it is closed (OnClose, e.g. to
+// count connections per user).
+//
 // Shutdown: http.Server.Shutdown does not close hijacked connections; call
 // Implementation.CloseAll (typically with 1001, going away) to close the open
 // websockets.

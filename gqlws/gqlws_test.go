@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -533,5 +534,34 @@ func TestWriteTimeout(t *testing.T) {
 		}
 	case <-time.After(waitTimeout):
 		t.Fatal("WriteJSON still blocked")
+	}
+}
+
+// TestCloseAt: InitFunc schedules the end of its websocket; at that time a
+// legacy graphql-ws client gets a connection_error with the reason, then
+// both subprotocols get the close frame, and OnClose's function runs.
+func TestCloseAt(t *testing.T) {
+	for _, sub := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run(sub, func(t *testing.T) {
+			var closed atomic.Bool
+			h := newHarness(t, gqlws.Options{}, transport.Websocket{
+				InitFunc: func(ctx context.Context, _ transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+					if !gqlws.CloseAt(ctx, time.Now().Add(100*time.Millisecond), 4403, "expired") || !gqlws.OnClose(ctx, func() { closed.Store(true) }) {
+						return ctx, nil, errors.New("no websocket in the context")
+					}
+					return ctx, nil, nil
+				},
+			})
+			c := h.dial(t, sub)
+			send(t, c, msg{Type: "connection_init"})
+			expectMsg(t, c, "connection_ack", "")
+			if sub == "graphql-ws" {
+				if m := expectMsg(t, c, "connection_error", ""); string(m.Payload) != `{"message":"expired"}` {
+					t.Fatalf("connection_error payload %s", m.Payload)
+				}
+			}
+			expectClose(t, c, 4403, "expired")
+			waitFor(t, "OnClose's function", closed.Load)
+		})
 	}
 }

@@ -47,6 +47,11 @@ type config struct {
 	LogLevel            slog.Level
 	ShutdownTimeout     time.Duration
 	DBMaxConns          int
+
+	// WebsocketMaxSubscriptions caps the live subscriptions of one websocket.
+	WebsocketMaxSubscriptions int
+	// WebsocketMaxPerSubject caps the open websockets of one token subject.
+	WebsocketMaxPerSubject int
 }
 
 // configError names the variable that stopped the start.
@@ -179,6 +184,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DBMaxConns:             e.integer("DB_MAX_CONNS", 20, 1, 1000),
 	}
 	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")
+	c.WebsocketMaxSubscriptions = e.integer("WEBSOCKET_MAX_SUBSCRIPTIONS", 100, 1, 10_000)
+	c.WebsocketMaxPerSubject = e.integer("WEBSOCKET_MAX_PER_SUBJECT", 50, 1, 100_000)
 	checkAddr(e, c.HTTPAddr)
 	checkDatabaseURL(e, c.DatabaseURL)
 	c.AllowedOrigins = origins(e, c.PublicURL)

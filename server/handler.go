@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -49,7 +50,8 @@ func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "se
 func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb *sandbox.Sandbox, m *metrics, log *slog.Logger) *server {
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	h := &server{mux: http.NewServeMux(), ws: ws}
-	query := withRequestID(log, authenticate(tokens, limitBody(newGraphQL(cfg, a, ws, tokens, m, log))))
+	sk := newSockets(cfg, m)
+	query := withRequestID(log, authenticate(tokens, limitBody(gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log)))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /readyz", readyz(db))
@@ -63,11 +65,11 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 }
 
 // newGraphQL assembles gqlgen's server with explicit transports and limits.
-func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.Tokens, m *metrics, log *slog.Logger) *gqlhandler.Server {
+func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.Tokens, sk *sockets, m *metrics, log *slog.Logger) *gqlhandler.Server {
 	srv := gqlhandler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{App: a, Log: log})))
 	srv.AddTransport(transport.Websocket{
 		Implementation:        ws,
-		InitFunc:              websocketInit(tokens),
+		InitFunc:              websocketInit(tokens, sk),
 		InitTimeout:           5 * time.Second,
 		KeepAlivePingInterval: 25 * time.Second,
 		PayloadReadLimit:      ptr(int64(64 << 10)),
@@ -91,6 +93,7 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 	srv.Use(graph.DepthLimit(maxDepth))
 	srv.Use(graph.FieldAccess())
 	srv.Use(m.operations())
+	srv.Use(sk)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(app.WithRequestCache(ctx))
 	})
@@ -98,8 +101,10 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 }
 
 // websocketInit authenticates a websocket from its connection_init payload;
-// a missing or bad token closes the socket with 4403 and a reason.
-func websocketInit(tokens *auth.Tokens) transport.WebsocketInitFunc {
+// a missing or bad token closes the socket with 4403 and a reason, one
+// more socket than its subject may hold with 1008. An accepted socket is
+// closed with 4403 when its token expires.
+func websocketInit(tokens *auth.Tokens, sk *sockets) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		token := payload.Authorization()
 		if token == "" {
@@ -107,16 +112,24 @@ func websocketInit(tokens *auth.Tokens) transport.WebsocketInitFunc {
 		}
 		p, err := tokens.Verify(token)
 		if err != nil {
-			ctx = transport.WithWebsocketCloseCode(ctx, 4403)
+			ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
 			ctx = transport.AppendCloseReason(ctx, "Forbidden: a valid bearer token is required in connection_init")
 			return ctx, nil, err
 		}
-		return auth.WithPrincipal(ctx, p), nil, nil
+		if err := sk.admit(ctx, p); err != nil {
+			code, reason := websocket.CloseInternalServerErr, "Internal error"
+			if err == sk.tooMany {
+				code, reason = closeTooManySockets, fmt.Sprintf("Too many websockets: at most %d per token subject", sk.perSubject)
+			}
+			return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), reason), nil, err
+		}
+		return withSubscriptionCount(auth.WithPrincipal(ctx, p)), nil, nil
 	}
 }
 
-// authenticate requires a valid bearer token on HTTP requests. Websockets
-// authenticate in connection_init instead.
+// authenticate requires a valid bearer token on HTTP requests, and ends an
+// SSE stream when it expires. Websockets authenticate in connection_init
+// instead.
 func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" || r.Method == http.MethodOptions {
@@ -129,7 +142,9 @@ func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusUnauthorized, domain.CodeUnauthenticated, "A valid bearer token is required in the Authorization header.")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		r, cancel := streamUntilExpiry(r.WithContext(auth.WithPrincipal(r.Context(), p)), p)
+		defer cancel()
+		next.ServeHTTP(w, r)
 	})
 }
 
