@@ -42,15 +42,12 @@ func (t *Tokens) Mint(p domain.Principal, ttl time.Duration, now time.Time) (str
 	return s, nil
 }
 
-// Leeway is how long after its exp a token is still accepted, for clock
-// skew between the host that minted it and this one.
-const Leeway = 30 * time.Second
-
 // ErrInvalidToken is returned for a missing, malformed, forged or expired token.
 var ErrInvalidToken = &domain.Error{Code: domain.CodeUnauthenticated, Message: "A valid bearer token is required."}
 
 // Verify parses a token, with or without its "Bearer " prefix, and returns
-// its principal, which expires Leeway after the token's exp. Only HS256
+// its principal, which expires at the token's exp (the contract allows no
+// leeway: a token is valid only until then). Only HS256
 // with the key is accepted; exp is required.
 func (t *Tokens) Verify(token string) (domain.Principal, error) {
 	token = strings.TrimSpace(token)
@@ -59,11 +56,11 @@ func (t *Tokens) Verify(token string) (domain.Principal, error) {
 	}
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired(), jwt.WithLeeway(Leeway))
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
 	if err != nil || !c.Role.Valid() || c.Subject == "" {
 		return domain.Principal{}, ErrInvalidToken
 	}
-	return domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores, Expires: c.ExpiresAt.Add(Leeway)}, nil
+	return domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores, Expires: c.ExpiresAt.Time}, nil
 }
 
 type principalKey struct{}

@@ -20,10 +20,10 @@ import (
 )
 
 // expiringToken mints a token of p that stops being accepted validFor from
-// now (its exp lies auth.Leeway earlier) and returns it with that moment.
+// now (its exp) and returns it with that moment.
 func expiringToken(t testing.TB, s *testServer, p domain.Principal, validFor time.Duration) (string, time.Time) {
 	t.Helper()
-	tok, err := s.tokens.Mint(p, validFor-auth.Leeway, time.Now())
+	tok, err := s.tokens.Mint(p, validFor, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
