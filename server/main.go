@@ -42,6 +42,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkLightspeedApp(); err != nil {
+		return err
+	}
 	if err := loadSecrets(&cfg); err != nil {
 		return err
 	}
