@@ -47,7 +47,10 @@ type config struct {
 	Introspection       bool
 	LogLevel            slog.Level
 	ShutdownTimeout     time.Duration
-	DBMaxConns          int
+	// ReadTimeout bounds how long a client may take to send a request's
+	// headers, and then its body.
+	ReadTimeout time.Duration
+	DBMaxConns  int
 }
 
 // configError names the variable that stopped the start.
@@ -176,6 +179,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		lightspeedURLsSet:      e.str("LIGHTSPEED_API_URL", "") != "" || e.str("LIGHTSPEED_CONNECT_URL", "") != "",
 		OrderPosDeadline:       e.duration("ORDER_POS_DEADLINE", 5*time.Minute),
 		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		ReadTimeout:            e.duration("HTTP_READ_TIMEOUT", 10*time.Second),
 		DBMaxConns:             e.integer("DB_MAX_CONNS", 20, 1, 1000),
 	}
 	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")

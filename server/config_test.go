@@ -38,6 +38,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"JOB_TIMEOUT":                   "-1s",
 		"SANDBOX_DEMO":                  "perhaps",
 		"SANDBOX":                       "yes please",
+		"HTTP_READ_TIMEOUT":             "0",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

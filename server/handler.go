@@ -37,11 +37,12 @@ const (
 
 // server is the service's HTTP surface.
 type server struct {
-	mux *http.ServeMux
-	ws  *gqlws.Implementation
+	mux  *http.ServeMux
+	root http.Handler
+	ws   *gqlws.Implementation
 }
 
-func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
 // closeWebsockets ends every websocket with a "going away" close frame.
 func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down") }
@@ -49,7 +50,8 @@ func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "se
 func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb *sandbox.Sandbox, m *metrics, log *slog.Logger) *server {
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	h := &server{mux: http.NewServeMux(), ws: ws}
-	query := withRequestID(log, authenticate(tokens, limitBody(newGraphQL(cfg, a, ws, tokens, m, log))))
+	h.root = deadlineBodies(cfg.ReadTimeout, h.mux)
+	query := withRequestID(log, authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, newGraphQL(cfg, a, ws, tokens, m, log)))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /readyz", readyz(db))
@@ -129,18 +131,6 @@ func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
-	})
-}
-
-// limitBody refuses request bodies over maxBodyBytes with 413.
-func limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBodyBytes {
-			writeGraphQLError(w, http.StatusRequestEntityTooLarge, domain.CodeBadUserInput, "The request body is larger than 1 MiB.")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-		next.ServeHTTP(w, r)
 	})
 }
 

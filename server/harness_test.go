@@ -202,6 +202,13 @@ func (l *lockedBuffer) WriteLine(s string) {
 	l.b.WriteString(s + "\n")
 }
 
+// Write appends p as it is, for output copied in chunks (a process's stderr).
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
 func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
