@@ -10,13 +10,13 @@ import (
 )
 
 // SubmitOrder stores a new order, or returns the one already submitted with
-// the same store and Leafly order id.
+// the same store and Leafly order id when this is a retry of it.
 func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.Order, error) {
 	if _, err := authorize(ctx, domain.OpSubmitOrder, in.StoreID); err != nil {
 		return nil, err
 	}
 	if existing, err := a.db.OrderByLeaflyID(ctx, in.StoreID, in.LeaflyOrderID); err != nil || existing != nil {
-		return existing, err
+		return resubmitted(existing, in, err)
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -37,12 +37,26 @@ func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.O
 	if o.PosSync.State == domain.PosQueued {
 		enqueue = a.enqueueSend(o.ID)
 	}
-	stored, _, evs, err := a.db.CreateOrder(ctx, o, enqueue)
-	if err != nil {
-		return nil, err
+	stored, created, evs, err := a.db.CreateOrder(ctx, o, enqueue)
+	if err != nil || !created {
+		return resubmitted(stored, in, err)
 	}
 	a.publish(ctx, evs)
 	return stored, nil
+}
+
+// resubmitted answers a submission of an order that already exists: the
+// order when the submission names its shopper, since it is a retry; a
+// conflict otherwise, so that whoever knows or guesses a Leafly order id
+// reads nothing of another shopper.
+func resubmitted(existing *domain.Order, in domain.SubmitOrder, err error) (*domain.Order, error) {
+	if err != nil {
+		return nil, err
+	}
+	if !existing.SameShopper(in) {
+		return nil, domain.Errorf(domain.CodeConflict, "Leafly order %s was already submitted to this store for another shopper: a retry must send the same customer and delivery address.", in.LeaflyOrderID)
+	}
+	return existing, nil
 }
 
 func menuItemIDs(lines []domain.SubmitLine) []string {

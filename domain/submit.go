@@ -161,3 +161,34 @@ func (l SubmitLine) effectiveCents() int64 {
 func bad(format string, args ...any) *Error {
 	return &Error{Code: CodeBadUserInput, Message: fmt.Sprintf(format, args...)}
 }
+
+// SameShopper reports whether a submission names the shopper of o as NewOrder
+// stored it: the same customer and the same delivery address.
+func (o *Order) SameShopper(in SubmitOrder) bool {
+	c, d := o.Customer, in.Customer
+	if c.FirstName != d.FirstName || c.LastName != d.LastName || !sameText(c.Email, d.Email) ||
+		!sameText(c.Phone, d.Phone) || !sameText(c.DateOfBirth, d.DateOfBirth) {
+		return false
+	}
+	var address *Address
+	if in.FulfillmentMethod == FulfillmentDelivery {
+		address = in.DeliveryAddress
+	}
+	switch {
+	case o.DeliveryAddress == nil || address == nil:
+		return o.DeliveryAddress == address
+	case !sameText(o.DeliveryAddress.Line2, address.Line2):
+		return false
+	}
+	a, b := *o.DeliveryAddress, *address
+	a.Line2, b.Line2 = nil, nil
+	return a == b
+}
+
+// sameText reports whether two optional texts are both absent or equal.
+func sameText(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

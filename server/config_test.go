@@ -39,6 +39,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"SANDBOX_DEMO":                  "perhaps",
 		"SANDBOX":                       "yes please",
 		"HTTP_READ_TIMEOUT":             "0",
+		"WEBHOOK_RETENTION":             "3 days",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

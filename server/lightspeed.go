@@ -136,11 +136,14 @@ func oauthCallback(a *app.App, log *slog.Logger) http.HandlerFunc {
 func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		kept := false
 		if err == nil {
-			err = a.ReceiveWebhook(r.Context(), r.PathValue("token"), body, r.Header.Get("X-Signature"))
+			kept, err = a.ReceiveWebhook(r.Context(), r.PathValue("token"), body, r.Header.Get("X-Signature"))
 		}
 		status, outcome := http.StatusOK, "accepted"
 		switch {
+		case err == nil && !kept:
+			outcome = "ignored"
 		case err == nil:
 		case errors.Is(err, app.ErrUnknownConnection):
 			status, outcome = http.StatusNotFound, "unknown_connection"

@@ -97,7 +97,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }, Notifiers: notifiers,
 		OrderPosDeadline: cfg.OrderPosDeadline})
 	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: s.app.Workers(),
-		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
+		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
 	}
