@@ -69,7 +69,11 @@
 // websockets.
 //
 // When the upgrade is refused (for example because of a disallowed Origin),
-// gorilla writes the HTTP error response (403 for an origin mismatch) before
-// gqlgen's transport attempts its own 400 response; the first status wins and
-// net/http logs the second one as a superfluous WriteHeader call.
+// gorilla writes the HTTP error response (403 for an origin mismatch, as
+// plain text) before gqlgen's transport logs the failure with the standard
+// log package and attempts its own 400 response; the first status wins, the
+// second body is appended to the first, and net/http logs the second status
+// as a superfluous WriteHeader call. Implementation.CheckHandshake makes
+// gorilla's checks first, so a server can answer a bad upgrade itself and
+// never hand it to the transport.
 package gqlws

@@ -28,8 +28,10 @@ type config struct {
 	LightspeedAPIURL       string
 	LightspeedAPIVersion   string
 	LightspeedTimeout      time.Duration
-	// Sandbox is true when no Lightspeed app is configured: the built-in
-	// sandbox stands in for Lightspeed.
+	// Sandbox is true when the built-in sandbox stands in for Lightspeed:
+	// by default only on the embedded database without a Lightspeed app, as
+	// its fault and staff endpoints are unauthenticated and its webhook
+	// secret is public.
 	Sandbox             bool
 	SandboxDemo         bool
 	lightspeedURLsSet   bool
@@ -46,7 +48,10 @@ type config struct {
 	Introspection       bool
 	LogLevel            slog.Level
 	ShutdownTimeout     time.Duration
-	DBMaxConns          int
+	// ReadTimeout bounds how long a client may take to send a request's
+	// headers, and then its body.
+	ReadTimeout time.Duration
+	DBMaxConns  int
 
 	// WebsocketMaxSubscriptions caps the live subscriptions of one websocket.
 	WebsocketMaxSubscriptions int
@@ -181,6 +186,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		lightspeedURLsSet:      e.str("LIGHTSPEED_API_URL", "") != "" || e.str("LIGHTSPEED_CONNECT_URL", "") != "",
 		OrderPosDeadline:       e.duration("ORDER_POS_DEADLINE", 5*time.Minute),
 		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		ReadTimeout:            e.duration("HTTP_READ_TIMEOUT", 10*time.Second),
 		DBMaxConns:             e.integer("DB_MAX_CONNS", 20, 1, 1000),
 	}
 	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")
@@ -192,16 +198,30 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.LogLevel = logLevel(e)
 	c.AuthSecret = secret(e, "AUTH_SECRET", 32, false)
 	c.EncryptionKey = secret(e, "ENCRYPTION_KEY", 32, true)
-	c.Sandbox = c.LightspeedClientID == ""
-	c.SandboxDemo = e.boolean("SANDBOX_DEMO", c.Sandbox)
 	if (c.LightspeedClientID == "") != (c.LightspeedClientSecret == "") {
 		e.fail("LIGHTSPEED_CLIENT_SECRET", "set both LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET, or neither for the built-in sandbox")
 	}
+	c.Sandbox = e.boolean("SANDBOX", c.DatabaseURL == "" && c.LightspeedClientID == "")
+	if c.Sandbox && c.LightspeedClientID != "" {
+		e.fail("SANDBOX", "true serves the built-in Lightspeed sandbox in place of the Lightspeed app: unset it or LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET")
+	}
+	c.SandboxDemo = e.boolean("SANDBOX_DEMO", c.Sandbox)
 	checkNotify(e, c)
 	if !apiVersion.MatchString(c.LightspeedAPIVersion) {
 		e.fail("LIGHTSPEED_API_VERSION", "%q is not a date version such as 2026-07", c.LightspeedAPIVersion)
 	}
 	return c, e.err
+}
+
+// checkLightspeedApp refuses to serve without Lightspeed: with
+// DATABASE_URL (a production start) the sandbox is never on by itself, so a
+// missing LIGHTSPEED_CLIENT_ID is a mistake, not a wish for the sandbox.
+// `server token` does not call it: minting a token needs no Lightspeed.
+func (c config) checkLightspeedApp() error {
+	if c.Sandbox || c.LightspeedClientID != "" {
+		return nil
+	}
+	return &configError{"LIGHTSPEED_CLIENT_ID", "required unless SANDBOX=true (never on by itself with DATABASE_URL): set LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET, or SANDBOX=true for the built-in sandbox"}
 }
 
 // checkNotify requires the companions of the notification settings.

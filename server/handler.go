@@ -38,11 +38,12 @@ const (
 
 // server is the service's HTTP surface.
 type server struct {
-	mux *http.ServeMux
-	ws  *gqlws.Implementation
+	mux  *http.ServeMux
+	root http.Handler
+	ws   *gqlws.Implementation
 }
 
-func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
 // closeWebsockets ends every websocket with a "going away" close frame.
 func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down") }
@@ -51,7 +52,8 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	h := &server{mux: http.NewServeMux(), ws: ws}
 	sk := newSockets(cfg, m)
-	query := withRequestID(log, authenticate(tokens, limitBody(gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log)))))
+	h.root = deadlineBodies(cfg.ReadTimeout, h.mux)
+	query := withRequestID(log, authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /readyz", readyz(db))
@@ -144,18 +146,6 @@ func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
 		}
 		r, cancel := streamUntilExpiry(r.WithContext(auth.WithPrincipal(r.Context(), p)), p)
 		defer cancel()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// limitBody refuses request bodies over maxBodyBytes with 413.
-func limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBodyBytes {
-			writeGraphQLError(w, http.StatusRequestEntityTooLarge, domain.CodeBadUserInput, "The request body is larger than 1 MiB.")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/leafly/lightspeed-orders/app"
@@ -152,9 +153,12 @@ func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc 
 			status, outcome = http.StatusBadRequest, "malformed"
 		default:
 			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			switch {
+			case errors.As(err, &tooBig):
 				status, outcome = http.StatusRequestEntityTooLarge, "too_large"
-			} else {
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				status, outcome = http.StatusRequestTimeout, "too_slow"
+			default:
 				status, outcome = http.StatusInternalServerError, "error"
 			}
 		}

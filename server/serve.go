@@ -118,7 +118,7 @@ func (s *service) migrate(ctx context.Context) error {
 
 // run serves HTTP and runs the background work until ctx ends.
 func (s *service) run(ctx context.Context, ln net.Listener, stdout io.Writer) error {
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: s.cfg.ReadTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
@@ -198,27 +198,42 @@ func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker
 	return pg, pg.Run, nil
 }
 
-// printBanner tells whoever started the service how to reach it.
+// printBanner tells whoever started the service how to reach it. Only the
+// embedded default gets a ready-made ADMIN token: a production start's
+// output ends up in container logs, where a token would be anyone's.
 func printBanner(w io.Writer, cfg config, db *storage.DB, tokens *auth.Tokens) {
 	base := cfg.PublicURL
-	where := "embedded SQLite in " + cfg.DataDir
+	fmt.Fprintf(w, `Leafly order service is up (%s).
+  GraphQL:   %s/query
+  WebSocket: %s/query  (graphql-transport-ws or graphql-ws; token in connection_init)
+`, where(cfg, db), base, wsURL(base))
 	if db.Postgres() {
-		where = "PostgreSQL"
+		fmt.Fprint(w, "  Tokens: run `server token -role ADMIN` (or -role STORE_MANAGER -store <id>) with the same AUTH_SECRET\n")
+		return
 	}
 	token, err := tokens.Mint(domain.Principal{Subject: "banner", Role: domain.RoleAdmin}, 24*time.Hour, time.Now())
 	if err != nil {
 		token = "(could not mint: " + err.Error() + ")"
 	}
-	fmt.Fprintf(w, `Leafly order service is up (%s).
-  GraphQL:   %s/query
-  WebSocket: %s/query  (graphql-transport-ws or graphql-ws; token in connection_init)
-  ADMIN token, valid 24h:
+	fmt.Fprintf(w, `  ADMIN token, valid 24h:
     %s
   Try it:
     curl -s %s/query -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
       -d '{"query":"mutation { createStore(input: {name: \"Demo\", timeZone: \"America/Los_Angeles\", pickupEnabled: true, deliveryEnabled: true, advertisingSubscriptionActive: true}) { id name } }"}'
   More tokens: go run ./server token -role STORE_MANAGER -store <id>
-`, where, base, wsURL(base), token, base, token)
+`, token, base, token)
+}
+
+// where names the database (and the sandbox, when it is served) for the banner.
+func where(cfg config, db *storage.DB) string {
+	w := "embedded SQLite in " + cfg.DataDir
+	if db.Postgres() {
+		w = "PostgreSQL"
+	}
+	if cfg.Sandbox {
+		w += ", built-in Lightspeed sandbox at " + cfg.PublicURL + sandboxPath + "/"
+	}
+	return w
 }
 
 func portOf(addr net.Addr) string {
