@@ -31,6 +31,10 @@ const (
 	refreshAhead = 5 * time.Minute
 )
 
+// maxPersonalToken is the longest personal token sent to Lightspeed to try:
+// far above a real one (tens of characters), short enough for a header.
+const maxPersonalToken = 1000
+
 var domainPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // ConnectPersonalToken connects the store with a personal token after
@@ -48,6 +52,9 @@ func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token s
 	}
 	if !domainPrefix.MatchString(prefix) {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "domainPrefix %q is not a Lightspeed store prefix such as mystore (from mystore.retail.lightspeed.app).", prefix)
+	}
+	if token == "" || len(token) > maxPersonalToken {
+		return nil, domain.Errorf(domain.CodeBadUserInput, "token must have 1 to %d characters.", maxPersonalToken)
 	}
 	if _, err := a.ls.Retailer(ctx, lssync.Target{DomainPrefix: prefix, AccessToken: token}); err != nil {
 		if lssync.IsCredential(err) || lssync.IsNotFound(err) {

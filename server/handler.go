@@ -85,7 +85,11 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 	})
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(graph.RefuseIntrospection())
+		srv.SetDisableSuggestion(true)
 	}
+	srv.Use(graph.NoNULs())
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
 	srv.Use(graph.DepthLimit(maxDepth))

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// badInputCase is a request the service must refuse as the caller's
+// mistake: BAD_USER_INPUT, no data, a message mentioning want.
+type badInputCase struct {
+	query string
+	vars  map[string]any
+	want  string
+}
+
+// badInputCases are inputs that once reached the database or a scalar
+// unmarshaller and came back INTERNAL (logged at ERROR): NUL bytes, which
+// PostgreSQL refuses in text; a Time that is not RFC 3339; a search long
+// enough to make SQLite's LIKE give up; and free text over its limit.
+func badInputCases(f fixture) map[string]badInputCase {
+	ordersQuery := `query($s: ID!, $f: OrderFilter) { orders(storeId: $s, filter: $f) { totalCount } }`
+	order := func(change func(in map[string]any)) map[string]any {
+		in := f.orderInput("L-BAD")
+		change(in)
+		return map[string]any{"input": in}
+	}
+	delivery := func(change func(a map[string]any)) map[string]any {
+		return order(func(in map[string]any) {
+			a := map[string]any{"line1": "1 Main St", "city": "Portland", "state": "OR", "postalCode": "97201", "country": "US"}
+			change(a)
+			in["fulfillmentMethod"], in["deliveryAddress"] = "DELIVERY", a
+		})
+	}
+	notify := `mutation($in: NotificationSettingsInput!) { updateNotificationSettings(input: $in) { alertEmails } }`
+	return map[string]badInputCase{
+		"NULInVariable": {ordersQuery, map[string]any{"s": f.StoreID, "f": map[string]any{"search": "ada\x00"}}, "NUL"},
+		"NULInLiteral":  {`{ order(id: "abc\u0000def") { id } }`, nil, "NUL"},
+		"NULInNestedInput": {submitOrderMutation, order(func(in map[string]any) {
+			in["customer"].(map[string]any)["firstName"] = "A\x00da"
+		}), "NUL"},
+		"NULInList": {notify, map[string]any{"in": map[string]any{"storeId": f.StoreID, "alertEmails": []any{"a\x00@example.com"}, "newOrderEmails": []any{}}}, "NUL"},
+		"NULInListLiteral": {`mutation { updateNotificationSettings(input: {storeId: "` + f.StoreID +
+			`", alertEmails: ["a\u0000@example.com"], newOrderEmails: []}) { alertEmails } }`, nil, "NUL"},
+		"TimeInVariable": {ordersQuery, map[string]any{"s": f.StoreID, "f": map[string]any{"createdAfter": "yesterday"}}, "createdAfter"},
+		"TimeInLiteral":  {`query($s: ID!) { orders(storeId: $s, filter: {createdBefore: "yesterday"}) { totalCount } }`, map[string]any{"s": f.StoreID}, "createdBefore"},
+		"LongSearch":     {ordersQuery, map[string]any{"s": f.StoreID, "f": map[string]any{"search": strings.Repeat("%a_", 50_000/3)}}, "search"},
+		"LongAddressLine2": {submitOrderMutation, delivery(func(a map[string]any) {
+			a["line2"] = strings.Repeat("x", 201)
+		}), "deliveryAddress.line2"},
+		"LongEmail": {submitOrderMutation, order(func(in map[string]any) {
+			in["customer"].(map[string]any)["email"] = strings.Repeat("a", 250) + "@example.com"
+		}), "customer.email"},
+		"TooManyAlertEmails": {notify, map[string]any{"in": map[string]any{"storeId": f.StoreID,
+			"alertEmails": manyEmails(51), "newOrderEmails": []any{}}}, "alertEmails"},
+		"LongPersonalToken": {`mutation($s: ID!, $t: String!) { connectLightspeedPersonalToken(storeId: $s, domainPrefix: "demo", token: $t) { enabled } }`,
+			map[string]any{"s": f.StoreID, "t": strings.Repeat("t", 1001)}, "token must have"},
+	}
+}
+
+func manyEmails(n int) []any {
+	list := make([]any, n)
+	for i := range list {
+		list[i] = "staff" + strings.Repeat("x", i%5) + "@example.com"
+	}
+	return list
+}
+
+// TestBadInputIsRefused: input a caller got wrong is BAD_USER_INPUT naming
+// what was wrong, on both databases, and nothing of it is logged as an
+// error.
+func TestBadInputIsRefused(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		t.Parallel()
+		s := startServer(t, db.env)
+		f := newFixture(t, s)
+		for name, tc := range badInputCases(f) {
+			t.Run(name, func(t *testing.T) {
+				r := s.Do(t, f.Admin, tc.query, tc.vars)
+				if r.Code() != "BAD_USER_INPUT" || hasData(r.Data) || !strings.Contains(r.Errors[0].Message, tc.want) {
+					t.Errorf("answered %d %+v, want BAD_USER_INPUT mentioning %q and no data", r.Status, r.Errors, tc.want)
+				}
+			})
+		}
+		noErrorLogged(t, s)
+	})
+}
+
+// TestIntrospectionOff: with introspection off, asking for the schema is
+// refused as BAD_USER_INPUT (not INTERNAL, not logged as an error), and a
+// misspelt field gets no "Did you mean" that would reveal the schema.
+func TestIntrospectionOff(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		t.Parallel()
+		env := map[string]string{"GRAPHQL_INTROSPECTION": "false"}
+		for k, v := range db.env {
+			env[k] = v
+		}
+		s := startServer(t, env)
+		admin := s.Token(t, "ADMIN")
+		for name, q := range map[string]string{
+			"Schema":         `{ __schema { queryType { name } } }`,
+			"Type":           `{ __type(name: "Order") { fields { name } } }`,
+			"InFragment":     `query { ...F } fragment F on Query { __schema { types { name } } }`,
+			"InInlineSpread": `{ ... on Query { __type(name: "Store") { name } } }`,
+		} {
+			t.Run(name, func(t *testing.T) {
+				r := s.Do(t, admin, q, nil)
+				if r.Code() != "BAD_USER_INPUT" || hasData(r.Data) || !strings.Contains(r.Errors[0].Message, "ntrospection") {
+					t.Errorf("answered %d %+v, want BAD_USER_INPUT saying introspection is off", r.Status, r.Errors)
+				}
+			})
+		}
+		t.Run("Typename", func(t *testing.T) {
+			s.MustDo(t, admin, `{ __typename }`, nil)
+		})
+		t.Run("NoSuggestions", func(t *testing.T) {
+			r := s.Do(t, admin, `{ ordr(id: "x") { id } }`, nil)
+			if r.Code() != "BAD_USER_INPUT" || strings.Contains(r.Errors[0].Message, "Did you mean") {
+				t.Errorf("answered %+v, want BAD_USER_INPUT with no suggestion", r.Errors)
+			}
+		})
+		noErrorLogged(t, s)
+	})
+}
+
+// noErrorLogged fails when the server logged anything at ERROR.
+func noErrorLogged(t *testing.T, s *testServer) {
+	t.Helper()
+	for _, line := range strings.Split(s.out.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			t.Errorf("logged at ERROR: %s", line)
+		}
+	}
+}
