@@ -1,8 +1,13 @@
 package main
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/app"
 )
 
 // badInputCase is a request the service must refuse as the caller's
@@ -131,4 +136,72 @@ func noErrorLogged(t *testing.T, s *testServer) {
 			t.Errorf("logged at ERROR: %s", line)
 		}
 	}
+}
+
+// consentCallback walks Lightspeed's consent screen and returns the
+// callback URL it sends the browser to, without following it.
+func consentCallback(t *testing.T, authorizeURL string) *url.URL {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Path == app.OAuthCallbackPath {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	resp, err := c.Get(authorizeURL)
+	if err != nil {
+		t.Fatalf("GET %s: %v", authorizeURL, err)
+	}
+	resp.Body.Close()
+	cb, err := resp.Location()
+	if err != nil || cb.Path != app.OAuthCallbackPath {
+		t.Fatalf("consent answered %d to %v (%v), want a redirect to the callback", resp.StatusCode, cb, err)
+	}
+	return cb
+}
+
+// TestOAuthCallbackBadQuery: a callback lacking its code or with a bad
+// domain_prefix (a forged or mangled link) is refused without using up the
+// state, so Lightspeed's real callback still connects; a callback with an
+// error shows a fixed message, never the text the link carries.
+func TestOAuthCallbackBadQuery(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		t.Parallel()
+		s := startLightspeedServer(t, db, nil)
+		st := newLightspeedStore(t, s)
+		callback := consentCallback(t, st.authorizeURL(t))
+		with := func(change func(q url.Values)) string {
+			u := *callback
+			q := u.Query()
+			change(q)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+		const planted = "Call 1-800-555-0199 to restore access"
+		for name, tc := range map[string]struct {
+			link string
+			want string
+		}{
+			"NoCode":          {with(func(q url.Values) { q.Del("code") }), "lacks"},
+			"BadDomainPrefix": {with(func(q url.Values) { q.Set("domain_prefix", "evil.example/x") }), "lacks"},
+			"PlantedError": {with(func(q url.Values) { q.Set("error", planted); q.Set("error_description", planted) }),
+				"did not grant access"},
+			"AccessDenied": {with(func(q url.Values) { q.Set("error", "access_denied"); q.Set("error_description", planted) }),
+				"declined"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				status, page, _ := browse(t, tc.link)
+				if status != http.StatusBadRequest || !strings.Contains(page, tc.want) || strings.Contains(page, "1-800") {
+					t.Errorf("answered %d, want 400 saying %q and nothing the link planted:\n%s", status, tc.want, page)
+				}
+			})
+		}
+		t.Run("RealCallbackStillConnects", func(t *testing.T) {
+			status, page, _ := browse(t, callback.String())
+			if status != http.StatusOK || !strings.Contains(page, "Lightspeed connected") {
+				t.Errorf("the real callback after the refused ones answered %d:\n%s", status, page)
+			}
+		})
+		noErrorLogged(t, s)
+	})
 }
