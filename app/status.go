@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -33,11 +34,18 @@ var (
 	ErrMalformedWebhook  = errors.New("webhook body is not a form with a JSON payload")
 )
 
+// webhookToken matches what randomToken makes, with room to spare: anything
+// else (a NUL, which PostgreSQL cannot even compare) names no connection.
+var webhookToken = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
+
 // ReceiveWebhook checks a Lightspeed webhook posted to the connection's URL
 // and queues its processing. The signature is verified over the raw body
 // before anything else of it is read; the raw event is kept; the sale is
 // re-read by the job, so the payload is only a hint.
 func (a *App) ReceiveWebhook(ctx context.Context, token string, body []byte, signature string) error {
+	if !webhookToken.MatchString(token) {
+		return ErrUnknownConnection
+	}
 	c, err := a.db.CredentialsByWebhookToken(ctx, token)
 	if errors.Is(err, storage.ErrNotConnected) {
 		return ErrUnknownConnection

@@ -69,12 +69,16 @@ func isRequestError(e *gqlerror.Error) bool {
 	return e.Rule != "" || (e.Err == nil && (len(e.Locations) > 0 || len(e.Path) == 0))
 }
 
+// BadBodyMessage is the whole message for a request body that is not a
+// JSON GraphQL request: it quotes nothing of the body.
+const BadBodyMessage = "The request body is not a valid JSON GraphQL request."
+
 // withoutBody replaces the message gqlgen's HTTP transports give a body that
 // is not JSON, which quotes the body (and so whatever token it holds) and
-// the decoder's view of it, with one that quotes nothing.
+// the decoder's view of it, with BadBodyMessage.
 func withoutBody(message string) string {
 	if strings.HasPrefix(message, "json request body could not be decoded") {
-		return "The request body is not a valid JSON GraphQL request."
+		return BadBodyMessage
 	}
 	return message
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"log"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +206,70 @@ func TestOAuthCallbackBadQuery(t *testing.T) {
 				t.Errorf("the real callback after the refused ones answered %d:\n%s", status, page)
 			}
 		})
+		noErrorLogged(t, s)
+	})
+}
+
+// post sends body to the server at p with the headers and returns the
+// status and the answer.
+func post(t *testing.T, s *testServer, p, body string, headers map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+p, strings.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", p, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestEdgesEchoNoSecrets: the webhook path's token is not logged (not even
+// at debug), a token that cannot be one is an unknown connection (not a
+// database error), and a body that is not JSON is refused with a coded
+// message that quotes none of it, over POST and server-sent events, in the
+// answer and in any log.
+func TestEdgesEchoNoSecrets(t *testing.T) {
+	var stdlog bytes.Buffer // gqlgen's SSE transport logs through the standard logger
+	log.SetOutput(&stdlog)
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startServer(t, db.env)
+		admin := s.Token(t, "ADMIN")
+		t.Run("WebhookToken", func(t *testing.T) {
+			token := strings.TrimPrefix(canary("wh"), "wh")
+			id := "webhook-token-" + db.name
+			status, _ := post(t, s, app.WebhookPath+token, "payload=%7B%7D", map[string]string{"X-Request-Id": id})
+			if status != http.StatusNotFound {
+				t.Errorf("an unknown webhook token answered %d, want 404", status)
+			}
+			waitFor(t, "the request to be logged", 5*time.Second, func() bool { return strings.Contains(s.out.String(), `"request_id":"`+id+`"`) })
+			if strings.Contains(s.out.String(), token) {
+				t.Errorf("the webhook token is in the log:\n%s", s.out)
+			}
+		})
+		t.Run("WebhookTokenWithNUL", func(t *testing.T) {
+			if status, _ := post(t, s, app.WebhookPath+"ab%00cd", "payload=%7B%7D", nil); status != http.StatusNotFound {
+				t.Errorf("a webhook token with a NUL answered %d, want 404", status)
+			}
+		})
+		for name, accept := range map[string]string{"POST": "application/json", "SSE": "text/event-stream"} {
+			t.Run("MalformedJSON/"+name, func(t *testing.T) {
+				secret := canary("lsxs_pt_")
+				status, answer := post(t, s, "/query", `{"query":"{ __typename }","variables":{"token":"`+secret+`"},}`,
+					map[string]string{"Authorization": "Bearer " + admin, "Content-Type": "application/json", "Accept": accept})
+				if status != http.StatusBadRequest || !strings.Contains(answer, `"BAD_USER_INPUT"`) || strings.Contains(answer, secret) ||
+					strings.Contains(answer, "body:") {
+					t.Errorf("answered %d %s, want 400, BAD_USER_INPUT and nothing of the body", status, answer)
+				}
+				if strings.Contains(s.out.String(), secret) || strings.Contains(stdlog.String(), secret) {
+					t.Errorf("the body is in the log:\n%s%s", s.out, &stdlog)
+				}
+			})
+		}
 		noErrorLogged(t, s)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/leafly/lightspeed-orders/app"
@@ -161,4 +162,13 @@ func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc 
 		}
 		w.WriteHeader(status)
 	}
+}
+
+// logPath is a request's path as logged: a webhook's token, which lets
+// whoever holds it post as Lightspeed for its connection, is left out.
+func logPath(p string) string {
+	if strings.HasPrefix(p, app.WebhookPath) {
+		return app.WebhookPath + "…"
+	}
+	return p
 }
