@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -270,6 +272,31 @@ func TestEdgesEchoNoSecrets(t *testing.T) {
 				}
 			})
 		}
+		t.Run("MalformedJSON/GET", func(t *testing.T) {
+			secret := canary("lsxs_pt_")
+			q := url.Values{"query": {"{ __typename }"}, "variables": {`{"token":"` + secret + `",}`}}
+			req, _ := http.NewRequest(http.MethodGet, s.URL+"/query?"+q.Encode(), nil)
+			req.Header.Set("Authorization", "Bearer "+admin)
+			r := doRequest(t, req)
+			if r.Status != http.StatusBadRequest || r.Code() != "BAD_USER_INPUT" || strings.Contains(fmt.Sprint(r.Errors), secret) {
+				t.Errorf("answered %d %+v, want 400 BAD_USER_INPUT quoting nothing", r.Status, r.Errors)
+			}
+		})
 		noErrorLogged(t, s)
 	})
+}
+
+// doRequest sends req and decodes its GraphQL answer.
+func doRequest(t *testing.T, req *http.Request) gqlResponse {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	out := gqlResponse{Status: resp.StatusCode}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("decode the answer (status %d): %v", resp.StatusCode, err)
+	}
+	return out
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -13,6 +15,10 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/graph"
 )
+
+// Wrappers of gqlgen's HTTP transports that refuse a request they cannot
+// decode themselves: gqlgen's refusals carry no extensions.code, or quote
+// the request.
 
 // sseTransport is gqlgen's server-sent-events transport, except that a body
 // that does not decode as a GraphQL request is refused here, with a message
@@ -39,4 +45,30 @@ func decodes(body []byte) bool {
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	return d.Decode(new(graphql.RawParams)) == nil
+}
+
+// getTransport is gqlgen's GET transport, except that a query string, or a
+// variables or extensions parameter, that does not decode is refused here
+// with BAD_USER_INPUT.
+type getTransport struct{ transport.GET }
+
+func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || !decodesObject(q.Get("variables")) || !decodesObject(q.Get("extensions")) {
+		writeGraphQLError(w, http.StatusBadRequest, domain.CodeBadUserInput,
+			"The query string is not a valid GraphQL request: variables and extensions must be JSON objects.")
+		return
+	}
+	t.GET.Do(w, r, exec)
+}
+
+// decodesObject reports whether a GET parameter is absent or decodes as
+// gqlgen decodes it: a JSON object.
+func decodesObject(s string) bool {
+	if s == "" {
+		return true
+	}
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	return d.Decode(new(map[string]any)) == nil
 }
