@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -235,8 +234,10 @@ func post(t *testing.T, s *testServer, p, body string, headers map[string]string
 // message that quotes none of it, over POST and server-sent events, in the
 // answer and in any log.
 func TestEdgesEchoNoSecrets(t *testing.T) {
-	var stdlog bytes.Buffer // gqlgen's SSE transport logs through the standard logger
-	log.SetOutput(&stdlog)
+	// gqlgen's SSE transport logs through the standard logger; the test
+	// swaps its output, so it does not run in parallel.
+	stdlog := &lockedBuffer{}
+	log.SetOutput(lineWriter{stdlog})
 	t.Cleanup(func() { log.SetOutput(os.Stderr) })
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
@@ -268,7 +269,7 @@ func TestEdgesEchoNoSecrets(t *testing.T) {
 					t.Errorf("answered %d %s, want 400, BAD_USER_INPUT and nothing of the body", status, answer)
 				}
 				if strings.Contains(s.out.String(), secret) || strings.Contains(stdlog.String(), secret) {
-					t.Errorf("the body is in the log:\n%s%s", s.out, &stdlog)
+					t.Errorf("the body is in the log:\n%s%s", s.out, stdlog)
 				}
 			})
 		}
@@ -299,4 +300,13 @@ func doRequest(t *testing.T, req *http.Request) gqlResponse {
 		t.Fatalf("decode the answer (status %d): %v", resp.StatusCode, err)
 	}
 	return out
+}
+
+// lineWriter is an io.Writer into a lockedBuffer, for the standard logger
+// (which writes whole lines).
+type lineWriter struct{ b *lockedBuffer }
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w.b.WriteLine(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
