@@ -82,3 +82,17 @@ func withoutBody(message string) string {
 	}
 	return message
 }
+
+// WithoutSuggestions wraps an error presenter to drop the "Did you mean …?"
+// the validator adds to its errors: with introspection off, the names it
+// suggests would reveal the schema. (gqlgen's SetDisableSuggestion covers
+// misspelt fields only, not arguments, enum values or input fields.)
+func WithoutSuggestions(present graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		e := present(ctx, err)
+		if i := strings.Index(e.Message, " Did you mean"); i >= 0 {
+			e.Message = e.Message[:i]
+		}
+		return e
+	}
+}

@@ -123,12 +123,20 @@ func TestIntrospectionOff(t *testing.T) {
 		t.Run("Typename", func(t *testing.T) {
 			s.MustDo(t, admin, `{ __typename }`, nil)
 		})
-		t.Run("NoSuggestions", func(t *testing.T) {
-			r := s.Do(t, admin, `{ ordr(id: "x") { id } }`, nil)
-			if r.Code() != "BAD_USER_INPUT" || strings.Contains(r.Errors[0].Message, "Did you mean") {
-				t.Errorf("answered %+v, want BAD_USER_INPUT with no suggestion", r.Errors)
-			}
-		})
+		for name, q := range map[string]string{
+			"Field":      `{ ordr(id: "x") { id } }`,
+			"Argument":   `{ order(idd: "x") { id } }`,
+			"EnumValue":  `{ orders(storeId: "x", filter: {status: [PENDIN]}) { totalCount } }`,
+			"InputField": `{ orders(storeId: "x", filter: {serch: "a"}) { totalCount } }`,
+			"Type":       `query($f: OrderFiltr) { orders(storeId: "x", filter: $f) { totalCount } }`,
+		} {
+			t.Run("NoSuggestions/"+name, func(t *testing.T) {
+				r := s.Do(t, admin, q, nil)
+				if r.Code() != "BAD_USER_INPUT" || strings.Contains(fmt.Sprint(r.Errors), "Did you mean") {
+					t.Errorf("answered %+v, want BAD_USER_INPUT with no suggestion", r.Errors)
+				}
+			})
+		}
 		noErrorLogged(t, s)
 	})
 }

@@ -78,7 +78,11 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxParserTokens)
-	srv.SetErrorPresenter(graph.ErrorPresenter(log, requestID))
+	present := graph.ErrorPresenter(log, requestID)
+	if !cfg.Introspection {
+		present = graph.WithoutSuggestions(present)
+	}
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", v)
 		return domain.Errorf(domain.CodeInternal, "Internal error; quote request id %s to support.", requestID(ctx))
