@@ -108,6 +108,9 @@ func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFi
 	if filter != nil {
 		f = *filter
 	}
+	if err := f.Validate(); err != nil {
+		return storage.OrderPage{}, err
+	}
 	return a.db.Orders(ctx, storeID, f, storage.Page{First: n, After: deref(after)})
 }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ var (
 	ErrMalformedWebhook  = errors.New("webhook body is not a form with a JSON payload")
 )
 
+// webhookToken matches what randomToken makes, with room to spare: anything
+// else (a NUL, which PostgreSQL cannot even compare) names no connection.
+var webhookToken = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
+
 // ReceiveWebhook checks a Lightspeed webhook posted to the connection's URL
 // and queues its processing. The signature is verified over the raw body
 // before anything else of it is read; the raw event is kept; the sale is
@@ -41,6 +46,9 @@ var (
 // be news to an order (see ignoreWebhook) and a copy of a body already kept
 // are acknowledged without a row, a job or a call: kept is false.
 func (a *App) ReceiveWebhook(ctx context.Context, token string, body []byte, signature string) (kept bool, err error) {
+	if !webhookToken.MatchString(token) {
+		return false, ErrUnknownConnection
+	}
 	c, err := a.db.CredentialsByWebhookToken(ctx, token)
 	if errors.Is(err, storage.ErrNotConnected) {
 		return false, ErrUnknownConnection

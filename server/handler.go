@@ -78,18 +78,26 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(sseTransport{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxParserTokens)
-	srv.SetErrorPresenter(graph.ErrorPresenter(log, requestID))
+	present := graph.ErrorPresenter(log, requestID)
+	if !cfg.Introspection {
+		present = graph.WithoutSuggestions(present)
+	}
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", v)
 		return domain.Errorf(domain.CodeInternal, "Internal error; quote request id %s to support.", requestID(ctx))
 	})
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(graph.RefuseIntrospection())
+		srv.SetDisableSuggestion(true)
 	}
+	srv.Use(graph.NoNULs())
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
 	srv.Use(graph.DepthLimit(maxDepth))
@@ -165,7 +173,7 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		start := time.Now()
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-		log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "duration_ms", time.Since(start).Milliseconds())
+		log.Debug("request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "duration_ms", time.Since(start).Milliseconds())
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/leafly/lightspeed-orders/app"
@@ -168,4 +169,13 @@ func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc 
 		}
 		w.WriteHeader(status)
 	}
+}
+
+// logPath is a request's path as logged: a webhook's token, which lets
+// whoever holds it post as Lightspeed for its connection, is left out.
+func logPath(p string) string {
+	if strings.HasPrefix(p, app.WebhookPath) {
+		return app.WebhookPath + "…"
+	}
+	return p
 }
