@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -165,4 +166,34 @@ func serves(t *testing.T, url string) bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// TestStartRefusesAnotherEncryptionKey: a database first used with one
+// ENCRYPTION_KEY refuses a start with another (a replica given the wrong
+// key would seal tokens no other replica can open), with one line naming
+// the variable, and starts again with the first.
+func TestStartRefusesAnotherEncryptionKey(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		t.Parallel()
+		withKey := func(b byte) map[string]string {
+			env := map[string]string{"ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))}
+			for k, v := range db.env {
+				env[k] = v
+			}
+			return env
+		}
+		startServer(t, withKey(1)).Stop(t)
+		env := withKey(2)
+		for k, v := range map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret} {
+			env[k] = v
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := run(ctx, nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+		if err == nil || !strings.HasPrefix(err.Error(), "config: ENCRYPTION_KEY: ") || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("start with another key: %v, want one line naming ENCRYPTION_KEY", err)
+		}
+		startServer(t, withKey(1)).Stop(t)
+	})
 }

@@ -84,6 +84,10 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 		s.close()
 		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w", err)
 	}
+	if err := s.db.CheckKey(ctx, func(sealed string) error { _, err := v.Open(sealed); return err }, func() string { return v.Seal("key check") }); err != nil {
+		s.close()
+		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w (give every replica the key the database was first used with)", err)
+	}
 	notifiers, err := newNotifiers(cfg, log)
 	if err != nil {
 		s.close()
