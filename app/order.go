@@ -96,11 +96,11 @@ func hideForeign(err error, orderID string) error {
 }
 
 // Orders returns a page of the store's orders.
-func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (storage.OrderPage, error) {
+func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs) (storage.OrderPage, error) {
 	if _, err := a.Store(ctx, storeID); err != nil {
 		return storage.OrderPage{}, err
 	}
-	n, err := pageSize(first)
+	page, err := args.page()
 	if err != nil {
 		return storage.OrderPage{}, err
 	}
@@ -108,7 +108,31 @@ func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFi
 	if filter != nil {
 		f = *filter
 	}
-	return a.db.Orders(ctx, storeID, f, storage.Page{First: n, After: deref(after)})
+	return a.db.Orders(ctx, storeID, f, page)
+}
+
+// PageArgs are a connection's Relay arguments as the caller sent them.
+type PageArgs struct {
+	First, Last   *int
+	After, Before *string
+}
+
+// page checks the arguments as Relay's cursor connections define them:
+// forward with first, backward with last (the last page without before),
+// never both.
+func (p PageArgs) page() (storage.Page, error) {
+	if p.First != nil && p.Last != nil {
+		return storage.Page{}, domain.Errorf(domain.CodeBadUserInput, "Pass first or last, not both: first pages forward, last backward.")
+	}
+	page := storage.Page{After: deref(p.After), Before: deref(p.Before)}
+	var err error
+	if p.Last != nil {
+		n, err := pageSize("last", p.Last)
+		page.Last = &n
+		return page, err
+	}
+	page.First, err = pageSize("first", p.First)
+	return page, err
 }
 
 // SetOrderStatus moves an order on the dashboard.
