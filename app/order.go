@@ -124,15 +124,13 @@ func (p PageArgs) page() (storage.Page, error) {
 	if p.First != nil && p.Last != nil {
 		return storage.Page{}, domain.Errorf(domain.CodeBadUserInput, "Pass first or last, not both: first pages forward, last backward.")
 	}
-	page := storage.Page{After: deref(p.After), Before: deref(p.Before)}
-	var err error
+	after, before := deref(p.After), deref(p.Before)
 	if p.Last != nil {
 		n, err := pageSize("last", p.Last)
-		page.Last = &n
-		return page, err
+		return storage.Page{Last: &n, After: after, Before: before}, err
 	}
-	page.First, err = pageSize("first", p.First)
-	return page, err
+	n, err := pageSize("first", p.First)
+	return storage.Page{First: n, After: after, Before: before}, err
 }
 
 // SetOrderStatus moves an order on the dashboard.

@@ -56,15 +56,14 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 // tells whether a page lies beyond it.
 func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilter, w window) ([]windowRow, error) {
 	tx := db.gorm.WithContext(ctx)
-	var rows []windowRow
-	pageQ := w.page(db.filterOrders(tx.Model(&orderRow{}), storeID, f)).Select("*, 0 AS probe")
-	probeQ := w.probe(db.filterOrders(tx.Model(&orderRow{}), storeID, f))
-	if probeQ == nil {
-		err := tx.Raw("SELECT * FROM (?) AS page ORDER BY created_at DESC, id DESC", pageQ).Scan(&rows).Error
-		return rows, err
+	sql := "SELECT * FROM (?) AS page"
+	vars := []any{w.page(db.filterOrders(tx.Model(&orderRow{}), storeID, f)).Select("*, 0 AS probe")}
+	if probe := w.probe(db.filterOrders(tx.Model(&orderRow{}), storeID, f)); probe != nil {
+		sql += " UNION ALL SELECT * FROM (?) AS probe"
+		vars = append(vars, probe.Select("*, 1 AS probe"))
 	}
-	err := tx.Raw("SELECT * FROM (?) AS page UNION ALL SELECT * FROM (?) AS probe ORDER BY created_at DESC, id DESC",
-		pageQ, probeQ.Select("*, 1 AS probe")).Scan(&rows).Error
+	var rows []windowRow
+	err := tx.Raw(sql+" ORDER BY created_at DESC, id DESC", vars...).Scan(&rows).Error
 	return rows, err
 }
 
