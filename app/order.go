@@ -96,11 +96,11 @@ func hideForeign(err error, orderID string) error {
 }
 
 // Orders returns a page of the store's orders.
-func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (storage.OrderPage, error) {
+func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs) (storage.OrderPage, error) {
 	if _, err := a.Store(ctx, storeID); err != nil {
 		return storage.OrderPage{}, err
 	}
-	n, err := pageSize(first)
+	page, err := args.page()
 	if err != nil {
 		return storage.OrderPage{}, err
 	}
@@ -111,7 +111,29 @@ func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFi
 	if err := f.Validate(); err != nil {
 		return storage.OrderPage{}, err
 	}
-	return a.db.Orders(ctx, storeID, f, storage.Page{First: n, After: deref(after)})
+	return a.db.Orders(ctx, storeID, f, page)
+}
+
+// PageArgs are a connection's Relay arguments as the caller sent them.
+type PageArgs struct {
+	First, Last   *int
+	After, Before *string
+}
+
+// page checks the arguments as Relay's cursor connections define them:
+// forward with first, backward with last (the last page without before),
+// never both.
+func (p PageArgs) page() (storage.Page, error) {
+	if p.First != nil && p.Last != nil {
+		return storage.Page{}, domain.Errorf(domain.CodeBadUserInput, "Pass first or last, not both: first pages forward, last backward.")
+	}
+	after, before := deref(p.After), deref(p.Before)
+	if p.Last != nil {
+		n, err := pageSize("last", p.Last)
+		return storage.Page{Last: &n, After: after, Before: before}, err
+	}
+	n, err := pageSize("first", p.First)
+	return storage.Page{First: n, After: after, Before: before}, err
 }
 
 // SetOrderStatus moves an order on the dashboard.

@@ -163,7 +163,7 @@ func (a *App) EnableIntegration(ctx context.Context, storeID string) (*domain.St
 	if err := a.checkSettings(ctx, storeID, *store.Integration.Settings); err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) && de.Code == domain.CodeBadUserInput {
-			return nil, &domain.Error{Code: domain.CodeRequirementsNotMet, Requirements: []string{domain.ReqSettingsComplete},
+			return nil, &domain.Error{Code: domain.CodeRequirementsNotMet, Requirements: []string{string(domain.ReqSettingsComplete)},
 				Message: "The saved setup no longer matches the Lightspeed account: " + de.Message}
 		}
 		return nil, err

@@ -67,7 +67,7 @@ func (a *App) MenuItems(ctx context.Context, storeID string, first *int, after *
 	if _, err := a.Store(ctx, storeID); err != nil {
 		return storage.MenuItemPage{}, err
 	}
-	n, err := pageSize(first)
+	n, err := pageSize("first", first)
 	if err != nil {
 		return storage.MenuItemPage{}, err
 	}

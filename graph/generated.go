@@ -31,8 +31,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Order() OrderResolver
-	OrderStatusChange() OrderStatusChangeResolver
-	OrderStatusEvent() OrderStatusEventResolver
 	Query() QueryResolver
 	Store() StoreResolver
 	Subscription() SubscriptionResolver
@@ -205,8 +203,10 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	PosCall struct {
@@ -233,7 +233,7 @@ type ComplexityRoot struct {
 		LightspeedSetupOptions func(childComplexity int, storeID string) int
 		MenuItems              func(childComplexity int, storeID string, first *int, after *string) int
 		Order                  func(childComplexity int, id string) int
-		Orders                 func(childComplexity int, storeID string, filter *domain.OrderFilter, first *int, after *string) int
+		Orders                 func(childComplexity int, storeID string, filter *domain.OrderFilter, first *int, after *string, last *int, before *string) int
 		Store                  func(childComplexity int, id string) int
 	}
 
@@ -297,15 +297,9 @@ type OrderResolver interface {
 
 	Actionable(ctx context.Context, obj *domain.Order) (bool, error)
 }
-type OrderStatusChangeResolver interface {
-	Source(ctx context.Context, obj *domain.StatusChange) (string, error)
-}
-type OrderStatusEventResolver interface {
-	Source(ctx context.Context, obj *domain.OrderStatusEvent) (string, error)
-}
 type QueryResolver interface {
 	Store(ctx context.Context, id string) (*domain.Store, error)
-	Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (*model.OrderConnection, error)
+	Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string, last *int, before *string) (*model.OrderConnection, error)
 	Order(ctx context.Context, id string) (*domain.Order, error)
 	MenuItems(ctx context.Context, storeID string, first *int, after *string) (*model.MenuItemConnection, error)
 	LightspeedSetupOptions(ctx context.Context, storeID string) (*model.LightspeedSetupOptions, error)
@@ -1046,6 +1040,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "PosCall.durationMs":
 		if e.ComplexityRoot.PosCall.DurationMs == nil {
@@ -1182,7 +1188,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Orders(childComplexity, args["storeId"].(string), args["filter"].(*domain.OrderFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Orders(childComplexity, args["storeId"].(string), args["filter"].(*domain.OrderFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.store":
 		if e.ComplexityRoot.Query.Store == nil {
 			break
@@ -1547,9 +1553,24 @@ type OrderIntegrationSettings {
   paymentTypeId: ID!
 }
 
+enum RequirementCode {
+  OAUTH_CONNECTED
+  MENU_SYNC_ACTIVE
+  ONLINE_ORDERING_ENABLED
+  ADVERTISING_SUBSCRIPTION_ACTIVE
+  SETTINGS_COMPLETE
+}
+
+"Who made a status change."
+enum StatusSource {
+  MARKETPLACE
+  POS
+  DASHBOARD
+  SYSTEM
+}
+
 type Requirement {
-  "One of: OAUTH_CONNECTED, MENU_SYNC_ACTIVE, ONLINE_ORDERING_ENABLED, ADVERTISING_SUBSCRIPTION_ACTIVE, SETTINGS_COMPLETE."
-  code: String!
+  code: RequirementCode!
   met: Boolean!
   message: String!
 }
@@ -1666,8 +1687,7 @@ enum PosErrorCode {
 
 type OrderStatusChange {
   status: OrderStatus!
-  "One of: MARKETPLACE, POS, DASHBOARD, SYSTEM."
-  source: String!
+  source: StatusSource!
   occurredAt: Time!
 }
 
@@ -1704,8 +1724,13 @@ type OrderEdge {
   node: Order!
 }
 
+"Relay's page information: hasPreviousPage and hasNextPage say whether items come before the first edge and after the last one, in the list's order."
 type PageInfo {
   hasNextPage: Boolean!
+  hasPreviousPage: Boolean!
+  "The first edge's cursor: pass it as ` + "`" + `before` + "`" + ` for the page before this one."
+  startCursor: String
+  "The last edge's cursor: pass it as ` + "`" + `after` + "`" + ` for the page after this one."
   endCursor: String
 }
 
@@ -1729,8 +1754,7 @@ type OrderStatusEvent {
   order: Order!
   previousStatus: OrderStatus
   status: OrderStatus!
-  "One of: MARKETPLACE, POS, DASHBOARD, SYSTEM."
-  source: String!
+  source: StatusSource!
   occurredAt: Time!
 }
 
@@ -1824,7 +1848,8 @@ input SubmitOrderInput {
 
 type Query {
   store(id: ID!): Store
-  orders(storeId: ID!, filter: OrderFilter, first: Int, after: String): OrderConnection!
+  "Newest first. Forward with first/after, backward with last/before (Relay cursor connections)."
+  orders(storeId: ID!, filter: OrderFilter, first: Int, after: String, last: Int, before: String): OrderConnection!
   order(id: ID!): Order
   menuItems(storeId: ID!, first: Int, after: String): MenuItemConnection!
   lightspeedSetupOptions(storeId: ID!): LightspeedSetupOptions!
@@ -2159,6 +2184,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
@@ -2718,6 +2747,22 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -5493,18 +5538,18 @@ func (ec *executionContext) _OrderStatusChange_source(ctx context.Context, field
 			return ec.fieldContext_OrderStatusChange_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrderStatusChange().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Source) graphql.Marshaler {
+			return ec.marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_OrderStatusChange_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrderStatusChange", field, true, true, "String")
+	return graphql.NewScalarFieldContext("OrderStatusChange", field, false, false, "StatusSource")
 }
 
 func (ec *executionContext) _OrderStatusChange_occurredAt(ctx context.Context, field graphql.CollectedField, obj *domain.StatusChange) (ret graphql.Marshaler) {
@@ -5617,18 +5662,18 @@ func (ec *executionContext) _OrderStatusEvent_source(ctx context.Context, field 
 			return ec.fieldContext_OrderStatusEvent_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrderStatusEvent().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Source) graphql.Marshaler {
+			return ec.marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_OrderStatusEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrderStatusEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("OrderStatusEvent", field, false, false, "StatusSource")
 }
 
 func (ec *executionContext) _OrderStatusEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *domain.OrderStatusEvent) (ret graphql.Marshaler) {
@@ -5675,6 +5720,52 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -6053,7 +6144,7 @@ func (ec *executionContext) _Query_orders(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Orders(ctx, fc.Args["storeId"].(string), fc.Args["filter"].(*domain.OrderFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Orders(ctx, fc.Args["storeId"].(string), fc.Args["filter"].(*domain.OrderFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
@@ -6420,15 +6511,15 @@ func (ec *executionContext) _Requirement_code(ctx context.Context, field graphql
 			return obj.Code, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.RequirementCode) graphql.Marshaler {
+			return ec.marshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Requirement_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Requirement", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "RequirementCode")
 }
 
 func (ec *executionContext) _Requirement_met(ctx context.Context, field graphql.CollectedField, obj *domain.Requirement) (ret graphql.Marshaler) {
@@ -9570,18 +9661,17 @@ func (ec *executionContext) _OrderStatusChange(ctx context.Context, sel ast.Sele
 		case "status":
 			out.Values[i] = ec._OrderStatusChange_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderStatusChange_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderStatusChange_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "occurredAt":
 			out.Values[i] = ec._OrderStatusChange_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9614,28 +9704,27 @@ func (ec *executionContext) _OrderStatusEvent(ctx context.Context, sel ast.Selec
 		case "order":
 			out.Values[i] = ec._OrderStatusEvent_order(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "previousStatus":
 			out.Values[i] = ec._OrderStatusEvent_previousStatus(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._OrderStatusEvent_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderStatusEvent_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderStatusEvent_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "occurredAt":
 			out.Values[i] = ec._OrderStatusEvent_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9668,6 +9757,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "hasNextPage":
 			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "endCursor":
@@ -11053,6 +11152,38 @@ func (ec *executionContext) marshalNRequirement2ᚖgithubᚗcomᚋleaflyᚋlight
 	return ec._Requirement(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode(ctx context.Context, v any) (domain.RequirementCode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode(ctx context.Context, sel ast.SelectionSet, v domain.RequirementCode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RequirementCode!")
+	}
+	return res
+}
+
+var (
+	unmarshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode = map[string]domain.RequirementCode{
+		"OAUTH_CONNECTED":                 domain.ReqOAuthConnected,
+		"MENU_SYNC_ACTIVE":                domain.ReqMenuSyncActive,
+		"ONLINE_ORDERING_ENABLED":         domain.ReqOnlineOrderingEnabled,
+		"ADVERTISING_SUBSCRIPTION_ACTIVE": domain.ReqAdvertisingSubscription,
+		"SETTINGS_COMPLETE":               domain.ReqSettingsComplete,
+	}
+	marshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode = map[domain.RequirementCode]string{
+		domain.ReqOAuthConnected:          "OAUTH_CONNECTED",
+		domain.ReqMenuSyncActive:          "MENU_SYNC_ACTIVE",
+		domain.ReqOnlineOrderingEnabled:   "ONLINE_ORDERING_ENABLED",
+		domain.ReqAdvertisingSubscription: "ADVERTISING_SUBSCRIPTION_ACTIVE",
+		domain.ReqSettingsComplete:        "SETTINGS_COMPLETE",
+	}
+)
+
 func (ec *executionContext) marshalNSetupOption2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐSetupOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SetupOption) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11076,6 +11207,36 @@ func (ec *executionContext) marshalNSetupOption2ᚖgithubᚗcomᚋleaflyᚋlight
 	}
 	return ec._SetupOption(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource(ctx context.Context, v any) (domain.Source, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource(ctx context.Context, sel ast.SelectionSet, v domain.Source) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "StatusSource!")
+	}
+	return res
+}
+
+var (
+	unmarshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource = map[string]domain.Source{
+		"MARKETPLACE": domain.SourceMarketplace,
+		"POS":         domain.SourcePOS,
+		"DASHBOARD":   domain.SourceDashboard,
+		"SYSTEM":      domain.SourceSystem,
+	}
+	marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource = map[domain.Source]string{
+		domain.SourceMarketplace: "MARKETPLACE",
+		domain.SourcePOS:         "POS",
+		domain.SourceDashboard:   "DASHBOARD",
+		domain.SourceSystem:      "SYSTEM",
+	}
+)
 
 func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐStore(ctx context.Context, sel ast.SelectionSet, v *domain.Store) graphql.Marshaler {
 	if v == nil {

@@ -61,19 +61,26 @@ func depth(set ast.SelectionSet, limit int) int {
 // complexity grows with the page sizes it asks for.
 func NewConfig(r *Resolver) Config {
 	c := Config{Resolvers: r}
-	c.Complexity.Query.Orders = func(child int, _ string, _ *domain.OrderFilter, first *int, _ *string) int {
-		return 1 + child*pageCost(first)
+	c.Complexity.Query.Orders = func(child int, _ string, _ *domain.OrderFilter, first *int, _ *string, last *int, _ *string) int {
+		return 1 + child*pageCost(first, last)
 	}
 	c.Complexity.Query.MenuItems = func(child int, _ string, first *int, _ *string) int {
-		return 1 + child*pageCost(first)
+		return 1 + child*pageCost(first, nil)
 	}
 	return c
 }
 
-// pageCost is how many items a page argument may return.
-func pageCost(first *int) int {
-	if first == nil || *first < 1 {
+// pageCost is how many items a page's first and last arguments may return:
+// the larger one given (both are refused when the page is read), 20 without.
+func pageCost(first, last *int) int {
+	n := 0
+	for _, arg := range []*int{first, last} {
+		if arg != nil {
+			n = max(n, *arg)
+		}
+	}
+	if n < 1 {
 		return 20
 	}
-	return *first
+	return n
 }

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/graph/model"
 )
@@ -134,24 +135,14 @@ func (r *orderResolver) Actionable(ctx context.Context, obj *domain.Order) (bool
 	return obj.Actionable(s.Integration.Enabled), nil
 }
 
-// Source is the resolver for the source field.
-func (r *orderStatusChangeResolver) Source(ctx context.Context, obj *domain.StatusChange) (string, error) {
-	return string(obj.Source), nil
-}
-
-// Source is the resolver for the source field.
-func (r *orderStatusEventResolver) Source(ctx context.Context, obj *domain.OrderStatusEvent) (string, error) {
-	return string(obj.Source), nil
-}
-
 // Store is the resolver for the store field.
 func (r *queryResolver) Store(ctx context.Context, id string) (*domain.Store, error) {
 	return r.App.Store(ctx, id)
 }
 
 // Orders is the resolver for the orders field.
-func (r *queryResolver) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (*model.OrderConnection, error) {
-	page, err := r.App.Orders(ctx, storeID, filter, first, after)
+func (r *queryResolver) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string, last *int, before *string) (*model.OrderConnection, error) {
+	page, err := r.App.Orders(ctx, storeID, filter, app.PageArgs{First: first, After: after, Last: last, Before: before})
 	if err != nil {
 		return nil, err
 	}
@@ -207,14 +198,6 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Order returns OrderResolver implementation.
 func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
 
-// OrderStatusChange returns OrderStatusChangeResolver implementation.
-func (r *Resolver) OrderStatusChange() OrderStatusChangeResolver {
-	return &orderStatusChangeResolver{r}
-}
-
-// OrderStatusEvent returns OrderStatusEventResolver implementation.
-func (r *Resolver) OrderStatusEvent() OrderStatusEventResolver { return &orderStatusEventResolver{r} }
-
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -225,11 +208,9 @@ func (r *Resolver) Store() StoreResolver { return &storeResolver{r} }
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
-	mutationResolver          struct{ *Resolver }
-	orderResolver             struct{ *Resolver }
-	orderStatusChangeResolver struct{ *Resolver }
-	orderStatusEventResolver  struct{ *Resolver }
-	queryResolver             struct{ *Resolver }
-	storeResolver             struct{ *Resolver }
-	subscriptionResolver      struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	orderResolver        struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	storeResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

@@ -149,11 +149,11 @@ func TestTransportRefusalsAreCodedAndLoggedAsJSON(t *testing.T) {
 		{"VariablesNotAnObject", http.MethodGet, "query=%7B__typename%7D&variables=%5B1%5D", nil, "", http.StatusBadRequest, "BAD_USER_INPUT"},
 		{"UndecodableExtensions", http.MethodGet, "query=%7B__typename%7D&extensions=x", nil, "", http.StatusBadRequest, "BAD_USER_INPUT"},
 		{"BadQueryString", http.MethodGet, "query=%zz", nil, "", http.StatusBadRequest, "BAD_USER_INPUT"},
-		{"UpgradeFromForeignOrigin", http.MethodGet, "", with(upgrade, "Origin", "https://evil.example"), "", http.StatusForbidden, "FORBIDDEN"},
-		{"UpgradeWithoutKey", http.MethodGet, "", with(upgrade, "Sec-WebSocket-Key", ""), "", http.StatusBadRequest, "BAD_USER_INPUT"},
-		{"UpgradeWithoutConnection", http.MethodGet, "", with(upgrade, "Connection", ""), "", http.StatusBadRequest, "BAD_USER_INPUT"},
+		{"UpgradeFromForeignOrigin", http.MethodGet, "", withHeader(upgrade, "Origin", "https://evil.example"), "", http.StatusForbidden, "FORBIDDEN"},
+		{"UpgradeWithoutKey", http.MethodGet, "", withHeader(upgrade, "Sec-WebSocket-Key", ""), "", http.StatusBadRequest, "BAD_USER_INPUT"},
+		{"UpgradeWithoutConnection", http.MethodGet, "", withHeader(upgrade, "Connection", ""), "", http.StatusBadRequest, "BAD_USER_INPUT"},
 		{"UpgradeOverPOST", http.MethodPost, "", upgrade, "", http.StatusMethodNotAllowed, "BAD_USER_INPUT"},
-		{"UpgradeToSomethingElse", http.MethodGet, "", with(upgrade, "Upgrade", "h2c"), "", http.StatusBadRequest, "BAD_USER_INPUT"},
+		{"UpgradeToSomethingElse", http.MethodGet, "", withHeader(upgrade, "Upgrade", "h2c"), "", http.StatusBadRequest, "BAD_USER_INPUT"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -212,7 +212,7 @@ func refusedWith(t *testing.T, req *http.Request) (int, []struct {
 }
 
 // with returns a copy of h with name set to value (removed when empty).
-func with(h map[string]string, name, value string) map[string]string {
+func withHeader(h map[string]string, name, value string) map[string]string {
 	c := maps.Clone(h)
 	delete(c, name)
 	if value != "" {
