@@ -211,7 +211,7 @@ func refusedWith(t *testing.T, req *http.Request) (int, []struct {
 	return resp.StatusCode, r.Errors
 }
 
-// with returns a copy of h with name set to value (removed when empty).
+// withHeader returns a copy of h with name set to value (removed when empty).
 func withHeader(h map[string]string, name, value string) map[string]string {
 	c := maps.Clone(h)
 	delete(c, name)
