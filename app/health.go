@@ -83,7 +83,7 @@ func (a *App) observe(ctx context.Context, storeID string, err error) {
 func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth) {
 	defer a.healthLocks.lock(storeID)()
 	changed := false
-	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		if s.Integration.Health == h || s.Integration.Health == domain.HealthCredentialsInvalid {
 			return nil
 		}
@@ -123,7 +123,7 @@ func (a *App) raise(ctx context.Context, storeID string, kind domain.AlertKind, 
 func (a *App) recover(ctx context.Context, storeID string, from domain.IntegrationHealth) {
 	defer a.healthLocks.lock(storeID)()
 	changed := false
-	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		if s.Integration.Health != from {
 			return nil
 		}

@@ -3,8 +3,10 @@
 //
 // The nouns:
 //
-//   - An event is a domain.Event: an order status change or an alert of one
-//     store, numbered by Seq, its position in the event log.
+//   - An event is a domain.Event: an order update (a status change, the
+//     order's creation included, or a change of its posSync), an alert, or a
+//     change of the store itself, numbered by Seq, its position in the event
+//     log.
 //   - The event log is the table the persistence layer appends an event to in
 //     the same transaction as the change it describes. Loader is this
 //     package's read-only view of it.
