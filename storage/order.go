@@ -245,16 +245,17 @@ func (db *DB) logOrderChanges(tx *gorm.DB, o *domain.Order, before domain.Status
 	return append(events, more...), err
 }
 
-// posSyncView is what a dashboard shows of an order's posSync, comparable.
+// posSyncView is what a dashboard acts on in an order's posSync: its state
+// and why it is not (or only partly) in the POS. The attempt count and the
+// sale id reserved before the first attempt change on every attempt and
+// are not news by themselves.
 type posSyncView struct {
-	state                                          domain.PosSyncState
-	saleID, customerID, lastError, errorCode, warn string
-	attempts                                       int
+	state                      domain.PosSyncState
+	lastError, errorCode, warn string
 }
 
 func posSyncShown(p domain.PosSync) posSyncView {
-	return posSyncView{state: p.State, saleID: deref(p.SaleID), customerID: deref(p.CustomerID),
-		lastError: deref(p.LastError), errorCode: deref((*string)(p.ErrorCode)), warn: deref(p.Warning), attempts: p.Attempts}
+	return posSyncView{state: p.State, lastError: deref(p.LastError), errorCode: deref((*string)(p.ErrorCode)), warn: deref(p.Warning)}
 }
 
 func deref(s *string) string {
