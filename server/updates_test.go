@@ -174,6 +174,14 @@ func TestOrderUpdatedKinds(t *testing.T) {
 			return u.OrderID == failing && u.Kind == "STATUS_CHANGED" && u.Status == "CONFIRMED"
 		})...)
 		checkIncreasing(t, all)
+
+		replay := subscribeUpdates(t, s, st.Staff, st.ID, all[0].Cursor)
+		for i, want := range all[1:] {
+			got := replay.nextUpdate(30 * time.Second)
+			if got.Cursor != want.Cursor || got.Kind != want.Kind || got.OrderID != want.OrderID {
+				t.Errorf("replayed update %d = %v (cursor %s), want %v (cursor %s)", i, got, got.Cursor, want, want.Cursor)
+			}
+		}
 	})
 }
 
@@ -350,6 +358,13 @@ func TestOrderUpdatedAcrossReplicas(t *testing.T) {
 	ids := ch.finish()
 	got = readAll(t, a, f, c, ids, got)
 	checkEveryUpdateOnce(t, ids, got)
+
+	sc := dialWS(t, b, "graphql-transport-ws", f.Staff)
+	sc.expect("connection_ack")
+	sc.subscribe("1", storeUpdatesSubscription, map[string]any{"s": f.StoreID})
+	subscribed(t, b, 1)
+	a.MustDo(t, f.Admin, `mutation($id: ID!) { updateStore(input: {id: $id, pickupEnabled: false}) { id } }`, map[string]any{"id": f.StoreID})
+	sc.storeUntil(30*time.Second, "on replica B for a change through A", func(x any) bool { return path(x, "pickupEnabled") == false })
 }
 
 // cursorRefusal subscribes to orderUpdated after a cursor and returns the
