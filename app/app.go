@@ -27,6 +27,10 @@ type Broker interface {
 	SubscribeOrderStatus(ctx context.Context, storeID string) <-chan *domain.OrderStatusEvent
 	// SubscribeAlerts streams the store's alerts until ctx ends.
 	SubscribeAlerts(ctx context.Context, storeID string) <-chan *domain.Alert
+	// SubscribeOrderUpdates streams the updates of the store's orders until ctx ends.
+	SubscribeOrderUpdates(ctx context.Context, storeID string) <-chan *domain.OrderUpdate
+	// SubscribeStore streams the changes of the store itself until ctx ends.
+	SubscribeStore(ctx context.Context, storeID string) <-chan *domain.Store
 }
 
 // Deps are what the use cases need.

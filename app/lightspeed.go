@@ -75,7 +75,7 @@ func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token s
 // healthy again at once.
 func (a *App) connected(ctx context.Context, storeID string) (*domain.Store, error) {
 	a.recover(ctx, storeID, domain.HealthCredentialsInvalid)
-	s, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	s, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.MenuSync.Enabled = true
 		s.Integration.MenuSync.Version = 0
 		return nil

@@ -201,3 +201,14 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 	a.publish(ctx, evs)
 	return o, nil
 }
+
+// updateOrder is storage's UpdateOrder, publishing the order's updates
+// after commit.
+func (a *App) updateOrder(ctx context.Context, id string, change func(*domain.Order) (storage.Enqueue, error)) (*domain.Order, error) {
+	o, evs, err := a.db.UpdateOrder(ctx, id, change)
+	if err != nil {
+		return nil, err
+	}
+	a.publish(ctx, evs)
+	return o, nil
+}

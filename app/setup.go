@@ -127,7 +127,7 @@ func (a *App) ConfigureIntegration(ctx context.Context, storeID string, s domain
 	if err := a.checkSettings(ctx, storeID, s); err != nil {
 		return nil, err
 	}
-	return a.db.UpdateStore(ctx, storeID, func(st *domain.Store) error {
+	return a.updateStore(ctx, storeID, func(st *domain.Store) error {
 		st.Integration.Settings = &s
 		return nil
 	})
@@ -171,7 +171,7 @@ func (a *App) EnableIntegration(ctx context.Context, storeID string) (*domain.St
 	if err := a.subscribeWebhook(ctx, storeID); err != nil {
 		return nil, err
 	}
-	return a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	return a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.Enabled = true
 		return nil
 	})
@@ -225,7 +225,7 @@ func (a *App) DisableIntegration(ctx context.Context, storeID string) (*domain.S
 		return store, err
 	}
 	a.unsubscribeWebhook(ctx, storeID)
-	return a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	return a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.Enabled = false
 		return nil
 	})

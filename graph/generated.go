@@ -202,6 +202,13 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 	}
 
+	OrderUpdate struct {
+		Cursor     func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Order      func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -268,6 +275,8 @@ type ComplexityRoot struct {
 	Subscription struct {
 		AlertRaised        func(childComplexity int, storeID string) int
 		OrderStatusChanged func(childComplexity int, storeID string) int
+		OrderUpdated       func(childComplexity int, storeID string, after *string) int
+		StoreUpdated       func(childComplexity int, storeID string) int
 	}
 }
 
@@ -311,6 +320,8 @@ type StoreResolver interface {
 type SubscriptionResolver interface {
 	OrderStatusChanged(ctx context.Context, storeID string) (<-chan *domain.OrderStatusEvent, error)
 	AlertRaised(ctx context.Context, storeID string) (<-chan *domain.Alert, error)
+	OrderUpdated(ctx context.Context, storeID string, after *string) (<-chan *domain.OrderUpdate, error)
+	StoreUpdated(ctx context.Context, storeID string) (<-chan *domain.Store, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1028,6 +1039,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrderStatusEvent.Status(childComplexity), true
 
+	case "OrderUpdate.cursor":
+		if e.ComplexityRoot.OrderUpdate.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderUpdate.Cursor(childComplexity), true
+	case "OrderUpdate.kind":
+		if e.ComplexityRoot.OrderUpdate.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderUpdate.Kind(childComplexity), true
+	case "OrderUpdate.occurredAt":
+		if e.ComplexityRoot.OrderUpdate.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderUpdate.OccurredAt(childComplexity), true
+	case "OrderUpdate.order":
+		if e.ComplexityRoot.OrderUpdate.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderUpdate.Order(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1323,6 +1359,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.OrderStatusChanged(childComplexity, args["storeId"].(string)), true
+	case "Subscription.orderUpdated":
+		if e.ComplexityRoot.Subscription.OrderUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_orderUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OrderUpdated(childComplexity, args["storeId"].(string), args["after"].(*string)), true
+	case "Subscription.storeUpdated":
+		if e.ComplexityRoot.Subscription.StoreUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_storeUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.StoreUpdated(childComplexity, args["storeId"].(string)), true
 
 	}
 	return 0, false
@@ -1879,6 +1937,32 @@ type Mutation {
 type Subscription {
   orderStatusChanged(storeId: ID!): OrderStatusEvent!
   alertRaised(storeId: ID!): Alert!
+  """
+  Every change of the store's orders that a dashboard shows: a new order, a status change,
+  and a change of posSync (sent, NOT_SENT and actionable, retried, handled on the dashboard).
+  With ` + "`" + `after` + "`" + ` (a cursor from an earlier OrderUpdate), the updates since then are replayed
+  first and live ones follow, with no gap and no duplicate, on whichever replica.
+  Updates stay replayable for 24 hours; an older or unknown cursor is refused with
+  BAD_USER_INPUT: reload the order list, then subscribe without ` + "`" + `after` + "`" + `.
+  """
+  orderUpdated(storeId: ID!, after: String): OrderUpdate!
+  "The store after any change of its own: integration enabled or disabled, health, connection, menu sync, settings, notification settings."
+  storeUpdated(storeId: ID!): Store!
+}
+
+enum OrderUpdateKind {
+  CREATED
+  STATUS_CHANGED
+  POS_SYNC_CHANGED
+}
+
+type OrderUpdate {
+  "Opaque and increasing within the store; pass it as ` + "`" + `after` + "`" + ` to resume."
+  cursor: String!
+  kind: OrderUpdateKind!
+  "The order as it is after this update."
+  order: Order!
+  occurredAt: Time!
 }
 `, BuiltIn: false},
 }
@@ -2178,6 +2262,20 @@ func (ec *executionContext) childFields_OrderStatusEvent(ctx context.Context, fi
 		return ec.fieldContext_OrderStatusEvent_occurredAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderStatusEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OrderUpdate_cursor(ctx, field)
+	case "kind":
+		return ec.fieldContext_OrderUpdate_kind(ctx, field)
+	case "order":
+		return ec.fieldContext_OrderUpdate_order(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_OrderUpdate_occurredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderUpdate", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2795,6 +2893,42 @@ func (ec *executionContext) field_Subscription_alertRaised_args(ctx context.Cont
 }
 
 func (ec *executionContext) field_Subscription_orderStatusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["storeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_orderUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["storeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_storeUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
@@ -5699,6 +5833,107 @@ func (ec *executionContext) fieldContext_OrderStatusEvent_occurredAt(_ context.C
 	return graphql.NewScalarFieldContext("OrderStatusEvent", field, false, false, "Time")
 }
 
+func (ec *executionContext) _OrderUpdate_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.OrderUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderUpdate_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderUpdate_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderUpdate", field, true, false, "String")
+}
+
+func (ec *executionContext) _OrderUpdate_kind(ctx context.Context, field graphql.CollectedField, obj *domain.OrderUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderUpdate_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.OrderUpdateKind) graphql.Marshaler {
+			return ec.marshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderUpdate_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderUpdate", field, false, false, "OrderUpdateKind")
+}
+
+func (ec *executionContext) _OrderUpdate_order(ctx context.Context, field graphql.CollectedField, obj *domain.OrderUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderUpdate_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderUpdate_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderUpdate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderUpdate_occurredAt(ctx context.Context, field graphql.CollectedField, obj *domain.OrderUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderUpdate_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderUpdate_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderUpdate", field, false, false, "Time")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6898,6 +7133,94 @@ func (ec *executionContext) fieldContext_Subscription_alertRaised(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_alertRaised_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_orderUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_orderUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OrderUpdated(ctx, fc.Args["storeId"].(string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.OrderUpdate) graphql.Marshaler {
+			return ec.marshalNOrderUpdate2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_orderUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderUpdate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_orderUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_storeUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_storeUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().StoreUpdated(ctx, fc.Args["storeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐStore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_storeUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Store(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_storeUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9743,6 +10066,54 @@ func (ec *executionContext) _OrderStatusEvent(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var orderUpdateImplementors = []string{"OrderUpdate"}
+
+func (ec *executionContext) _OrderUpdate(ctx context.Context, sel ast.SelectionSet, obj *domain.OrderUpdate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderUpdateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderUpdate")
+		case "cursor":
+			out.Values[i] = ec._OrderUpdate_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._OrderUpdate_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "order":
+			out.Values[i] = ec._OrderUpdate_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._OrderUpdate_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -10208,6 +10579,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_orderStatusChanged(ctx, fields[0])
 	case "alertRaised":
 		return ec._Subscription_alertRaised(ctx, fields[0])
+	case "orderUpdated":
+		return ec._Subscription_orderUpdated(ctx, fields[0])
+	case "storeUpdated":
+		return ec._Subscription_storeUpdated(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -11037,6 +11412,42 @@ func (ec *executionContext) marshalNOrderStatusEvent2ᚖgithubᚗcomᚋleaflyᚋ
 	}
 	return ec._OrderStatusEvent(ctx, sel, v)
 }
+
+func (ec *executionContext) marshalNOrderUpdate2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdate(ctx context.Context, sel ast.SelectionSet, v *domain.OrderUpdate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrderUpdate!")
+		return graphql.Null
+	}
+	return ec._OrderUpdate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind(ctx context.Context, v any) (domain.OrderUpdateKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind(ctx context.Context, sel ast.SelectionSet, v domain.OrderUpdateKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderUpdateKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind = map[string]domain.OrderUpdateKind{
+		"CREATED":          domain.OrderCreated,
+		"STATUS_CHANGED":   domain.OrderStatusChanged,
+		"POS_SYNC_CHANGED": domain.OrderPosSyncChanged,
+	}
+	marshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind = map[domain.OrderUpdateKind]string{
+		domain.OrderCreated:        "CREATED",
+		domain.OrderStatusChanged:  "STATUS_CHANGED",
+		domain.OrderPosSyncChanged: "POS_SYNC_CHANGED",
+	}
+)
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {

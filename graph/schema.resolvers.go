@@ -192,6 +192,16 @@ func (r *subscriptionResolver) AlertRaised(ctx context.Context, storeID string) 
 	return r.App.SubscribeAlerts(ctx, storeID)
 }
 
+// OrderUpdated is the resolver for the orderUpdated field.
+func (r *subscriptionResolver) OrderUpdated(ctx context.Context, storeID string, after *string) (<-chan *domain.OrderUpdate, error) {
+	return r.App.SubscribeOrderUpdates(ctx, storeID, after)
+}
+
+// StoreUpdated is the resolver for the storeUpdated field.
+func (r *subscriptionResolver) StoreUpdated(ctx context.Context, storeID string) (<-chan *domain.Store, error) {
+	return r.App.SubscribeStore(ctx, storeID)
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
