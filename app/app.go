@@ -27,6 +27,10 @@ type Broker interface {
 	SubscribeOrderStatus(ctx context.Context, storeID string) <-chan *domain.OrderStatusEvent
 	// SubscribeAlerts streams the store's alerts until ctx ends.
 	SubscribeAlerts(ctx context.Context, storeID string) <-chan *domain.Alert
+	// SubscribeOrderUpdates streams the updates of the store's orders until ctx ends.
+	SubscribeOrderUpdates(ctx context.Context, storeID string) <-chan *domain.OrderUpdate
+	// SubscribeStore streams the changes of the store itself until ctx ends.
+	SubscribeStore(ctx context.Context, storeID string) <-chan *domain.Store
 }
 
 // Deps are what the use cases need.
@@ -115,14 +119,14 @@ func (a *App) publish(ctx context.Context, evs []domain.Event) {
 // newID returns a new time-ordered id.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// pageSize bounds the page sizes callers may ask for.
-func pageSize(first *int) (int, error) {
+// pageSize bounds the page sizes callers may ask for with the argument name.
+func pageSize(name string, n *int) (int, error) {
 	const def, max = 20, 100
-	if first == nil {
+	if n == nil {
 		return def, nil
 	}
-	if *first < 0 || *first > max {
-		return 0, domain.Errorf(domain.CodeBadUserInput, "first must be between 0 and %d.", max)
+	if *n < 0 || *n > max {
+		return 0, domain.Errorf(domain.CodeBadUserInput, "%s must be between 0 and %d.", name, max)
 	}
-	return *first, nil
+	return *n, nil
 }

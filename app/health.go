@@ -83,7 +83,7 @@ func (a *App) observe(ctx context.Context, storeID string, err error) {
 func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth) {
 	defer a.healthLocks.lock(storeID)()
 	changed := false
-	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		if s.Integration.Health == h || s.Integration.Health == domain.HealthCredentialsInvalid {
 			return nil
 		}
@@ -123,7 +123,7 @@ func (a *App) raise(ctx context.Context, storeID string, kind domain.AlertKind, 
 func (a *App) recover(ctx context.Context, storeID string, from domain.IntegrationHealth) {
 	defer a.healthLocks.lock(storeID)()
 	changed := false
-	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		if s.Integration.Health != from {
 			return nil
 		}
@@ -173,7 +173,7 @@ func (a *App) resend(ctx context.Context, storeID string) int {
 
 // requeue sends an untouched NOT_SENT order again.
 func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
-	o, _, err := a.db.UpdateOrder(ctx, id, func(o *domain.Order) (storage.Enqueue, error) {
+	return a.updateOrder(ctx, id, func(o *domain.Order) (storage.Enqueue, error) {
 		switch {
 		case o.PosSync.State == domain.PosSent:
 			return nil, domain.Errorf(domain.CodeConflict, "Order %s is already in Lightspeed.", o.ID)
@@ -185,7 +185,6 @@ func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
 		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosQueued, nil, nil
 		return a.enqueueSend(o.ID), nil
 	})
-	return o, err
 }
 
 // RetryOrderSync sends an order that did not reach the POS again, on

@@ -25,11 +25,13 @@ func (a *App) Workers() *river.Workers {
 	river.AddWorker(w, &sendNotificationWorker{app: a})
 	river.AddWorker(w, &sweepWorker{app: a})
 	river.AddWorker(w, &probeWorker{app: a})
+	river.AddWorker(w, &pruneWebhooksWorker{app: a})
 	return w
 }
 
 // PeriodicJobs returns the jobs River's leader enqueues on a schedule.
-func PeriodicJobs(menuSyncInterval, reconcileInterval time.Duration) []*river.PeriodicJob {
+// Received webhook bodies are kept for webhookRetention.
+func PeriodicJobs(menuSyncInterval, reconcileInterval, webhookRetention time.Duration) []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(menuSyncInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return menuSyncAllArgs{}, nil },
@@ -41,5 +43,6 @@ func PeriodicJobs(menuSyncInterval, reconcileInterval time.Duration) []*river.Pe
 			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil }, &river.PeriodicJobOpts{ID: "sweep_unsent_orders"}),
 		river.NewPeriodicJob(river.PeriodicInterval(probeInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return probeArgs{}, nil }, &river.PeriodicJobOpts{ID: "probe_lightspeed"}),
+		pruneWebhooksJob(webhookRetention),
 	}
 }

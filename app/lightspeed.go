@@ -31,6 +31,10 @@ const (
 	refreshAhead = 5 * time.Minute
 )
 
+// maxPersonalToken is the longest personal token sent to Lightspeed to try:
+// far above a real one (tens of characters), short enough for a header.
+const maxPersonalToken = 1000
+
 var domainPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // ConnectPersonalToken connects the store with a personal token after
@@ -48,6 +52,9 @@ func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token s
 	}
 	if !domainPrefix.MatchString(prefix) {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "domainPrefix %q is not a Lightspeed store prefix such as mystore (from mystore.retail.lightspeed.app).", prefix)
+	}
+	if token == "" || len(token) > maxPersonalToken {
+		return nil, domain.Errorf(domain.CodeBadUserInput, "token must have 1 to %d characters.", maxPersonalToken)
 	}
 	if _, err := a.ls.Retailer(lssync.Interactive(ctx), lssync.Target{DomainPrefix: prefix, AccessToken: token}); err != nil {
 		if lssync.IsCredential(err) || lssync.IsNotFound(err) {
@@ -68,7 +75,7 @@ func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token s
 // healthy again at once.
 func (a *App) connected(ctx context.Context, storeID string) (*domain.Store, error) {
 	a.recover(ctx, storeID, domain.HealthCredentialsInvalid)
-	s, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	s, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.MenuSync.Enabled = true
 		s.Integration.MenuSync.Version = 0
 		return nil
@@ -110,11 +117,17 @@ func (e *OAuthError) Error() string { return e.Message }
 // returns the store it connected.
 func (a *App) CompleteOAuth(ctx context.Context, q url.Values) (*domain.Store, error) {
 	if e := q.Get("error"); e != "" {
-		return nil, &OAuthError{"Lightspeed did not grant access (" + e + "). Nothing changed; start again from Leafly Biz to connect."}
+		return nil, &OAuthError{"Lightspeed did not grant access (" + oauthRefusal(e) + "). Nothing changed; start again from Leafly Biz to connect."}
 	}
 	storeID, nonce, err := a.tokens.VerifyState(q.Get("state"))
 	if err != nil {
 		return nil, &OAuthError{"This link is not valid or has expired. Start again from Leafly Biz to connect Lightspeed."}
+	}
+	// A mangled or forged link is refused before the state is used, so it
+	// cannot spend the state Lightspeed's real callback carries.
+	prefix, code := q.Get("domain_prefix"), q.Get("code")
+	if !domainPrefix.MatchString(prefix) || code == "" {
+		return nil, &OAuthError{"Lightspeed's answer lacks the store or the authorization code. Start again from Leafly Biz."}
 	}
 	fresh, err := a.db.UseOAuthState(ctx, nonce, storeID, a.now())
 	if err != nil {
@@ -122,10 +135,6 @@ func (a *App) CompleteOAuth(ctx context.Context, q url.Values) (*domain.Store, e
 	}
 	if !fresh {
 		return nil, &OAuthError{"This link was already used or has expired. Start again from Leafly Biz to connect Lightspeed."}
-	}
-	prefix, code := q.Get("domain_prefix"), q.Get("code")
-	if !domainPrefix.MatchString(prefix) || code == "" {
-		return nil, &OAuthError{"Lightspeed's answer lacks the store or the authorization code. Start again from Leafly Biz."}
 	}
 	tok, err := a.ls.ExchangeCode(ctx, prefix, code, a.publicURL+OAuthCallbackPath)
 	if err != nil {
@@ -137,6 +146,20 @@ func (a *App) CompleteOAuth(ctx context.Context, q url.Values) (*domain.Store, e
 	}
 	a.log.InfoContext(ctx, "store connected to lightspeed", "store", storeID, "domain_prefix", prefix, "method", "oauth")
 	return a.connected(ctx, storeID)
+}
+
+// oauthRefusal says in fixed words why Lightspeed refused, from the OAuth
+// error code of the callback: the link's own text (error, error_description)
+// is anyone's to write and is never shown.
+func oauthRefusal(code string) string {
+	switch code {
+	case "access_denied":
+		return "the connection was declined"
+	case "server_error", "temporarily_unavailable":
+		return "Lightspeed had a problem; try again in a moment"
+	default:
+		return "the connection request was not valid"
+	}
 }
 
 func (a *App) oauthCredentials(storeID, prefix string, tok lssync.Token) storage.Credentials {

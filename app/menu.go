@@ -29,7 +29,7 @@ func (a *App) SyncMenu(ctx context.Context, storeID string) (*domain.Store, erro
 	if _, err := a.db.Credentials(ctx, storeID); err != nil {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "Store %s is not connected to Lightspeed: connect it first.", storeID)
 	}
-	if _, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	if _, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.MenuSync.Enabled = true
 		return nil
 	}); err != nil {
@@ -93,7 +93,7 @@ func (a *App) menuItems(storeID string, products []lssync.Product, discountProdu
 // recordMenuSync keeps the outcome of a sync on the store.
 func (a *App) recordMenuSync(ctx context.Context, storeID string, version int64, products int, syncErr error) error {
 	at := a.now()
-	_, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		m := &s.Integration.MenuSync
 		if syncErr != nil {
 			msg := menuSyncError(syncErr)

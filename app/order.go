@@ -10,13 +10,13 @@ import (
 )
 
 // SubmitOrder stores a new order, or returns the one already submitted with
-// the same store and Leafly order id.
+// the same store and Leafly order id when this is a retry of it.
 func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.Order, error) {
 	if _, err := authorize(ctx, domain.OpSubmitOrder, in.StoreID); err != nil {
 		return nil, err
 	}
 	if existing, err := a.db.OrderByLeaflyID(ctx, in.StoreID, in.LeaflyOrderID); err != nil || existing != nil {
-		return existing, err
+		return resubmitted(existing, in, err)
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -37,12 +37,26 @@ func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.O
 	if o.PosSync.State == domain.PosQueued {
 		enqueue = a.enqueueSend(o.ID)
 	}
-	stored, _, evs, err := a.db.CreateOrder(ctx, o, enqueue)
-	if err != nil {
-		return nil, err
+	stored, created, evs, err := a.db.CreateOrder(ctx, o, enqueue)
+	if err != nil || !created {
+		return resubmitted(stored, in, err)
 	}
 	a.publish(ctx, evs)
 	return stored, nil
+}
+
+// resubmitted answers a submission of an order that already exists: the
+// order when the submission names its shopper, since it is a retry; a
+// conflict otherwise, so that whoever knows or guesses a Leafly order id
+// reads nothing of another shopper.
+func resubmitted(existing *domain.Order, in domain.SubmitOrder, err error) (*domain.Order, error) {
+	if err != nil {
+		return nil, err
+	}
+	if !existing.SameShopper(in) {
+		return nil, domain.Errorf(domain.CodeConflict, "Leafly order %s was already submitted to this store for another shopper: a retry must send the same customer and delivery address.", in.LeaflyOrderID)
+	}
+	return existing, nil
 }
 
 func menuItemIDs(lines []domain.SubmitLine) []string {
@@ -82,11 +96,11 @@ func hideForeign(err error, orderID string) error {
 }
 
 // Orders returns a page of the store's orders.
-func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (storage.OrderPage, error) {
+func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs) (storage.OrderPage, error) {
 	if _, err := a.Store(ctx, storeID); err != nil {
 		return storage.OrderPage{}, err
 	}
-	n, err := pageSize(first)
+	page, err := args.page()
 	if err != nil {
 		return storage.OrderPage{}, err
 	}
@@ -94,7 +108,32 @@ func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFi
 	if filter != nil {
 		f = *filter
 	}
-	return a.db.Orders(ctx, storeID, f, storage.Page{First: n, After: deref(after)})
+	if err := f.Validate(); err != nil {
+		return storage.OrderPage{}, err
+	}
+	return a.db.Orders(ctx, storeID, f, page)
+}
+
+// PageArgs are a connection's Relay arguments as the caller sent them.
+type PageArgs struct {
+	First, Last   *int
+	After, Before *string
+}
+
+// page checks the arguments as Relay's cursor connections define them:
+// forward with first, backward with last (the last page without before),
+// never both.
+func (p PageArgs) page() (storage.Page, error) {
+	if p.First != nil && p.Last != nil {
+		return storage.Page{}, domain.Errorf(domain.CodeBadUserInput, "Pass first or last, not both: first pages forward, last backward.")
+	}
+	after, before := deref(p.After), deref(p.Before)
+	if p.Last != nil {
+		n, err := pageSize("last", p.Last)
+		return storage.Page{Last: &n, After: after, Before: before}, err
+	}
+	n, err := pageSize("first", p.First)
+	return storage.Page{First: n, After: after, Before: before}, err
 }
 
 // SetOrderStatus moves an order on the dashboard.
@@ -156,6 +195,17 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 		}
 		return change(o)
 	})
+	if err != nil {
+		return nil, err
+	}
+	a.publish(ctx, evs)
+	return o, nil
+}
+
+// updateOrder is storage's UpdateOrder, publishing the order's updates
+// after commit.
+func (a *App) updateOrder(ctx context.Context, id string, change func(*domain.Order) (storage.Enqueue, error)) (*domain.Order, error) {
+	o, evs, err := a.db.UpdateOrder(ctx, id, change)
 	if err != nil {
 		return nil, err
 	}

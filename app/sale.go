@@ -138,7 +138,7 @@ func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
 	if s.store.Integration.Health == domain.HealthPartnerOutage {
 		return nil, a.waitOutOutage(ctx, o)
 	}
-	if s.order, _, err = a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+	if s.order, err = a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
 		if o.PosSync.SaleID == nil {
 			id := uuid.NewString()
 			o.PosSync.SaleID = &id
@@ -243,7 +243,7 @@ func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
 	if code == domain.PosErrRejected || a.giveUp(s.order, code) {
 		return a.notSent(ctx, s.order.ID, code, msg)
 	}
-	if _, _, rerr := a.db.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
+	if _, rerr := a.updateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
 		o.PosSync.LastError, o.PosSync.ErrorCode = &msg, &code
 		return nil, nil
 	}); rerr != nil {
@@ -256,7 +256,7 @@ func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
 // NOT_SENT, actionable on the dashboard. A reason of the order's own
 // raises an ORDER_NOT_SENT alert for it.
 func (a *App) notSent(ctx context.Context, orderID string, code domain.PosErrorCode, msg string) error {
-	o, _, err := a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+	o, err := a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
 		if o.PosSync.State != domain.PosQueued {
 			return nil, nil
 		}

@@ -124,7 +124,7 @@ func (a *App) ConfigureIntegration(ctx context.Context, storeID string, s domain
 	if err := a.checkSettings(lssync.Interactive(ctx), storeID, s, false); err != nil {
 		return nil, err
 	}
-	return a.db.UpdateStore(ctx, storeID, func(st *domain.Store) error {
+	return a.updateStore(ctx, storeID, func(st *domain.Store) error {
 		st.Integration.Settings = &s
 		return nil
 	})
@@ -159,7 +159,7 @@ func (a *App) EnableIntegration(ctx context.Context, storeID string) (*domain.St
 	if err := a.checkSettings(ctx, storeID, *store.Integration.Settings, true); err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) && de.Code == domain.CodeBadUserInput {
-			return nil, &domain.Error{Code: domain.CodeRequirementsNotMet, Requirements: []string{domain.ReqSettingsComplete},
+			return nil, &domain.Error{Code: domain.CodeRequirementsNotMet, Requirements: []string{string(domain.ReqSettingsComplete)},
 				Message: "The saved setup no longer matches the Lightspeed account: " + de.Message}
 		}
 		return nil, err
@@ -167,7 +167,7 @@ func (a *App) EnableIntegration(ctx context.Context, storeID string) (*domain.St
 	if err := a.subscribeWebhook(ctx, storeID); err != nil {
 		return nil, err
 	}
-	return a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	return a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.Enabled = true
 		return nil
 	})
@@ -221,7 +221,7 @@ func (a *App) DisableIntegration(ctx context.Context, storeID string) (*domain.S
 		return store, err
 	}
 	a.unsubscribeWebhook(lssync.Interactive(ctx), storeID)
-	return a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	return a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.Enabled = false
 		return nil
 	})

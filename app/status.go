@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,29 +35,77 @@ var (
 	ErrMalformedWebhook  = errors.New("webhook body is not a form with a JSON payload")
 )
 
+// webhookToken matches what randomToken makes, with room to spare: anything
+// else (a NUL, which PostgreSQL cannot even compare) names no connection.
+var webhookToken = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
+
 // ReceiveWebhook checks a Lightspeed webhook posted to the connection's URL
 // and queues its processing. The signature is verified over the raw body
 // before anything else of it is read; the raw event is kept; the sale is
-// re-read by the job, so the payload is only a hint.
-func (a *App) ReceiveWebhook(ctx context.Context, token string, body []byte, signature string) error {
+// re-read by the job, so the payload is only a hint. A webhook that cannot
+// be news to an order (see ignoreWebhook) and a copy of a body already kept
+// are acknowledged without a row, a job or a call: kept is false.
+func (a *App) ReceiveWebhook(ctx context.Context, token string, body []byte, signature string) (kept bool, err error) {
+	if !webhookToken.MatchString(token) {
+		return false, ErrUnknownConnection
+	}
 	c, err := a.db.CredentialsByWebhookToken(ctx, token)
 	if errors.Is(err, storage.ErrNotConnected) {
-		return ErrUnknownConnection
+		return false, ErrUnknownConnection
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !a.signedBy(body, signature) {
-		return ErrBadSignature
+		return false, ErrBadSignature
 	}
 	hint, err := webhookSale(body)
 	if err != nil {
-		return err
+		return false, err
+	}
+	o, err := a.db.SaleOrder(ctx, c.StoreID, hint.ID)
+	if err != nil {
+		return false, err
+	}
+	if why := ignoreWebhook(hint, o); why != "" {
+		a.log.DebugContext(ctx, "lightspeed webhook ignored", "store", c.StoreID, "sale", hint.ID, "version", hint.Version, "why", why)
+		return false, nil
 	}
 	return a.db.SaveWebhook(ctx, c.StoreID, &hint.ID, string(body), func(tx *sql.Tx) error {
 		_, err := a.queue.InsertTx(ctx, tx, applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}, nil)
 		return err
 	})
+}
+
+// implausibleGap is how far a webhook's version may run ahead of the
+// highest version the service knows for the store (its sales-feed cursor or
+// the order's sale version). Lightspeed's version is one counter bumped by
+// every change; the documentation's example stands near 1.7e9, so a gap of
+// 2^40 (1.1e12) between two of its changes is no real update.
+const implausibleGap = 1 << 40
+
+// ignoreWebhook says why a webhook cannot be news to the order its sale was
+// made for, or "" when it may be. Dropping it loses no real change: the
+// sale is the truth, read again on the next webhook with a newer version
+// and by the sales feed (Reconcile), which never relies on webhooks. A
+// payload without a version (Lightspeed does not document one) may always
+// be news; its copies are caught by their identical body.
+func ignoreWebhook(h saleHint, o storage.SaleOrder) string {
+	switch {
+	case o.OrderID == "":
+		return "not a sale of the service"
+	case o.PosState != domain.PosSent && o.PosState != domain.PosQueued:
+		return "the order is not in the POS"
+	case !h.Versioned:
+		return ""
+	case h.Version <= 0:
+		return "implausible version"
+	case h.Version-implausibleGap > max(o.SaleVersion, o.SalesCursor):
+		return "implausible version"
+	case h.Version <= o.SaleVersion:
+		return "version already applied"
+	}
+	return ""
 }
 
 // signedBy checks X-Signature ("signature=<v>,algorithm=HMAC-SHA256"): the
@@ -87,21 +137,33 @@ func (a *App) signedBy(body []byte, header string) bool {
 }
 
 // saleHint is what a webhook says of a sale: its id and, when the payload
-// carries it, its version.
+// carries one, its version.
 type saleHint struct {
-	ID      string `json:"id"`
-	Version int64  `json:"version"`
+	ID string
+	// Version is the payload's version of the sale; Versioned is false when
+	// it has none, or none that reads as a whole number (a number or a
+	// string of digits: the legacy payloads' types are not documented).
+	Version   int64
+	Versioned bool
 }
 
 // webhookSale reads the sale hint from the form's payload field.
 func webhookSale(body []byte) (saleHint, error) {
-	var h saleHint
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return h, ErrMalformedWebhook
-	}
-	if err := json.Unmarshal([]byte(form.Get("payload")), &h); err != nil || h.ID == "" || len(h.ID) > 100 {
 		return saleHint{}, ErrMalformedWebhook
+	}
+	var p struct {
+		ID      string          `json:"id"`
+		Version json.RawMessage `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(form.Get("payload")), &p); err != nil || p.ID == "" || len(p.ID) > 100 {
+		return saleHint{}, ErrMalformedWebhook
+	}
+	h := saleHint{ID: p.ID}
+	v, err := strconv.ParseInt(strings.Trim(string(p.Version), `"`), 10, 64)
+	if err == nil {
+		h.Version, h.Versioned = v, true
 	}
 	return h, nil
 }

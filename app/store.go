@@ -30,7 +30,7 @@ func (a *App) UpdateStore(ctx context.Context, id string, in domain.StoreInput) 
 	if _, err := authorize(ctx, domain.OpUpdateStore, id); err != nil {
 		return nil, err
 	}
-	return a.db.UpdateStore(ctx, id, in.Apply)
+	return a.updateStore(ctx, id, in.Apply)
 }
 
 // Store returns a store the caller may read.
@@ -52,7 +52,7 @@ func (a *App) UpdateNotificationSettings(ctx context.Context, storeID string, n 
 	if err := domain.ValidateEmails("newOrderEmails", n.NewOrderEmails); err != nil {
 		return nil, err
 	}
-	s, err := a.db.UpdateStore(ctx, storeID, func(s *domain.Store) error {
+	s, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Notifications = n
 		return nil
 	})
@@ -67,7 +67,7 @@ func (a *App) MenuItems(ctx context.Context, storeID string, first *int, after *
 	if _, err := a.Store(ctx, storeID); err != nil {
 		return storage.MenuItemPage{}, err
 	}
-	n, err := pageSize(first)
+	n, err := pageSize("first", first)
 	if err != nil {
 		return storage.MenuItemPage{}, err
 	}
@@ -96,3 +96,14 @@ func (a *App) MenuItemCount(ctx context.Context, storeID string) (int, error) {
 
 // Now returns the service's current time.
 func (a *App) Now() time.Time { return a.now() }
+
+// updateStore is storage's UpdateStore, publishing the store's change to
+// storeUpdated subscribers after commit.
+func (a *App) updateStore(ctx context.Context, id string, change func(*domain.Store) error) (*domain.Store, error) {
+	s, evs, err := a.db.UpdateStore(ctx, id, change)
+	if err != nil {
+		return nil, err
+	}
+	a.publish(ctx, evs)
+	return s, nil
+}

@@ -83,7 +83,7 @@ func (a *App) VoidSale(ctx context.Context, orderID string) error {
 	if lssync.IsRejected(err) {
 		_, msg := posError(err)
 		warning := "The shopper canceled, but Lightspeed would not void the sale: void it in Lightspeed. " + msg
-		_, _, rerr := a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+		_, rerr := a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
 			o.PosSync.Warning = &warning
 			return nil, nil
 		})

@@ -46,7 +46,9 @@ func (t *Tokens) Mint(p domain.Principal, ttl time.Duration, now time.Time) (str
 var ErrInvalidToken = &domain.Error{Code: domain.CodeUnauthenticated, Message: "A valid bearer token is required."}
 
 // Verify parses a token, with or without its "Bearer " prefix, and returns
-// its principal. Only HS256 with the key is accepted; exp is required.
+// its principal, which expires at the token's exp (the contract allows no
+// leeway: a token is valid only until then). Only HS256
+// with the key is accepted; exp is required.
 func (t *Tokens) Verify(token string) (domain.Principal, error) {
 	token = strings.TrimSpace(token)
 	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
@@ -54,11 +56,11 @@ func (t *Tokens) Verify(token string) (domain.Principal, error) {
 	}
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired(), jwt.WithLeeway(30*time.Second))
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
 	if err != nil || !c.Role.Valid() || c.Subject == "" {
 		return domain.Principal{}, ErrInvalidToken
 	}
-	return domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores}, nil
+	return domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores, Expires: c.ExpiresAt.Time}, nil
 }
 
 type principalKey struct{}

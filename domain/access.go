@@ -1,6 +1,9 @@
 package domain
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Role is what a caller is, as its token says.
 type Role string
@@ -28,6 +31,9 @@ type Principal struct {
 	Role    Role
 	// Stores lists the stores a STORE_MANAGER or STORE_STAFF works for.
 	Stores []string
+	// Expires is when the caller's token stops being accepted (zero for a
+	// caller the service makes up itself): long-lived connections end then.
+	Expires time.Time
 }
 
 // Operation names something a caller may be allowed to do.
@@ -42,6 +48,9 @@ const (
 	OpDashboard        Operation = "dashboard"
 	OpCancelAsCustomer Operation = "cancelOrder(CUSTOMER)"
 	OpSubmitOrder      Operation = "submitOrder"
+	// OpReadShopperSide reads what the ordering system wrote and follows of
+	// an order: never the store behind it nor the POS side.
+	OpReadShopperSide Operation = "readShopperSide"
 )
 
 // permissions is the contract's table: who may do what. Store-scoped roles
@@ -54,6 +63,7 @@ var permissions = map[Operation][]Role{
 	OpDashboard:        {RoleAdmin, RoleStoreManager, RoleStoreStaff},
 	OpCancelAsCustomer: {RoleAdmin, RoleStoreManager, RoleStoreStaff, RoleMarketplace},
 	OpSubmitOrder:      {RoleAdmin, RoleMarketplace},
+	OpReadShopperSide:  {RoleAdmin, RoleStoreManager, RoleStoreStaff, RoleMarketplace},
 }
 
 // CancelOperation is the operation a cancel with the given reason needs:
@@ -97,4 +107,108 @@ func ErrStoreNotFound(id string) *Error {
 // caller may not see.
 func ErrOrderNotFound(id string) *Error {
 	return Errorf(CodeNotFound, "Order %s not found.", id)
+}
+
+// fieldRule says which operation reading some fields of one GraphQL type
+// needs.
+type fieldRule struct {
+	op     Operation
+	typ    string
+	fields []string
+}
+
+// fieldRules is the permission table for every field of every object type of
+// the GraphQL schema, roots included: a field may be selected only by the
+// roles its operation allows, wherever it is reached from. A field reached
+// through another (Order.store) is held by its own entry, not by the
+// operation that returned its parent; which store a STORE_* caller may see
+// is checked where an operation names the store or order, and every object
+// reachable from there belongs to that store. A schema field without an
+// entry is refused to everyone (graph's TestFieldAccessTable fails first).
+// The ordering system (MARKETPLACE) reads the shopper's side of the orders it
+// submits and cancels, not the store's configuration nor the POS side.
+var fieldRules = []fieldRule{
+	{OpRead, "Query", []string{"store", "orders", "order", "menuItems", "alerts"}},
+	{OpConfigure, "Query", []string{"lightspeedSetupOptions"}},
+	{OpCreateStore, "Mutation", []string{"createStore"}},
+	{OpUpdateStore, "Mutation", []string{"updateStore"}},
+	{OpConfigure, "Mutation", []string{"connectLightspeedPersonalToken", "startLightspeedOAuth", "syncMenu",
+		"configureOrderIntegration", "enableOrderIntegration", "disableOrderIntegration", "updateNotificationSettings"}},
+	{OpSubmitOrder, "Mutation", []string{"submitOrder"}},
+	// cancelOrder's reason further decides who may (CancelOperation).
+	{OpCancelAsCustomer, "Mutation", []string{"cancelOrder"}},
+	{OpDashboard, "Mutation", []string{"setOrderStatus", "retryOrderSync"}},
+	{OpRead, "Subscription", []string{"orderStatusChanged", "alertRaised", "orderUpdated", "storeUpdated"}},
+
+	{OpRead, "Store", []string{"id", "name", "timeZone", "pickupEnabled", "deliveryEnabled", "advertisingSubscriptionActive",
+		"orderIntegration", "notificationSettings"}},
+	{OpRead, "OrderIntegration", []string{"enabled", "dashboardReadOnly", "health", "connection", "menuSync", "settings", "requirements"}},
+	{OpRead, "LightspeedConnection", []string{"authMethod", "domainPrefix", "connectedAt"}},
+	{OpRead, "MenuSync", []string{"enabled", "lastSyncedAt", "itemCount", "lastError"}},
+	{OpRead, "OrderIntegrationSettings", []string{"outletId", "registerId", "userId", "paymentTypeId"}},
+	{OpRead, "Requirement", []string{"code", "met", "message"}},
+	{OpRead, "NotificationSettings", []string{"alertEmails", "newOrderEmails"}},
+	{OpConfigure, "LightspeedSetupOptions", []string{"outlets", "registers", "users", "paymentTypes"}},
+	{OpConfigure, "SetupOption", []string{"id", "name"}},
+	{OpConfigure, "RegisterOption", []string{"id", "name", "outletId"}},
+	{OpConfigure, "OAuthStart", []string{"authorizeUrl"}},
+	{OpRead, "MenuItem", []string{"id", "name", "sku", "posProductId", "priceCents"}},
+	{OpRead, "MenuItemEdge", []string{"cursor", "node"}},
+	{OpRead, "MenuItemConnection", []string{"edges", "pageInfo", "totalCount"}},
+	{OpRead, "PageInfo", []string{"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}},
+	{OpRead, "OrderConnection", []string{"edges", "pageInfo", "totalCount"}},
+	{OpRead, "OrderEdge", []string{"cursor", "node"}},
+	{OpRead, "OrderStatusEvent", []string{"order", "previousStatus", "status", "source", "occurredAt"}},
+	{OpRead, "OrderUpdate", []string{"cursor", "kind", "order", "occurredAt"}},
+	{OpRead, "Alert", []string{"id", "storeId", "kind", "message", "raisedAt", "resolvedAt"}},
+
+	{OpReadShopperSide, "Order", []string{"id", "leaflyOrderId", "status", "fulfillmentMethod", "customer", "deliveryAddress",
+		"hasGovernmentId", "lines", "subtotalCents", "totalCents", "cancelReason", "cancelReasonText", "statusHistory",
+		"createdAt", "updatedAt"}},
+	{OpRead, "Order", []string{"store", "posSync", "actionable"}},
+	{OpConfigure, "Order", []string{"posCalls"}},
+	{OpReadShopperSide, "OrderCustomer", []string{"firstName", "lastName", "email", "phone"}},
+	{OpReadShopperSide, "Address", []string{"line1", "line2", "city", "state", "postalCode", "country"}},
+	{OpReadShopperSide, "OrderLine", []string{"menuItemId", "name", "quantity", "unitPriceCents", "discountedUnitPriceCents", "dealTitle"}},
+	{OpReadShopperSide, "OrderStatusChange", []string{"status", "source", "occurredAt"}},
+	{OpRead, "PosSync", []string{"state", "saleId", "customerId", "attempts", "lastError", "errorCode", "warning"}},
+	{OpConfigure, "PosCall", []string{"at", "method", "path", "status", "durationMs", "error"}},
+}
+
+// fieldKey names a field of a GraphQL type.
+type fieldKey struct{ typ, field string }
+
+// fieldAccess is a field's entry: its operation and the roles that
+// operation allows, resolved once, since every operation of every request
+// looks up each field it selects.
+type fieldAccess struct {
+	op    Operation
+	roles []Role
+}
+
+// fieldOps indexes fieldRules.
+var fieldOps = func() map[fieldKey]fieldAccess {
+	m := make(map[fieldKey]fieldAccess)
+	for _, r := range fieldRules {
+		for _, f := range r.fields {
+			m[fieldKey{r.typ, f}] = fieldAccess{r.op, permissions[r.op]}
+		}
+	}
+	return m
+}()
+
+// FieldOperation returns the operation reading the field of the GraphQL
+// type needs, and false when the table has no entry for it.
+func FieldOperation(typ, field string) (Operation, bool) {
+	a, ok := fieldOps[fieldKey{typ, field}]
+	return a.op, ok
+}
+
+// AuthorizeField says whether p may select the field of the GraphQL type at
+// all; a field without an entry is refused.
+func AuthorizeField(p Principal, typ, field string) *Error {
+	if !slices.Contains(fieldOps[fieldKey{typ, field}].roles, p.Role) {
+		return Errorf(CodeForbidden, "Your role %s may not read %s.%s.", p.Role, typ, field)
+	}
+	return nil
 }

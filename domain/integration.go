@@ -41,18 +41,22 @@ type MenuSync struct {
 
 // Requirement is one precondition of enabling the order integration.
 type Requirement struct {
-	Code    string
+	Code    RequirementCode
 	Met     bool
 	Message string
 }
 
+// RequirementCode names a precondition of enabling; its values are the
+// contract's RequirementCode enum names.
+type RequirementCode string
+
 // The requirement codes, in the fixed order they are listed.
 const (
-	ReqOAuthConnected          = "OAUTH_CONNECTED"
-	ReqMenuSyncActive          = "MENU_SYNC_ACTIVE"
-	ReqOnlineOrderingEnabled   = "ONLINE_ORDERING_ENABLED"
-	ReqAdvertisingSubscription = "ADVERTISING_SUBSCRIPTION_ACTIVE"
-	ReqSettingsComplete        = "SETTINGS_COMPLETE"
+	ReqOAuthConnected          RequirementCode = "OAUTH_CONNECTED"
+	ReqMenuSyncActive          RequirementCode = "MENU_SYNC_ACTIVE"
+	ReqOnlineOrderingEnabled   RequirementCode = "ONLINE_ORDERING_ENABLED"
+	ReqAdvertisingSubscription RequirementCode = "ADVERTISING_SUBSCRIPTION_ACTIVE"
+	ReqSettingsComplete        RequirementCode = "SETTINGS_COMPLETE"
 )
 
 // MenuSyncFreshness is how recent the last successful menu sync must be for
@@ -75,12 +79,13 @@ func Requirements(s *Store, now time.Time) []Requirement {
 	}
 }
 
-// Unmet returns the codes of the requirements not met.
+// Unmet returns the codes of the requirements not met, as the strings
+// extensions.requirements lists.
 func Unmet(reqs []Requirement) []string {
 	var codes []string
 	for _, r := range reqs {
 		if !r.Met {
-			codes = append(codes, r.Code)
+			codes = append(codes, string(r.Code))
 		}
 	}
 	return codes
@@ -106,7 +111,7 @@ func menuRequirement(m MenuSync, now time.Time) Requirement {
 	return Requirement{ReqMenuSyncActive, true, "The menu synced from Lightspeed in the last 24 hours."}
 }
 
-func requirement(code string, met bool, ok, todo string) Requirement {
+func requirement(code RequirementCode, met bool, ok, todo string) Requirement {
 	if met {
 		return Requirement{code, true, ok}
 	}

@@ -158,8 +158,20 @@ func (o *Order) Cancel(reason CancelReason, source Source, at time.Time) (Status
 	return change, nil
 }
 
+// Limits on free text that are not elsewhere: far above any real value,
+// low enough that no input makes a query or a Lightspeed call expensive.
+const (
+	// MaxSearchLength is the most characters an order search may have.
+	MaxSearchLength = 200
+	// maxEmailLength is the longest address SMTP carries (RFC 5321).
+	maxEmailLength = 254
+)
+
 // validEmail reports whether s is a single bare email address.
 func validEmail(s string) bool {
+	if len(s) > maxEmailLength {
+		return false
+	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s
 }
@@ -173,6 +185,14 @@ type OrderFilter struct {
 	CreatedBefore     *time.Time
 	// Search matches the shopper's name or email, or the Leafly order id.
 	Search *string
+}
+
+// Validate refuses a search too long to be a name, an email or an order id.
+func (f OrderFilter) Validate() error {
+	if f.Search != nil && len(*f.Search) > MaxSearchLength {
+		return bad("filter.search may have at most %d characters.", MaxSearchLength)
+	}
+	return nil
 }
 
 // IsZero reports whether f matches every order.

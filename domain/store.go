@@ -82,8 +82,15 @@ func set[T any](dst *T, v *T) {
 	}
 }
 
-// ValidateEmails refuses any entry of list that is not a bare email address.
+// maxEmailsPerList is the most addresses one notification list may hold.
+const maxEmailsPerList = 50
+
+// ValidateEmails refuses a list longer than maxEmailsPerList and any entry
+// that is not a bare email address.
 func ValidateEmails(field string, list []string) error {
+	if len(list) > maxEmailsPerList {
+		return Errorf(CodeBadUserInput, "%s may list at most %d addresses.", field, maxEmailsPerList)
+	}
 	for _, e := range list {
 		if !validEmail(e) {
 			return Errorf(CodeBadUserInput, "%s: %q is not a valid email address.", field, e)

@@ -84,6 +84,8 @@ func (c Customer) validate() error {
 		return bad("customer.firstName must have 1 to 100 characters.")
 	case strings.TrimSpace(c.LastName) == "" || len(c.LastName) > 100:
 		return bad("customer.lastName must have 1 to 100 characters.")
+	case c.Email != nil && len(*c.Email) > maxEmailLength:
+		return bad("customer.email may have at most %d characters.", maxEmailLength)
 	case c.Email != nil && !validEmail(*c.Email):
 		return bad("customer.email %q is not a valid email address.", *c.Email)
 	case c.Phone != nil && len(*c.Phone) > 40:
@@ -103,6 +105,9 @@ func (a Address) validate() error {
 		if strings.TrimSpace(f.value) == "" || len(f.value) > 200 {
 			return bad("deliveryAddress.%s must have 1 to 200 characters.", f.name)
 		}
+	}
+	if a.Line2 != nil && len(*a.Line2) > 200 {
+		return bad("deliveryAddress.line2 may have at most 200 characters.")
 	}
 	if len(a.Country) != 2 || strings.ToUpper(a.Country) != a.Country {
 		return bad("deliveryAddress.country must be an ISO 3166-1 alpha-2 code such as US.")
@@ -160,4 +165,35 @@ func (l SubmitLine) effectiveCents() int64 {
 
 func bad(format string, args ...any) *Error {
 	return &Error{Code: CodeBadUserInput, Message: fmt.Sprintf(format, args...)}
+}
+
+// SameShopper reports whether a submission names the shopper of o as NewOrder
+// stored it: the same customer and the same delivery address.
+func (o *Order) SameShopper(in SubmitOrder) bool {
+	c, d := o.Customer, in.Customer
+	if c.FirstName != d.FirstName || c.LastName != d.LastName || !sameText(c.Email, d.Email) ||
+		!sameText(c.Phone, d.Phone) || !sameText(c.DateOfBirth, d.DateOfBirth) {
+		return false
+	}
+	var address *Address
+	if in.FulfillmentMethod == FulfillmentDelivery {
+		address = in.DeliveryAddress
+	}
+	switch {
+	case o.DeliveryAddress == nil || address == nil:
+		return o.DeliveryAddress == address
+	case !sameText(o.DeliveryAddress.Line2, address.Line2):
+		return false
+	}
+	a, b := *o.DeliveryAddress, *address
+	a.Line2, b.Line2 = nil, nil
+	return a == b
+}
+
+// sameText reports whether two optional texts are both absent or equal.
+func sameText(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }

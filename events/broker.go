@@ -17,6 +17,10 @@ type Broker interface {
 	SubscribeOrderStatus(ctx context.Context, storeID string) <-chan *domain.OrderStatusEvent
 	// SubscribeAlerts is Subscribe for alerts only.
 	SubscribeAlerts(ctx context.Context, storeID string) <-chan *domain.Alert
+	// SubscribeOrderUpdates is Subscribe for order updates only.
+	SubscribeOrderUpdates(ctx context.Context, storeID string) <-chan *domain.OrderUpdate
+	// SubscribeStore is Subscribe for changes of the store itself only.
+	SubscribeStore(ctx context.Context, storeID string) <-chan *domain.Store
 }
 
 // Loader reads committed events back from the database's event log.

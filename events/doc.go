@@ -3,8 +3,10 @@
 //
 // The nouns:
 //
-//   - An event is a domain.Event: an order status change or an alert of one
-//     store, numbered by Seq, its position in the event log.
+//   - An event is a domain.Event: an order update (a status change, the
+//     order's creation included, or a change of its posSync), an alert, or a
+//     change of the store itself, numbered by Seq, its position in the event
+//     log.
 //   - The event log is the table the persistence layer appends an event to in
 //     the same transaction as the change it describes. Loader is this
 //     package's read-only view of it.
@@ -32,7 +34,9 @@
 //
 // Ordering caveat: sequence numbers are handed out when a transaction inserts
 // its event, not when it commits, so seq 11 can commit (and be announced)
-// before seq 10. Live notifications deliver both in commit order. Catch-up
+// before seq 10. (Not within one store: the persistence layer holds the
+// store's row lock from a transaction's first event to its commit, which
+// orderUpdated's replay after a cursor relies on.) Live notifications deliver both in commit order. Catch-up
 // starts a little below the highest seq heard of (PostgresOptions.Lookback)
 // to pick up such stragglers that committed during a reconnect window; a
 // window of the 65,536 most recent seqs (the seen-set) remembers which were

@@ -101,6 +101,16 @@ func (h *Hub) SubscribeAlerts(ctx context.Context, storeID string) <-chan *domai
 	return subscribe(h, ctx, storeID, func(ev domain.Event) (*domain.Alert, bool) { return ev.Alert, ev.Alert != nil })
 }
 
+// SubscribeOrderUpdates is Subscribe for the updates of the store's orders only.
+func (h *Hub) SubscribeOrderUpdates(ctx context.Context, storeID string) <-chan *domain.OrderUpdate {
+	return subscribe(h, ctx, storeID, func(ev domain.Event) (*domain.OrderUpdate, bool) { return ev.Update, ev.Update != nil })
+}
+
+// SubscribeStore is Subscribe for the changes of the store itself only.
+func (h *Hub) SubscribeStore(ctx context.Context, storeID string) <-chan *domain.Store {
+	return subscribe(h, ctx, storeID, func(ev domain.Event) (*domain.Store, bool) { return ev.Store, ev.Store != nil })
+}
+
 // subscribe attaches a subscriber receiving what pick takes from each event
 // on a channel of its own type, so that a GraphQL subscription reads its
 // channel directly, with no goroutine in between.

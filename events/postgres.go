@@ -232,6 +232,18 @@ func (p *Postgres) SubscribeAlerts(ctx context.Context, storeID string) <-chan *
 	return p.hub.SubscribeAlerts(ctx, storeID)
 }
 
+// SubscribeOrderUpdates returns a channel of the updates of the store's
+// orders, from every replica; see Hub.SubscribeOrderUpdates.
+func (p *Postgres) SubscribeOrderUpdates(ctx context.Context, storeID string) <-chan *domain.OrderUpdate {
+	return p.hub.SubscribeOrderUpdates(ctx, storeID)
+}
+
+// SubscribeStore returns a channel of the changes of the store itself, from
+// every replica; see Hub.SubscribeStore.
+func (p *Postgres) SubscribeStore(ctx context.Context, storeID string) <-chan *domain.Store {
+	return p.hub.SubscribeStore(ctx, storeID)
+}
+
 // Close releases the connections Publish uses. Stop Run by ending its
 // context; Close does not close the hub.
 func (p *Postgres) Close() {

@@ -33,6 +33,10 @@ type conn struct {
 	closeOnce sync.Once
 	closeErr  error
 	onClose   func()
+
+	hooksMu sync.Mutex
+	hooks   []func() // run once closed; see atClose
+	ended   bool     // the hooks have run
 }
 
 var (
@@ -139,10 +143,57 @@ func (c *conn) lingerAndClose() {
 
 func (c *conn) closeNow() error {
 	err := c.ws.Close()
+	c.runHooks()
 	if c.onClose != nil {
 		c.onClose()
 	}
 	return err
+}
+
+// atClose arranges for f to run once the connection is closed, or runs it
+// now if it already is.
+func (c *conn) atClose(f func()) {
+	c.hooksMu.Lock()
+	if c.ended {
+		c.hooksMu.Unlock()
+		f()
+		return
+	}
+	c.hooks = append(c.hooks, f)
+	c.hooksMu.Unlock()
+}
+
+func (c *conn) runHooks() {
+	c.hooksMu.Lock()
+	hooks := c.hooks
+	c.hooks, c.ended = nil, true
+	c.hooksMu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
+}
+
+// connectionError is the legacy graphql-ws message that tells a client why
+// the server ends its connection.
+type connectionError struct {
+	Type    string `json:"type"`
+	Payload struct {
+		Message string `json:"message"`
+	} `json:"payload"`
+}
+
+// end closes the connection with code and reason. A legacy graphql-ws
+// client (the subprotocol gqlgen also speaks to a client that offered
+// none) learns the reason from a connection_error first, as gqlgen's own
+// closes do; graphql-transport-ws has no such message.
+func (c *conn) end(code int, reason string) {
+	if c.Subprotocol() != SubprotocolGraphQLTransportWS {
+		m := connectionError{Type: "connection_error"}
+		m.Payload.Message = reason
+		_ = c.WriteJSON(m)
+	}
+	_ = c.WriteClose(code, reason)
+	_ = c.Close()
 }
 
 // Subprotocol returns the negotiated subprotocol.

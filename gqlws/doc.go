@@ -57,12 +57,23 @@
 // connection_init is answered with a pong. Legacy graphql-ws sockets keep
 // gqlgen's behaviour (that protocol defines none of this).
 //
+// Ending a session: gqlgen gives InitFunc the request's context but no
+// handle on the connection. Wrap the GraphQL handler in Scope, and InitFunc
+// can schedule the end of the connection (CloseAt, e.g. when the caller's
+// credentials expire: a legacy graphql-ws client gets a connection_error,
+// then the close frame) and run code once it is closed (OnClose, e.g. to
+// count connections per user).
+//
 // Shutdown: http.Server.Shutdown does not close hijacked connections; call
 // Implementation.CloseAll (typically with 1001, going away) to close the open
 // websockets.
 //
 // When the upgrade is refused (for example because of a disallowed Origin),
-// gorilla writes the HTTP error response (403 for an origin mismatch) before
-// gqlgen's transport attempts its own 400 response; the first status wins and
-// net/http logs the second one as a superfluous WriteHeader call.
+// gorilla writes the HTTP error response (403 for an origin mismatch, as
+// plain text) before gqlgen's transport logs the failure with the standard
+// log package and attempts its own 400 response; the first status wins, the
+// second body is appended to the first, and net/http logs the second status
+// as a superfluous WriteHeader call. Implementation.CheckHandshake makes
+// gorilla's checks first, so a server can answer a bad upgrade itself and
+// never hand it to the transport.
 package gqlws

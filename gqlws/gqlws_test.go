@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -534,4 +535,91 @@ func TestWriteTimeout(t *testing.T) {
 	case <-time.After(waitTimeout):
 		t.Fatal("WriteJSON still blocked")
 	}
+}
+
+// TestCloseAt: InitFunc schedules the end of its websocket; at that time a
+// legacy graphql-ws client gets a connection_error with the reason, then
+// both subprotocols get the close frame, and OnClose's function runs.
+func TestCloseAt(t *testing.T) {
+	for _, sub := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run(sub, func(t *testing.T) {
+			var closed atomic.Bool
+			h := newHarness(t, gqlws.Options{}, transport.Websocket{
+				InitFunc: func(ctx context.Context, _ transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+					if !gqlws.CloseAt(ctx, time.Now().Add(100*time.Millisecond), 4403, "expired") || !gqlws.OnClose(ctx, func() { closed.Store(true) }) {
+						return ctx, nil, errors.New("no websocket in the context")
+					}
+					return ctx, nil, nil
+				},
+			})
+			c := h.dial(t, sub)
+			send(t, c, msg{Type: "connection_init"})
+			expectMsg(t, c, "connection_ack", "")
+			if sub == "graphql-ws" {
+				if m := expectMsg(t, c, "connection_error", ""); string(m.Payload) != `{"message":"expired"}` {
+					t.Fatalf("connection_error payload %s", m.Payload)
+				}
+			}
+			expectClose(t, c, 4403, "expired")
+			waitFor(t, "OnClose's function", closed.Load)
+		})
+	}
+}
+
+// TestCheckHandshakeAgreesWithAccept sends bad upgrades to Accept and checks
+// CheckHandshake refuses each with the status gorilla answered, and takes a
+// good one.
+func TestCheckHandshakeAgreesWithAccept(t *testing.T) {
+	impl := gqlws.New(gqlws.Options{AllowedOrigins: []string{"https://app.example"}})
+	srv := newAcceptServer(t, impl, transport.WebsocketAcceptOptions{}, func(c transport.WebsocketConn) { _ = c.Close() })
+	good := http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
+		"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}, "Origin": {"https://app.example"}}
+	tests := []struct {
+		name   string
+		method string
+		header http.Header
+		status int // 0: accepted
+	}{
+		{"good", http.MethodGet, good, 0},
+		{"no connection upgrade", http.MethodGet, with(good, "Connection", "keep-alive"), http.StatusBadRequest},
+		{"not websocket", http.MethodGet, with(good, "Upgrade", "h2c"), http.StatusBadRequest},
+		{"POST", http.MethodPost, good, http.StatusMethodNotAllowed},
+		{"old version", http.MethodGet, with(good, "Sec-Websocket-Version", "8"), http.StatusBadRequest},
+		{"foreign origin", http.MethodGet, with(good, "Origin", "https://evil.example"), http.StatusForbidden},
+		{"no key", http.MethodGet, with(good, "Sec-Websocket-Key", ""), http.StatusBadRequest},
+		{"short key", http.MethodGet, with(good, "Sec-Websocket-Key", "c2hvcnQ="), http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, srv.URL, nil)
+			req.Header = tt.header
+			var he *gqlws.HandshakeError
+			checked := 0
+			if err := impl.CheckHandshake(req); errors.As(err, &he) {
+				checked = he.Status
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			answered := resp.StatusCode
+			if answered == http.StatusSwitchingProtocols {
+				answered = 0
+			}
+			if checked != tt.status || answered != tt.status {
+				t.Errorf("CheckHandshake %d, Accept answered %d, want %d", checked, answered, tt.status)
+			}
+		})
+	}
+}
+
+// with returns a copy of h with name set to value (removed when empty).
+func with(h http.Header, name, value string) http.Header {
+	c := h.Clone()
+	c.Del(name)
+	if value != "" {
+		c.Set(name, value)
+	}
+	return c
 }

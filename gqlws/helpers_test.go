@@ -45,7 +45,8 @@ func (c *counters) waitIdle(t *testing.T) {
 	}
 }
 
-// harness is a gqlgen test server with the gorilla adapter mounted.
+// harness is a gqlgen test server with the gorilla adapter mounted, within
+// gqlws.Scope.
 type harness struct {
 	counters
 	impl *gqlws.Implementation
@@ -59,7 +60,7 @@ func newHarness(t *testing.T, opts gqlws.Options, ws transport.Websocket) *harne
 	h.impl = gqlws.New(h.hook(opts))
 	ws.Implementation = h.impl
 	h.gql.AddTransport(ws)
-	h.http = httptest.NewServer(h.gql)
+	h.http = httptest.NewServer(gqlws.Scope(h.gql))
 	t.Cleanup(func() {
 		h.waitIdle(t)
 		h.http.Close()

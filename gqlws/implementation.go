@@ -63,7 +63,8 @@ func New(opts Options) *Implementation {
 //
 // The returned connection also implements transport.WebsocketReadLimiter and
 // transport.WebsocketReadDeadliner, and is closed automatically when the
-// request context ends (when the HTTP handler returns).
+// request context ends (when the HTTP handler returns). Within Scope, the
+// request context then reaches it (CloseAt, OnClose).
 func (i *Implementation) Accept(
 	w http.ResponseWriter,
 	r *http.Request,
@@ -76,7 +77,9 @@ func (i *Implementation) Accept(
 	if err != nil {
 		return nil, err
 	}
-	return i.track(r.Context(), ws), nil
+	c := i.track(r.Context(), ws)
+	fill(r.Context(), c)
+	return c, nil
 }
 
 // track wraps ws, reports it to OnOpen and arranges for it to be closed once

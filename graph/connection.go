@@ -12,7 +12,7 @@ import (
 
 func orderConnection(p storage.OrderPage) *model.OrderConnection {
 	c := &model.OrderConnection{Edges: make([]*model.OrderEdge, len(p.Orders)), TotalCount: p.Total,
-		PageInfo: pageInfo(p.Cursors, p.HasNext)}
+		PageInfo: pageInfo(p.Cursors, p.HasPrevious, p.HasNext)}
 	for i, o := range p.Orders {
 		c.Edges[i] = &model.OrderEdge{Cursor: p.Cursors[i], Node: o}
 	}
@@ -21,17 +21,19 @@ func orderConnection(p storage.OrderPage) *model.OrderConnection {
 
 func menuItemConnection(p storage.MenuItemPage) *model.MenuItemConnection {
 	c := &model.MenuItemConnection{Edges: make([]*model.MenuItemEdge, len(p.Items)), TotalCount: p.Total,
-		PageInfo: pageInfo(p.Cursors, p.HasNext)}
+		PageInfo: pageInfo(p.Cursors, false, p.HasNext)}
 	for i := range p.Items {
 		c.Edges[i] = &model.MenuItemEdge{Cursor: p.Cursors[i], Node: &p.Items[i]}
 	}
 	return c
 }
 
-func pageInfo(cursors []string, hasNext bool) *model.PageInfo {
-	info := &model.PageInfo{HasNextPage: hasNext}
+// pageInfo is Relay's PageInfo of a page with these edge cursors. The menu
+// pages forward only and says false for hasPreviousPage, as Relay allows.
+func pageInfo(cursors []string, hasPrevious, hasNext bool) *model.PageInfo {
+	info := &model.PageInfo{HasPreviousPage: hasPrevious, HasNextPage: hasNext}
 	if len(cursors) > 0 {
-		info.EndCursor = &cursors[len(cursors)-1]
+		info.StartCursor, info.EndCursor = &cursors[0], &cursors[len(cursors)-1]
 	}
 	return info
 }

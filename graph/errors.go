@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/graph/model"
 )
 
 // RequestIDFunc returns the id of the request ctx belongs to.
@@ -29,7 +31,11 @@ func ErrorPresenter(log *slog.Logger, requestID RequestIDFunc) graphql.ErrorPres
 			if len(de.Requirements) > 0 {
 				gqlErr.Extensions["requirements"] = de.Requirements
 			}
+		case errors.Is(err, model.ErrTimeFormat):
+			gqlErr.Message = gqlErr.Path.String() + " " + model.ErrTimeFormat.Error() + "."
+			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput)}
 		case isRequestError(gqlErr):
+			gqlErr.Message = withoutBody(gqlErr.Message)
 			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput)}
 		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 			// The caller went away mid-operation (a websocket closed while
@@ -61,4 +67,32 @@ func isRequestError(e *gqlerror.Error) bool {
 		return true
 	}
 	return e.Rule != "" || (e.Err == nil && (len(e.Locations) > 0 || len(e.Path) == 0))
+}
+
+// BadBodyMessage is the whole message for a request body that is not a
+// JSON GraphQL request: it quotes nothing of the body.
+const BadBodyMessage = "The request body is not a valid JSON GraphQL request."
+
+// withoutBody replaces the message gqlgen's HTTP transports give a body that
+// is not JSON, which quotes the body (and so whatever token it holds) and
+// the decoder's view of it, with BadBodyMessage.
+func withoutBody(message string) string {
+	if strings.HasPrefix(message, "json request body could not be decoded") {
+		return BadBodyMessage
+	}
+	return message
+}
+
+// WithoutSuggestions wraps an error presenter to drop the "Did you mean …?"
+// the validator adds to its errors: with introspection off, the names it
+// suggests would reveal the schema. (gqlgen's SetDisableSuggestion covers
+// misspelt fields only, not arguments, enum values or input fields.)
+func WithoutSuggestions(present graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		e := present(ctx, err)
+		if i := strings.Index(e.Message, " Did you mean"); i >= 0 {
+			e.Message = e.Message[:i]
+		}
+		return e
+	}
 }

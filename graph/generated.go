@@ -31,8 +31,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Order() OrderResolver
-	OrderStatusChange() OrderStatusChangeResolver
-	OrderStatusEvent() OrderStatusEventResolver
 	Query() QueryResolver
 	Store() StoreResolver
 	Subscription() SubscriptionResolver
@@ -204,9 +202,18 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 	}
 
+	OrderUpdate struct {
+		Cursor     func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Order      func(childComplexity int) int
+	}
+
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	PosCall struct {
@@ -233,7 +240,7 @@ type ComplexityRoot struct {
 		LightspeedSetupOptions func(childComplexity int, storeID string) int
 		MenuItems              func(childComplexity int, storeID string, first *int, after *string) int
 		Order                  func(childComplexity int, id string) int
-		Orders                 func(childComplexity int, storeID string, filter *domain.OrderFilter, first *int, after *string) int
+		Orders                 func(childComplexity int, storeID string, filter *domain.OrderFilter, first *int, after *string, last *int, before *string) int
 		Store                  func(childComplexity int, id string) int
 	}
 
@@ -268,6 +275,8 @@ type ComplexityRoot struct {
 	Subscription struct {
 		AlertRaised        func(childComplexity int, storeID string) int
 		OrderStatusChanged func(childComplexity int, storeID string) int
+		OrderUpdated       func(childComplexity int, storeID string, after *string) int
+		StoreUpdated       func(childComplexity int, storeID string) int
 	}
 }
 
@@ -297,15 +306,9 @@ type OrderResolver interface {
 
 	Actionable(ctx context.Context, obj *domain.Order) (bool, error)
 }
-type OrderStatusChangeResolver interface {
-	Source(ctx context.Context, obj *domain.StatusChange) (string, error)
-}
-type OrderStatusEventResolver interface {
-	Source(ctx context.Context, obj *domain.OrderStatusEvent) (string, error)
-}
 type QueryResolver interface {
 	Store(ctx context.Context, id string) (*domain.Store, error)
-	Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (*model.OrderConnection, error)
+	Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string, last *int, before *string) (*model.OrderConnection, error)
 	Order(ctx context.Context, id string) (*domain.Order, error)
 	MenuItems(ctx context.Context, storeID string, first *int, after *string) (*model.MenuItemConnection, error)
 	LightspeedSetupOptions(ctx context.Context, storeID string) (*model.LightspeedSetupOptions, error)
@@ -317,6 +320,8 @@ type StoreResolver interface {
 type SubscriptionResolver interface {
 	OrderStatusChanged(ctx context.Context, storeID string) (<-chan *domain.OrderStatusEvent, error)
 	AlertRaised(ctx context.Context, storeID string) (<-chan *domain.Alert, error)
+	OrderUpdated(ctx context.Context, storeID string, after *string) (<-chan *domain.OrderUpdate, error)
+	StoreUpdated(ctx context.Context, storeID string) (<-chan *domain.Store, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1034,6 +1039,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrderStatusEvent.Status(childComplexity), true
 
+	case "OrderUpdate.cursor":
+		if e.ComplexityRoot.OrderUpdate.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderUpdate.Cursor(childComplexity), true
+	case "OrderUpdate.kind":
+		if e.ComplexityRoot.OrderUpdate.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderUpdate.Kind(childComplexity), true
+	case "OrderUpdate.occurredAt":
+		if e.ComplexityRoot.OrderUpdate.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderUpdate.OccurredAt(childComplexity), true
+	case "OrderUpdate.order":
+		if e.ComplexityRoot.OrderUpdate.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderUpdate.Order(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1046,6 +1076,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "PosCall.durationMs":
 		if e.ComplexityRoot.PosCall.DurationMs == nil {
@@ -1182,7 +1224,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Orders(childComplexity, args["storeId"].(string), args["filter"].(*domain.OrderFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Orders(childComplexity, args["storeId"].(string), args["filter"].(*domain.OrderFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.store":
 		if e.ComplexityRoot.Query.Store == nil {
 			break
@@ -1317,6 +1359,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.OrderStatusChanged(childComplexity, args["storeId"].(string)), true
+	case "Subscription.orderUpdated":
+		if e.ComplexityRoot.Subscription.OrderUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_orderUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OrderUpdated(childComplexity, args["storeId"].(string), args["after"].(*string)), true
+	case "Subscription.storeUpdated":
+		if e.ComplexityRoot.Subscription.StoreUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_storeUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.StoreUpdated(childComplexity, args["storeId"].(string)), true
 
 	}
 	return 0, false
@@ -1547,9 +1611,24 @@ type OrderIntegrationSettings {
   paymentTypeId: ID!
 }
 
+enum RequirementCode {
+  OAUTH_CONNECTED
+  MENU_SYNC_ACTIVE
+  ONLINE_ORDERING_ENABLED
+  ADVERTISING_SUBSCRIPTION_ACTIVE
+  SETTINGS_COMPLETE
+}
+
+"Who made a status change."
+enum StatusSource {
+  MARKETPLACE
+  POS
+  DASHBOARD
+  SYSTEM
+}
+
 type Requirement {
-  "One of: OAUTH_CONNECTED, MENU_SYNC_ACTIVE, ONLINE_ORDERING_ENABLED, ADVERTISING_SUBSCRIPTION_ACTIVE, SETTINGS_COMPLETE."
-  code: String!
+  code: RequirementCode!
   met: Boolean!
   message: String!
 }
@@ -1666,8 +1745,7 @@ enum PosErrorCode {
 
 type OrderStatusChange {
   status: OrderStatus!
-  "One of: MARKETPLACE, POS, DASHBOARD, SYSTEM."
-  source: String!
+  source: StatusSource!
   occurredAt: Time!
 }
 
@@ -1704,8 +1782,13 @@ type OrderEdge {
   node: Order!
 }
 
+"Relay's page information: hasPreviousPage and hasNextPage say whether items come before the first edge and after the last one, in the list's order."
 type PageInfo {
   hasNextPage: Boolean!
+  hasPreviousPage: Boolean!
+  "The first edge's cursor: pass it as ` + "`" + `before` + "`" + ` for the page before this one."
+  startCursor: String
+  "The last edge's cursor: pass it as ` + "`" + `after` + "`" + ` for the page after this one."
   endCursor: String
 }
 
@@ -1729,8 +1812,7 @@ type OrderStatusEvent {
   order: Order!
   previousStatus: OrderStatus
   status: OrderStatus!
-  "One of: MARKETPLACE, POS, DASHBOARD, SYSTEM."
-  source: String!
+  source: StatusSource!
   occurredAt: Time!
 }
 
@@ -1824,7 +1906,8 @@ input SubmitOrderInput {
 
 type Query {
   store(id: ID!): Store
-  orders(storeId: ID!, filter: OrderFilter, first: Int, after: String): OrderConnection!
+  "Newest first. Forward with first/after, backward with last/before (Relay cursor connections)."
+  orders(storeId: ID!, filter: OrderFilter, first: Int, after: String, last: Int, before: String): OrderConnection!
   order(id: ID!): Order
   menuItems(storeId: ID!, first: Int, after: String): MenuItemConnection!
   lightspeedSetupOptions(storeId: ID!): LightspeedSetupOptions!
@@ -1854,6 +1937,32 @@ type Mutation {
 type Subscription {
   orderStatusChanged(storeId: ID!): OrderStatusEvent!
   alertRaised(storeId: ID!): Alert!
+  """
+  Every change of the store's orders that a dashboard shows: a new order, a status change,
+  and a change of posSync (sent, NOT_SENT and actionable, retried, handled on the dashboard).
+  With ` + "`" + `after` + "`" + ` (a cursor from an earlier OrderUpdate), the updates since then are replayed
+  first and live ones follow, with no gap and no duplicate, on whichever replica.
+  Updates stay replayable for 24 hours; an older or unknown cursor is refused with
+  BAD_USER_INPUT: reload the order list, then subscribe without ` + "`" + `after` + "`" + `.
+  """
+  orderUpdated(storeId: ID!, after: String): OrderUpdate!
+  "The store after any change of its own: integration enabled or disabled, health, connection, menu sync, settings, notification settings."
+  storeUpdated(storeId: ID!): Store!
+}
+
+enum OrderUpdateKind {
+  CREATED
+  STATUS_CHANGED
+  POS_SYNC_CHANGED
+}
+
+type OrderUpdate {
+  "Opaque and increasing within the store; pass it as ` + "`" + `after` + "`" + ` to resume."
+  cursor: String!
+  kind: OrderUpdateKind!
+  "The order as it is after this update."
+  order: Order!
+  occurredAt: Time!
 }
 `, BuiltIn: false},
 }
@@ -2155,10 +2264,28 @@ func (ec *executionContext) childFields_OrderStatusEvent(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type OrderStatusEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_OrderUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_OrderUpdate_cursor(ctx, field)
+	case "kind":
+		return ec.fieldContext_OrderUpdate_kind(ctx, field)
+	case "order":
+		return ec.fieldContext_OrderUpdate_order(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_OrderUpdate_occurredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderUpdate", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
@@ -2718,6 +2845,22 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -2750,6 +2893,42 @@ func (ec *executionContext) field_Subscription_alertRaised_args(ctx context.Cont
 }
 
 func (ec *executionContext) field_Subscription_orderStatusChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["storeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_orderUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["storeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_storeUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "storeId",
@@ -5493,18 +5672,18 @@ func (ec *executionContext) _OrderStatusChange_source(ctx context.Context, field
 			return ec.fieldContext_OrderStatusChange_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrderStatusChange().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Source) graphql.Marshaler {
+			return ec.marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_OrderStatusChange_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrderStatusChange", field, true, true, "String")
+	return graphql.NewScalarFieldContext("OrderStatusChange", field, false, false, "StatusSource")
 }
 
 func (ec *executionContext) _OrderStatusChange_occurredAt(ctx context.Context, field graphql.CollectedField, obj *domain.StatusChange) (ret graphql.Marshaler) {
@@ -5617,18 +5796,18 @@ func (ec *executionContext) _OrderStatusEvent_source(ctx context.Context, field 
 			return ec.fieldContext_OrderStatusEvent_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.OrderStatusEvent().Source(ctx, obj)
+			return obj.Source, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Source) graphql.Marshaler {
+			return ec.marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_OrderStatusEvent_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OrderStatusEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("OrderStatusEvent", field, false, false, "StatusSource")
 }
 
 func (ec *executionContext) _OrderStatusEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *domain.OrderStatusEvent) (ret graphql.Marshaler) {
@@ -5654,6 +5833,107 @@ func (ec *executionContext) fieldContext_OrderStatusEvent_occurredAt(_ context.C
 	return graphql.NewScalarFieldContext("OrderStatusEvent", field, false, false, "Time")
 }
 
+func (ec *executionContext) _OrderUpdate_cursor(ctx context.Context, field graphql.CollectedField, obj *domain.OrderUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderUpdate_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderUpdate_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderUpdate", field, true, false, "String")
+}
+
+func (ec *executionContext) _OrderUpdate_kind(ctx context.Context, field graphql.CollectedField, obj *domain.OrderUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderUpdate_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.OrderUpdateKind) graphql.Marshaler {
+			return ec.marshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderUpdate_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderUpdate", field, false, false, "OrderUpdateKind")
+}
+
+func (ec *executionContext) _OrderUpdate_order(ctx context.Context, field graphql.CollectedField, obj *domain.OrderUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderUpdate_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderUpdate_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderUpdate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderUpdate_occurredAt(ctx context.Context, field graphql.CollectedField, obj *domain.OrderUpdate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderUpdate_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderUpdate_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderUpdate", field, false, false, "Time")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5675,6 +5955,52 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -6053,7 +6379,7 @@ func (ec *executionContext) _Query_orders(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Orders(ctx, fc.Args["storeId"].(string), fc.Args["filter"].(*domain.OrderFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Orders(ctx, fc.Args["storeId"].(string), fc.Args["filter"].(*domain.OrderFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderConnection) graphql.Marshaler {
@@ -6420,15 +6746,15 @@ func (ec *executionContext) _Requirement_code(ctx context.Context, field graphql
 			return obj.Code, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.RequirementCode) graphql.Marshaler {
+			return ec.marshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Requirement_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Requirement", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "RequirementCode")
 }
 
 func (ec *executionContext) _Requirement_met(ctx context.Context, field graphql.CollectedField, obj *domain.Requirement) (ret graphql.Marshaler) {
@@ -6807,6 +7133,94 @@ func (ec *executionContext) fieldContext_Subscription_alertRaised(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_alertRaised_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_orderUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_orderUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OrderUpdated(ctx, fc.Args["storeId"].(string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.OrderUpdate) graphql.Marshaler {
+			return ec.marshalNOrderUpdate2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_orderUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderUpdate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_orderUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_storeUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_storeUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().StoreUpdated(ctx, fc.Args["storeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.Store) graphql.Marshaler {
+			return ec.marshalNStore2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐStore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_storeUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Store(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_storeUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9570,18 +9984,17 @@ func (ec *executionContext) _OrderStatusChange(ctx context.Context, sel ast.Sele
 		case "status":
 			out.Values[i] = ec._OrderStatusChange_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderStatusChange_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderStatusChange_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "occurredAt":
 			out.Values[i] = ec._OrderStatusChange_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9614,28 +10027,75 @@ func (ec *executionContext) _OrderStatusEvent(ctx context.Context, sel ast.Selec
 		case "order":
 			out.Values[i] = ec._OrderStatusEvent_order(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "previousStatus":
 			out.Values[i] = ec._OrderStatusEvent_previousStatus(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._OrderStatusEvent_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OrderStatusEvent_source(ctx, field, obj)
-				})
+			out.Values[i] = ec._OrderStatusEvent_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "occurredAt":
 			out.Values[i] = ec._OrderStatusEvent_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var orderUpdateImplementors = []string{"OrderUpdate"}
+
+func (ec *executionContext) _OrderUpdate(ctx context.Context, sel ast.SelectionSet, obj *domain.OrderUpdate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderUpdateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderUpdate")
+		case "cursor":
+			out.Values[i] = ec._OrderUpdate_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._OrderUpdate_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "order":
+			out.Values[i] = ec._OrderUpdate_order(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._OrderUpdate_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9668,6 +10128,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "hasNextPage":
 			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "endCursor":
@@ -10109,6 +10579,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_orderStatusChanged(ctx, fields[0])
 	case "alertRaised":
 		return ec._Subscription_alertRaised(ctx, fields[0])
+	case "orderUpdated":
+		return ec._Subscription_orderUpdated(ctx, fields[0])
+	case "storeUpdated":
+		return ec._Subscription_storeUpdated(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -10939,6 +11413,42 @@ func (ec *executionContext) marshalNOrderStatusEvent2ᚖgithubᚗcomᚋleaflyᚋ
 	return ec._OrderStatusEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNOrderUpdate2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdate(ctx context.Context, sel ast.SelectionSet, v *domain.OrderUpdate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrderUpdate!")
+		return graphql.Null
+	}
+	return ec._OrderUpdate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind(ctx context.Context, v any) (domain.OrderUpdateKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind(ctx context.Context, sel ast.SelectionSet, v domain.OrderUpdateKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderUpdateKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind = map[string]domain.OrderUpdateKind{
+		"CREATED":          domain.OrderCreated,
+		"STATUS_CHANGED":   domain.OrderStatusChanged,
+		"POS_SYNC_CHANGED": domain.OrderPosSyncChanged,
+	}
+	marshalNOrderUpdateKind2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderUpdateKind = map[domain.OrderUpdateKind]string{
+		domain.OrderCreated:        "CREATED",
+		domain.OrderStatusChanged:  "STATUS_CHANGED",
+		domain.OrderPosSyncChanged: "POS_SYNC_CHANGED",
+	}
+)
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -11053,6 +11563,38 @@ func (ec *executionContext) marshalNRequirement2ᚖgithubᚗcomᚋleaflyᚋlight
 	return ec._Requirement(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode(ctx context.Context, v any) (domain.RequirementCode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode(ctx context.Context, sel ast.SelectionSet, v domain.RequirementCode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RequirementCode!")
+	}
+	return res
+}
+
+var (
+	unmarshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode = map[string]domain.RequirementCode{
+		"OAUTH_CONNECTED":                 domain.ReqOAuthConnected,
+		"MENU_SYNC_ACTIVE":                domain.ReqMenuSyncActive,
+		"ONLINE_ORDERING_ENABLED":         domain.ReqOnlineOrderingEnabled,
+		"ADVERTISING_SUBSCRIPTION_ACTIVE": domain.ReqAdvertisingSubscription,
+		"SETTINGS_COMPLETE":               domain.ReqSettingsComplete,
+	}
+	marshalNRequirementCode2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementCode = map[domain.RequirementCode]string{
+		domain.ReqOAuthConnected:          "OAUTH_CONNECTED",
+		domain.ReqMenuSyncActive:          "MENU_SYNC_ACTIVE",
+		domain.ReqOnlineOrderingEnabled:   "ONLINE_ORDERING_ENABLED",
+		domain.ReqAdvertisingSubscription: "ADVERTISING_SUBSCRIPTION_ACTIVE",
+		domain.ReqSettingsComplete:        "SETTINGS_COMPLETE",
+	}
+)
+
 func (ec *executionContext) marshalNSetupOption2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐSetupOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SetupOption) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -11076,6 +11618,36 @@ func (ec *executionContext) marshalNSetupOption2ᚖgithubᚗcomᚋleaflyᚋlight
 	}
 	return ec._SetupOption(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource(ctx context.Context, v any) (domain.Source, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource(ctx context.Context, sel ast.SelectionSet, v domain.Source) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "StatusSource!")
+	}
+	return res
+}
+
+var (
+	unmarshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource = map[string]domain.Source{
+		"MARKETPLACE": domain.SourceMarketplace,
+		"POS":         domain.SourcePOS,
+		"DASHBOARD":   domain.SourceDashboard,
+		"SYSTEM":      domain.SourceSystem,
+	}
+	marshalNStatusSource2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐSource = map[domain.Source]string{
+		domain.SourceMarketplace: "MARKETPLACE",
+		domain.SourcePOS:         "POS",
+		domain.SourceDashboard:   "DASHBOARD",
+		domain.SourceSystem:      "SYSTEM",
+	}
+)
 
 func (ec *executionContext) marshalNStore2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐStore(ctx context.Context, sel ast.SelectionSet, v *domain.Store) graphql.Marshaler {
 	if v == nil {
@@ -11134,13 +11706,13 @@ func (ec *executionContext) unmarshalNSubmitOrderInput2githubᚗcomᚋleaflyᚋl
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -11662,7 +12234,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -11672,7 +12244,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalTime(*v)
 	return res
 }
 

@@ -69,11 +69,11 @@ const lightspeedCallCost = 400
 // Lightspeed, so a query's complexity grows with the calls it may make.
 func NewConfig(r *Resolver) Config {
 	c := Config{Resolvers: r}
-	c.Complexity.Query.Orders = func(child int, _ string, _ *domain.OrderFilter, first *int, _ *string) int {
-		return 1 + child*pageCost(first)
+	c.Complexity.Query.Orders = func(child int, _ string, _ *domain.OrderFilter, first *int, _ *string, last *int, _ *string) int {
+		return 1 + child*pageCost(first, last)
 	}
 	c.Complexity.Query.MenuItems = func(child int, _ string, first *int, _ *string) int {
-		return 1 + child*pageCost(first)
+		return 1 + child*pageCost(first, nil)
 	}
 	setLightspeedCosts(&c.Complexity)
 	return c
@@ -99,10 +99,17 @@ func setLightspeedCosts(c *ComplexityRoot) {
 
 func lightspeedCost(calls, child int) int { return calls*lightspeedCallCost + child }
 
-// pageCost is how many items a page argument may return.
-func pageCost(first *int) int {
-	if first == nil || *first < 1 {
+// pageCost is how many items a page's first and last arguments may return:
+// the larger one given (both are refused when the page is read), 20 without.
+func pageCost(first, last *int) int {
+	n := 0
+	for _, arg := range []*int{first, last} {
+		if arg != nil {
+			n = max(n, *arg)
+		}
+	}
+	if n < 1 {
 		return 20
 	}
-	return *first
+	return n
 }

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/graph/model"
 )
@@ -134,24 +135,14 @@ func (r *orderResolver) Actionable(ctx context.Context, obj *domain.Order) (bool
 	return obj.Actionable(s.Integration.Enabled), nil
 }
 
-// Source is the resolver for the source field.
-func (r *orderStatusChangeResolver) Source(ctx context.Context, obj *domain.StatusChange) (string, error) {
-	return string(obj.Source), nil
-}
-
-// Source is the resolver for the source field.
-func (r *orderStatusEventResolver) Source(ctx context.Context, obj *domain.OrderStatusEvent) (string, error) {
-	return string(obj.Source), nil
-}
-
 // Store is the resolver for the store field.
 func (r *queryResolver) Store(ctx context.Context, id string) (*domain.Store, error) {
 	return r.App.Store(ctx, id)
 }
 
 // Orders is the resolver for the orders field.
-func (r *queryResolver) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string) (*model.OrderConnection, error) {
-	page, err := r.App.Orders(ctx, storeID, filter, first, after)
+func (r *queryResolver) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string, last *int, before *string) (*model.OrderConnection, error) {
+	page, err := r.App.Orders(ctx, storeID, filter, app.PageArgs{First: first, After: after, Last: last, Before: before})
 	if err != nil {
 		return nil, err
 	}
@@ -201,19 +192,21 @@ func (r *subscriptionResolver) AlertRaised(ctx context.Context, storeID string) 
 	return r.App.SubscribeAlerts(ctx, storeID)
 }
 
+// OrderUpdated is the resolver for the orderUpdated field.
+func (r *subscriptionResolver) OrderUpdated(ctx context.Context, storeID string, after *string) (<-chan *domain.OrderUpdate, error) {
+	return r.App.SubscribeOrderUpdates(ctx, storeID, after)
+}
+
+// StoreUpdated is the resolver for the storeUpdated field.
+func (r *subscriptionResolver) StoreUpdated(ctx context.Context, storeID string) (<-chan *domain.Store, error) {
+	return r.App.SubscribeStore(ctx, storeID)
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Order returns OrderResolver implementation.
 func (r *Resolver) Order() OrderResolver { return &orderResolver{r} }
-
-// OrderStatusChange returns OrderStatusChangeResolver implementation.
-func (r *Resolver) OrderStatusChange() OrderStatusChangeResolver {
-	return &orderStatusChangeResolver{r}
-}
-
-// OrderStatusEvent returns OrderStatusEventResolver implementation.
-func (r *Resolver) OrderStatusEvent() OrderStatusEventResolver { return &orderStatusEventResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -225,11 +218,9 @@ func (r *Resolver) Store() StoreResolver { return &storeResolver{r} }
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
-	mutationResolver          struct{ *Resolver }
-	orderResolver             struct{ *Resolver }
-	orderStatusChangeResolver struct{ *Resolver }
-	orderStatusEventResolver  struct{ *Resolver }
-	queryResolver             struct{ *Resolver }
-	storeResolver             struct{ *Resolver }
-	subscriptionResolver      struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	orderResolver        struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	storeResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

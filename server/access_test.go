@@ -58,6 +58,8 @@ var operations = []operation{
 var subscriptionOperations = []operation{
 	{"orderStatusChanged", statusSubscription, storeVars, []string{"admin", "manager", "staff"}},
 	{"alertRaised", `subscription($s: ID!) { alertRaised(storeId: $s) { id kind message } }`, storeVars, []string{"admin", "manager", "staff"}},
+	{"orderUpdated", orderUpdatesSubscription, storeVars, []string{"admin", "manager", "staff"}},
+	{"storeUpdated", storeUpdatesSubscription, storeVars, []string{"admin", "manager", "staff"}},
 }
 
 // matrixRoles are the callers of the matrix: every role on the fixture's

@@ -28,8 +28,10 @@ type config struct {
 	LightspeedAPIURL       string
 	LightspeedAPIVersion   string
 	LightspeedTimeout      time.Duration
-	// Sandbox is true when no Lightspeed app is configured: the built-in
-	// sandbox stands in for Lightspeed.
+	// Sandbox is true when the built-in sandbox stands in for Lightspeed:
+	// by default only on the embedded database without a Lightspeed app, as
+	// its fault and staff endpoints are unauthenticated and its webhook
+	// secret is public.
 	Sandbox             bool
 	SandboxDemo         bool
 	lightspeedURLsSet   bool
@@ -40,12 +42,21 @@ type config struct {
 	NotifyWebhookURL    string
 	NotifyWebhookSecret string
 	ReconcileInterval   time.Duration
+	WebhookRetention    time.Duration
 	OrderPosDeadline    time.Duration
 	AllowedOrigins      []string
 	Introspection       bool
 	LogLevel            slog.Level
 	ShutdownTimeout     time.Duration
-	DBMaxConns          int
+	// ReadTimeout bounds how long a client may take to send a request's
+	// headers, and then its body.
+	ReadTimeout time.Duration
+	DBMaxConns  int
+
+	// WebsocketMaxSubscriptions caps the live subscriptions of one websocket.
+	WebsocketMaxSubscriptions int
+	// WebsocketMaxPerSubject caps the open websockets of one token subject.
+	WebsocketMaxPerSubject int
 }
 
 // configError names the variable that stopped the start.
@@ -165,6 +176,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LightspeedAPIVersion:   e.str("LIGHTSPEED_API_VERSION", "2026-07"),
 		LightspeedTimeout:      e.duration("LIGHTSPEED_TIMEOUT", 15*time.Second),
 		ReconcileInterval:      e.duration("LIGHTSPEED_RECONCILE_INTERVAL", time.Minute),
+		WebhookRetention:       e.duration("WEBHOOK_RETENTION", 72*time.Hour),
 		MenuSyncInterval:       e.duration("MENU_SYNC_INTERVAL", 15*time.Minute),
 		JobTimeout:             e.duration("JOB_TIMEOUT", time.Minute),
 		SMTPURL:                e.str("SMTP_URL", ""),
@@ -174,25 +186,42 @@ func loadConfig(getenv func(string) string) (config, error) {
 		lightspeedURLsSet:      e.str("LIGHTSPEED_API_URL", "") != "" || e.str("LIGHTSPEED_CONNECT_URL", "") != "",
 		OrderPosDeadline:       e.duration("ORDER_POS_DEADLINE", 5*time.Minute),
 		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		ReadTimeout:            e.duration("HTTP_READ_TIMEOUT", 10*time.Second),
 		DBMaxConns:             e.integer("DB_MAX_CONNS", 20, 1, 1000),
 	}
 	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")
+	c.WebsocketMaxSubscriptions = e.integer("WEBSOCKET_MAX_SUBSCRIPTIONS", 100, 1, 10_000)
+	c.WebsocketMaxPerSubject = e.integer("WEBSOCKET_MAX_PER_SUBJECT", 50, 1, 100_000)
 	checkAddr(e, c.HTTPAddr)
 	checkDatabaseURL(e, c.DatabaseURL)
 	c.AllowedOrigins = origins(e, c.PublicURL)
 	c.LogLevel = logLevel(e)
 	c.AuthSecret = secret(e, "AUTH_SECRET", 32, false)
 	c.EncryptionKey = secret(e, "ENCRYPTION_KEY", 32, true)
-	c.Sandbox = c.LightspeedClientID == ""
-	c.SandboxDemo = e.boolean("SANDBOX_DEMO", c.Sandbox)
 	if (c.LightspeedClientID == "") != (c.LightspeedClientSecret == "") {
 		e.fail("LIGHTSPEED_CLIENT_SECRET", "set both LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET, or neither for the built-in sandbox")
 	}
+	c.Sandbox = e.boolean("SANDBOX", c.DatabaseURL == "" && c.LightspeedClientID == "")
+	if c.Sandbox && c.LightspeedClientID != "" {
+		e.fail("SANDBOX", "true serves the built-in Lightspeed sandbox in place of the Lightspeed app: unset it or LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET")
+	}
+	c.SandboxDemo = e.boolean("SANDBOX_DEMO", c.Sandbox)
 	checkNotify(e, c)
 	if !apiVersion.MatchString(c.LightspeedAPIVersion) {
 		e.fail("LIGHTSPEED_API_VERSION", "%q is not a date version such as 2026-07", c.LightspeedAPIVersion)
 	}
 	return c, e.err
+}
+
+// checkLightspeedApp refuses to serve without Lightspeed: with
+// DATABASE_URL (a production start) the sandbox is never on by itself, so a
+// missing LIGHTSPEED_CLIENT_ID is a mistake, not a wish for the sandbox.
+// `server token` does not call it: minting a token needs no Lightspeed.
+func (c config) checkLightspeedApp() error {
+	if c.Sandbox || c.LightspeedClientID != "" {
+		return nil
+	}
+	return &configError{"LIGHTSPEED_CLIENT_ID", "required unless SANDBOX=true (never on by itself with DATABASE_URL): set LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET, or SANDBOX=true for the built-in sandbox"}
 }
 
 // checkNotify requires the companions of the notification settings.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +38,9 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"MENU_SYNC_INTERVAL":            "often",
 		"JOB_TIMEOUT":                   "-1s",
 		"SANDBOX_DEMO":                  "perhaps",
+		"SANDBOX":                       "yes please",
+		"HTTP_READ_TIMEOUT":             "0",
+		"WEBHOOK_RETENTION":             "3 days",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -81,4 +86,114 @@ func TestStartsOnEmbeddedDefaults(t *testing.T) {
 		t.Errorf("no generated AUTH_SECRET kept in DATA_DIR: %v", err)
 	}
 	s.MustDo(t, token, `mutation { createStore(input: {name: "Demo", timeZone: "UTC", pickupEnabled: true, deliveryEnabled: false, advertisingSubscriptionActive: true}) { id } }`, nil)
+}
+
+// TestProductionStartRefusesWithoutLightspeed checks a PostgreSQL start with
+// neither a Lightspeed app nor SANDBOX=true stops with one line naming
+// LIGHTSPEED_CLIENT_ID (before touching the database), and that the sandbox
+// and a Lightspeed app are not asked for together.
+func TestProductionStartRefusesWithoutLightspeed(t *testing.T) {
+	t.Parallel()
+	unreachable := "postgres://nobody@127.0.0.1:1/none?sslmode=disable"
+	cases := map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"PostgresWithoutApp":    {map[string]string{"DATABASE_URL": unreachable}, "LIGHTSPEED_CLIENT_ID"},
+		"SandboxTurnedOff":      {map[string]string{"SANDBOX": "false"}, "LIGHTSPEED_CLIENT_ID"},
+		"SandboxAndAppTogether": {map[string]string{"SANDBOX": "true", "LIGHTSPEED_CLIENT_ID": "app", "LIGHTSPEED_CLIENT_SECRET": "secret"}, "SANDBOX"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			c.env["DATA_DIR"] = t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, nil, func(k string) string { return c.env[k] }, &bytes.Buffer{})
+			if err == nil {
+				t.Fatal("the service started")
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "config: "+c.want+": ") || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line starting with %q", msg, "config: "+c.want+": ")
+			}
+		})
+	}
+}
+
+// TestStartPrintsTokenAndServesSandboxOnlyOnDefault checks what a start shows
+// and serves: the ADMIN token only on the embedded database; the sandbox on
+// the embedded default, on PostgreSQL only with SANDBOX=true (which
+// eachDatabase sets), and never beside a Lightspeed app.
+func TestStartPrintsTokenAndServesSandboxOnlyOnDefault(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		pg := db.name == "postgres"
+		for name, c := range map[string]struct {
+			env     map[string]string
+			sandbox bool
+		}{
+			"Sandbox":       {nil, true},
+			"LightspeedApp": {map[string]string{"SANDBOX": "", "LIGHTSPEED_CLIENT_ID": "app", "LIGHTSPEED_CLIENT_SECRET": "app-secret"}, false},
+		} {
+			t.Run(name, func(t *testing.T) {
+				env := map[string]string{}
+				for k, v := range db.env {
+					env[k] = v
+				}
+				for k, v := range c.env {
+					env[k] = v
+				}
+				s := startServer(t, env)
+				out := s.out.String()
+				if got := strings.Contains(out, "ADMIN token"); got == pg {
+					t.Errorf("ADMIN token printed: %v, want %v:\n%s", got, !pg, out)
+				}
+				if pg && !strings.Contains(out, "server token") {
+					t.Errorf("a PostgreSQL start does not say how to mint a token:\n%s", out)
+				}
+				if got := serves(t, s.URL+"/sandbox/"); got != c.sandbox {
+					t.Errorf("sandbox served: %v, want %v", got, c.sandbox)
+				}
+			})
+		}
+	})
+}
+
+// serves reports whether GET url answers 200.
+func serves(t *testing.T, url string) bool {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// TestStartRefusesAnotherEncryptionKey: a database first used with one
+// ENCRYPTION_KEY refuses a start with another (a replica given the wrong
+// key would seal tokens no other replica can open), with one line naming
+// the variable, and starts again with the first.
+func TestStartRefusesAnotherEncryptionKey(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		t.Parallel()
+		withKey := func(b byte) map[string]string {
+			env := map[string]string{"ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))}
+			for k, v := range db.env {
+				env[k] = v
+			}
+			return env
+		}
+		startServer(t, withKey(1)).Stop(t)
+		env := withKey(2)
+		for k, v := range map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret} {
+			env[k] = v
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := run(ctx, nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+		if err == nil || !strings.HasPrefix(err.Error(), "config: ENCRYPTION_KEY: ") || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("start with another key: %v, want one line naming ENCRYPTION_KEY", err)
+		}
+		startServer(t, withKey(1)).Stop(t)
+	})
 }

@@ -48,11 +48,13 @@ func newFixture(t testing.TB, s *testServer) fixture {
 	return f
 }
 
+// submitOrderMutation selects what the ordering system may read of the order
+// it submits: the shopper's side.
 const submitOrderMutation = `mutation($input: SubmitOrderInput!) { submitOrder(input: $input) {
-	id leaflyOrderId status fulfillmentMethod subtotalCents totalCents actionable
+	id leaflyOrderId status fulfillmentMethod subtotalCents totalCents
 	customer { firstName lastName email phone }
 	lines { menuItemId name quantity unitPriceCents discountedUnitPriceCents dealTitle }
-	posSync { state attempts } statusHistory { status source occurredAt } store { id }
+	statusHistory { status source occurredAt }
 } }`
 
 // orderInput returns a valid pickup order for the fixture's store.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -37,11 +38,12 @@ const (
 
 // server is the service's HTTP surface.
 type server struct {
-	mux *http.ServeMux
-	ws  *gqlws.Implementation
+	mux  *http.ServeMux
+	root http.Handler
+	ws   *gqlws.Implementation
 }
 
-func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
 // closeWebsockets ends every websocket with a "going away" close frame.
 func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down") }
@@ -49,7 +51,9 @@ func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "se
 func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb *sandbox.Sandbox, m *metrics, log *slog.Logger) *server {
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	h := &server{mux: http.NewServeMux(), ws: ws}
-	query := withRequestID(log, authenticate(tokens, limitBody(newGraphQL(cfg, a, ws, tokens, m, log))))
+	sk := newSockets(cfg, m)
+	h.root = deadlineBodies(cfg.ReadTimeout, h.mux)
+	query := withRequestID(log, authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /readyz", readyz(db))
@@ -63,33 +67,43 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 }
 
 // newGraphQL assembles gqlgen's server with explicit transports and limits.
-func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.Tokens, m *metrics, log *slog.Logger) *gqlhandler.Server {
+func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.Tokens, sk *sockets, m *metrics, log *slog.Logger) *gqlhandler.Server {
 	srv := gqlhandler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{App: a, Log: log})))
 	srv.AddTransport(transport.Websocket{
 		Implementation:        ws,
-		InitFunc:              websocketInit(tokens),
+		InitFunc:              websocketInit(tokens, sk),
 		InitTimeout:           5 * time.Second,
 		KeepAlivePingInterval: 25 * time.Second,
 		PayloadReadLimit:      ptr(int64(64 << 10)),
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(sseTransport{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxParserTokens)
-	srv.SetErrorPresenter(graph.ErrorPresenter(log, requestID))
+	present := graph.ErrorPresenter(log, requestID)
+	if !cfg.Introspection {
+		present = graph.WithoutSuggestions(present)
+	}
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", requestID(ctx), "panic", v)
 		return domain.Errorf(domain.CodeInternal, "Internal error; quote request id %s to support.", requestID(ctx))
 	})
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(graph.RefuseIntrospection())
+		srv.SetDisableSuggestion(true)
 	}
+	srv.Use(graph.NoNULs())
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(maxComplexity))
 	srv.Use(graph.DepthLimit(maxDepth))
+	srv.Use(graph.FieldAccess())
 	srv.Use(m.operations())
+	srv.Use(sk)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(app.WithRequestCache(ctx))
 	})
@@ -97,8 +111,10 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 }
 
 // websocketInit authenticates a websocket from its connection_init payload;
-// a missing or bad token closes the socket with 4403 and a reason.
-func websocketInit(tokens *auth.Tokens) transport.WebsocketInitFunc {
+// a missing or bad token closes the socket with 4403 and a reason, one
+// more socket than its subject may hold with 1008. An accepted socket is
+// closed with 4403 when its token expires.
+func websocketInit(tokens *auth.Tokens, sk *sockets) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		token := payload.Authorization()
 		if token == "" {
@@ -106,16 +122,24 @@ func websocketInit(tokens *auth.Tokens) transport.WebsocketInitFunc {
 		}
 		p, err := tokens.Verify(token)
 		if err != nil {
-			ctx = transport.WithWebsocketCloseCode(ctx, 4403)
+			ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
 			ctx = transport.AppendCloseReason(ctx, "Forbidden: a valid bearer token is required in connection_init")
 			return ctx, nil, err
 		}
-		return auth.WithPrincipal(ctx, p), nil, nil
+		if err := sk.admit(ctx, p); err != nil {
+			code, reason := websocket.CloseInternalServerErr, "Internal error"
+			if err == sk.tooMany {
+				code, reason = closeTooManySockets, fmt.Sprintf("Too many websockets: at most %d per token subject", sk.perSubject)
+			}
+			return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), reason), nil, err
+		}
+		return withSubscriptionCount(auth.WithPrincipal(ctx, p)), nil, nil
 	}
 }
 
-// authenticate requires a valid bearer token on HTTP requests. Websockets
-// authenticate in connection_init instead.
+// authenticate requires a valid bearer token on HTTP requests, and ends an
+// SSE stream when it expires. Websockets authenticate in connection_init
+// instead.
 func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" || r.Method == http.MethodOptions {
@@ -128,18 +152,8 @@ func authenticate(tokens *auth.Tokens, next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusUnauthorized, domain.CodeUnauthenticated, "A valid bearer token is required in the Authorization header.")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
-	})
-}
-
-// limitBody refuses request bodies over maxBodyBytes with 413.
-func limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBodyBytes {
-			writeGraphQLError(w, http.StatusRequestEntityTooLarge, domain.CodeBadUserInput, "The request body is larger than 1 MiB.")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		r, cancel := streamUntilExpiry(r.WithContext(auth.WithPrincipal(r.Context(), p)), p)
+		defer cancel()
 		next.ServeHTTP(w, r)
 	})
 }
@@ -159,7 +173,7 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		start := time.Now()
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-		log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "duration_ms", time.Since(start).Milliseconds())
+		log.Debug("request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "duration_ms", time.Since(start).Milliseconds())
 	})
 }
 

@@ -40,14 +40,15 @@ type database struct {
 }
 
 // eachDatabase runs test once on the embedded database and once on
-// PostgreSQL (skipped, with a message, when TEST_DATABASE_URL is unset).
+// PostgreSQL (skipped, with a message, when TEST_DATABASE_URL is unset),
+// there with SANDBOX=true: a PostgreSQL start serves no sandbox by itself.
 func eachDatabase(t *testing.T, test func(t *testing.T, db database)) {
 	t.Run("sqlite", func(t *testing.T) {
 		test(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := pgtest.NewDatabase(t)
-		test(t, database{"postgres", map[string]string{"DATA_DIR": t.TempDir(), "DATABASE_URL": url}})
+		test(t, database{"postgres", map[string]string{"DATA_DIR": t.TempDir(), "DATABASE_URL": url, "SANDBOX": "true"}})
 	})
 }
 
@@ -199,6 +200,13 @@ func (l *lockedBuffer) WriteLine(s string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.b.WriteString(s + "\n")
+}
+
+// Write appends p as it is, for output copied in chunks (a process's stderr).
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
 func (l *lockedBuffer) String() string {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/leafly/lightspeed-orders/app"
@@ -135,11 +137,14 @@ func oauthCallback(a *app.App, log *slog.Logger) http.HandlerFunc {
 func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		kept := false
 		if err == nil {
-			err = a.ReceiveWebhook(r.Context(), r.PathValue("token"), body, r.Header.Get("X-Signature"))
+			kept, err = a.ReceiveWebhook(r.Context(), r.PathValue("token"), body, r.Header.Get("X-Signature"))
 		}
 		status, outcome := http.StatusOK, "accepted"
 		switch {
+		case err == nil && !kept:
+			outcome = "ignored"
 		case err == nil:
 		case errors.Is(err, app.ErrUnknownConnection):
 			status, outcome = http.StatusNotFound, "unknown_connection"
@@ -149,9 +154,12 @@ func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc 
 			status, outcome = http.StatusBadRequest, "malformed"
 		default:
 			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			switch {
+			case errors.As(err, &tooBig):
 				status, outcome = http.StatusRequestEntityTooLarge, "too_large"
-			} else {
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				status, outcome = http.StatusRequestTimeout, "too_slow"
+			default:
 				status, outcome = http.StatusInternalServerError, "error"
 			}
 		}
@@ -161,4 +169,13 @@ func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc 
 		}
 		w.WriteHeader(status)
 	}
+}
+
+// logPath is a request's path as logged: a webhook's token, which lets
+// whoever holds it post as Lightspeed for its connection, is left out.
+func logPath(p string) string {
+	if strings.HasPrefix(p, app.WebhookPath) {
+		return app.WebhookPath + "…"
+	}
+	return p
 }

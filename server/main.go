@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +19,10 @@ import (
 )
 
 func main() {
+	// Libraries that log with the standard log package (gqlgen's transports
+	// do) write JSON lines on stdout like the service's own logger, not
+	// plain text on stderr.
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
@@ -40,6 +45,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
+		return err
+	}
+	if err := cfg.checkLightspeedApp(); err != nil {
 		return err
 	}
 	if err := loadSecrets(&cfg); err != nil {

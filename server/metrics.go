@@ -28,6 +28,7 @@ type metrics struct {
 	lightspeedCalls    *prometheus.HistogramVec
 	callsPerOrder      prometheus.Histogram
 	webhooks           *prometheus.CounterVec
+	websocketRefused   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -57,7 +58,12 @@ func newMetrics() *metrics {
 	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "leafly_lightspeed_webhooks_total", Help: "Webhooks received from Lightspeed by outcome.",
 	}, []string{"outcome"})
-	m.reg.MustRegister(m.webhooks, m.callsPerOrder, m.lightspeedCalls, m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
+	m.websocketRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leafly_websocket_refused_total", Help: "Websockets refused over the cap per token subject, and subscriptions over the cap per websocket, by reason.",
+	}, []string{"reason"})
+	m.websocketRefused.WithLabelValues("sockets_per_subject")
+	m.websocketRefused.WithLabelValues("subscriptions_per_socket")
+	m.reg.MustRegister(m.websocketRefused, m.webhooks, m.callsPerOrder, m.lightspeedCalls, m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -21,16 +21,17 @@ func TestSubmitOrder(t *testing.T) {
 				t.Errorf("%s = %v, want %v", k, got, want)
 			}
 		}
-		if got := path(o, "posSync", "state"); got != "NOT_APPLICABLE" {
-			t.Errorf("posSync.state = %v, want NOT_APPLICABLE (integration off)", got)
-		}
 		if got := path(o, "lines", 0, "name"); got != "Blue Dream 3.5g" {
 			t.Errorf("lines[0].name = %v, want the menu item's name", got)
 		}
 		if got := path(o, "statusHistory", 0, "source"); got != "MARKETPLACE" {
 			t.Errorf("statusHistory[0].source = %v, want MARKETPLACE", got)
 		}
-		if got := path(o, "store", "id"); got != f.StoreID {
+		stored := s.MustDo(t, f.Staff, `query($id: ID!) { order(id: $id) { posSync { state } store { id } } }`, map[string]any{"id": path(o, "id")})
+		if got := path(stored, "order", "posSync", "state"); got != "NOT_APPLICABLE" {
+			t.Errorf("posSync.state = %v, want NOT_APPLICABLE (integration off)", got)
+		}
+		if got := path(stored, "order", "store", "id"); got != f.StoreID {
 			t.Errorf("store.id = %v, want %s", got, f.StoreID)
 		}
 	})

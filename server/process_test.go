@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,12 +64,13 @@ func startProcess(t testing.TB, extra map[string]string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	out := &lockedBuffer{}
+	cmd.Stderr = io.MultiWriter(os.Stderr, out) // in the output too: a test may check every line is JSON
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start server process: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &testServer{env: env, tokens: auth.NewTokens([]byte(testSecret)), out: &lockedBuffer{}, stop: cancel, done: make(chan error, 1),
+	s := &testServer{env: env, tokens: auth.NewTokens([]byte(testSecret)), out: out, stop: cancel, done: make(chan error, 1),
 		kill: func() { _ = cmd.Process.Kill() }}
 	go func() {
 		<-ctx.Done()

@@ -63,7 +63,7 @@ func TestRateLimitedMidwayLosesNothing(t *testing.T) {
 func lightspeedProcess(t *testing.T, host *testServer, databaseURL string) *testServer {
 	t.Helper()
 	return startProcess(t, map[string]string{
-		"DATABASE_URL": databaseURL, "DATA_DIR": t.TempDir(), "JOB_TIMEOUT": "2s", "MENU_SYNC_INTERVAL": "1h",
+		"DATABASE_URL": databaseURL, "DATA_DIR": t.TempDir(), "SANDBOX": "true", "JOB_TIMEOUT": "2s", "MENU_SYNC_INTERVAL": "1h",
 		"ENCRYPTION_KEY":         base64.StdEncoding.EncodeToString(testEncryptionKey),
 		"LIGHTSPEED_API_URL":     host.URL + sandboxPath + "/{domain_prefix}",
 		"LIGHTSPEED_CONNECT_URL": host.URL + sandboxPath + "/connect",

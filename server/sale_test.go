@@ -258,16 +258,18 @@ func TestSupportTrail(t *testing.T) {
 		id := st.shopperOrder(t, "TRAIL-1", "trail@example.com", anyItems(menu, 1), nil)
 		st.waitPos(t, id, "SENT")
 		q := `query($id: ID!) { order(id: $id) { posCalls { at method path status durationMs error } } }`
-		data := s.MustDo(t, st.Manager, q, map[string]any{"id": id})
-		var got []string
-		for _, c := range path(data, "order", "posCalls").([]any) {
-			got = append(got, fmt.Sprintf("%v %v %v", path(c, "method"), path(c, "path"), path(c, "status")))
-		}
-		trail := strings.Join(got, "; ")
-		for _, want := range []string{"POST /sales 503", "POST /sales 200"} {
-			if !strings.Contains(trail, want) {
-				t.Errorf("trail %q lacks %q", trail, want)
+		// The trail is written when the send ends, just after SENT.
+		var trail string
+		waitFor(t, "the trail of the successful send", 10*time.Second, func() bool {
+			var got []string
+			for _, c := range path(s.MustDo(t, st.Manager, q, map[string]any{"id": id}), "order", "posCalls").([]any) {
+				got = append(got, fmt.Sprintf("%v %v %v", path(c, "method"), path(c, "path"), path(c, "status")))
 			}
+			trail = strings.Join(got, "; ")
+			return strings.Contains(trail, "POST /sales 200")
+		})
+		if !strings.Contains(trail, "POST /sales 503") {
+			t.Errorf("trail %q lacks the failed attempt, POST /sales 503", trail)
 		}
 		if r := s.Do(t, st.Staff, q, map[string]any{"id": id}); r.Code() != "FORBIDDEN" {
 			t.Errorf("staff reading the trail: code %q, want FORBIDDEN", r.Code())

@@ -28,7 +28,9 @@ import (
 // refused bodies kept out of the log, and a scan of the database and the log
 // after a full Lightspeed run for tokens in plain text. The rest is
 // elsewhere: the operation × role × foreign store matrix (TestAccessMatrix,
-// TestAccessMatrixCoversSchema, TestSubscriptionAccess), bearer tokens over
+// TestAccessMatrixCoversSchema, TestSubscriptionAccess), every field for
+// every role (graph's TestFieldAccessTable, TestMarketplaceReadsNoStore,
+// TestResubmitDisclosesNoShopper), bearer tokens over
 // HTTP (TestHTTPAuthentication), body size, depth, complexity and GET
 // mutations (TestRequestLimits), OAuth state replay and forgery
 // (TestConnectOAuth).

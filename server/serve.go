@@ -84,6 +84,10 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 		s.close()
 		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w", err)
 	}
+	if err := s.db.CheckKey(ctx, func(sealed string) error { _, err := v.Open(sealed); return err }, func() string { return v.Seal("key check") }); err != nil {
+		s.close()
+		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w (give every replica the key the database was first used with)", err)
+	}
 	notifiers, err := newNotifiers(cfg, log)
 	if err != nil {
 		s.close()
@@ -97,7 +101,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }, Notifiers: notifiers,
 		OrderPosDeadline: cfg.OrderPosDeadline})
 	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: s.app.Workers(),
-		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
+		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -118,7 +122,7 @@ func (s *service) migrate(ctx context.Context) error {
 
 // run serves HTTP and runs the background work until ctx ends.
 func (s *service) run(ctx context.Context, ln net.Listener, stdout io.Writer) error {
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: s.cfg.ReadTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
@@ -198,27 +202,42 @@ func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker
 	return pg, pg.Run, nil
 }
 
-// printBanner tells whoever started the service how to reach it.
+// printBanner tells whoever started the service how to reach it. Only the
+// embedded default gets a ready-made ADMIN token: a production start's
+// output ends up in container logs, where a token would be anyone's.
 func printBanner(w io.Writer, cfg config, db *storage.DB, tokens *auth.Tokens) {
 	base := cfg.PublicURL
-	where := "embedded SQLite in " + cfg.DataDir
+	fmt.Fprintf(w, `Leafly order service is up (%s).
+  GraphQL:   %s/query
+  WebSocket: %s/query  (graphql-transport-ws or graphql-ws; token in connection_init)
+`, where(cfg, db), base, wsURL(base))
 	if db.Postgres() {
-		where = "PostgreSQL"
+		fmt.Fprint(w, "  Tokens: run `server token -role ADMIN` (or -role STORE_MANAGER -store <id>) with the same AUTH_SECRET\n")
+		return
 	}
 	token, err := tokens.Mint(domain.Principal{Subject: "banner", Role: domain.RoleAdmin}, 24*time.Hour, time.Now())
 	if err != nil {
 		token = "(could not mint: " + err.Error() + ")"
 	}
-	fmt.Fprintf(w, `Leafly order service is up (%s).
-  GraphQL:   %s/query
-  WebSocket: %s/query  (graphql-transport-ws or graphql-ws; token in connection_init)
-  ADMIN token, valid 24h:
+	fmt.Fprintf(w, `  ADMIN token, valid 24h:
     %s
   Try it:
     curl -s %s/query -H "Authorization: Bearer %s" -H 'Content-Type: application/json' \
       -d '{"query":"mutation { createStore(input: {name: \"Demo\", timeZone: \"America/Los_Angeles\", pickupEnabled: true, deliveryEnabled: true, advertisingSubscriptionActive: true}) { id name } }"}'
   More tokens: go run ./server token -role STORE_MANAGER -store <id>
-`, where, base, wsURL(base), token, base, token)
+`, token, base, token)
+}
+
+// where names the database (and the sandbox, when it is served) for the banner.
+func where(cfg config, db *storage.DB) string {
+	w := "embedded SQLite in " + cfg.DataDir
+	if db.Postgres() {
+		w = "PostgreSQL"
+	}
+	if cfg.Sandbox {
+		w += ", built-in Lightspeed sandbox at " + cfg.PublicURL + sandboxPath + "/"
+	}
+	return w
 }
 
 func portOf(addr net.Addr) string {

@@ -211,7 +211,7 @@ func TestLegacyGraphQLWS(t *testing.T) {
 // TestEventCrossesReplicas runs two server processes on one PostgreSQL
 // database: a change committed through A reaches a subscriber connected to B.
 func TestEventCrossesReplicas(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir()}
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir(), "SANDBOX": "true"}
 	a := startProcess(t, env)
 	b := startProcess(t, env)
 	f := newFixture(t, a)

@@ -154,3 +154,45 @@ func TestRequestIDInErrorsAndLogs(t *testing.T) {
 	}
 	waitFor(t, "the request to be logged", 5*time.Second, func() bool { return strings.Contains(s.out.String(), `"request_id":"trace-me-42"`) })
 }
+
+// TestStreamsOutliveReadTimeout checks HTTP_READ_TIMEOUT bounds how long a
+// request takes to arrive, not how long it lasts: a server-sent event
+// stream and a websocket subscribed before the deadline still get an event
+// sent well after it.
+func TestStreamsOutliveReadTimeout(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir(), "HTTP_READ_TIMEOUT": "1s"})
+	f := newFixture(t, s)
+	body, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": f.StoreID}})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+f.Staff)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ws := dialWS(t, s, "graphql-transport-ws", f.Staff)
+	ws.expect("connection_ack")
+	ws.subscribe("1", statusSubscription, map[string]any{"s": f.StoreID})
+	subscribed(t, s, 2)
+	subscribedAt := time.Now()
+	waitFor(t, "three times HTTP_READ_TIMEOUT to pass", 10*time.Second, func() bool { return time.Since(subscribedAt) > 3*time.Second })
+	id := f.submit(t, s, "LATE-1")
+	if got := path(ws.next(), "orderStatusChanged", "order", "id"); got != id {
+		t.Errorf("websocket event for order %v, want %s", got, id)
+	}
+	lines := bufio.NewScanner(resp.Body)
+	deadline := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
+	defer deadline.Stop()
+	for lines.Scan() {
+		if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+			if !strings.Contains(data, id) {
+				t.Fatalf("SSE event %s, want order %s", data, id)
+			}
+			return
+		}
+	}
+	t.Fatalf("no SSE event after the read timeout: %v", lines.Err())
+}

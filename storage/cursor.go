@@ -9,10 +9,21 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// Page asks for the First items after the opaque cursor After ("" = start).
+// Page asks for the First items after the opaque cursor After ("" = start)
+// or, when Last is set, for the Last items before the cursor Before ("" =
+// the end), as Relay's first/after and last/before do. Both cursors may be
+// set: the page is then taken between them.
 type Page struct {
-	First int
-	After string
+	First  int
+	After  string
+	Last   *int
+	Before string
+}
+
+// cursorKey is the sort key a cursor names: (created_at, id).
+type cursorKey struct {
+	at time.Time
+	id string
 }
 
 // cursorPrefix versions the cursor format.
@@ -26,7 +37,7 @@ func encodeCursor(t time.Time, id string) string {
 
 // decodeCursor reverses encodeCursor; anything else is a BAD_USER_INPUT error.
 func decodeCursor(c string) (time.Time, string, error) {
-	bad := domain.Errorf(domain.CodeBadUserInput, "The cursor %q is not valid: pass an endCursor or edge cursor this API returned.", truncate(c, 64))
+	bad := domain.Errorf(domain.CodeBadUserInput, "The cursor %q is not valid: pass a startCursor, endCursor or edge cursor this API returned.", truncate(c, 64))
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || !strings.HasPrefix(string(raw), cursorPrefix) {
 		return time.Time{}, "", bad
@@ -37,6 +48,18 @@ func decodeCursor(c string) (time.Time, string, error) {
 		return time.Time{}, "", bad
 	}
 	return time.UnixMicro(n).UTC(), id, nil
+}
+
+// optionalCursor decodes c, which may be empty (no cursor).
+func optionalCursor(c string) (*cursorKey, error) {
+	if c == "" {
+		return nil, nil
+	}
+	at, id, err := decodeCursor(c)
+	if err != nil {
+		return nil, err
+	}
+	return &cursorKey{at, id}, nil
 }
 
 func truncate(s string, n int) string {

@@ -2,12 +2,23 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
+// eventRow is one entry of the event log. What it records follows from
+// which columns are set:
+//
+//   - order_id and status: a status change (with previous_status NULL: the
+//     order's creation), for orderStatusChanged and orderUpdated;
+//   - order_id alone: a change of the order's posSync, for orderUpdated;
+//   - alert_id: an alert raised;
+//   - neither: a change of the store itself, for storeUpdated.
 type eventRow struct {
 	Seq            int64 `gorm:"primaryKey;autoIncrement"`
 	StoreID        string
@@ -21,9 +32,20 @@ type eventRow struct {
 
 func (eventRow) TableName() string { return "events" }
 
+// updateKind is the orderUpdated kind of an order's event.
+func (r eventRow) updateKind() domain.OrderUpdateKind {
+	switch {
+	case r.Status == nil:
+		return domain.OrderPosSyncChanged
+	case r.PreviousStatus == nil:
+		return domain.OrderCreated
+	}
+	return domain.OrderStatusChanged
+}
+
 // Event returns the logged event with the given sequence number.
 func (db *DB) Event(ctx context.Context, seq int64) (domain.Event, error) {
-	events, err := db.eventsWhere(ctx, "seq = ?", seq, 1)
+	events, err := db.eventsWhere(ctx, db.gorm.WithContext(ctx).Where("seq = ?", seq), 1)
 	if err != nil {
 		return domain.Event{}, err
 	}
@@ -35,7 +57,29 @@ func (db *DB) Event(ctx context.Context, seq int64) (domain.Event, error) {
 
 // EventsAfter returns up to limit logged events after seq, in order.
 func (db *DB) EventsAfter(ctx context.Context, seq int64, limit int) ([]domain.Event, error) {
-	return db.eventsWhere(ctx, "seq > ?", seq, limit)
+	return db.eventsWhere(ctx, db.gorm.WithContext(ctx).Where("seq > ?", seq), limit)
+}
+
+// OrderUpdatesAfter returns up to limit of the store's order updates logged
+// after seq, in order.
+func (db *DB) OrderUpdatesAfter(ctx context.Context, storeID string, seq int64, limit int) ([]domain.Event, error) {
+	q := db.gorm.WithContext(ctx).Where("store_id = ? AND seq > ? AND order_id IS NOT NULL", storeID, seq)
+	return db.eventsWhere(ctx, q, limit)
+}
+
+// OrderUpdateTime returns when the store's order update seq occurred, and
+// false when the log holds no such update of that store.
+func (db *DB) OrderUpdateTime(ctx context.Context, storeID string, seq int64) (time.Time, bool, error) {
+	var r eventRow
+	err := db.gorm.WithContext(ctx).Select("occurred_at").
+		Take(&r, "seq = ? AND store_id = ? AND order_id IS NOT NULL", seq, storeID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("order update %d: %w", seq, err)
+	}
+	return r.OccurredAt.UTC(), true, nil
 }
 
 // LatestSeq returns the highest sequence number logged so far.
@@ -45,9 +89,9 @@ func (db *DB) LatestSeq(ctx context.Context) (int64, error) {
 	return seq, err
 }
 
-func (db *DB) eventsWhere(ctx context.Context, cond string, seq int64, limit int) ([]domain.Event, error) {
+func (db *DB) eventsWhere(ctx context.Context, q *gorm.DB, limit int) ([]domain.Event, error) {
 	var rows []eventRow
-	if err := db.gorm.WithContext(ctx).Where(cond, seq).Order("seq").Limit(limit).Find(&rows).Error; err != nil {
+	if err := q.Order("seq").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	events := make([]domain.Event, 0, len(rows))
@@ -62,25 +106,54 @@ func (db *DB) eventsWhere(ctx context.Context, cond string, seq int64, limit int
 }
 
 // hydrate turns a logged event into the event subscribers receive, with the
-// order or alert as it is now.
+// order, alert or store as it is now.
 func (db *DB) hydrate(ctx context.Context, r eventRow) (domain.Event, error) {
 	ev := domain.Event{Seq: r.Seq, StoreID: r.StoreID}
+	var err error
 	switch {
-	case r.OrderID != nil && r.Status != nil && r.Source != nil:
-		o, err := db.Order(ctx, *r.OrderID)
-		if err != nil {
-			return ev, fmt.Errorf("event %d: %w", r.Seq, err)
-		}
-		ev.OrderStatus = &domain.OrderStatusEvent{Order: o, PreviousStatus: (*domain.Status)(r.PreviousStatus),
-			Status: domain.Status(*r.Status), Source: domain.Source(*r.Source), OccurredAt: r.OccurredAt.UTC()}
+	case r.OrderID != nil:
+		err = db.hydrateOrder(ctx, r, &ev)
 	case r.AlertID != nil:
-		a, err := db.Alert(ctx, *r.AlertID)
-		if err != nil {
-			return ev, fmt.Errorf("event %d: %w", r.Seq, err)
-		}
-		ev.Alert = a
+		ev.Alert, err = db.Alert(ctx, *r.AlertID)
 	default:
-		return ev, fmt.Errorf("event %d: neither an order status change nor an alert", r.Seq)
+		ev.Store, err = db.Store(ctx, r.StoreID)
+	}
+	if err != nil {
+		return ev, fmt.Errorf("event %d: %w", r.Seq, err)
 	}
 	return ev, nil
+}
+
+// hydrateOrder fills the order update of r, and the status change when r is one.
+func (db *DB) hydrateOrder(ctx context.Context, r eventRow, ev *domain.Event) error {
+	o, err := db.Order(ctx, *r.OrderID)
+	if err != nil {
+		return err
+	}
+	at := r.OccurredAt.UTC()
+	ev.Update = &domain.OrderUpdate{Seq: r.Seq, Kind: r.updateKind(), Order: o, OccurredAt: at}
+	if r.Status != nil && r.Source != nil {
+		ev.OrderStatus = &domain.OrderStatusEvent{Order: o, PreviousStatus: (*domain.Status)(r.PreviousStatus),
+			Status: domain.Status(*r.Status), Source: domain.Source(*r.Source), OccurredAt: at}
+	}
+	return nil
+}
+
+// logPosSyncChange appends the event of a change of o's posSync.
+func logPosSyncChange(tx *gorm.DB, o *domain.Order, at time.Time) (domain.Event, error) {
+	ev := eventRow{StoreID: o.StoreID, OrderID: &o.ID, OccurredAt: at}
+	if err := tx.Create(&ev).Error; err != nil {
+		return domain.Event{}, err
+	}
+	return domain.Event{Seq: ev.Seq, StoreID: o.StoreID,
+		Update: &domain.OrderUpdate{Seq: ev.Seq, Kind: domain.OrderPosSyncChanged, Order: o, OccurredAt: at}}, nil
+}
+
+// logStoreChange appends the event of a change of s itself.
+func logStoreChange(tx *gorm.DB, s *domain.Store) (domain.Event, error) {
+	ev := eventRow{StoreID: s.ID, OccurredAt: s.UpdatedAt}
+	if err := tx.Create(&ev).Error; err != nil {
+		return domain.Event{}, err
+	}
+	return domain.Event{Seq: ev.Seq, StoreID: s.ID, Store: s}, nil
 }

@@ -136,14 +136,15 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, enqueue Enqueue)
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
 			return err
 		}
+		// Before the events: the store's row lock makes its events commit
+		// in seq order (see lockStoreEvents); held only to the commit.
+		if err := countOrders(tx, o.StoreID, 1); err != nil {
+			return err
+		}
 		if events, err = db.recordChanges(tx, o, nil, o.StatusHistory); err != nil {
 			return err
 		}
-		if err := enqueue.run(tx); err != nil {
-			return err
-		}
-		// Last, so the store's row is locked only for the commit.
-		return countOrders(tx, o.StoreID, 1)
+		return enqueue.run(tx)
 	})
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("create order %s: %w", o.LeaflyOrderID, err)
@@ -171,9 +172,12 @@ func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Statu
 		if err := db.notifyChanges(tx, o, previous, c); err != nil {
 			return nil, err
 		}
-		events = append(events, domain.Event{Seq: ev.Seq, StoreID: o.StoreID, OrderStatus: &domain.OrderStatusEvent{
-			Order: o, PreviousStatus: previous, Status: c.Status, Source: c.Source, OccurredAt: c.OccurredAt,
-		}})
+		events = append(events, domain.Event{Seq: ev.Seq, StoreID: o.StoreID,
+			OrderStatus: &domain.OrderStatusEvent{
+				Order: o, PreviousStatus: previous, Status: c.Status, Source: c.Source, OccurredAt: c.OccurredAt,
+			},
+			Update: &domain.OrderUpdate{Seq: ev.Seq, Kind: ev.updateKind(), Order: o, OccurredAt: c.OccurredAt},
+		})
 		status := c.Status
 		previous = &status
 	}
@@ -198,7 +202,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		if err := db.loadDetails(tx, []*domain.Order{o}); err != nil {
 			return err
 		}
-		before, seen := o.Status, len(o.StatusHistory)
+		before, seen, sync := o.Status, len(o.StatusHistory), o.PosSync
 		enqueue, err := change(o)
 		if err != nil {
 			return err
@@ -208,7 +212,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		if err := tx.Save(&updated).Error; err != nil {
 			return err
 		}
-		if events, err = db.recordChanges(tx, o, &before, o.StatusHistory[seen:]); err != nil {
+		if events, err = db.logOrderChanges(tx, o, before, sync, o.StatusHistory[seen:]); err != nil {
 			return err
 		}
 		return enqueue.run(tx)
@@ -217,6 +221,59 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		return nil, nil, fmt.Errorf("update order %s: %w", id, err)
 	}
 	return o, events, nil
+}
+
+// logOrderChanges appends the events of an update of o: first a change of
+// its posSync (from sync), then its new status history entries.
+func (db *DB) logOrderChanges(tx *gorm.DB, o *domain.Order, before domain.Status, sync domain.PosSync, changes []domain.StatusChange) ([]domain.Event, error) {
+	synced := posSyncShown(sync) != posSyncShown(o.PosSync)
+	if !synced && len(changes) == 0 {
+		return nil, nil
+	}
+	if err := db.lockStoreEvents(tx, o.StoreID); err != nil {
+		return nil, err
+	}
+	var events []domain.Event
+	if synced {
+		ev, err := logPosSyncChange(tx, o, o.UpdatedAt)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
+	}
+	more, err := db.recordChanges(tx, o, &before, changes)
+	return append(events, more...), err
+}
+
+// posSyncView is what a dashboard acts on in an order's posSync: its state
+// and why it is not (or only partly) in the POS. The attempt count and the
+// sale id reserved before the first attempt change on every attempt and
+// are not news by themselves.
+type posSyncView struct {
+	state                      domain.PosSyncState
+	lastError, errorCode, warn string
+}
+
+func posSyncShown(p domain.PosSync) posSyncView {
+	return posSyncView{state: p.State, lastError: deref(p.LastError), errorCode: deref((*string)(p.ErrorCode)), warn: deref(p.Warning)}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// lockStoreEvents takes the store's row lock before a transaction logs
+// events of the store, and keeps it to the commit: the store's events then
+// commit in seq order, so an orderUpdated replay after a cursor never misses
+// an event that commits later with a lower seq. (SQLite serialises writers.)
+func (db *DB) lockStoreEvents(tx *gorm.DB, storeID string) error {
+	if !db.postgres {
+		return nil
+	}
+	return tx.Exec("SELECT id FROM stores WHERE id = ? FOR UPDATE", storeID).Error
 }
 
 // Order returns the order with the given id, lines and history included.

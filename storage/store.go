@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"gorm.io/gorm"
@@ -132,8 +133,11 @@ func (db *DB) Store(ctx context.Context, id string) (*domain.Store, error) {
 }
 
 // UpdateStore locks the store, lets change modify it and saves the result.
-func (db *DB) UpdateStore(ctx context.Context, id string, change func(*domain.Store) error) (*domain.Store, error) {
+// When change changed anything, it logs the store's event for storeUpdated
+// subscribers in the same transaction and returns it to publish.
+func (db *DB) UpdateStore(ctx context.Context, id string, change func(*domain.Store) error) (*domain.Store, []domain.Event, error) {
 	var s *domain.Store
+	var events []domain.Event
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		if err := db.lock(tx).Take(&storeRow{}, "id = ?", id).Error; err != nil {
 			return notFound(err, domain.ErrStoreNotFound(id))
@@ -148,12 +152,35 @@ func (db *DB) UpdateStore(ctx context.Context, id string, change func(*domain.St
 		}
 		s.UpdatedAt = now()
 		updated := storeToRow(s)
-		return tx.Save(&updated).Error
+		if err := tx.Save(&updated).Error; err != nil {
+			return err
+		}
+		if sameStore(row, updated) && !connectedSince(row) {
+			return nil
+		}
+		ev, err := logStoreChange(tx, s)
+		events = append(events, ev)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("update store %s: %w", id, err)
+		return nil, nil, fmt.Errorf("update store %s: %w", id, err)
 	}
-	return s, nil
+	return s, events, nil
+}
+
+// connectedSince reports whether the store's Lightspeed connection was
+// saved after the store itself last was: its subscribers have not heard of it.
+func connectedSince(r storeRow) bool {
+	return r.ConnConnectedAt != nil && r.ConnConnectedAt.After(r.UpdatedAt)
+}
+
+// sameStore reports whether two rows of a store hold the same values, their
+// update times aside.
+func sameStore(a, b storeRow) bool {
+	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	a.ConnAuthMethod, a.ConnDomainPrefix, a.ConnConnectedAt = nil, nil, nil
+	b.ConnAuthMethod, b.ConnDomainPrefix, b.ConnConnectedAt = nil, nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // lock makes the next read of tx take a row lock where the database has them

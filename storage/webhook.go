@@ -2,9 +2,14 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/leafly/lightspeed-orders/domain"
 )
 
 type webhookRow struct {
@@ -12,20 +17,63 @@ type webhookRow struct {
 	StoreID    string
 	SaleID     *string
 	Body       string
+	BodyHash   string
 	ReceivedAt time.Time
 }
 
 func (webhookRow) TableName() string { return "lightspeed_webhooks" }
 
 // SaveWebhook keeps a received webhook and, in the same transaction, runs
-// enqueue (its processing job).
-func (db *DB) SaveWebhook(ctx context.Context, storeID string, saleID *string, body string, enqueue Enqueue) error {
-	return db.transaction(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&webhookRow{StoreID: storeID, SaleID: saleID, Body: body, ReceivedAt: now()}).Error; err != nil {
-			return err
+// enqueue (its processing job). A body the store already has kept is a
+// copy: nothing is written or enqueued and kept is false.
+func (db *DB) SaveWebhook(ctx context.Context, storeID string, saleID *string, body string, enqueue Enqueue) (kept bool, err error) {
+	sum := sha256.Sum256([]byte(body))
+	row := webhookRow{StoreID: storeID, SaleID: saleID, Body: body, BodyHash: hex.EncodeToString(sum[:]), ReceivedAt: now()}
+	err = db.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
 		}
+		kept = true
 		return enqueue.run(tx)
 	})
+	return kept && err == nil, err
+}
+
+// PruneWebhooks deletes the webhooks received before cutoff and returns how
+// many it deleted.
+func (db *DB) PruneWebhooks(ctx context.Context, cutoff time.Time) (int64, error) {
+	res := db.gorm.WithContext(ctx).Where("received_at < ?", cutoff).Delete(&webhookRow{})
+	return res.RowsAffected, res.Error
+}
+
+// SaleOrder is what a webhook about a sale is judged against: the order the
+// service made the sale for and the store's position in the sales feed.
+type SaleOrder struct {
+	// OrderID is empty when the service made no order's sale with this id.
+	OrderID     string
+	PosState    domain.PosSyncState
+	SaleVersion int64
+	SalesCursor int64
+}
+
+// SaleOrder reads, in one statement, the order the store's sale was made
+// for.
+func (db *DB) SaleOrder(ctx context.Context, storeID, saleID string) (SaleOrder, error) {
+	var rows []struct {
+		ID             string
+		PosSyncState   string
+		PosSaleVersion int64
+		SalesCursor    int64
+	}
+	err := db.gorm.WithContext(ctx).Raw(`SELECT o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor
+		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.store_id = ? AND o.pos_sale_id = ? LIMIT 1`,
+		storeID, saleID).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return SaleOrder{}, err
+	}
+	r := rows[0]
+	return SaleOrder{OrderID: r.ID, PosState: domain.PosSyncState(r.PosSyncState), SaleVersion: r.PosSaleVersion, SalesCursor: r.SalesCursor}, nil
 }
 
 // SalesCursor returns the store's position in Lightspeed's sales feed.

@@ -227,7 +227,7 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 	_, _ = rand.Read(key)
 	v := &victim{bin: bin, logs: logs, out: out, echo: cfg.verbose, env: append(base,
 		"HTTP_ADDR=127.0.0.1:"+portString(port), "PUBLIC_URL=http://127.0.0.1:"+portString(port),
-		"DATABASE_URL="+db.url, "DATA_DIR="+filepath.Join(tmp, "victim"),
+		"DATABASE_URL="+db.url, "DATA_DIR="+filepath.Join(tmp, "victim"), "SANDBOX=true",
 		"ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(key),
 		"LIGHTSPEED_API_URL="+host.url+"/sandbox/{domain_prefix}", "LIGHTSPEED_CONNECT_URL="+host.url+"/sandbox/connect",
 		"JOB_TIMEOUT="+victimJobTimeout, "LIGHTSPEED_TIMEOUT="+victimLightspeedTimeout, "LIGHTSPEED_RECONCILE_INTERVAL="+victimReconcile,

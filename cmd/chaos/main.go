@@ -17,8 +17,9 @@
 //     Lightspeed (rate limit raised out of the way). The VICTIM runs on a
 //     PostgreSQL database the program creates (chaos_<time>, dropped at the
 //     end) on a fixed port, with PUBLIC_URL on that port so the sandbox's
-//     webhooks reach every incarnation, LIGHTSPEED_API_URL and
-//     LIGHTSPEED_CONNECT_URL on the host's sandbox, and NOTIFY_WEBHOOK_URL
+//     webhooks reach every incarnation, SANDBOX=true (the sandbox's OAuth
+//     app), LIGHTSPEED_API_URL and LIGHTSPEED_CONNECT_URL on the host's
+//     sandbox, and NOTIFY_WEBHOOK_URL
 //     on a receiver inside this program that records every notification.
 //  2. Connects one store to the sandbox through OAuth, syncs its menu, sets
 //     it up and enables its order integration, as a manager would.

@@ -79,7 +79,7 @@ func (b *bench) serverEnv(getenv func(string) string) []string {
 	env := []string{"HTTP_ADDR=127.0.0.1:0", "AUTH_SECRET=" + authSecret, "LOG_LEVEL=info",
 		"DATA_DIR=" + b.db.dataDir, "SHUTDOWN_TIMEOUT=20s"}
 	if b.db.url != "" {
-		env = append(env, "DATABASE_URL="+b.db.url)
+		env = append(env, "DATABASE_URL="+b.db.url, "SANDBOX=true")
 	}
 	for _, name := range passThrough {
 		if v := getenv(name); v != "" {

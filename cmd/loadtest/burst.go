@@ -238,7 +238,7 @@ func (b *bench) stopAndRetire(ctx context.Context, srv *serverProcess, st drive.
 // sandbox's budget on it. Storage is written directly: no mutation turns
 // the menu sync off, and no API drops jobs.
 func (b *bench) retire(ctx context.Context, st drive.Store) error {
-	_, err := b.store.UpdateStore(ctx, st.ID, func(s *domain.Store) error {
+	_, _, err := b.store.UpdateStore(ctx, st.ID, func(s *domain.Store) error {
 		s.Integration.Enabled, s.Integration.MenuSync.Enabled = false, false
 		return nil
 	})

@@ -119,7 +119,10 @@ func (b *bench) runCycles(ctx context.Context, srv *serverProcess, f fixture) cy
 	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
 		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
 	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
-	token := b.tokens.Mint(domain.RoleStoreStaff, f.StoreID)
+	tokens := make([]string, c.workers) // a subject per worker, under the cap on websockets per subject
+	for j := range tokens {
+		tokens[j] = b.tokens.As(fmt.Sprintf("cycler-%d", j)).Mint(domain.RoleStoreStaff, f.StoreID)
+	}
 	var run cycleRun
 	start := time.Now()
 	lastReport := start
@@ -130,7 +133,7 @@ func (b *bench) runCycles(ctx context.Context, srv *serverProcess, f fixture) cy
 		errs := make([]error, k)
 		var wg sync.WaitGroup
 		for j := range conns {
-			wg.Go(func() { conns[j], errs[j] = dialSubscriber(ctx, d, url, token, f.StoreID) })
+			wg.Go(func() { conns[j], errs[j] = dialSubscriber(ctx, d, url, tokens[j], f.StoreID) })
 		}
 		wg.Wait()
 		live := 0

@@ -172,7 +172,6 @@ func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, n 
 	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
 		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
 	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
-	token := b.tokens.Mint(domain.RoleStoreStaff, f.StoreID)
 	subs := make([]*subscriber, n)
 	var next atomic.Int64
 	var failed atomic.Pointer[error]
@@ -184,6 +183,7 @@ func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, n 
 				if i >= n || failed.Load() != nil || ctx.Err() != nil {
 					return
 				}
+				token := b.tokens.As(fmt.Sprintf("subscriber-%d", i)).Mint(domain.RoleStoreStaff, f.StoreID)
 				s, err := dialSubscriber(ctx, d, url, token, f.StoreID)
 				if err != nil {
 					err = fmt.Errorf("subscriber %d: %w", i, err)

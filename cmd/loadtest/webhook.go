@@ -226,7 +226,8 @@ func (b *bench) webhookResult(subs []*subscriber, steps []step, sent []time.Dura
 	r.Throughput = 0
 	r.CPU = after.cpu.since(before.cpu)
 	accepted := after.metrics[`leafly_lightspeed_webhooks_total{outcome="accepted"}`] - before.metrics[`leafly_lightspeed_webhooks_total{outcome="accepted"}`]
-	refused := sumPrefix(after.metrics, "leafly_lightspeed_webhooks_total{") - sumPrefix(before.metrics, "leafly_lightspeed_webhooks_total{") - accepted
+	ignored := after.metrics[`leafly_lightspeed_webhooks_total{outcome="ignored"}`] - before.metrics[`leafly_lightspeed_webhooks_total{outcome="ignored"}`]
+	refused := sumPrefix(after.metrics, "leafly_lightspeed_webhooks_total{") - sumPrefix(before.metrics, "leafly_lightspeed_webhooks_total{") - accepted - ignored
 	calls := callsSince(after.sandbox, before.sandbox)
 	r.detail("delivered %s/%s (%.2f%%)", count(len(lat)), count(expected), 100*float64(len(lat))/float64(expected))
 	for k, act := range staffActions {
@@ -236,7 +237,8 @@ func (b *bench) webhookResult(subs []*subscriber, steps []step, sent []time.Dura
 	}
 	a := took.summary()
 	r.detail("staff action round trip p50 %.2f ms, p99 %.2f ms", ms(a.P50), ms(a.P99))
-	r.detail("webhooks: %.0f accepted, %.0f refused by the server; %d Lightspeed calls to apply them (%s)", accepted, refused, calls.Total, routes(calls.Requests))
+	r.detail("webhooks: %.0f accepted, %.0f ignored (no news), %.0f refused by the server; %d Lightspeed calls to apply them (%s)",
+		accepted, ignored, refused, calls.Total, routes(calls.Requests))
 	if len(lat) > 0 && r.CPU.Seconds > 0 {
 		r.detail("%s", r.CPU.perOp(c.orders*len(staffActions), "webhook"))
 	}
@@ -244,7 +246,7 @@ func (b *bench) webhookResult(subs []*subscriber, steps []step, sent []time.Dura
 		r.detail("%d duplicate and %d unexpected events, %d subscribers failed", duplicates, unexpected, failed)
 	}
 	r.Values["delivered"], r.Values["expected"] = float64(len(lat)), float64(expected)
-	r.Values["webhooksAccepted"], r.Values["webhooksRefused"] = accepted, refused
+	r.Values["webhooksAccepted"], r.Values["webhooksIgnored"], r.Values["webhooksRefused"] = accepted, ignored, refused
 	r.Values["staffActionP50Ms"], r.Values["staffActionP99Ms"] = ms(a.P50), ms(a.P99)
 	r.goal("100% delivered", len(lat) == expected && actionErrs == 0)
 	return r

@@ -104,9 +104,14 @@ type OrderIntegrationSettings struct {
 	PaymentTypeID string `json:"paymentTypeId"`
 }
 
+// Relay's page information: hasPreviousPage and hasNextPage say whether items come before the first edge and after the last one, in the list's order.
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	HasNextPage     bool `json:"hasNextPage"`
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The first edge's cursor: pass it as `before` for the page before this one.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The last edge's cursor: pass it as `after` for the page after this one.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 type Query struct {

@@ -50,6 +50,14 @@ func NewTokens(secret, subject string) Tokens {
 	return Tokens{signer: auth.NewTokens([]byte(secret)), subject: subject}
 }
 
+// As returns Tokens naming subject as their holder instead. The server
+// holds at most WEBSOCKET_MAX_PER_SUBJECT (50) websockets per subject, so a
+// program that opens more, as many users would, gives each its own.
+func (t Tokens) As(subject string) Tokens {
+	t.subject = subject
+	return t
+}
+
 // Mint returns a token of role (for stores, where the role needs them)
 // valid for a day: longer than any run.
 func (t Tokens) Mint(role domain.Role, stores ...string) string {
