@@ -79,6 +79,7 @@ type App struct {
 	deadline     time.Duration
 	health       health
 	healthLocks  keyedMutex
+	setup        setupCache
 }
 
 // New returns an App over its dependencies. Call UseQueue before it runs

@@ -56,7 +56,7 @@ func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token s
 	if token == "" || len(token) > maxPersonalToken {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "token must have 1 to %d characters.", maxPersonalToken)
 	}
-	if _, err := a.ls.Retailer(ctx, lssync.Target{DomainPrefix: prefix, AccessToken: token}); err != nil {
+	if _, err := a.ls.Retailer(lssync.Interactive(ctx), lssync.Target{DomainPrefix: prefix, AccessToken: token}); err != nil {
 		if lssync.IsCredential(err) || lssync.IsNotFound(err) {
 			return nil, domain.Errorf(domain.CodeBadUserInput, "Lightspeed refused this personal token for %s: check the token and the store prefix.", prefix)
 		}
@@ -174,10 +174,7 @@ func (a *App) oauthCredentials(storeID, prefix string, tok lssync.Token) storage
 // store, renewing an OAuth token about to expire (one renewal at a time per
 // connection, across replicas).
 func (a *App) target(ctx context.Context, storeID string) (lssync.Target, error) {
-	c, err := a.db.Credentials(ctx, storeID)
-	if errors.Is(err, storage.ErrNotConnected) {
-		return lssync.Target{}, domain.Errorf(domain.CodeBadUserInput, "Store %s is not connected to Lightspeed: connect it first.", storeID)
-	}
+	c, err := a.credentials(ctx, storeID)
 	if err != nil {
 		return lssync.Target{}, err
 	}
@@ -191,6 +188,27 @@ func (a *App) target(ctx context.Context, storeID string) (lssync.Target, error)
 		return lssync.Target{}, fmt.Errorf("open access token of store %s: %w", storeID, err)
 	}
 	return lssync.Target{DomainPrefix: c.DomainPrefix, AccessToken: token}, nil
+}
+
+// credentials returns the store's connection; a store with none is the
+// caller's mistake.
+func (a *App) credentials(ctx context.Context, storeID string) (storage.Credentials, error) {
+	c, err := a.db.Credentials(ctx, storeID)
+	if errors.Is(err, storage.ErrNotConnected) {
+		return c, domain.Errorf(domain.CodeBadUserInput, "Store %s is not connected to Lightspeed: connect it first.", storeID)
+	}
+	return c, err
+}
+
+// connectionID names the store's current connection: it changes whenever
+// the store connects again (even to the same account), not when a token is
+// renewed.
+func (a *App) connectionID(ctx context.Context, storeID string) (string, error) {
+	c, err := a.credentials(ctx, storeID)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s/%s/%d", c.AuthMethod, c.DomainPrefix, c.ConnectedAt.UnixMicro()), nil
 }
 
 // stale reports whether an OAuth token must be renewed before use.
@@ -219,6 +237,9 @@ func (a *App) renew(ctx context.Context) func(storage.Credentials) (storage.Cred
 
 // lightspeedError turns a failed Lightspeed call into what a caller sees.
 func lightspeedError(err error) error {
+	if errors.Is(err, lssync.ErrReserved) {
+		return &domain.Error{Code: domain.CodeLightspeedUnavailable, Message: "The rest of this Lightspeed account's rate limit is kept for sending orders right now; try again in a minute."}
+	}
 	switch lssync.KindOf(err) {
 	case lssync.KindOutage, lssync.KindRateLimited:
 		return &domain.Error{Code: domain.CodeLightspeedUnavailable, Message: "Lightspeed is not answering right now; try again in a few minutes."}

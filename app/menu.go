@@ -18,8 +18,11 @@ import (
 const productPageSize = 1000
 
 // SyncMenu turns the store's menu sync on and runs it at once. A failed
-// sync is reported in the returned state's LastError, not as an error.
+// sync is reported in the returned state's LastError, not as an error,
+// except a sync refused because the rate budget left is kept for order
+// sending: that is LIGHTSPEED_UNAVAILABLE, and the scheduled sync runs later.
 func (a *App) SyncMenu(ctx context.Context, storeID string) (*domain.Store, error) {
+	ctx = lssync.Interactive(ctx)
 	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
 		return nil, err
 	}
@@ -32,7 +35,9 @@ func (a *App) SyncMenu(ctx context.Context, storeID string) (*domain.Store, erro
 	}); err != nil {
 		return nil, err
 	}
-	if err := a.RunMenuSync(ctx, storeID); err != nil {
+	if err := a.RunMenuSync(ctx, storeID); errors.Is(err, lssync.ErrReserved) {
+		return nil, lightspeedError(err)
+	} else if err != nil {
 		a.log.WarnContext(ctx, "menu sync failed", "store", storeID, "err", err)
 	}
 	return a.db.Store(ctx, storeID)
@@ -60,6 +65,9 @@ func (a *App) RunMenuSync(ctx context.Context, storeID string) error {
 	}
 	if err == nil {
 		err = a.db.SaveMenuItems(ctx, a.menuItems(storeID, page.Products, retailer.DiscountProductID))
+	}
+	if errors.Is(err, lssync.ErrReserved) {
+		return err // not a failure of the sync: nothing to record
 	}
 	return a.recordMenuSync(ctx, storeID, page.MaxVersion, len(page.Products), err)
 }

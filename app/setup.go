@@ -25,16 +25,13 @@ type SetupOptions struct {
 
 // SetupOptions reads the setup form's choices from the store's Lightspeed
 // account: outlets, registers (with their outlet), users and the enabled
-// payment types.
+// payment types. They are cached for setupOptionsTTL, and the reads are
+// interactive: they never hold up order sending.
 func (a *App) SetupOptions(ctx context.Context, storeID string) (SetupOptions, error) {
 	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
 		return SetupOptions{}, err
 	}
-	t, err := a.target(ctx, storeID)
-	if err != nil {
-		return SetupOptions{}, lightspeedError(err)
-	}
-	opts, err := a.readSetupOptions(ctx, t)
+	opts, err := a.cachedSetupOptions(lssync.Interactive(ctx), storeID, false)
 	return opts, lightspeedError(err)
 }
 
@@ -124,7 +121,7 @@ func (a *App) ConfigureIntegration(ctx context.Context, storeID string, s domain
 	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
 		return nil, err
 	}
-	if err := a.checkSettings(ctx, storeID, s); err != nil {
+	if err := a.checkSettings(lssync.Interactive(ctx), storeID, s, false); err != nil {
 		return nil, err
 	}
 	return a.updateStore(ctx, storeID, func(st *domain.Store) error {
@@ -133,12 +130,10 @@ func (a *App) ConfigureIntegration(ctx context.Context, storeID string, s domain
 	})
 }
 
-func (a *App) checkSettings(ctx context.Context, storeID string, s domain.IntegrationSettings) error {
-	t, err := a.target(ctx, storeID)
-	if err != nil {
-		return lightspeedError(err)
-	}
-	opts, err := a.readSetupOptions(ctx, t)
+// checkSettings validates the setup against the account's options: the
+// cached ones the form was filled from, or fresh ones before enabling.
+func (a *App) checkSettings(ctx context.Context, storeID string, s domain.IntegrationSettings, fresh bool) error {
+	opts, err := a.cachedSetupOptions(ctx, storeID, fresh)
 	if err != nil {
 		return lightspeedError(err)
 	}
@@ -160,7 +155,8 @@ func (a *App) EnableIntegration(ctx context.Context, storeID string) (*domain.St
 		return nil, &domain.Error{Code: domain.CodeRequirementsNotMet, Requirements: unmet,
 			Message: "The order integration cannot be enabled yet: see the unmet requirements."}
 	}
-	if err := a.checkSettings(ctx, storeID, *store.Integration.Settings); err != nil {
+	ctx = lssync.Interactive(ctx)
+	if err := a.checkSettings(ctx, storeID, *store.Integration.Settings, true); err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) && de.Code == domain.CodeBadUserInput {
 			return nil, &domain.Error{Code: domain.CodeRequirementsNotMet, Requirements: []string{string(domain.ReqSettingsComplete)},
@@ -224,7 +220,7 @@ func (a *App) DisableIntegration(ctx context.Context, storeID string) (*domain.S
 	if err != nil || !store.Integration.Enabled {
 		return store, err
 	}
-	a.unsubscribeWebhook(ctx, storeID)
+	a.unsubscribeWebhook(lssync.Interactive(ctx), storeID)
 	return a.updateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.Enabled = false
 		return nil

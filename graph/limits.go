@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/graph/model"
 )
 
 // DepthLimit returns a gqlgen extension refusing operations whose selections
@@ -56,9 +57,16 @@ func depth(set ast.SelectionSet, limit int) int {
 	return deepest
 }
 
+// lightspeedCallCost is the complexity of one request to Lightspeed a field
+// may make while the caller waits: with the limit of 5,000, one operation
+// makes at most 12, whatever its aliases (the retailer's rate budget is
+// shared with order sending).
+const lightspeedCallCost = 400
+
 // NewConfig returns the executable schema's configuration: the resolver and
 // complexity costs where a field returns many objects, so a query's
-// complexity grows with the page sizes it asks for.
+// complexity grows with the page sizes it asks for, and where a field calls
+// Lightspeed, so a query's complexity grows with the calls it may make.
 func NewConfig(r *Resolver) Config {
 	c := Config{Resolvers: r}
 	c.Complexity.Query.Orders = func(child int, _ string, _ *domain.OrderFilter, first *int, _ *string, last *int, _ *string) int {
@@ -67,8 +75,29 @@ func NewConfig(r *Resolver) Config {
 	c.Complexity.Query.MenuItems = func(child int, _ string, first *int, _ *string) int {
 		return 1 + child*pageCost(first, nil)
 	}
+	setLightspeedCosts(&c.Complexity)
 	return c
 }
+
+// setLightspeedCosts prices each field that calls Lightspeed synchronously
+// by the requests it makes; a list is its page and the empty page after it.
+// Setup options list outlets, registers, users and payment types (8);
+// enabling lists them again, subscribes the webhook and lists webhooks when
+// it exists (10); a menu sync reads the retailer and lists the products (3,
+// more for a catalogue over 1,000 products); connecting with a personal
+// token checks it, and disabling removes the webhook (1 each).
+func setLightspeedCosts(c *ComplexityRoot) {
+	c.Query.LightspeedSetupOptions = func(child int, _ string) int { return lightspeedCost(8, child) }
+	c.Mutation.ConfigureOrderIntegration = func(child int, _ model.ConfigureOrderIntegrationInput) int {
+		return lightspeedCost(8, child)
+	}
+	c.Mutation.EnableOrderIntegration = func(child int, _ string) int { return lightspeedCost(10, child) }
+	c.Mutation.SyncMenu = func(child int, _ string) int { return lightspeedCost(3, child) }
+	c.Mutation.ConnectLightspeedPersonalToken = func(child int, _, _, _ string) int { return lightspeedCost(1, child) }
+	c.Mutation.DisableOrderIntegration = func(child int, _ string) int { return lightspeedCost(1, child) }
+}
+
+func lightspeedCost(calls, child int) int { return calls*lightspeedCallCost + child }
 
 // pageCost is how many items a page's first and last arguments may return:
 // the larger one given (both are refused when the page is read), 20 without.

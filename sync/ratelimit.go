@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -20,7 +21,28 @@ const (
 	defaultBackoff    = 60 * time.Second
 	defaultLow        = 2
 	defaultBurst      = 0.1
+	defaultReserve    = 0.25
 )
+
+// ErrReserved is the error of an interactive call (see Interactive) refused
+// because what is left of the retailer's rate budget is kept for sending
+// orders. Callers tell the person to try again shortly.
+var ErrReserved = errors.New("the rest of the retailer's rate budget is kept for sending orders")
+
+type interactiveKey struct{}
+
+// Interactive marks ctx as a person's request waiting on its answer (a
+// GraphQL query or mutation). Its Lightspeed calls never queue behind or
+// ahead of background work such as order sending: a call that would have to
+// wait, or would eat into the reserve, fails at once with ErrReserved.
+func Interactive(ctx context.Context) context.Context {
+	return context.WithValue(ctx, interactiveKey{}, true)
+}
+
+func isInteractive(ctx context.Context) bool {
+	v, _ := ctx.Value(interactiveKey{}).(bool)
+	return v
+}
 
 // Clock tells the time and waits. The limiter and the client take one so
 // tests can drive time by hand.
@@ -64,6 +86,12 @@ type LimiterOptions struct {
 	// limiter stops sending until the window resets (default 2, leaving room
 	// for requests already in flight).
 	LowRemaining int
+	// Reserve is the share of the burst that interactive calls leave to
+	// background work such as order sending (default 0.25): they are refused
+	// while the bucket holds no more than that, or while Lightspeed's last
+	// X-RateLimit-Remaining (within one window) leaves no more than that
+	// above LowRemaining.
+	Reserve float64
 	// Backoff is how long to stop when Lightspeed gives no usable
 	// Retry-After or reset time (default 60s).
 	Backoff time.Duration
@@ -97,6 +125,10 @@ type bucket struct {
 	last         time.Time
 	blockedUntil time.Time
 	gen          int // bumped by every block, so sleeping waiters re-queue
+	// remaining is Lightspeed's last X-RateLimit-Remaining, seen at
+	// remainingAt; it says nothing once a window has passed.
+	remaining   int64
+	remainingAt time.Time
 }
 
 // NewLimiter returns a limiter with opts' defaults filled in.
@@ -109,6 +141,9 @@ func NewLimiter(opts LimiterOptions) *Limiter {
 	}
 	if opts.LowRemaining <= 0 {
 		opts.LowRemaining = defaultLow
+	}
+	if opts.Reserve <= 0 || opts.Reserve >= 1 {
+		opts.Reserve = defaultReserve
 	}
 	if opts.Backoff <= 0 {
 		opts.Backoff = defaultBackoff
@@ -137,12 +172,16 @@ func (l *Limiter) BlockedUntil(prefix string) time.Time {
 }
 
 // Wait blocks until a request to the retailer may be sent, or ctx is done.
+// An interactive ctx never blocks: see Interactive.
 func (l *Limiter) Wait(ctx context.Context, prefix string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("wait for rate limit: %w", err)
 	}
 	if _, err := l.consultShared(ctx, prefix); err != nil {
 		return err
+	}
+	if isInteractive(ctx) {
+		return l.takeSpare(prefix)
 	}
 	for {
 		at, gen := l.reserve(prefix)
@@ -165,6 +204,25 @@ func (l *Limiter) Wait(ctx context.Context, prefix string) error {
 		}
 		// Paused while we slept: queue again behind the pause.
 	}
+}
+
+// takeSpare takes a turn for an interactive call if one is free now and the
+// reserve stays untouched, else returns ErrReserved: orders keep priority.
+func (l *Limiter) takeSpare(prefix string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucket(prefix)
+	now := l.opts.Clock.Now()
+	reserve := max(1, math.Floor(b.burst*l.opts.Reserve))
+	if b.blockedUntil.After(now) || b.left(now, l.opts.Window) <= reserve+float64(l.opts.LowRemaining) {
+		return ErrReserved
+	}
+	b.advance(now)
+	if b.tokens-1 < reserve {
+		return ErrReserved
+	}
+	b.tokens--
+	return nil
 }
 
 // Observe learns from a response's status and rate-limit headers: a 429
@@ -191,10 +249,15 @@ func (l *Limiter) Observe(prefix string, resp *http.Response) {
 		if !ok {
 			return
 		}
-		if rem > int64(l.opts.LowRemaining) {
-			l.mu.Lock()
-			l.bucket(prefix).clamp(float64(rem-int64(l.opts.LowRemaining)), now)
-			l.mu.Unlock()
+		l.mu.Lock()
+		b := l.bucket(prefix)
+		b.remaining, b.remainingAt = rem, now
+		low := rem <= int64(l.opts.LowRemaining)
+		if !low {
+			b.clamp(float64(rem-int64(l.opts.LowRemaining)), now)
+		}
+		l.mu.Unlock()
+		if !low {
 			return
 		}
 		until = windowReset(h, now, l.opts.Backoff)
@@ -331,6 +394,15 @@ func (b *bucket) advance(t time.Time) {
 	}
 	b.tokens = min(b.burst, b.tokens+t.Sub(b.last).Seconds()*b.rate)
 	b.last = t
+}
+
+// left is what Lightspeed last said remains of the window, or +Inf when it
+// has not said so within one window.
+func (b *bucket) left(now time.Time, window time.Duration) float64 {
+	if b.remainingAt.IsZero() || now.Sub(b.remainingAt) >= window {
+		return math.Inf(1)
+	}
+	return float64(b.remaining)
 }
 
 // clamp lowers the bucket to what Lightspeed says is left.

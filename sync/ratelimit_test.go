@@ -348,3 +348,53 @@ func TestClientPausesAfter429(t *testing.T) {
 		t.Fatalf("second call: %v, %d hits", err, hits.Load())
 	}
 }
+
+// TestLimiterInteractive checks that interactive calls never wait and leave
+// the reserve (a quarter of the burst: 8 of 35) to background work.
+func TestLimiterInteractive(t *testing.T) {
+	interactive := lssync.Interactive(background(t))
+	t.Run("LeavesReserve", func(t *testing.T) {
+		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: newFakeClock()})
+		for i := range burst1 - 8 {
+			if err := l.Wait(interactive, shop); err != nil {
+				t.Fatalf("interactive call %d: %v", i+1, err)
+			}
+		}
+		if err := l.Wait(interactive, shop); !errors.Is(err, lssync.ErrReserved) {
+			t.Fatalf("interactive call into the reserve: %v, want ErrReserved", err)
+		}
+		for range 8 {
+			if err := l.Wait(background(t), shop); err != nil {
+				t.Fatalf("background call in the reserve: %v", err)
+			}
+		}
+	})
+	t.Run("NeverQueues", func(t *testing.T) {
+		clock := newFakeClock()
+		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: clock})
+		runWaiters(t, l, clock, 1, burst1+1)
+		if err := l.Wait(interactive, shop); !errors.Is(err, lssync.ErrReserved) {
+			t.Fatalf("interactive call behind queued work: %v, want ErrReserved", err)
+		}
+	})
+	t.Run("Paused", func(t *testing.T) {
+		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: newFakeClock()})
+		l.Observe(shop, response(429, "Retry-After", "30"))
+		if err := l.Wait(interactive, shop); !errors.Is(err, lssync.ErrReserved) {
+			t.Fatalf("interactive call during a pause: %v, want ErrReserved", err)
+		}
+	})
+	t.Run("LightspeedRemaining", func(t *testing.T) {
+		clock := newFakeClock()
+		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: clock})
+		l.Observe(shop, response(200, "X-RateLimit-Remaining", "10")) // 8 reserved + 2 low
+		clock.Advance(time.Minute)                                    // the bucket refills; Lightspeed's window does not
+		if err := l.Wait(interactive, shop); !errors.Is(err, lssync.ErrReserved) {
+			t.Fatalf("interactive call with 10 left in the window: %v, want ErrReserved", err)
+		}
+		clock.Advance(5 * time.Minute)
+		if err := l.Wait(interactive, shop); err != nil {
+			t.Fatalf("interactive call a window later: %v", err)
+		}
+	})
+}
