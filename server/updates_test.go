@@ -340,7 +340,7 @@ func TestOrderUpdatedResume(t *testing.T) {
 // on A with its cursor while changes go on, missing nothing and hearing
 // nothing twice.
 func TestOrderUpdatedAcrossReplicas(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir()}
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir(), "SANDBOX": "true"}
 	a := startProcess(t, env)
 	b := startProcess(t, env)
 	f := newFixture(t, a)
