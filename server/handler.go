@@ -38,12 +38,11 @@ const (
 
 // server is the service's HTTP surface.
 type server struct {
-	mux  *http.ServeMux
-	root http.Handler
-	ws   *gqlws.Implementation
+	mux *http.ServeMux
+	ws  *gqlws.Implementation
 }
 
-func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
+func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
 // closeWebsockets ends every websocket with a "going away" close frame.
 func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down") }
@@ -52,7 +51,6 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	h := &server{mux: http.NewServeMux(), ws: ws}
 	sk := newSockets(cfg, m)
-	h.root = deadlineBodies(cfg.ReadTimeout, h.mux)
 	query := withRequestID(log, authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })

@@ -16,23 +16,6 @@ import (
 	"github.com/leafly/lightspeed-orders/gqlws"
 )
 
-// deadlineBodies gives every request body timeout to arrive in full, on
-// every route: a client that sends its headers and then trickles the body
-// would otherwise hold a connection, and a goroutine, for as long as it
-// likes (net/http even reads an unread body to its end before answering).
-// A body read past the deadline fails with os.ErrDeadlineExceeded. net/http
-// lifts the deadline itself once the body has been read to its end, so a
-// server-sent event stream that follows its request body lives on;
-// websocket upgrades carry no body and are left alone.
-func deadlineBodies(timeout time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != http.NoBody && r.Header.Get("Upgrade") == "" {
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // readBody reads a GraphQL request body in full before gqlgen sees it, so a
 // body too large (413), too slow (408) or cut short (400) is answered with
 // a coded error rather than gqlgen's uncoded one.
@@ -52,7 +35,6 @@ func readBody(timeout time.Duration, next http.Handler) http.Handler {
 			writeGraphQLError(w, status, domain.CodeBadUserInput, message)
 			return
 		}
-		r = r.WithContext(r.Context())
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})

@@ -122,7 +122,7 @@ func (s *service) migrate(ctx context.Context) error {
 
 // run serves HTTP and runs the background work until ctx ends.
 func (s *service) run(ctx context.Context, ln net.Listener, stdout io.Writer) error {
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: s.cfg.ReadTimeout, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: s.handler, ReadTimeout: s.cfg.ReadTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
