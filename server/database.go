@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/leafly/lightspeed-orders/storage"
 )
@@ -19,8 +23,9 @@ const (
 // openDatabase opens the database cfg names. An unreachable PostgreSQL is
 // tried again with backoff for up to DATABASE_WAIT, so that a service
 // started beside its database comes up by itself; each failed attempt is
-// logged with the delay before the next. The embedded SQLite file is local:
-// its failures are immediate.
+// logged with the delay before the next. A PostgreSQL that answers and
+// refuses (bad credentials, no such database) is a mistake waiting does not
+// cure, and the embedded SQLite file is local: their failures are immediate.
 func openDatabase(ctx context.Context, cfg config, log *slog.Logger, addr string) (*storage.DB, error) {
 	sc := storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns, Logger: log}
 	if cfg.DatabaseURL == "" {
@@ -41,6 +46,8 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger, addr string
 			return db, nil
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
+		case refused(err):
+			return nil, fmt.Errorf("config: DATABASE_URL: %w", err)
 		case time.Until(deadline) <= delay:
 			return nil, fmt.Errorf("config: DATABASE_URL: PostgreSQL not reachable within DATABASE_WAIT (%s): %w", cfg.DatabaseWait, err)
 		}
@@ -51,4 +58,11 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger, addr string
 		}
 		delay = min(2*delay, lastDatabaseDelay)
 	}
+}
+
+// refused reports whether PostgreSQL answered the connection with a refusal
+// that stays: bad credentials (SQLSTATE class 28) or no such database.
+func refused(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (strings.HasPrefix(pg.Code, "28") || pg.Code == "3D000")
 }

@@ -106,6 +106,33 @@ func TestDatabaseWaitExceeded(t *testing.T) {
 	}
 }
 
+// TestDatabaseRefusalStopsAtOnce checks a PostgreSQL that answers and
+// refuses (here: no such database) is not waited for: the start stops at
+// once, naming DATABASE_URL.
+func TestDatabaseRefusalStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	u, err := neturl.Parse(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/no_such_database"
+	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "DATA_DIR": t.TempDir(), "SANDBOX": "true",
+		"DATABASE_URL": u.String(), "DATABASE_WAIT": "10m"}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	err = run(ctx, nil, func(k string) string { return env[k] }, io.Discard)
+	if err == nil {
+		t.Fatal("the service started on a database that does not exist")
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "config: DATABASE_URL: ") || !strings.Contains(msg, "no_such_database") || strings.Contains(msg, "\n") {
+		t.Errorf("error %q: want one line starting with %q naming the database", msg, "config: DATABASE_URL: ")
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("gave up after %s: want at once", took)
+	}
+}
+
 // TestDataDirNotCreatable checks the embedded database does not wait: a
 // DATA_DIR that cannot be created stops the start at once, naming it.
 func TestDataDirNotCreatable(t *testing.T) {
