@@ -104,11 +104,11 @@ func (l *Liveness) Reclaim(ctx context.Context) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var kind, client string
-		if err := rows.Scan(&id, &kind, &client); err != nil {
+		var kind, state, client string
+		if err := rows.Scan(&id, &kind, &state, &client); err != nil {
 			return fmt.Errorf("reclaim jobs: %w", err)
 		}
-		l.log.Info("job of a dead process run again", "job", id, "kind", kind, "dead_client", client)
+		l.log.Info("job of a dead process reclaimed", "job", id, "kind", kind, "state", state, "dead_client", client)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reclaim jobs: %w", err)
@@ -135,14 +135,14 @@ func (l *Liveness) reclaimSQL() string {
     finalized_at = CASE WHEN attempt >= max_attempts THEN now() END
 WHERE state = 'running' AND attempted_by[cardinality(attempted_by)] IN (
     SELECT id FROM job_clients WHERE seen_at < now() - make_interval(secs => $1) AND id <> $2)
-RETURNING id, kind, attempted_by[cardinality(attempted_by)]`
+RETURNING id, kind, state::text, attempted_by[cardinality(attempted_by)]`
 	}
 	return `UPDATE river_job SET
     state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'available' END,
     finalized_at = CASE WHEN attempt >= max_attempts THEN datetime('now', 'subsec') END
 WHERE state = 'running' AND json_extract(attempted_by, '$[#-1]') IN (
     SELECT id FROM job_clients WHERE seen_at < unixepoch('subsec') - $1 AND id <> $2)
-RETURNING id, kind, json_extract(attempted_by, '$[#-1]')`
+RETURNING id, kind, state, json_extract(attempted_by, '$[#-1]')`
 }
 
 // newClientID names this process's queue client uniquely (River's default

@@ -95,8 +95,8 @@ func TestCrashAfterSaleAccepted(t *testing.T) {
 
 	restarted := lightspeedProcess(t, host, url)
 	st.s = restarted
-	// River's rescuer looks for jobs whose process died every 30 seconds.
-	st.waitPosWithin(t, id, "SENT", 90*time.Second)
+	// The restarted process reclaims the job of the dead one (jobs.Liveness).
+	st.waitPosWithin(t, id, "SENT", 30*time.Second)
 	if n := len(sb.sales("CRASH-1")); n != 1 {
 		t.Errorf("%d sales after the crash and restart, want 1", n)
 	}
