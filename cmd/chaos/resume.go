@@ -30,15 +30,18 @@ type resumes struct {
 	cancel context.CancelFunc // of the watch under way
 }
 
-// interrupted lists the orders whose send job was running when the victim
-// died: the victim is the only process working the queue.
+// interrupted lists the orders not yet SENT whose send job was running when
+// the victim died (the only process working the queue). River records a
+// job's completion in batches, after the work: a running job's order may be
+// SENT already.
 func (d *database) interrupted(ctx context.Context) ([]string, error) {
 	conn, err := connect(ctx, d.url)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, `SELECT args->>'order_id' FROM river_job WHERE kind = 'send_order' AND state = 'running'`)
+	rows, err := conn.Query(ctx, `SELECT o.id FROM river_job j JOIN orders o ON o.id = j.args->>'order_id'
+		WHERE j.kind = 'send_order' AND j.state = 'running' AND o.pos_sync_state <> 'SENT'`)
 	if err != nil {
 		return nil, fmt.Errorf("interrupted orders: %w", err)
 	}
