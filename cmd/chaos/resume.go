@@ -148,6 +148,8 @@ func (e event) resumedCell() string {
 		return "-"
 	case e.resumeErr != nil:
 		return fmt.Sprintf("%d orders: %v", e.interrupted, e.resumeErr)
+	case e.interrupted == 0:
+		return "none was being sent"
 	default:
 		return fmt.Sprintf("%d orders, all SENT %s after", e.interrupted, e.resumed.Round(100*time.Millisecond))
 	}
