@@ -418,7 +418,6 @@ func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v
 				}
 			}
 		case "pg-restart":
-			watches.next()
 			fmt.Fprintf(out, "  %s: restarting %s\n", e.did.Round(100*time.Millisecond), cluster)
 			e.down, e.err = cluster.restart(ctx)
 			if e.err == nil {

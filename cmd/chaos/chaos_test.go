@@ -260,8 +260,8 @@ func TestDisruptionsMustHappen(t *testing.T) {
 }
 
 // TestResumedCheck: a kill whose interrupted orders took longer than the
-// goal fails the check; one cut short by the next disruption within the
-// goal, or with nothing interrupted, passes.
+// goal fails the check; one cut short by the next kill within the goal,
+// or with nothing interrupted, passes.
 func TestResumedCheck(t *testing.T) {
 	for _, c := range []struct {
 		name string

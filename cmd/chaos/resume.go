@@ -18,9 +18,10 @@ import (
 // SENT once the victim answers again.
 const resumeGoal = 30 * time.Second
 
-// errCutShort says the next disruption came before every interrupted order
-// was SENT: what follows is that disruption's to measure.
-var errCutShort = errors.New("cut short by the next disruption")
+// errCutShort says the next kill came before every interrupted order was
+// SENT: the orders still being sent are that kill's to measure. (A
+// PostgreSQL restart meanwhile is part of the time measured.)
+var errCutShort = errors.New("cut short by the next kill")
 
 // resumes watches, per kill, the interrupted orders until they are SENT.
 type resumes struct {
@@ -48,7 +49,7 @@ func (d *database) interrupted(ctx context.Context) ([]string, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// next ends the watch under way (another disruption begins).
+// next ends the watch under way (another kill begins).
 func (r *resumes) next() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -86,7 +87,8 @@ func (r *resumes) wait(ctx context.Context) {
 }
 
 // waitSent waits until every order of ids is SENT and returns the time
-// since back, or errCutShort when ctx ends first.
+// since back, or errCutShort when ctx ends first (the next kill, or the end
+// of the run).
 func (d *database) waitSent(ctx context.Context, ids []string, back time.Time) (time.Duration, error) {
 	var conn *pgx.Conn
 	defer func() {
@@ -118,8 +120,8 @@ func (d *database) waitSent(ctx context.Context, ids []string, back time.Time) (
 
 // resumed is the check that every kill's interrupted orders were SENT
 // within resumeGoal of the victim answering again. A watch cut short by
-// the next disruption before the goal passed counts as met: the next
-// kill's watch takes its orders over.
+// the next kill before the goal passed counts as met: that kill's watch
+// takes its orders over.
 func resumed(events []event) check {
 	c := check{name: fmt.Sprintf("kills whose interrupted orders were all SENT within %s of the victim answering again", resumeGoal)}
 	for _, e := range events {
