@@ -58,6 +58,7 @@ type service struct {
 	broker  broker
 	listen  func(context.Context) error
 	queue   *jobs.Queue
+	live    *jobs.Liveness
 	sandbox *sandbox.Sandbox
 	app     *app.App
 	tokens  *auth.Tokens
@@ -106,6 +107,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 		return nil, err
 	}
 	s.app.UseQueue(s.queue)
+	s.live = jobs.NewLiveness(s.db.SQL(), s.db.Postgres(), s.queue.ID(), log)
 	s.handler = newHandler(cfg, s.app, s.db, s.tokens, s.sandbox, s.metrics, log)
 	return s, nil
 }
@@ -128,6 +130,11 @@ func (s *service) run(ctx context.Context, ln net.Listener, stdout io.Writer) er
 	defer stopBackground()
 	listenDone := make(chan error, 1)
 	go func() { listenDone <- s.listen(bg) }()
+	if err := s.live.Beat(bg); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	liveDone := make(chan struct{})
+	go func() { s.live.Run(bg); close(liveDone) }()
 	if err := s.queue.Start(bg); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -145,7 +152,9 @@ func (s *service) run(ctx context.Context, ln net.Listener, stdout io.Writer) er
 	case err := <-serveErr:
 		return fmt.Errorf("serve http: %w", err)
 	}
-	return s.shutdown(srv, stopBackground, listenDone)
+	err := s.shutdown(srv, stopBackground, listenDone)
+	<-liveDone
+	return err
 }
 
 // shutdown stops accepting, lets requests finish, closes websockets with a
