@@ -202,3 +202,71 @@ func TestAuthSecretPrevious(t *testing.T) {
 		t.Error("after the rotation a token of the previous secret is accepted")
 	}
 }
+
+// TestUnreadableTokenStopsCalls: a stored token no key opens (sealed with
+// another key) turns the store CREDENTIALS_INVALID with one alert saying
+// so; orders go to the dashboard at once, the periodic reconciliation and
+// menu sync stop asking for the store and Lightspeed gets no call, until
+// the store reconnects and the order is sent.
+func TestUnreadableTokenStopsCalls(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		t.Parallel()
+		host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+		key := map[string]string{"ENCRYPTION_KEY": encryptionKey(1)}
+		s := startServer(t, hostedEnv(db, host, key))
+		st, menu := enabledStore(t, s)
+		s.Stop(t)
+		c := st.credentials(t)
+		other, _ := vault.New(bytes.Repeat([]byte{7}, 32))
+		c.AccessToken = other.Seal("lost")
+		if err := s.Storage(t).SaveConnection(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		sb := sandboxOf(t, host)
+		sb.resetCalls()
+		key["LIGHTSPEED_RECONCILE_INTERVAL"], key["MENU_SYNC_INTERVAL"] = "1s", "1s"
+		st.s = startServer(t, hostedEnv(db, host, key))
+
+		st.waitHealth(t, "CREDENTIALS_INVALID")
+		id := st.shopperOrder(t, "LOST-1", "lost@example.com", anyItems(menu, 1), nil)
+		if o := st.waitPos(t, id, "NOT_SENT"); path(o, "posSync", "errorCode") != "CREDENTIALS_INVALID" {
+			t.Errorf("order errorCode %v, want CREDENTIALS_INVALID", path(o, "posSync", "errorCode"))
+		}
+		jobs := st.s.Storage(t).SQL()
+		var mark int64
+		if err := jobs.QueryRow(`SELECT coalesce(max(id), 0) FROM river_job`).Scan(&mark); err != nil {
+			t.Fatal(err)
+		}
+		periodic := func() (n int) {
+			q := `SELECT count(*) FROM river_job WHERE kind IN ('reconcile_all', 'menu_sync_all') AND state = 'completed' AND id > ` + str(mark)
+			if err := jobs.QueryRow(q).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		waitFor(t, "three more rounds of the periodic jobs", 60*time.Second, func() bool { return periodic() >= 6 })
+		var asked int
+		q := `SELECT count(*) FROM river_job WHERE kind IN ('reconcile_sales', 'menu_sync') AND id > ` + str(mark)
+		if err := jobs.QueryRow(q).Scan(&asked); err != nil {
+			t.Fatal(err)
+		}
+		if asked != 0 {
+			t.Errorf("%d reconciliations or menu syncs asked for the store after its credentials turned invalid, want none", asked)
+		}
+		if _, total := sb.calls(); total != 0 {
+			t.Errorf("%d Lightspeed calls with unreadable credentials, want none", total)
+		}
+		if _, alerts := st.health(t); len(alerts) != 1 || path(alerts[0], "kind") != "CREDENTIALS_INVALID" {
+			t.Fatalf("alerts %v, want one CREDENTIALS_INVALID", alerts)
+		}
+		msg := str(path(st.s.MustDo(t, st.Manager, `query($id: ID!) { alerts(storeId: $id) { message } }`, map[string]any{"id": st.ID}), "alerts", 0, "message"))
+		if !strings.Contains(msg, "cannot be read") || !strings.Contains(msg, "reconnect") {
+			t.Errorf("alert message %q does not say the stored credentials cannot be read and the store must reconnect", msg)
+		}
+
+		st.connectOAuth(t)
+		st.waitHealth(t, "HEALTHY")
+		st.waitPosWithin(t, id, "SENT", 60*time.Second)
+	})
+}
