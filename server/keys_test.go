@@ -20,7 +20,9 @@ import (
 // service, the generated AUTH_SECRET file, and a stored token no key opens.
 
 // encryptionKey is a test ENCRYPTION_KEY made of one repeated byte.
-func encryptionKey(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32)) }
+func encryptionKey(b byte) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))
+}
 
 // hostedEnv is the environment of a service on db whose Lightspeed is the
 // host's sandbox, which outlives the service's restarts.
