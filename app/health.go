@@ -121,6 +121,16 @@ func (a *App) unreadable(ctx context.Context, storeID string, err error) error {
 	return &lssync.Error{Kind: lssync.KindCredential, Op: "open stored credentials", Message: "the stored credentials cannot be read: reconnect the store", Err: err}
 }
 
+// cancelUnreadable ends a job that failed on stored credentials no key
+// opens rather than retrying it: only reconnecting helps, and reconnecting
+// syncs the menu and reads the sales feed again.
+func cancelUnreadable(err error) error {
+	if errors.Is(err, vault.ErrCorrupt) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
 // raise records an alert (one per incident) and tells subscribers.
 func (a *App) raise(ctx context.Context, storeID string, kind domain.AlertKind, msg string, orderID *string) {
 	alert := &domain.Alert{ID: newID(), StoreID: storeID, Kind: kind, Message: msg, RaisedAt: a.now()}

@@ -248,13 +248,20 @@ func TestUnreadableTokenStopsCalls(t *testing.T) {
 			return n
 		}
 		waitFor(t, "three more rounds of the periodic jobs", 60*time.Second, func() bool { return periodic() >= 6 })
-		var asked int
+		var asked, retrying int
 		q := `SELECT count(*) FROM river_job WHERE kind IN ('reconcile_sales', 'menu_sync') AND id > ` + str(mark)
 		if err := jobs.QueryRow(q).Scan(&asked); err != nil {
 			t.Fatal(err)
 		}
 		if asked != 0 {
 			t.Errorf("%d reconciliations or menu syncs asked for the store after its credentials turned invalid, want none", asked)
+		}
+		q = `SELECT count(*) FROM river_job WHERE kind IN ('reconcile_sales', 'menu_sync', 'apply_sale') AND state NOT IN ('completed', 'cancelled', 'discarded')`
+		if err := jobs.QueryRow(q).Scan(&retrying); err != nil {
+			t.Fatal(err)
+		}
+		if retrying != 0 {
+			t.Errorf("%d jobs that failed on the unreadable token wait to be retried, want none", retrying)
 		}
 		if _, total := sb.calls(); total != 0 {
 			t.Errorf("%d Lightspeed calls with unreadable credentials, want none", total)
