@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
+	"github.com/leafly/lightspeed-orders/vault"
 )
 
 // When Lightspeed fails: each store's health, one alert per incident, the
@@ -24,6 +26,7 @@ const outageAfter = 3
 const (
 	outageMessage     = "Lightspeed is having problems, so Leafly cannot send orders to your POS right now. Manage new orders from the Leafly Order Dashboard until this is resolved; orders nobody has handled there will be sent to Lightspeed once it recovers."
 	credentialMessage = "Invalid credentials are impacting Leafly's ability to send orders to your POS system. Reconnect Lightspeed from Leafly Biz; until then, manage orders from the Leafly Order Dashboard."
+	unreadableMessage = "The stored Lightspeed credentials cannot be read, so Leafly cannot send orders to your POS system. The store must reconnect Lightspeed from Leafly Biz; until then, manage orders from the Leafly Order Dashboard."
 )
 
 // health counts each store's failed calls in a row, in this process.
@@ -64,10 +67,10 @@ func (a *App) observe(ctx context.Context, storeID string, err error) {
 	switch lssync.KindOf(err) {
 	case lssync.KindOutage:
 		if n, _ := a.health.record(storeID, true); n >= outageAfter {
-			a.degrade(ctx, storeID, domain.HealthPartnerOutage)
+			a.degrade(ctx, storeID, domain.HealthPartnerOutage, outageMessage)
 		}
 	case lssync.KindCredential:
-		a.degrade(ctx, storeID, domain.HealthCredentialsInvalid)
+		a.degrade(ctx, storeID, domain.HealthCredentialsInvalid, credentialMessage)
 	case lssync.KindUnknown:
 		if err != nil {
 			return
@@ -79,8 +82,8 @@ func (a *App) observe(ctx context.Context, storeID string, err error) {
 }
 
 // degrade marks the store's integration unhealthy and, on the change,
-// raises one alert for the incident.
-func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth) {
+// raises one alert for the incident, saying msg.
+func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth, msg string) {
 	defer a.healthLocks.lock(storeID)()
 	changed := false
 	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
@@ -99,11 +102,33 @@ func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationH
 		return
 	}
 	a.log.WarnContext(ctx, "lightspeed integration degraded", "store", storeID, "health", h)
-	kind, msg := domain.AlertPartnerOutage, outageMessage
+	kind := domain.AlertPartnerOutage
 	if h == domain.HealthCredentialsInvalid {
-		kind, msg = domain.AlertCredentialsInvalid, credentialMessage
+		kind = domain.AlertCredentialsInvalid
 	}
 	a.raise(ctx, storeID, kind, msg, nil)
+}
+
+// unreadable turns a stored token no key opens (vault.ErrCorrupt in err)
+// into a credential issue: the store turns CREDENTIALS_INVALID with one
+// alert, its periodic jobs stop calling, and it recovers when it
+// reconnects, as retrying cannot help. Other errors are returned as they are.
+func (a *App) unreadable(ctx context.Context, storeID string, err error) error {
+	if !errors.Is(err, vault.ErrCorrupt) {
+		return err
+	}
+	a.degrade(ctx, storeID, domain.HealthCredentialsInvalid, unreadableMessage)
+	return &lssync.Error{Kind: lssync.KindCredential, Op: "open stored credentials", Message: "the stored credentials cannot be read: reconnect the store", Err: err}
+}
+
+// cancelUnreadable ends a job that failed on stored credentials no key
+// opens rather than retrying it: only reconnecting helps, and reconnecting
+// syncs the menu and reads the sales feed again.
+func cancelUnreadable(err error) error {
+	if errors.Is(err, vault.ErrCorrupt) {
+		return river.JobCancel(err)
+	}
+	return err
 }
 
 // raise records an alert (one per incident) and tells subscribers.

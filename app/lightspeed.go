@@ -180,12 +180,12 @@ func (a *App) target(ctx context.Context, storeID string) (lssync.Target, error)
 	}
 	if a.stale(c) {
 		if c, err = a.db.RefreshCredentials(ctx, storeID, a.stale, a.renew(ctx)); err != nil {
-			return lssync.Target{}, err
+			return lssync.Target{}, a.unreadable(ctx, storeID, err)
 		}
 	}
 	token, err := a.vault.Open(c.AccessToken)
 	if err != nil {
-		return lssync.Target{}, fmt.Errorf("open access token of store %s: %w", storeID, err)
+		return lssync.Target{}, a.unreadable(ctx, storeID, fmt.Errorf("open access token of store %s: %w", storeID, err))
 	}
 	return lssync.Target{DomainPrefix: c.DomainPrefix, AccessToken: token}, nil
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
-	"github.com/leafly/lightspeed-orders/vault"
 )
 
 // broker is what serve needs of an events broker.
@@ -67,7 +66,7 @@ type service struct {
 
 // assemble opens the database, migrates it and wires the parts together.
 func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, error) {
-	s := &service{cfg: cfg, log: log, metrics: newMetrics(), tokens: auth.NewTokens(cfg.AuthSecret)}
+	s := &service{cfg: cfg, log: log, metrics: newMetrics(), tokens: auth.NewTokens(cfg.AuthSecret, cfg.AuthPrevious...)}
 	var err error
 	if s.db, err = storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns, Logger: log}); err != nil {
 		return nil, err
@@ -80,14 +79,10 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, erro
 		s.db.Close()
 		return nil, err
 	}
-	v, err := vault.New(cfg.EncryptionKey)
+	v, err := openVault(ctx, cfg, s.db)
 	if err != nil {
 		s.close()
-		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w", err)
-	}
-	if err := s.db.CheckKey(ctx, func(sealed string) error { _, err := v.Open(sealed); return err }, func() string { return v.Seal("key check") }); err != nil {
-		s.close()
-		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w (give every replica the key the database was first used with)", err)
+		return nil, err
 	}
 	notifiers, err := newNotifiers(cfg, log)
 	if err != nil {
