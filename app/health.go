@@ -273,7 +273,9 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
 }
 
 // probeArgs asks for a light call to every store in a partner outage, to
-// notice when Lightspeed is back.
+// notice when Lightspeed is back, and for a token refresh of every OAuth
+// store whose credentials Lightspeed refused, to notice when it takes them
+// again.
 type probeArgs struct{}
 
 func (probeArgs) Kind() string { return "probe_lightspeed" }
@@ -296,7 +298,36 @@ func (w *probeWorker) Work(ctx context.Context, _ *river.Job[probeArgs]) error {
 		}
 		w.app.observe(ctx, id, err)
 	}
+	if ids, err = w.app.db.IntegratedStores(ctx, domain.HealthCredentialsInvalid); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		w.app.probeCredentials(ctx, id)
+	}
 	return nil
+}
+
+// probeCredentials renews the refused tokens of an OAuth store and, when
+// Lightspeed takes the new ones, recovers the store as after an outage.
+func (a *App) probeCredentials(ctx context.Context, storeID string) {
+	c, err := a.credentials(ctx, storeID)
+	if err != nil || !refreshable(c) {
+		return
+	}
+	refused := c.AccessToken
+	c, _, err = a.refresh(ctx, storeID, func(now storage.Credentials) bool { return now.AccessToken == refused || a.stale(now) })
+	var t lssync.Target
+	if err == nil {
+		t, err = a.targetOf(ctx, c)
+	}
+	if err == nil {
+		_, err = a.ls.Retailer(ctx, t)
+	}
+	if err != nil {
+		a.log.InfoContext(ctx, "lightspeed credentials still refused", "store", storeID, "kind", lssync.KindOf(err).String(), "err", err)
+		return
+	}
+	a.recover(ctx, storeID, domain.HealthCredentialsInvalid)
 }
 
 // healthIntervals are how often the probe and the deadline sweep run.
