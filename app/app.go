@@ -57,6 +57,9 @@ type Deps struct {
 	// OrderPosDeadline is how long an order may fail to reach the POS
 	// before it turns NOT_SENT.
 	OrderPosDeadline time.Duration
+	// LightspeedTimeout is how long one Lightspeed call may take (15s when
+	// zero): claims on Lightspeed work are leased from it.
+	LightspeedTimeout time.Duration
 }
 
 // App holds the service's dependencies.
@@ -79,13 +82,18 @@ type App struct {
 	deadline     time.Duration
 	health       health
 	healthLocks  keyedMutex
+	refreshLocks keyedMutex
 	setup        setupCache
+	lsTimeout    time.Duration
 }
 
 // New returns an App over its dependencies. Call UseQueue before it runs
 // background work.
 func New(d Deps) *App {
-	return &App{db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
+	if d.LightspeedTimeout <= 0 {
+		d.LightspeedTimeout = 15 * time.Second
+	}
+	return &App{lsTimeout: d.LightspeedTimeout, db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
 		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent, notifiers: d.Notifiers, deadline: d.OrderPosDeadline,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }

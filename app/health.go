@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
+	"github.com/leafly/lightspeed-orders/vault"
 )
 
 // When Lightspeed fails: each store's health, one alert per incident, the
@@ -24,6 +26,7 @@ const outageAfter = 3
 const (
 	outageMessage     = "Lightspeed is having problems, so Leafly cannot send orders to your POS right now. Manage new orders from the Leafly Order Dashboard until this is resolved; orders nobody has handled there will be sent to Lightspeed once it recovers."
 	credentialMessage = "Invalid credentials are impacting Leafly's ability to send orders to your POS system. Reconnect Lightspeed from Leafly Biz; until then, manage orders from the Leafly Order Dashboard."
+	unreadableMessage = "The stored Lightspeed credentials cannot be read, so Leafly cannot send orders to your POS system. The store must reconnect Lightspeed from Leafly Biz; until then, manage orders from the Leafly Order Dashboard."
 )
 
 // health counts each store's failed calls in a row, in this process.
@@ -64,10 +67,10 @@ func (a *App) observe(ctx context.Context, storeID string, err error) {
 	switch lssync.KindOf(err) {
 	case lssync.KindOutage:
 		if n, _ := a.health.record(storeID, true); n >= outageAfter {
-			a.degrade(ctx, storeID, domain.HealthPartnerOutage)
+			a.degrade(ctx, storeID, domain.HealthPartnerOutage, outageMessage)
 		}
 	case lssync.KindCredential:
-		a.degrade(ctx, storeID, domain.HealthCredentialsInvalid)
+		a.degrade(ctx, storeID, domain.HealthCredentialsInvalid, credentialMessage)
 	case lssync.KindUnknown:
 		if err != nil {
 			return
@@ -79,8 +82,8 @@ func (a *App) observe(ctx context.Context, storeID string, err error) {
 }
 
 // degrade marks the store's integration unhealthy and, on the change,
-// raises one alert for the incident.
-func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth) {
+// raises one alert for the incident, saying msg.
+func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth, msg string) {
 	defer a.healthLocks.lock(storeID)()
 	changed := false
 	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
@@ -99,11 +102,33 @@ func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationH
 		return
 	}
 	a.log.WarnContext(ctx, "lightspeed integration degraded", "store", storeID, "health", h)
-	kind, msg := domain.AlertPartnerOutage, outageMessage
+	kind := domain.AlertPartnerOutage
 	if h == domain.HealthCredentialsInvalid {
-		kind, msg = domain.AlertCredentialsInvalid, credentialMessage
+		kind = domain.AlertCredentialsInvalid
 	}
 	a.raise(ctx, storeID, kind, msg, nil)
+}
+
+// unreadable turns a stored token no key opens (vault.ErrCorrupt in err)
+// into a credential issue: the store turns CREDENTIALS_INVALID with one
+// alert, its periodic jobs stop calling, and it recovers when it
+// reconnects, as retrying cannot help. Other errors are returned as they are.
+func (a *App) unreadable(ctx context.Context, storeID string, err error) error {
+	if !errors.Is(err, vault.ErrCorrupt) {
+		return err
+	}
+	a.degrade(ctx, storeID, domain.HealthCredentialsInvalid, unreadableMessage)
+	return &lssync.Error{Kind: lssync.KindCredential, Op: "open stored credentials", Message: "the stored credentials cannot be read: reconnect the store", Err: err}
+}
+
+// cancelUnreadable ends a job that failed on stored credentials no key
+// opens rather than retrying it: only reconnecting helps, and reconnecting
+// syncs the menu and reads the sales feed again.
+func cancelUnreadable(err error) error {
+	if errors.Is(err, vault.ErrCorrupt) {
+		return river.JobCancel(err)
+	}
+	return err
 }
 
 // raise records an alert (one per incident) and tells subscribers.
@@ -248,7 +273,9 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
 }
 
 // probeArgs asks for a light call to every store in a partner outage, to
-// notice when Lightspeed is back.
+// notice when Lightspeed is back, and for a token refresh of every OAuth
+// store whose credentials Lightspeed refused, to notice when it takes them
+// again.
 type probeArgs struct{}
 
 func (probeArgs) Kind() string { return "probe_lightspeed" }
@@ -271,7 +298,36 @@ func (w *probeWorker) Work(ctx context.Context, _ *river.Job[probeArgs]) error {
 		}
 		w.app.observe(ctx, id, err)
 	}
+	if ids, err = w.app.db.IntegratedStores(ctx, domain.HealthCredentialsInvalid); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		w.app.probeCredentials(ctx, id)
+	}
 	return nil
+}
+
+// probeCredentials renews the refused tokens of an OAuth store and, when
+// Lightspeed takes the new ones, recovers the store as after an outage.
+func (a *App) probeCredentials(ctx context.Context, storeID string) {
+	c, err := a.credentials(ctx, storeID)
+	if err != nil || !refreshable(c) {
+		return
+	}
+	refused := c.AccessToken
+	c, _, err = a.refresh(ctx, storeID, func(now storage.Credentials) bool { return now.AccessToken == refused || a.stale(now) })
+	var t lssync.Target
+	if err == nil {
+		t, err = a.targetOf(ctx, c)
+	}
+	if err == nil {
+		_, err = a.ls.Retailer(ctx, t)
+	}
+	if err != nil {
+		a.log.InfoContext(ctx, "lightspeed credentials still refused", "store", storeID, "kind", lssync.KindOf(err).String(), "err", err)
+		return
+	}
+	a.recover(ctx, storeID, domain.HealthCredentialsInvalid)
 }
 
 // healthIntervals are how often the probe and the deadline sweep run.

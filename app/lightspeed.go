@@ -171,24 +171,69 @@ func (a *App) oauthCredentials(storeID, prefix string, tok lssync.Token) storage
 }
 
 // target returns where and with what token to call Lightspeed for the
-// store, renewing an OAuth token about to expire (one renewal at a time per
-// connection, across replicas).
+// store, renewing an OAuth token about to expire; the target renews its
+// token again when Lightspeed refuses it early.
 func (a *App) target(ctx context.Context, storeID string) (lssync.Target, error) {
 	c, err := a.credentials(ctx, storeID)
 	if err != nil {
 		return lssync.Target{}, err
 	}
 	if a.stale(c) {
-		if c, err = a.db.RefreshCredentials(ctx, storeID, a.stale, a.renew(ctx)); err != nil {
-			return lssync.Target{}, err
+		if c, _, err = a.refresh(ctx, storeID, a.stale); err != nil {
+			return lssync.Target{}, a.unreadable(ctx, storeID, err)
 		}
 	}
+	return a.targetOf(ctx, c)
+}
+
+// targetOf is the target of a connection's current tokens.
+func (a *App) targetOf(ctx context.Context, c storage.Credentials) (lssync.Target, error) {
 	token, err := a.vault.Open(c.AccessToken)
 	if err != nil {
-		return lssync.Target{}, fmt.Errorf("open access token of store %s: %w", storeID, err)
+		return lssync.Target{}, a.unreadable(ctx, c.StoreID, fmt.Errorf("open access token of store %s: %w", c.StoreID, err))
 	}
-	return lssync.Target{DomainPrefix: c.DomainPrefix, AccessToken: token}, nil
+	t := lssync.Target{DomainPrefix: c.DomainPrefix, AccessToken: token}
+	if refreshable(c) {
+		t.Renew = a.renewer(c.StoreID)
+	}
+	return t, nil
 }
+
+// renewer answers a refused token with the connection's current one:
+// renewed first, unless another call already renewed it.
+func (a *App) renewer(storeID string) func(context.Context, string) (string, bool, error) {
+	return func(ctx context.Context, refused string) (string, bool, error) {
+		holds := func(c storage.Credentials) bool {
+			token, err := a.vault.Open(c.AccessToken)
+			return refreshable(c) && (err != nil || token == refused || a.stale(c))
+		}
+		c, fresh, err := a.refresh(ctx, storeID, holds)
+		if err != nil {
+			return "", false, err
+		}
+		token, err := a.vault.Open(c.AccessToken)
+		return token, fresh, err
+	}
+}
+
+// refresh renews the store's tokens when need says so, one renewal at a
+// time per connection: in this process a mutex, across replicas a claim
+// on the connection.
+func (a *App) refresh(ctx context.Context, storeID string, need func(storage.Credentials) bool) (storage.Credentials, bool, error) {
+	defer a.refreshLocks.lock(storeID)()
+	return a.db.RefreshCredentials(ctx, storeID, a.lease(refreshCalls), need, a.renew)
+}
+
+// Lightspeed calls a claim covers at most: its lease outlasts them all.
+const (
+	refreshCalls  = 1
+	customerCalls = 2
+)
+
+// lease is how long a claim covering n Lightspeed calls lasts: longer than
+// they may take (each ends at LIGHTSPEED_TIMEOUT), so it lapses only when
+// its holder died.
+func (a *App) lease(n int) time.Duration { return time.Duration(n+1) * a.lsTimeout }
 
 // credentials returns the store's connection; a store with none is the
 // caller's mistake.
@@ -211,28 +256,30 @@ func (a *App) connectionID(ctx context.Context, storeID string) (string, error) 
 	return fmt.Sprintf("%s/%s/%d", c.AuthMethod, c.DomainPrefix, c.ConnectedAt.UnixMicro()), nil
 }
 
+// refreshable reports whether the connection's tokens can be renewed.
+func refreshable(c storage.Credentials) bool {
+	return c.AuthMethod == domain.AuthOAuth && c.RefreshToken != nil
+}
+
 // stale reports whether an OAuth token must be renewed before use.
 func (a *App) stale(c storage.Credentials) bool {
-	return c.AuthMethod == domain.AuthOAuth && c.ExpiresAt != nil && c.RefreshToken != nil &&
-		a.now().Add(refreshAhead).After(*c.ExpiresAt)
+	return refreshable(c) && c.ExpiresAt != nil && a.now().Add(refreshAhead).After(*c.ExpiresAt)
 }
 
 // renew trades the refresh token for a new pair. Lightspeed revokes the old
-// refresh token, so the caller saves the new one before releasing its lock.
-func (a *App) renew(ctx context.Context) func(storage.Credentials) (storage.Credentials, error) {
-	return func(c storage.Credentials) (storage.Credentials, error) {
-		refresh, err := a.vault.Open(*c.RefreshToken)
-		if err != nil {
-			return c, fmt.Errorf("open refresh token of store %s: %w", c.StoreID, err)
-		}
-		tok, err := a.ls.Refresh(ctx, c.DomainPrefix, refresh)
-		if err != nil {
-			return c, fmt.Errorf("refresh lightspeed token of store %s: %w", c.StoreID, err)
-		}
-		fresh := a.oauthCredentials(c.StoreID, c.DomainPrefix, tok)
-		fresh.WebhookToken, fresh.WebhookID, fresh.ConnectedAt = c.WebhookToken, c.WebhookID, c.ConnectedAt
-		return fresh, nil
+// refresh token, so the caller saves the new one before anyone uses it.
+func (a *App) renew(ctx context.Context, c storage.Credentials) (storage.Credentials, error) {
+	refresh, err := a.vault.Open(*c.RefreshToken)
+	if err != nil {
+		return c, fmt.Errorf("open refresh token of store %s: %w", c.StoreID, err)
 	}
+	tok, err := a.ls.Refresh(ctx, c.DomainPrefix, refresh)
+	if err != nil {
+		return c, fmt.Errorf("refresh lightspeed token of store %s: %w", c.StoreID, err)
+	}
+	fresh := a.oauthCredentials(c.StoreID, c.DomainPrefix, tok)
+	fresh.WebhookToken, fresh.WebhookID, fresh.ConnectedAt = c.WebhookToken, c.WebhookID, c.ConnectedAt
+	return fresh, nil
 }
 
 // lightspeedError turns a failed Lightspeed call into what a caller sees.

@@ -46,6 +46,7 @@ func eachDatabase(t *testing.T, test func(t *testing.T, cfg storage.Config)) {
 // httptest server.
 type env struct {
 	app     *app.App
+	deps    app.Deps
 	db      *storage.DB
 	sandbox *sandbox.Sandbox
 	url     string // the sandbox's base URL
@@ -79,10 +80,10 @@ func newEnv(t *testing.T, cfg storage.Config, opts sandbox.Options, handler func
 	}
 	ls := lssync.NewClient(lssync.Config{APIURL: srv.URL + "/{domain_prefix}", ClientID: clientID, ClientSecret: clientSecret,
 		Limiter: lssync.NewLimiter(lssync.LimiterOptions{Shared: db})})
-	a := app.New(app.Deps{DB: db, Broker: events.NewHub(events.HubOptions{}), Log: slog.New(slog.DiscardHandler),
+	deps := app.Deps{DB: db, Broker: events.NewHub(events.HubOptions{}), Log: slog.New(slog.DiscardHandler),
 		Lightspeed: ls, Vault: v, Tokens: auth.NewTokens([]byte("app-test-secret-app-test-secret-!!")),
-		PublicURL: "http://orders.leafly.test", ConnectURL: srv.URL + "/connect"})
-	return &env{app: a, db: db, sandbox: sb, url: srv.URL, ctx: ctx}
+		PublicURL: "http://orders.leafly.test", ConnectURL: srv.URL + "/connect"}
+	return &env{app: app.New(deps), deps: deps, db: db, sandbox: sb, url: srv.URL, ctx: ctx}
 }
 
 // createStore creates a store that takes pickup orders.
@@ -335,5 +336,50 @@ func TestTokenRefresh(t *testing.T) {
 				t.Errorf("no refresh was refused after the revocation: statuses %v", watch.statuses)
 			}
 		})
+	})
+}
+
+// TestRevokedTokenRenewedAcrossReplicas: Lightspeed revokes a store's
+// access token early; two replicas (two Apps sharing only the database)
+// read Lightspeed for it at once. One refresh renews it, every read goes
+// through, and no refresh token is presented twice.
+func TestRevokedTokenRenewedAcrossReplicas(t *testing.T) {
+	const workers = 8
+	eachDatabase(t, func(t *testing.T, cfg storage.Config) {
+		watch := &tokenWatch{}
+		e := newEnv(t, cfg, sandbox.Options{}, func(sb *sandbox.Sandbox) http.Handler { return watch.wrap(sb) })
+		prefix := e.sandbox.SeedDemo()
+		storeID := e.createStore(t)
+		e.connectOAuth(t, storeID, prefix)
+		replicas := []*app.App{e.app, app.New(e.deps)}
+		e.control(t, http.MethodPost, "/faults", map[string]any{"domain_prefix": prefix, "path": "/token", "latency_ms": 50})
+		e.control(t, http.MethodPost, "/tokens", map[string]any{"domain_prefix": prefix, "revoke_access": true})
+
+		errs := make(chan error, workers)
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Go(func() {
+				s, err := replicas[i%2].SyncMenu(e.ctx, storeID)
+				if err == nil && s.Integration.MenuSync.LastError != nil {
+					err = &domain.Error{Code: domain.CodeInternal, Message: "menu sync: " + *s.Integration.MenuSync.LastError}
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("a read with a revoked token failed: %v", err)
+			}
+		}
+		watch.mu.Lock()
+		defer watch.mu.Unlock()
+		if len(watch.refreshes) != 1 || watch.maxInFlight != 1 {
+			t.Errorf("%d refreshes, up to %d at once; want one", len(watch.refreshes), watch.maxInFlight)
+		}
+		if n := int(e.control(t, http.MethodGet, "/stats?domain_prefix="+prefix, nil)["data"].(map[string]any)[prefix].(map[string]any)["refresh_replays"].(float64)); n != 0 {
+			t.Errorf("%d refresh tokens presented again after a refresh used them, want none", n)
+		}
 	})
 }

@@ -149,7 +149,7 @@ type menuSyncWorker struct {
 }
 
 func (w *menuSyncWorker) Work(ctx context.Context, job *river.Job[menuSyncArgs]) error {
-	return w.app.RunMenuSync(ctx, job.Args.StoreID)
+	return cancelUnreadable(w.app.RunMenuSync(ctx, job.Args.StoreID))
 }
 
 // menuSyncAllArgs asks for the sync of every store whose menu sync is on.

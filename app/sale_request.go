@@ -94,7 +94,7 @@ func (a *App) customerFor(ctx context.Context, s *send) (string, error) {
 	if c.Email == nil {
 		return a.createCustomer(ctx, s)
 	}
-	return a.db.LightspeedCustomer(ctx, s.store.ID, *c.Email, func() (string, error) {
+	return a.db.LightspeedCustomer(ctx, s.store.ID, *c.Email, a.lease(customerCalls), func(ctx context.Context) (string, error) {
 		s.calls++
 		found, err := a.ls.SearchCustomersByEmail(ctx, s.target, *c.Email)
 		if err != nil {

@@ -189,7 +189,7 @@ type applySaleWorker struct {
 }
 
 func (w *applySaleWorker) Work(ctx context.Context, job *river.Job[applySaleArgs]) error {
-	return w.app.ApplySaleByID(ctx, job.Args.StoreID, job.Args.SaleID, job.Args.Version)
+	return cancelUnreadable(w.app.ApplySaleByID(ctx, job.Args.StoreID, job.Args.SaleID, job.Args.Version))
 }
 
 // NextRetry backs off from a second to a minute.
@@ -318,7 +318,7 @@ type reconcileWorker struct {
 }
 
 func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) error {
-	return w.app.Reconcile(ctx, job.Args.StoreID)
+	return cancelUnreadable(w.app.Reconcile(ctx, job.Args.StoreID))
 }
 
 // reconcileAllArgs asks for the feed of every store whose integration is

@@ -14,13 +14,31 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// Tokens signs and verifies bearer tokens with one HMAC key.
+// Tokens signs bearer tokens with one HMAC key and verifies them with it or
+// with previous keys (during a rotation of AUTH_SECRET).
 type Tokens struct {
-	key []byte
+	key      []byte
+	previous [][]byte
 }
 
-// NewTokens returns Tokens keyed by secret.
-func NewTokens(secret []byte) *Tokens { return &Tokens{key: secret} }
+// NewTokens returns Tokens that sign with secret and also accept tokens
+// signed with the previous secrets.
+func NewTokens(secret []byte, previous ...[]byte) *Tokens {
+	return &Tokens{key: secret, previous: previous}
+}
+
+// parse verifies a token (HS256, exp required) with each key in turn.
+func (t *Tokens) parse(token string, c jwt.Claims) error {
+	var err error
+	for _, key := range append([][]byte{t.key}, t.previous...) {
+		_, err = jwt.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return key, nil },
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
+		if err == nil {
+			return nil
+		}
+	}
+	return err
+}
 
 type claims struct {
 	Role   domain.Role `json:"role"`
@@ -48,16 +66,14 @@ var ErrInvalidToken = &domain.Error{Code: domain.CodeUnauthenticated, Message: "
 // Verify parses a token, with or without its "Bearer " prefix, and returns
 // its principal, which expires at the token's exp (the contract allows no
 // leeway: a token is valid only until then). Only HS256
-// with the key is accepted; exp is required.
+// with the key (or a previous one) is accepted; exp is required.
 func (t *Tokens) Verify(token string) (domain.Principal, error) {
 	token = strings.TrimSpace(token)
 	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
 		token = strings.TrimSpace(token[7:])
 	}
 	var c claims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
-	if err != nil || !c.Role.Valid() || c.Subject == "" {
+	if err := t.parse(token, &c); err != nil || !c.Role.Valid() || c.Subject == "" {
 		return domain.Principal{}, ErrInvalidToken
 	}
 	return domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores, Expires: c.ExpiresAt.Time}, nil

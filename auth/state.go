@@ -33,9 +33,7 @@ func (t *Tokens) SignState(storeID, nonce string, expires time.Time) (string, er
 // VerifyState checks a state SignState made and returns its store and nonce.
 func (t *Tokens) VerifyState(state string) (storeID, nonce string, err error) {
 	var c stateClaims
-	_, err = jwt.ParseWithClaims(state, &c, func(*jwt.Token) (any, error) { return t.key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
-	if err != nil || c.Purpose != oauthPurpose || c.Subject == "" || c.ID == "" {
+	if err := t.parse(state, &c); err != nil || c.Purpose != oauthPurpose || c.Subject == "" || c.ID == "" {
 		return "", "", fmt.Errorf("oauth state is forged, altered or expired")
 	}
 	return c.Subject, c.ID, nil

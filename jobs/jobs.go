@@ -6,7 +6,8 @@
 // Nouns: a job kind is one args type and one worker (they live with the use
 // cases they run, in package app); the Queue is the River client that
 // stores, schedules, retries and runs them; periodic jobs are enqueued on a
-// schedule by whichever replica is River's leader.
+// schedule by whichever replica is River's leader; Liveness runs again, within
+// seconds, the jobs a crashed process was running.
 package jobs
 
 import (
@@ -45,7 +46,8 @@ type Config struct {
 	// PollInterval is how often idle workers look for new jobs (default 50ms).
 	PollInterval time.Duration
 	// JobTimeout bounds one run of a job (default 1m). A job still running
-	// twice that long (its process died) is rescued and run again.
+	// twice that long is rescued and run again by River: the fallback when
+	// Liveness cannot tell its process died.
 	JobTimeout time.Duration
 }
 
@@ -71,6 +73,7 @@ func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
 // New returns a queue ready to Start. Without workers it can only insert.
 func New(cfg Config) (*Queue, error) {
 	rc := &river.Config{
+		ID:                newClientID(),
 		Logger:            cfg.Logger,
 		Workers:           cfg.Workers,
 		PeriodicJobs:      cfg.Periodic,

@@ -16,8 +16,12 @@ type stats struct {
 	Total        int            `json:"total"`
 	RateLimited  int            `json:"rate_limited"` // 429s
 	Unauthorized int            `json:"unauthorized"` // 401s
-	Faulted      int            `json:"faulted"`      // requests a fault hit
-	Webhooks     struct {
+	Refreshes    int            `json:"refreshes"`    // refresh tokens rotated
+	// RefreshReplays counts refresh tokens presented again after a
+	// refresh had already rotated them: two refreshes raced.
+	RefreshReplays int `json:"refresh_replays"`
+	Faulted        int `json:"faulted"` // requests a fault hit
+	Webhooks       struct {
 		Attempts  int `json:"attempts"`
 		Delivered int `json:"delivered"`
 		Abandoned int `json:"abandoned"` // gave up after the last attempt
@@ -150,6 +154,48 @@ func (s *Sandbox) controlWebhooks(w http.ResponseWriter, r *http.Request) {
 		s.hooks.LegacyOnly = *in.LegacyOnly
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": s.hooks})
+}
+
+// controlTokens is POST /control/tokens {access_ttl_ms, access_works_ms,
+// revoke_access, domain_prefix}: sets how long new access tokens announce
+// they live and how long they are really accepted (0 restores the default;
+// absent fields keep their value), and with revoke_access invalidates the
+// access tokens of the retailer (all retailers when domain_prefix is empty)
+// while their refresh tokens keep working.
+func (s *Sandbox) controlTokens(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		AccessTTLMS   *int   `json:"access_ttl_ms"`
+		AccessWorksMS *int   `json:"access_works_ms"`
+		RevokeAccess  bool   `json:"revoke_access"`
+		DomainPrefix  string `json:"domain_prefix"`
+	}
+	if !decodeControl(w, r, &in) {
+		return
+	}
+	if (in.AccessTTLMS != nil && *in.AccessTTLMS < 0) || (in.AccessWorksMS != nil && *in.AccessWorksMS < 0) {
+		writeError(w, http.StatusBadRequest, "access_ttl_ms and access_works_ms must not be negative")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.DomainPrefix != "" && s.retailers[in.DomainPrefix] == nil {
+		writeError(w, http.StatusNotFound, "retailer not found")
+		return
+	}
+	if in.AccessTTLMS != nil {
+		s.tokens.AccessTTL = time.Duration(*in.AccessTTLMS) * time.Millisecond
+	}
+	if in.AccessWorksMS != nil {
+		s.tokens.AccessWorks = time.Duration(*in.AccessWorksMS) * time.Millisecond
+	}
+	for _, p := range s.prefixes {
+		if in.RevokeAccess && (in.DomainPrefix == "" || in.DomainPrefix == p) {
+			s.revokeAccess(p)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
+		"access_ttl_ms": s.tokens.AccessTTL.Milliseconds(), "access_works_ms": s.tokens.AccessWorks.Milliseconds(),
+		"revoked_access": in.RevokeAccess}})
 }
 
 // controlStats is GET /control/stats[?domain_prefix=]: per-retailer counts.

@@ -39,7 +39,7 @@
 //     pack, close, void, delete, silently edit a sale; add, change and delete
 //     products. No authentication: it is a sandbox.
 //   - Control (/control/…): faults (status, latency, hang, token
-//     revocation), rate-limit overrides, webhook switches, request stats.
+//     revocation), token lifetimes, rate-limit overrides, webhook switches, request stats.
 //     No authentication either.
 //
 // # How the UNCONFIRMED items of the reference are modelled
@@ -59,6 +59,11 @@
 //     code or refresh token; 401 invalid_client for wrong client credentials.
 //     Access tokens live Options.AccessTokenTTL (24 h by default); a refresh
 //     returns a new access token and leaves the old one valid until it expires.
+//     POST /control/tokens shortens lifetimes (access_ttl_ms), makes tokens
+//     stop working before the expiry they announce (access_works_ms) or
+//     revokes access tokens at once, keeping refresh tokens (revoke_access);
+//     stats count refreshes and refresh_replays (a rotated refresh token
+//     presented again).
 //     Authorization codes: single use, 10 minutes. The callback carries code,
 //     domain_prefix, state and scope.
 //   - Webhook signature: X-Signature: signature=<v>,algorithm=HMAC-SHA256,

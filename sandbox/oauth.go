@@ -24,10 +24,13 @@ type authCode struct {
 
 // grant is what a bearer token proves: access to one retailer, with scopes.
 type grant struct {
-	prefix   string
-	scope    string          // space-separated, as granted
-	scopes   map[string]bool // nil: every scope (personal token)
-	expires  time.Time
+	prefix  string
+	scope   string          // space-separated, as granted
+	scopes  map[string]bool // nil: every scope (personal token)
+	expires time.Time
+	// works is when the token stops being accepted although it has not
+	// expired (zero: at expiry): Lightspeed revoking it early.
+	works    time.Time
 	revoked  bool
 	personal bool
 }
@@ -39,6 +42,17 @@ func (g *grant) has(scope string) bool { return g.scopes == nil || g.scopes[scop
 type refreshGrant struct {
 	prefix, scope string
 	revoked       bool
+	// rotated says a refresh used it: presenting it again is a replay.
+	rotated bool
+}
+
+// tokenSettings are the control API's overrides of access token lifetimes.
+type tokenSettings struct {
+	// AccessTTL is the lifetime new access tokens announce (0: Options.AccessTokenTTL).
+	AccessTTL time.Duration
+	// AccessWorks is how long new access tokens are accepted, however long
+	// they announce (0: until they expire).
+	AccessWorks time.Duration
 }
 
 // randomToken returns a random opaque token with a recognisable prefix.
@@ -201,17 +215,27 @@ func (s *Sandbox) refreshToken(w http.ResponseWriter, rt *retailer, f url.Values
 	case old == nil || old.prefix != rt.prefix:
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "unknown refresh token")
 	case old.revoked:
+		if old.rotated {
+			rt.stats.RefreshReplays++
+		}
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "refresh token has been revoked")
 	default:
-		old.revoked = true
+		old.revoked, old.rotated = true, true
+		rt.stats.Refreshes++
 		writeJSON(w, http.StatusOK, s.issue(rt.prefix, old.scope))
 	}
 }
 
 // issue creates an access token and a refresh token for a retailer.
 func (s *Sandbox) issue(prefix, scope string) tokenReply {
-	now := s.now()
-	g := &grant{prefix: prefix, scope: scope, scopes: map[string]bool{}, expires: now.Add(s.opts.AccessTokenTTL)}
+	now, ttl := s.now(), s.opts.AccessTokenTTL
+	if s.tokens.AccessTTL > 0 {
+		ttl = s.tokens.AccessTTL
+	}
+	g := &grant{prefix: prefix, scope: scope, scopes: map[string]bool{}, expires: now.Add(ttl)}
+	if s.tokens.AccessWorks > 0 {
+		g.works = now.Add(s.tokens.AccessWorks)
+	}
 	for _, sc := range strings.Fields(scope) {
 		g.scopes[sc] = true
 	}
@@ -220,7 +244,7 @@ func (s *Sandbox) issue(prefix, scope string) tokenReply {
 	s.refresh[refresh] = &refreshGrant{prefix: prefix, scope: scope}
 	return tokenReply{
 		AccessToken: access, TokenType: "Bearer", Expires: g.expires.Unix(),
-		ExpiresIn: int64(s.opts.AccessTokenTTL / time.Second), RefreshToken: refresh,
+		ExpiresIn: int64(ttl / time.Second), RefreshToken: refresh,
 		DomainPrefix: prefix, Scope: scope,
 	}
 }
@@ -236,7 +260,8 @@ func (s *Sandbox) authenticate(r *http.Request, rt *retailer) *grant {
 		return &grant{prefix: rt.prefix, personal: true}
 	}
 	g := s.access[token]
-	if g == nil || g.revoked || g.prefix != rt.prefix || !s.now().Before(g.expires) {
+	if g == nil || g.revoked || g.prefix != rt.prefix || !s.now().Before(g.expires) ||
+		(!g.works.IsZero() && !s.now().Before(g.works)) {
 		return nil
 	}
 	return g
@@ -244,11 +269,7 @@ func (s *Sandbox) authenticate(r *http.Request, rt *retailer) *grant {
 
 // revoke invalidates every token of a retailer: access, refresh and personal.
 func (s *Sandbox) revoke(prefix string) {
-	for _, g := range s.access {
-		if g.prefix == prefix {
-			g.revoked = true
-		}
-	}
+	s.revokeAccess(prefix)
 	for _, g := range s.refresh {
 		if g.prefix == prefix {
 			g.revoked = true
@@ -257,6 +278,16 @@ func (s *Sandbox) revoke(prefix string) {
 	for token, p := range s.personal {
 		if p == prefix {
 			delete(s.personal, token)
+		}
+	}
+}
+
+// revokeAccess invalidates the retailer's OAuth access tokens before they
+// expire; its refresh tokens keep working.
+func (s *Sandbox) revokeAccess(prefix string) {
+	for _, g := range s.access {
+		if g.prefix == prefix {
+			g.revoked = true
 		}
 	}
 }

@@ -74,6 +74,7 @@ type Sandbox struct {
 	faults        []*fault
 	nextFaultID   int
 	hooks         webhookSettings
+	tokens        tokenSettings
 	nextAddressID int64
 	nextFulfilID  int64
 }
@@ -178,6 +179,7 @@ func (s *Sandbox) routes() {
 	s.mux.HandleFunc("DELETE /control/faults", s.controlClearFaults)
 	s.mux.HandleFunc("POST /control/rate_limit", s.controlRateLimit)
 	s.mux.HandleFunc("POST /control/webhooks", s.controlWebhooks)
+	s.mux.HandleFunc("POST /control/tokens", s.controlTokens)
 	s.mux.HandleFunc("GET /control/stats", s.controlStats)
 	s.mux.HandleFunc("DELETE /control/stats", s.controlResetStats)
 }

@@ -60,6 +60,15 @@ type config struct {
 	WebsocketMaxSubscriptions int
 	// WebsocketMaxPerSubject caps the open websockets of one token subject.
 	WebsocketMaxPerSubject int
+
+	// AuthPrevious are secrets tokens are still accepted with while
+	// AUTH_SECRET is rotated (AUTH_SECRET_PREVIOUS); new ones are signed
+	// with AuthSecret.
+	AuthPrevious [][]byte
+	// EncryptionKeyPrevious also opens sealed tokens while ENCRYPTION_KEY
+	// is rotated (ENCRYPTION_KEY_PREVIOUS); values are sealed with
+	// EncryptionKey.
+	EncryptionKeyPrevious []byte
 }
 
 // configError names the variable that stopped the start.
@@ -202,6 +211,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.LogLevel = logLevel(e)
 	c.AuthSecret = secret(e, "AUTH_SECRET", 32, false)
 	c.EncryptionKey = secret(e, "ENCRYPTION_KEY", 32, true)
+	if prev := secret(e, "AUTH_SECRET_PREVIOUS", 32, false); prev != nil {
+		c.AuthPrevious = [][]byte{prev}
+	}
+	c.EncryptionKeyPrevious = secret(e, "ENCRYPTION_KEY_PREVIOUS", 32, true)
 	if (c.LightspeedClientID == "") != (c.LightspeedClientSecret == "") {
 		e.fail("LIGHTSPEED_CLIENT_SECRET", "set both LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET, or neither for the built-in sandbox")
 	}

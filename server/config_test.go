@@ -42,6 +42,8 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"SANDBOX":                       "yes please",
 		"HTTP_READ_TIMEOUT":             "0",
 		"WEBHOOK_RETENTION":             "3 days",
+		"AUTH_SECRET_PREVIOUS":          "short",
+		"ENCRYPTION_KEY_PREVIOUS":       "bm90IDMyIGJ5dGVz",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

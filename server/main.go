@@ -1,6 +1,7 @@
 // Command server runs the Leafly order service: the GraphQL API (HTTP,
 // server-sent events and websockets), health and metrics endpoints, and
-// event delivery across replicas. `server token` mints bearer tokens.
+// event delivery across replicas. `server token` mints bearer tokens;
+// `server rekey` re-seals stored Lightspeed tokens with ENCRYPTION_KEY.
 //
 // Every setting comes from the environment; README.md lists them.
 package main
@@ -37,11 +38,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) > 0 && args[0] == "token" {
 		return mintToken(args[1:], getenv, stdout)
 	}
+	if len(args) > 0 && args[0] == "rekey" {
+		return rekey(ctx, args[1:], getenv, stdout)
+	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheck(ctx, getenv)
 	}
 	if len(args) > 0 {
-		return fmt.Errorf("unknown command %q: run with no arguments to serve, or `token -h`", args[0])
+		return fmt.Errorf("unknown command %q: run with no arguments to serve, or `token -h`, or `rekey`", args[0])
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {

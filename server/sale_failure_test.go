@@ -62,12 +62,21 @@ func TestRateLimitedMidwayLosesNothing(t *testing.T) {
 // lives on.
 func lightspeedProcess(t *testing.T, host *testServer, databaseURL string) *testServer {
 	t.Helper()
-	return startProcess(t, map[string]string{
-		"DATABASE_URL": databaseURL, "DATA_DIR": t.TempDir(), "SANDBOX": "true", "JOB_TIMEOUT": "2s", "MENU_SYNC_INTERVAL": "1h",
-		"ENCRYPTION_KEY":         base64.StdEncoding.EncodeToString(testEncryptionKey),
+	return sandboxedProcess(t, host, map[string]string{"DATABASE_URL": databaseURL, "DATA_DIR": t.TempDir(), "SANDBOX": "true", "JOB_TIMEOUT": "2s"})
+}
+
+// sandboxedProcess starts a server process with env that talks to the
+// sandbox of host.
+func sandboxedProcess(t *testing.T, host *testServer, env map[string]string) *testServer {
+	t.Helper()
+	all := map[string]string{"MENU_SYNC_INTERVAL": "1h", "ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(testEncryptionKey),
 		"LIGHTSPEED_API_URL":     host.URL + sandboxPath + "/{domain_prefix}",
 		"LIGHTSPEED_CONNECT_URL": host.URL + sandboxPath + "/connect",
-	})
+	}
+	for k, v := range env {
+		all[k] = v
+	}
+	return startProcess(t, all)
 }
 
 // TestCrashAfterSaleAccepted kills the process after Lightspeed made the sale
@@ -86,11 +95,61 @@ func TestCrashAfterSaleAccepted(t *testing.T) {
 
 	restarted := lightspeedProcess(t, host, url)
 	st.s = restarted
-	// River's rescuer looks for jobs whose process died every 30 seconds.
-	st.waitPosWithin(t, id, "SENT", 90*time.Second)
+	// The restarted process reclaims the job of the dead one (jobs.Liveness).
+	st.waitPosWithin(t, id, "SENT", 30*time.Second)
 	if n := len(sb.sales("CRASH-1")); n != 1 {
 		t.Errorf("%d sales after the crash and restart, want 1", n)
 	}
+}
+
+// TestCrashMidSendResumesSoon kills the process while four sales are being
+// made (two hang before Lightspeed makes the sale, two after it made it)
+// and restarts it: every interrupted order is SENT within 30 s of the
+// process answering again, one sale each. JOB_TIMEOUT stays at its 1m
+// default, so River's rescuer (jobs running for twice that) cannot be what
+// resumes them.
+func TestCrashMidSendResumesSoon(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		t.Parallel()
+		host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+		sb := sandboxOf(t, host)
+		env := map[string]string{"LIGHTSPEED_TIMEOUT": "2m"}
+		for k, v := range db.env {
+			env[k] = v
+		}
+		p := sandboxedProcess(t, host, env)
+		st, menu := enabledStore(t, p)
+		for _, after := range []bool{false, true} {
+			sb.fault(map[string]any{"after": after, "timeout": true, "path": "/sales", "method": "POST", "count": 2})
+		}
+		var ids []string
+		for i := range 4 {
+			ids = append(ids, st.shopperOrder(t, fmt.Sprintf("MIDSEND-%d", i), "midsend@example.com", anyItems(menu, 1), nil))
+		}
+		jobsDB := p.Storage(t).SQL()
+		waitFor(t, "four sale creations hanging", 60*time.Second, func() bool {
+			var running int
+			if err := jobsDB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'send_order' AND state = 'running'`).Scan(&running); err != nil {
+				t.Fatal(err)
+			}
+			faults, _ := sb.must(http.MethodGet, "/control/faults", "", nil)["data"].([]any)
+			return running == 4 && len(faults) == 0
+		})
+		p.Crash(t)
+
+		st.s = sandboxedProcess(t, host, env)
+		back := time.Now()
+		for _, id := range ids {
+			st.waitPosWithin(t, id, "SENT", 30*time.Second-time.Since(back))
+		}
+		t.Logf("every interrupted order SENT %s after the process answered again", time.Since(back).Round(100*time.Millisecond))
+		for i := range ids {
+			if n := len(sb.sales(fmt.Sprintf("MIDSEND-%d", i))); n != 1 {
+				t.Errorf("MIDSEND-%d: %d sales after the crash and restart, want 1", i, n)
+			}
+		}
+	})
 }
 
 // TestTwoProcessesDrainOneQueue sends orders through two server processes

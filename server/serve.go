@@ -18,7 +18,6 @@ import (
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
-	"github.com/leafly/lightspeed-orders/vault"
 )
 
 // broker is what serve needs of an events broker.
@@ -66,6 +65,7 @@ type service struct {
 	broker  broker
 	listen  func(context.Context) error
 	queue   *jobs.Queue
+	live    *jobs.Liveness
 	sandbox *sandbox.Sandbox
 	app     *app.App
 	tokens  *auth.Tokens
@@ -75,7 +75,7 @@ type service struct {
 // assemble opens the database (waiting for it, see openDatabase), migrates
 // it and wires the parts together. addr is where the service listens.
 func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*service, error) {
-	s := &service{cfg: cfg, log: log, metrics: newMetrics(), tokens: auth.NewTokens(cfg.AuthSecret)}
+	s := &service{cfg: cfg, log: log, metrics: newMetrics(), tokens: auth.NewTokens(cfg.AuthSecret, cfg.AuthPrevious...)}
 	var err error
 	if s.db, err = openDatabase(ctx, cfg, log, addr); err != nil {
 		return nil, err
@@ -88,14 +88,10 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 		s.db.Close()
 		return nil, err
 	}
-	v, err := vault.New(cfg.EncryptionKey)
+	v, err := openVault(ctx, cfg, s.db)
 	if err != nil {
 		s.close()
-		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w", err)
-	}
-	if err := s.db.CheckKey(ctx, func(sealed string) error { _, err := v.Open(sealed); return err }, func() string { return v.Seal("key check") }); err != nil {
-		s.close()
-		return nil, fmt.Errorf("config: ENCRYPTION_KEY: %w (give every replica the key the database was first used with)", err)
+		return nil, err
 	}
 	notifiers, err := newNotifiers(cfg, log)
 	if err != nil {
@@ -108,13 +104,14 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 	s.app = app.New(app.Deps{DB: s.db, Broker: s.broker, Log: log, Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log, s.recordCall),
 		Vault: v, Tokens: s.tokens, PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL, ClientSecret: cfg.LightspeedClientSecret,
 		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }, Notifiers: notifiers,
-		OrderPosDeadline: cfg.OrderPosDeadline})
+		OrderPosDeadline: cfg.OrderPosDeadline, LightspeedTimeout: cfg.LightspeedTimeout})
 	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: s.app.Workers(),
 		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
 	}
 	s.app.UseQueue(s.queue)
+	s.live = jobs.NewLiveness(s.db.SQL(), s.db.Postgres(), s.queue.ID(), log)
 	s.handler = newHandler(cfg, s.app, s.db, s.tokens, s.sandbox, s.metrics, log)
 	return s, nil
 }
@@ -136,6 +133,12 @@ func (s *service) run(ctx context.Context, front *httpFront, stdout io.Writer) e
 	defer stopBackground()
 	listenDone := make(chan error, 1)
 	go func() { listenDone <- s.listen(bg) }()
+	if err := s.live.Beat(bg); err != nil {
+		_ = front.srv.Close()
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	liveDone := make(chan struct{})
+	go func() { s.live.Run(bg); close(liveDone) }()
 	if err := s.queue.Start(bg); err != nil {
 		_ = front.srv.Close()
 		return fmt.Errorf("start job queue: %w", err)
@@ -153,7 +156,9 @@ func (s *service) run(ctx context.Context, front *httpFront, stdout io.Writer) e
 	case err := <-front.served:
 		return fmt.Errorf("serve http: %w", err)
 	}
-	return s.shutdown(front.srv, stopBackground, listenDone)
+	err := s.shutdown(front.srv, stopBackground, listenDone)
+	<-liveDone
+	return err
 }
 
 // shutdown stops accepting, lets requests finish, closes websockets with a

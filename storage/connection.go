@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -64,31 +65,75 @@ func (db *DB) CredentialsByWebhookToken(ctx context.Context, token string) (Cred
 	return c, notFound(err, ErrNotConnected)
 }
 
-// RefreshCredentials locks the store's connection and, when stale reports
-// its tokens need renewing, calls renew and saves what it returns before
-// the lock is released: one refresh at a time per connection, across
-// replicas, and the new refresh token kept before anyone uses it.
-func (db *DB) RefreshCredentials(ctx context.Context, storeID string, stale func(Credentials) bool, renew func(Credentials) (Credentials, error)) (Credentials, error) {
-	var c Credentials
-	err := db.transaction(ctx, func(tx *gorm.DB) error {
-		if err := db.lock(tx).Take(&c, "store_id = ?", storeID).Error; err != nil {
-			return notFound(err, ErrNotConnected)
+// RefreshCredentials renews the store's tokens when need says they must
+// be, one renewal at a time per connection across replicas, with no
+// transaction open while renew calls Lightspeed: the renewer claims the
+// connection for lease, calls renew under a deadline at the end of the
+// lease (so it cannot outlive its claim) and saves what it returns as it
+// releases the claim, so the rotated refresh token is kept before anyone
+// can use it again. Callers finding the claim taken wait for it, then read
+// what was saved. renewed says this call renewed the tokens.
+func (db *DB) RefreshCredentials(ctx context.Context, storeID string, lease time.Duration, need func(Credentials) bool,
+	renew func(context.Context, Credentials) (Credentials, error)) (c Credentials, renewed bool, err error) {
+	row := claimRow{table: Credentials{}.TableName(), where: "store_id = ?", args: []any{storeID}}
+	holder := uuid.NewString()
+	for attempt := 0; ; attempt++ {
+		until := now().Add(lease)
+		c, claimed, err := db.claimRefresh(ctx, row, storeID, holder, until, need)
+		switch {
+		case err != nil || !need(c):
+			return c, false, err
+		case claimed:
+			c, err = db.renewClaimed(ctx, row, holder, until, c, renew)
+			return c, err == nil, err
 		}
-		if !stale(c) {
-			return nil
+		if err := awaitClaim(ctx, attempt); err != nil {
+			return c, false, err
 		}
-		fresh, err := renew(c)
-		if err != nil {
+	}
+}
+
+// claimRefresh claims the connection for holder when its tokens need
+// renewing and nobody else is renewing them, and returns it as saved.
+func (db *DB) claimRefresh(ctx context.Context, row claimRow, storeID, holder string, until time.Time,
+	need func(Credentials) bool) (c Credentials, claimed bool, err error) {
+	err = db.transaction(ctx, func(tx *gorm.DB) error {
+		if claimed, err = row.take(tx, holder, now(), until); err != nil {
 			return err
 		}
-		fresh.UpdatedAt = now()
-		c = fresh
-		return tx.Model(&Credentials{}).Where("store_id = ?", storeID).Updates(map[string]any{
-			"access_token": fresh.AccessToken, "refresh_token": fresh.RefreshToken, "expires_at": fresh.ExpiresAt,
-			"scope": fresh.Scope, "updated_at": fresh.UpdatedAt,
-		}).Error
+		if err := tx.Take(&c, "store_id = ?", storeID).Error; err != nil {
+			return notFound(err, ErrNotConnected)
+		}
+		if claimed && !need(c) {
+			claimed = false
+			return row.release(tx, holder, nil)
+		}
+		return nil
 	})
-	return c, err
+	return c, claimed, err
+}
+
+// renewClaimed renews the claimed connection's tokens and saves them.
+func (db *DB) renewClaimed(ctx context.Context, row claimRow, holder string, until time.Time, c Credentials,
+	renew func(context.Context, Credentials) (Credentials, error)) (Credentials, error) {
+	rctx, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	fresh, err := renew(rctx, c)
+	if err != nil {
+		if rerr := db.releaseAfter(ctx, row, holder, nil); rerr != nil {
+			db.log.ErrorContext(ctx, "release refresh claim", "store", c.StoreID, "err", rerr)
+		}
+		return c, err
+	}
+	fresh.UpdatedAt = now()
+	err = db.releaseAfter(ctx, row, holder, map[string]any{
+		"access_token": fresh.AccessToken, "refresh_token": fresh.RefreshToken, "expires_at": fresh.ExpiresAt,
+		"scope": fresh.Scope, "updated_at": fresh.UpdatedAt,
+	})
+	if err != nil {
+		return c, fmt.Errorf("save renewed tokens of store %s: %w", c.StoreID, err)
+	}
+	return fresh, nil
 }
 
 // SetWebhook records the id of the store's sale.update webhook (nil: none).

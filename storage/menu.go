@@ -106,9 +106,12 @@ func (db *DB) MenuItemCount(ctx context.Context, storeID string) (int, error) {
 	return int(n), err
 }
 
-// MenuSyncStores returns the ids of the stores whose menu sync is on.
+// MenuSyncStores returns the ids of the stores whose menu sync is on and
+// whose credentials are not known to be invalid: their syncs would only
+// fail until they reconnect.
 func (db *DB) MenuSyncStores(ctx context.Context) ([]string, error) {
 	var ids []string
-	err := db.gorm.WithContext(ctx).Model(&storeRow{}).Where("menu_sync_enabled").Pluck("id", &ids).Error
+	err := db.gorm.WithContext(ctx).Model(&storeRow{}).Where("menu_sync_enabled AND integration_health <> ?", domain.HealthCredentialsInvalid).
+		Pluck("id", &ids).Error
 	return ids, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -55,7 +56,17 @@ type Config struct {
 // owns token storage and refresh.
 type Target struct {
 	DomainPrefix, AccessToken string
+	// Renew, if set, is asked for another access token when Lightspeed
+	// refuses one (401) before it expired, e.g. revoked early; the call is
+	// then made again with it. Renew returns the connection's current
+	// token, renewed first when it still is the refused one (fresh).
+	// Lightspeed refusing a fresh token is final, as is an error of Renew's.
+	Renew func(ctx context.Context, refused string) (token string, fresh bool, err error)
 }
+
+// maxRenewals bounds how often one call asks for another token: the first
+// may return a token another call renewed meanwhile, the second a fresh one.
+const maxRenewals = 2
 
 // Call describes one HTTP request to Lightspeed, for the support trail and
 // metrics.
@@ -139,8 +150,36 @@ type exchange struct {
 	out              any
 }
 
-// do runs a REST call: rate-limit gate, request, classified response.
+// do runs a REST call, with another token when Lightspeed refuses the
+// target's and the target can renew it. A 401 means the request was not
+// acted on, so making it again cannot duplicate a sale.
 func (c *Client) do(ctx context.Context, t Target, r apiRequest, out any) error {
+	err := c.attempt(ctx, t, r, out)
+	for i := 0; i < maxRenewals && t.Renew != nil && refused(err); i++ {
+		token, fresh, rerr := t.Renew(ctx, t.AccessToken)
+		if rerr != nil {
+			return fmt.Errorf("%s: %w", r.op, rerr)
+		}
+		if token == t.AccessToken {
+			return err
+		}
+		t.AccessToken = token
+		if err = c.attempt(ctx, t, r, out); fresh {
+			break
+		}
+	}
+	return err
+}
+
+// refused reports whether Lightspeed refused the access token itself (not
+// its scopes, which a new token would not change).
+func refused(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == KindCredential && e.Status == http.StatusUnauthorized
+}
+
+// attempt runs a REST call once: rate-limit gate, request, classified response.
+func (c *Client) attempt(ctx context.Context, t Target, r apiRequest, out any) error {
 	if t.AccessToken == "" {
 		return &Error{Kind: KindCredential, Op: r.op, Message: "no access token"}
 	}

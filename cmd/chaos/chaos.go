@@ -28,12 +28,13 @@ var tokens = drive.NewTokens(authSecret, "chaos")
 // passThrough are the variables handed on to the servers when set.
 var passThrough = []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG"}
 
-// Settings of the victim that shape the run: how soon a killed process's
-// jobs run again (River rescues a job twice JOB_TIMEOUT old, looking every
-// 30 s), how long a lost Lightspeed answer is waited for (within
+// Settings of the victim that shape the run: JOB_TIMEOUT at its default, so
+// River's rescuer (jobs running twice that long) is not what runs a killed
+// process's jobs again, but the restarted process reclaiming them
+// (jobs.Liveness); how long a lost Lightspeed answer is waited for (within
 // JOB_TIMEOUT, as in production) and how often the sales feed is read.
 const (
-	victimJobTimeout        = "5s"
+	victimJobTimeout        = "1m"
 	victimLightspeedTimeout = "3s"
 	victimReconcile         = "15s"
 )
@@ -62,6 +63,11 @@ type event struct {
 	did  time.Duration // when it happened
 	down time.Duration // until the victim (or PostgreSQL) was back
 	err  error
+	// A kill's interrupted orders (their send job was running) and the
+	// time from the victim answering again to the last of them SENT.
+	interrupted int
+	resumed     time.Duration
+	resumeErr   error
 }
 
 // schedule spreads the kills, the PostgreSQL restart and the lost answers
@@ -261,9 +267,10 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 
 	t0 := time.Now()
 	chaosDone := make(chan struct{})
+	watches := &resumes{db: db}
 	go func() {
 		defer close(chaosDone)
-		disrupt(ctx, t0, events, rng, v, cluster, sb, out)
+		disrupt(ctx, t0, events, rng, v, cluster, sb, watches, out)
 	}()
 	submitAll(ctx, market, st, ids, cfg.clients, cfg.rate, t0, sub, func(i int) { crew.take(ctx, i, ids[i]) })
 	accepted, retried, calls, failures := sub.summary()
@@ -291,6 +298,9 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 	settleStart := time.Now()
 	_, how := settle(ctx, &obs, admin, st.ID, db, recv)
 	settledAt := time.Since(t0)
+	watchEnd, endWatches := context.WithTimeout(ctx, 5*time.Second)
+	watches.wait(watchEnd)
+	endWatches()
 	fmt.Fprintf(out, "%s after %s more (%s since the first submission)\n", how,
 		time.Since(settleStart).Round(100*time.Millisecond), settledAt.Round(100*time.Millisecond))
 
@@ -313,12 +323,12 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 	unused, ferr := unusedFaults(final, sb)
 	v.end(false)
 
-	rep = &report{checks: append([]check{disrupted(events, unused, ferr)}, evaluate(obs)...), events: events,
+	rep = &report{checks: append([]check{disrupted(events, unused, ferr), resumed(events)}, evaluate(obs)...), events: events,
 		incarnations: v.incarnations, staffChanges: len(obs.expected)}
 	fmt.Fprintf(out, "\n## Chaos run: seed %d, %d orders, %d kills, PostgreSQL restart %v, %d lost answers\n\n",
 		cfg.seed, cfg.orders, cfg.kills, cfg.pgRestart, cfg.lostAnswers)
-	fmt.Fprintln(out, "| disruption | planned | happened | back after |")
-	fmt.Fprintln(out, "|---|---:|---:|---:|")
+	fmt.Fprintln(out, "| disruption | planned | happened | back after | interrupted orders SENT (after back) |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---|")
 	for _, e := range events {
 		back := e.down.Round(10 * time.Millisecond).String()
 		if e.kind == "lost-answer" {
@@ -327,7 +337,8 @@ func chaosRun(ctx context.Context, cfg config, out io.Writer) (rep *report, err 
 		if e.err != nil {
 			back = "error: " + e.err.Error()
 		}
-		fmt.Fprintf(out, "| %s | %s | %s | %s |\n", e.kind, e.at.Round(100*time.Millisecond), e.did.Round(100*time.Millisecond), back)
+		fmt.Fprintf(out, "| %s | %s | %s | %s | %s |\n", e.kind, e.at.Round(100*time.Millisecond), e.did.Round(100*time.Millisecond), back,
+			e.resumedCell())
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "- submitting: %s for %d orders, %d submitOrder calls, %d orders retried, %d accepted orders submitted again on purpose; failed calls: %s\n",
@@ -373,10 +384,12 @@ func unusedFaults(ctx context.Context, sb drive.Sandbox) (int, error) {
 
 // disrupt carries out the planned disruptions at their moments. A killed
 // victim stays down 0.5 to 3 s (a supervisor's restart delay) so that
-// submissions and webhooks meet a closed port; a lost answer is a sandbox
-// fault on the next sale creation: Lightspeed makes the sale and the
-// service's call hangs until it times out.
-func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v *victim, cluster *pgCluster, sb drive.Sandbox, out io.Writer) {
+// submissions and webhooks meet a closed port; the orders it was sending
+// are watched until SENT. A lost answer is a sandbox fault on the next sale
+// creation: Lightspeed makes the sale and the service's call hangs until it
+// times out.
+func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v *victim, cluster *pgCluster, sb drive.Sandbox,
+	watches *resumes, out io.Writer) {
 	for i := range events {
 		e := &events[i]
 		if !sleep(ctx, time.Until(t0.Add(e.at))) {
@@ -387,14 +400,22 @@ func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v
 		start := time.Now()
 		switch e.kind {
 		case "kill":
+			watches.next()
 			v.end(true)
+			ids, ierr := watches.db.interrupted(ctx)
+			e.interrupted = len(ids)
 			pause := time.Duration(500+r.IntN(2500)) * time.Millisecond
 			fmt.Fprintf(out, "  %s: victim killed (SIGKILL), restarting in %s\n", e.did.Round(100*time.Millisecond), pause)
 			sleep(ctx, pause)
 			e.err = v.start(ctx)
 			e.down = time.Since(start)
 			if e.err == nil {
-				fmt.Fprintf(out, "  %s: victim back after %s\n", time.Since(t0).Round(100*time.Millisecond), e.down.Round(10*time.Millisecond))
+				fmt.Fprintf(out, "  %s: victim back after %s, %d orders were being sent\n", time.Since(t0).Round(100*time.Millisecond),
+					e.down.Round(10*time.Millisecond), len(ids))
+				e.resumeErr = ierr
+				if ierr == nil {
+					watches.watch(ctx, e, ids, time.Now())
+				}
 			}
 		case "pg-restart":
 			fmt.Fprintf(out, "  %s: restarting %s\n", e.did.Round(100*time.Millisecond), cluster)

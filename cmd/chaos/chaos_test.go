@@ -258,3 +258,28 @@ func TestDisruptionsMustHappen(t *testing.T) {
 		t.Errorf("unknown faults passed: %+v", c)
 	}
 }
+
+// TestResumedCheck: a kill whose interrupted orders took longer than the
+// goal fails the check; one cut short by the next kill within the goal,
+// or with nothing interrupted, passes.
+func TestResumedCheck(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		e    event
+		ok   bool
+	}{
+		{"WithinGoal", event{kind: "kill", interrupted: 7, resumed: 12 * time.Second}, true},
+		{"NothingInterrupted", event{kind: "kill"}, true},
+		{"OverGoal", event{kind: "kill", interrupted: 7, resumed: 31 * time.Second}, false},
+		{"CutShortWithinGoal", event{kind: "kill", interrupted: 2, resumed: 5 * time.Second, resumeErr: errCutShort}, true},
+		{"CutShortOverGoal", event{kind: "kill", interrupted: 2, resumed: 40 * time.Second, resumeErr: errCutShort}, false},
+		{"NotMeasured", event{kind: "kill", resumeErr: fmt.Errorf("interrupted orders: connection refused")}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := resumed([]event{c.e, {kind: "pg-restart"}})
+			if got.ok() != c.ok || got.want != 1 {
+				t.Errorf("check %+v: ok %v, want %v (one kill)", got, got.ok(), c.ok)
+			}
+		})
+	}
+}
