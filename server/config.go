@@ -52,6 +52,9 @@ type config struct {
 	// headers, and then its body.
 	ReadTimeout time.Duration
 	DBMaxConns  int
+	// DatabaseWait bounds how long a start waits for an unreachable
+	// PostgreSQL before it gives up.
+	DatabaseWait time.Duration
 
 	// WebsocketMaxSubscriptions caps the live subscriptions of one websocket.
 	WebsocketMaxSubscriptions int
@@ -197,6 +200,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		ReadTimeout:            e.duration("HTTP_READ_TIMEOUT", 10*time.Second),
 		DBMaxConns:             e.integer("DB_MAX_CONNS", 20, 1, 1000),
+		DatabaseWait:           e.duration("DATABASE_WAIT", time.Minute),
 	}
 	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")
 	c.WebsocketMaxSubscriptions = e.integer("WEBSOCKET_MAX_SUBSCRIPTIONS", 100, 1, 10_000)

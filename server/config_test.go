@@ -32,6 +32,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"LOG_LEVEL":                     "loud",
 		"SHUTDOWN_TIMEOUT":              "0s",
 		"DB_MAX_CONNS":                  "0",
+		"DATABASE_WAIT":                 "forever",
 		"LIGHTSPEED_CLIENT_ID":          "only-the-id",
 		"SMTP_URL":                      "ftp://mail.example",
 		"NOTIFY_WEBHOOK_URL":            "https://notify.example/hook",

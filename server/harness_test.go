@@ -56,6 +56,13 @@ func eachDatabase(t *testing.T, test func(t *testing.T, db database)) {
 // until it listens.
 func startServer(t testing.TB, extra map[string]string) *testServer {
 	t.Helper()
+	return startServerUntil(t, extra, "listening")
+}
+
+// startServerUntil runs the service like startServer and waits until it
+// logs msg with its address.
+func startServerUntil(t testing.TB, extra map[string]string, msg string) *testServer {
+	t.Helper()
 	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "LOG_LEVEL": "debug", "SHUTDOWN_TIMEOUT": "10s", "SANDBOX_DEMO": "false"}
 	for k, v := range extra {
 		env[k] = v // "" unsets a default
@@ -64,7 +71,7 @@ func startServer(t testing.TB, extra map[string]string) *testServer {
 	s := &testServer{env: env, tokens: auth.NewTokens([]byte(testSecret)), out: &lockedBuffer{}, stop: cancel, done: make(chan error, 1)}
 	pr, pw := io.Pipe()
 	addr := make(chan string, 1)
-	go s.scan(pr, addr)
+	go s.scan(pr, msg, addr)
 	go func() {
 		err := run(ctx, nil, func(k string) string { return env[k] }, pw)
 		pw.Close()
@@ -87,16 +94,20 @@ func startServer(t testing.TB, extra map[string]string) *testServer {
 	return s
 }
 
-// scan copies the server's output and reports the address it listens on.
-func (s *testServer) scan(r io.Reader, addr chan<- string) {
+// scan copies the server's output and reports the address of the first
+// line logged with msg.
+func (s *testServer) scan(r io.Reader, msg string, addr chan<- string) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		s.out.WriteLine(line)
 		var rec struct{ Msg, Addr string }
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
-			addr <- rec.Addr
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == msg {
+			select {
+			case addr <- rec.Addr:
+			default:
+			}
 		}
 	}
 }

@@ -78,7 +78,7 @@ func startProcess(t testing.TB, extra map[string]string) *testServer {
 	}()
 	addr := make(chan string, 1)
 	go func() {
-		s.scan(stdout, addr)
+		s.scan(stdout, "listening", addr)
 		s.done <- cmd.Wait()
 	}()
 	select {

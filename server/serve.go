@@ -26,7 +26,9 @@ type broker interface {
 	Close()
 }
 
-// serve runs the service until ctx ends, then shuts it down gracefully.
+// serve runs the service until ctx ends, then shuts it down gracefully. It
+// listens first, answering with the starting handler while it waits for the
+// database, and serves the full handler once the service is assembled.
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	log := newLogger(stdout, cfg.LogLevel)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -40,12 +42,18 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	if cfg.Sandbox {
 		cfg.useSandbox(cfg.PublicURL)
 	}
-	svc, err := assemble(ctx, cfg, log)
+	front := serveFront(ln, cfg, log)
+	svc, err := assemble(ctx, cfg, log, front.addr)
 	if err != nil {
+		_ = front.srv.Close()
+		if ctx.Err() != nil {
+			log.Info("stopped while starting")
+			return nil
+		}
 		return err
 	}
 	defer svc.close()
-	return svc.run(ctx, ln, stdout)
+	return svc.run(ctx, front, stdout)
 }
 
 // service is the assembled program: every part serve starts and stops.
@@ -64,11 +72,12 @@ type service struct {
 	handler *server
 }
 
-// assemble opens the database, migrates it and wires the parts together.
-func assemble(ctx context.Context, cfg config, log *slog.Logger) (*service, error) {
+// assemble opens the database (waiting for it, see openDatabase), migrates
+// it and wires the parts together. addr is where the service listens.
+func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*service, error) {
 	s := &service{cfg: cfg, log: log, metrics: newMetrics(), tokens: auth.NewTokens(cfg.AuthSecret, cfg.AuthPrevious...)}
 	var err error
-	if s.db, err = storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns, Logger: log}); err != nil {
+	if s.db, err = openDatabase(ctx, cfg, log, addr); err != nil {
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -117,37 +126,37 @@ func (s *service) migrate(ctx context.Context) error {
 	return jobs.Migrate(ctx, s.db.SQL(), s.db.Postgres())
 }
 
-// run serves HTTP and runs the background work until ctx ends.
-func (s *service) run(ctx context.Context, ln net.Listener, stdout io.Writer) error {
-	srv := &http.Server{Handler: s.handler, ReadTimeout: s.cfg.ReadTimeout, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+// run starts the background work, hands HTTP over from the starting
+// handler to the service's own and serves until ctx ends.
+func (s *service) run(ctx context.Context, front *httpFront, stdout io.Writer) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	listenDone := make(chan error, 1)
 	go func() { listenDone <- s.listen(bg) }()
 	if err := s.live.Beat(bg); err != nil {
+		_ = front.srv.Close()
 		return fmt.Errorf("start job queue: %w", err)
 	}
 	liveDone := make(chan struct{})
 	go func() { s.live.Run(bg); close(liveDone) }()
 	if err := s.queue.Start(bg); err != nil {
+		_ = front.srv.Close()
 		return fmt.Errorf("start job queue: %w", err)
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	front.handler.set(s.handler)
 
 	printBanner(stdout, s.cfg, s.db, s.tokens)
-	s.log.Info("listening", "addr", ln.Addr().String(), "postgres", s.db.Postgres(), "sandbox", s.cfg.Sandbox)
+	s.log.Info("listening", "addr", front.addr, "postgres", s.db.Postgres(), "sandbox", s.cfg.Sandbox)
 	if s.cfg.SandboxDemo && s.sandbox != nil {
 		go s.setUpDemo(bg)
 	}
 
 	select {
 	case <-ctx.Done():
-	case err := <-serveErr:
+	case err := <-front.served:
 		return fmt.Errorf("serve http: %w", err)
 	}
-	err := s.shutdown(srv, stopBackground, listenDone)
+	err := s.shutdown(front.srv, stopBackground, listenDone)
 	<-liveDone
 	return err
 }
