@@ -6,7 +6,19 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/leafly/lightspeed-orders/internal/pinned"
 )
+
+// contractFile is this repository's copy of the public contract
+// (shared/contract/contract.graphql); TestContractCopyIsCurrent keeps it so.
+const contractFile = "testdata/contract.graphql"
+
+// TestContractCopyIsCurrent fails when the shared contract moved on and the
+// copy the contract test reads did not.
+func TestContractCopyIsCurrent(t *testing.T) {
+	pinned.Check(t, contractFile, "contract/contract.graphql")
+}
 
 func loadSchema(t *testing.T, path string) *ast.Schema {
 	t.Helper()
@@ -25,7 +37,7 @@ func loadSchema(t *testing.T, path string) *ast.Schema {
 // argument and enum value of the public contract, with the same types and
 // nullability.
 func TestSchemaKeepsTheContract(t *testing.T) {
-	contract := loadSchema(t, "../../shared/contract/contract.graphql")
+	contract := loadSchema(t, contractFile)
 	ours := loadSchema(t, "../schema.graphqls")
 	for name, want := range contract.Types {
 		if want.BuiltIn {
