@@ -17,7 +17,7 @@ import (
 func TestBadConfigurationStopsTheStart(t *testing.T) {
 	cases := map[string]string{
 		"HTTP_ADDR":                     "8080",
-		"PUBLIC_URL":                    "localhost:8080",
+		"PUBLIC_URL":                    "orders.example.com",
 		"DATABASE_URL":                  "mysql://root@localhost/test",
 		"AUTH_SECRET":                   "short",
 		"ENCRYPTION_KEY":                "bm90IDMyIGJ5dGVz",
