@@ -2282,7 +2282,7 @@ type Mutation {
   """
   Cancels an order; a sale already in Lightspeed is voided. ADMIN, STORE_MANAGER and
   STORE_STAFF with any reason, refused with DASHBOARD_READ_ONLY where the order is not
-  actionable; MARKETPLACE with reason CUSTOMER only (FORBIDDEN otherwise), always accepted.
+  actionable; MARKETPLACE with reason CUSTOMER only (FORBIDDEN otherwise), never read-only.
   CONFLICT when the order is already PICKED_UP, CANCELED or EXPIRED.
   """
   cancelOrder(
