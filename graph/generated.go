@@ -1495,10 +1495,14 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `# The order service's GraphQL schema: the public contract
 # (../shared/contract/contract.graphql) plus what this service adds. Never
-# rename or remove anything the contract names.
+# rename or remove anything the contract names. Everything here has a
+# description (graph's TestSchemaDescribesEverything fails otherwise): a
+# front-end developer's words, with units, who may call it and its errors.
 
+"A date and time in RFC 3339 with its offset, e.g. 2026-07-01T09:30:00Z. An input in another format is BAD_USER_INPUT naming the input."
 scalar Time
 
+"What a caller is, as the bearer token's ` + "`" + `role` + "`" + ` claim says: it decides which operations and fields the caller may use."
 enum Role {
   "Leafly operations: every store, every operation."
   ADMIN
@@ -1512,21 +1516,33 @@ enum Role {
 
 "Leafly's order lifecycle. Moves forward only; PICKED_UP, CANCELED and EXPIRED are terminal."
 enum OrderStatus {
+  "Submitted by the shopper; the dispensary has not confirmed it yet."
   PENDING
+  "The dispensary accepted it: set from the POS once the Lightspeed sale exists, or on the dashboard."
   CONFIRMED
+  "Packed: ready for pickup, or to leave for delivery. Set from the POS when the sale's fulfillment is packed."
   READY
+  "DELIVERY orders only: on its way to the shopper."
   OUT_FOR_DELIVERY
+  "DELIVERY orders only: at the delivery address."
   ARRIVED_AT_CUSTOMER
+  "Complete: the shopper has the order (picked up or delivered). Set from the POS when the sale is closed. Terminal."
   PICKED_UP
+  "Canceled; cancelReason says why. Terminal."
   CANCELED
+  "Lapsed and will not be filled. Terminal."
   EXPIRED
 }
 
+"How the shopper receives an order."
 enum FulfillmentMethod {
+  "The shopper collects the order at the store."
   PICKUP
+  "The store delivers the order to its deliveryAddress."
   DELIVERY
 }
 
+"Why an order was canceled; Order.cancelReasonText is the shopper-facing wording."
 enum CancelReason {
   "The shopper canceled."
   CUSTOMER
@@ -1550,113 +1566,181 @@ enum PosSyncState {
   NOT_SENT
 }
 
+"Whether the store's Lightspeed calls work. A change raises one alert (alerts, alertRaised, an email to alertEmails) and is pushed by storeUpdated."
 enum IntegrationHealth {
+  "Lightspeed answers the store's calls."
   HEALTHY
+  "Lightspeed failed three calls in a row (errors, timeouts): orders wait, or become NOT_SENT at the deadline. Recovers by itself when Lightspeed answers again."
   PARTNER_OUTAGE
+  "Lightspeed refused the store's credentials, or the stored ones cannot be read: orders become NOT_SENT. Recovers when the store reconnects Lightspeed (or a renewed OAuth token is accepted)."
   CREDENTIALS_INVALID
 }
 
+"How the store's Lightspeed account is connected."
 enum LightspeedAuthMethod {
+  "Not connected."
   NONE
+  "A personal token (connectLightspeedPersonalToken): the menu sync only; sending orders needs OAuth."
   PERSONAL_TOKEN
+  "OAuth (startLightspeedOAuth): the menu sync and sending orders."
   OAUTH
 }
 
+"What an alert is about."
 enum AlertKind {
+  "Lightspeed is failing for the store; resolved when it answers again."
   PARTNER_OUTAGE
+  "Lightspeed refused the store's credentials, or they cannot be read; resolved when the credentials work again."
   CREDENTIALS_INVALID
+  "One order could not be sent to Lightspeed (refused, or an item without an active product): manage it on the dashboard. Stays unresolved."
   ORDER_NOT_SENT
 }
 
+"A dispensary that takes orders on Leafly. Readable by ADMIN and by STORE_MANAGER and STORE_STAFF tokens that list it; MARKETPLACE gets FORBIDDEN."
 type Store {
+  "The store's id in this service: the storeId of every operation and an entry of a token's ` + "`" + `stores` + "`" + ` claim."
   id: ID!
+  "The store's name, 1 to 200 characters."
   name: String!
+  "The store's IANA time zone, e.g. America/Los_Angeles."
   timeZone: String!
+  "Whether the store takes PICKUP orders; submitOrder refuses them with BAD_USER_INPUT otherwise."
   pickupEnabled: Boolean!
+  "Whether the store takes DELIVERY orders; submitOrder refuses them with BAD_USER_INPUT otherwise."
   deliveryEnabled: Boolean!
+  "Whether the store has an active Leafly advertising subscription, a requirement of the order integration."
   advertisingSubscriptionActive: Boolean!
+  "The store's Lightspeed integration: connection, menu sync, setup and whether orders go to the POS."
   orderIntegration: OrderIntegration!
+  "Who the store's emails go to."
   notificationSettings: NotificationSettings!
 }
 
+"The store's Lightspeed X-Series integration."
 type OrderIntegration {
+  "True while each new order goes to the store's Lightspeed account as a sale (enableOrderIntegration, disableOrderIntegration)."
   enabled: Boolean!
   "True while the integration is enabled: dashboard actions are refused, except on orders that did not reach the POS."
   dashboardReadOnly: Boolean!
+  "Whether Lightspeed calls for the store work now."
   health: IntegrationHealth!
+  "How the store's Lightspeed account is connected; authMethod NONE before it is."
   connection: LightspeedConnection!
+  "The sync of the store's menu from its Lightspeed products."
   menuSync: MenuSync!
+  "The setup form's saved choices; null until configureOrderIntegration saves them."
   settings: OrderIntegrationSettings
   "Every precondition of enabling, met or not, in a fixed order."
   requirements: [Requirement!]!
 }
 
+"The link to the store's Lightspeed account. Its tokens are stored encrypted and never returned."
 type LightspeedConnection {
+  "How the store is connected; NONE when it is not."
   authMethod: LightspeedAuthMethod!
+  "The Lightspeed store prefix, e.g. mystore for mystore.retail.lightspeed.app; null when not connected."
   domainPrefix: String
+  "When the current connection was made (token renewals do not change it); null when not connected."
   connectedAt: Time
 }
 
+"The sync of the store's menu: its Lightspeed products become the menu items submitOrder accepts."
 type MenuSync {
+  "Whether the menu syncs from Lightspeed periodically (every 15 minutes by default); turned on by syncMenu and by connecting."
   enabled: Boolean!
+  "When the last successful sync finished; null before the first. Enabling needs one within the last 24 hours."
   lastSyncedAt: Time
+  "How many active items the menu has now: the totalCount of menuItems."
   itemCount: Int!
+  "Why the last sync failed, in words for a manager; null once a sync succeeds."
   lastError: String
 }
 
+"The setup form's saved choices: where and as whom the store's orders become Lightspeed sales. Every id is Lightspeed's."
 type OrderIntegrationSettings {
+  "The outlet that fulfils the sales."
   outletId: ID!
+  "The register the sales are made at (one of the outlet's)."
   registerId: ID!
+  "The Lightspeed user recorded as the sales' author."
   userId: ID!
+  "The enabled payment type chosen in the setup form."
   paymentTypeId: ID!
 }
 
+"A precondition of enableOrderIntegration."
 enum RequirementCode {
+  "The store is connected to Lightspeed with OAuth (a personal token does not count)."
   OAUTH_CONNECTED
+  "The menu sync is on and last succeeded within 24 hours."
   MENU_SYNC_ACTIVE
+  "The store takes pickup or delivery orders (pickupEnabled or deliveryEnabled)."
   ONLINE_ORDERING_ENABLED
+  "The store's Leafly advertising subscription is active."
   ADVERTISING_SUBSCRIPTION_ACTIVE
+  "An outlet, register, user and payment type are saved and still exist in the Lightspeed account (checked again on enabling)."
   SETTINGS_COMPLETE
 }
 
 "Who made a status change."
 enum StatusSource {
+  "The ordering system: the order's submission, a shopper's cancellation."
   MARKETPLACE
+  "Applied from Lightspeed, including the CONFIRMED that follows the sale's creation."
   POS
+  "Staff on the dashboard: setOrderStatus or a staff cancelOrder."
   DASHBOARD
+  "The service itself."
   SYSTEM
 }
 
+"One precondition of enableOrderIntegration and whether the store meets it."
 type Requirement {
+  "Which precondition; extensions.requirements of a REQUIREMENTS_NOT_MET error lists the unmet codes."
   code: RequirementCode!
+  "Whether the store meets it now."
   met: Boolean!
+  "What is met or what to do next, in words for a manager."
   message: String!
 }
 
+"One choice of a setup dropdown: a Lightspeed outlet, user or payment type."
 type SetupOption {
+  "Lightspeed's id: the value to pass to configureOrderIntegration."
   id: ID!
+  "What to show (for a user: the display name, else the username or email)."
   name: String!
 }
 
+"A Lightspeed register, with the outlet it belongs to."
 type RegisterOption {
+  "Lightspeed's id: the registerId to pass to configureOrderIntegration."
   id: ID!
+  "What to show."
   name: String!
+  "The outlet it belongs to: configureOrderIntegration needs a register of the chosen outlet."
   outletId: ID!
 }
 
 "The choices for the setup form's dropdowns, read from the store's Lightspeed account."
 type LightspeedSetupOptions {
+  "The account's outlets, deleted ones left out."
   outlets: [SetupOption!]!
+  "The account's registers, deleted ones left out."
   registers: [RegisterOption!]!
+  "The account's users, deleted ones left out."
   users: [SetupOption!]!
+  "The account's payment types, deleted and disabled ones left out."
   paymentTypes: [SetupOption!]!
 }
 
+"The start of an OAuth connection to Lightspeed."
 type OAuthStart {
   "Where to send the browser: Lightspeed's consent screen."
   authorizeUrl: String!
 }
 
+"Who the store's emails go to."
 type NotificationSettings {
   "Who gets integration alerts (outages, credential issues, orders that did not reach the POS)."
   alertEmails: [String!]!
@@ -1664,48 +1748,77 @@ type NotificationSettings {
   newOrderEmails: [String!]!
 }
 
+"A product of the store's menu, synced from Lightspeed: what an order line names. Only active items are listed: for sale, priced, neither a product with variants nor the discount product."
 type MenuItem {
+  "The menu item's id in this service: the menuItemId of an order line."
   id: ID!
+  "The product's name (the variant's name for a variant)."
   name: String!
+  "The product's SKU; null when Lightspeed has none."
   sku: String
+  "The Lightspeed product it is sold as."
   posProductId: ID!
+  "The price of one unit in cents, before tax: what an order line's unitPriceCents must be."
   priceCents: Int!
 }
 
+"One menu item of a menuItems page."
 type MenuItemEdge {
+  "Opaque: pass it as menuItems' ` + "`" + `after` + "`" + ` for the items after this one."
   cursor: String!
+  "The menu item."
   node: MenuItem!
 }
 
+"A page of the store's menu."
 type MenuItemConnection {
+  "This page's items, in a stable order."
   edges: [MenuItemEdge!]!
+  "Whether more items follow; the menu pages forward only, so hasPreviousPage is false."
   pageInfo: PageInfo!
+  "How many active items the menu has, over all pages."
   totalCount: Int!
 }
 
+"The shopper who placed an order, as the ordering system submitted them."
 type OrderCustomer {
+  "The shopper's first name."
   firstName: String!
+  "The shopper's last name."
   lastName: String!
+  "The shopper's email; null when not given."
   email: String
+  "The shopper's phone number, as given; null when not given."
   phone: String
 }
 
+"One menu item of an order, priced as it was submitted. Money is in cents."
 type OrderLine {
+  "The MenuItem.id it was ordered as."
   menuItemId: ID!
+  "The menu item's name when the order was submitted."
   name: String!
+  "How many units, 1 to 10,000."
   quantity: Int!
+  "The menu price of one unit in cents, before tax and deals."
   unitPriceCents: Int!
+  "The Leafly deal price of one unit in cents; null without a deal."
   discountedUnitPriceCents: Int
+  "The Leafly deal's name; null without one."
   dealTitle: String
 }
 
+"Where the order stands with the store's Lightspeed POS."
 type PosSync {
+  "Where the order stands."
   state: PosSyncState!
   "The Lightspeed sale id, once the sale exists."
   saleId: ID
   "The Lightspeed customer the sale is attached to."
   customerId: ID
+  "How many times sending was attempted; 0 before the first attempt."
   attempts: Int!
+  "Why the last attempt failed, in words for staff; null when none failed or once the order is sent or sent again."
   lastError: String
   "Why the order is not in the POS, for programs; null once it is."
   errorCode: PosErrorCode
@@ -1715,13 +1828,17 @@ type PosSync {
 
 "One call to Lightspeed made for an order."
 type PosCall {
+  "When the call started."
   at: Time!
+  "The HTTP method, e.g. POST."
   method: String!
   "The API path template, e.g. /sales/{id}."
   path: String!
   "Lightspeed's HTTP status; 0 when it did not answer."
   status: Int!
+  "How long the call took, in milliseconds."
   durationMs: Int!
+  "What went wrong; null when the call succeeded."
   error: String
 }
 
@@ -1743,13 +1860,19 @@ enum PosErrorCode {
   CANCELED
 }
 
+"One entry of an order's status history."
 type OrderStatusChange {
+  "The status the order moved to."
   status: OrderStatus!
+  "Who moved it."
   source: StatusSource!
+  "When it moved."
   occurredAt: Time!
 }
 
+"An order placed on Leafly for one store. Money is in cents, before tax. MARKETPLACE reads only the shopper's side: store, posSync, posCalls and actionable are FORBIDDEN to it."
 type Order {
+  "The order's id in this service (not Leafly's): the id of order, cancelOrder, setOrderStatus and retryOrderSync."
   id: ID!
   "The delivery address of a DELIVERY order."
   deliveryAddress: Address
@@ -1759,32 +1882,49 @@ type Order {
   posCalls: [PosCall!]!
   "The marketplace's own order id; submitting the same one twice returns the first order."
   leaflyOrderId: String!
+  "The store the order was placed with."
   store: Store!
+  "Where the order stands in Leafly's lifecycle."
   status: OrderStatus!
+  "Pickup or delivery."
   fulfillmentMethod: FulfillmentMethod!
+  "The shopper."
   customer: OrderCustomer!
+  "What was ordered, in the order submitted."
   lines: [OrderLine!]!
+  "The sum of each line's unitPriceCents × quantity, in cents: the menu prices before deals."
   subtotalCents: Int!
+  "The order's total before tax, in cents: each line's discountedUnitPriceCents (else unitPriceCents) × quantity."
   totalCents: Int!
+  "Why the order was canceled; null unless it is CANCELED."
   cancelReason: CancelReason
   "Shopper-facing text, e.g. 'Canceled by dispensary'."
   cancelReasonText: String
+  "Where the order stands with the store's Lightspeed POS."
   posSync: PosSync!
   "Whether dashboard actions (setOrderStatus, cancelOrder by staff) are allowed on this order now."
   actionable: Boolean!
+  "Every status the order has had, oldest first: PENDING from MARKETPLACE, then each change with its source."
   statusHistory: [OrderStatusChange!]!
+  "When the order was submitted."
   createdAt: Time!
+  "When anything of the order last changed: its status or its posSync, attempts included."
   updatedAt: Time!
 }
 
+"One order of an orders page."
 type OrderEdge {
+  "Opaque: pass it as orders' ` + "`" + `after` + "`" + ` for older orders or ` + "`" + `before` + "`" + ` for newer ones."
   cursor: String!
+  "The order."
   node: Order!
 }
 
 "Relay's page information: hasPreviousPage and hasNextPage say whether items come before the first edge and after the last one, in the list's order."
 type PageInfo {
+  "True when items follow the last edge (for orders: older ones)."
   hasNextPage: Boolean!
+  "True when items come before the first edge (for orders: newer ones); always false for menuItems."
   hasPreviousPage: Boolean!
   "The first edge's cursor: pass it as ` + "`" + `before` + "`" + ` for the page before this one."
   startCursor: String
@@ -1792,151 +1932,405 @@ type PageInfo {
   endCursor: String
 }
 
+"A page of the store's orders."
 type OrderConnection {
+  "This page's orders, newest first whichever way the list is paged."
   edges: [OrderEdge!]!
+  "Whether newer or older orders lie beyond this page, and the cursors to page there."
   pageInfo: PageInfo!
+  "How many orders match the filter, over all pages."
   totalCount: Int!
 }
 
+"Narrows an order list: an order must match every field given; a null or empty field matches every order."
 input OrderFilter {
+  "Orders in any of these statuses."
   status: [OrderStatus!]
+  "Only pickup or only delivery orders."
   fulfillmentMethod: FulfillmentMethod
+  "Orders in any of these POS states, e.g. [NOT_SENT] for those that did not reach the POS."
   posSyncState: [PosSyncState!]
+  "Orders created strictly after this time."
   createdAfter: Time
+  "Orders created strictly before this time."
   createdBefore: Time
   "Matches the shopper's name or email, or the Leafly order id."
   search: String
 }
 
+"A status change of one order, pushed by orderStatusChanged."
 type OrderStatusEvent {
+  "The order as it is after the change."
   order: Order!
+  "The status before the change; null for a new order."
   previousStatus: OrderStatus
+  "The status the order moved to."
   status: OrderStatus!
+  "Who moved it."
   source: StatusSource!
+  "When it moved."
   occurredAt: Time!
 }
 
+"A problem with the store's Lightspeed integration that needs someone's attention; one per incident, also emailed to alertEmails."
 type Alert {
+  "The alert's id in this service."
   id: ID!
+  "The store it concerns."
   storeId: ID!
+  "What it is about."
   kind: AlertKind!
+  "What happened and what to do, in words for the dispensary."
   message: String!
+  "When it was raised."
   raisedAt: Time!
+  "When it was resolved (the store recovered); null while open."
   resolvedAt: Time
 }
 
+"A delivery address, as the shopper gave it."
 type Address {
+  "The street address."
   line1: String!
+  "Apartment, suite, unit; null when none."
   line2: String
+  "The city."
   city: String!
+  "The state or region."
   state: String!
+  "The postal code."
   postalCode: String!
+  "The country, ISO 3166-1 alpha-2 (e.g. US)."
   country: String!
 }
 
+"A new store."
 input CreateStoreInput {
+  "1 to 200 characters; leading and trailing spaces are dropped."
   name: String!
+  "An IANA time zone name, e.g. America/Los_Angeles; anything else is BAD_USER_INPUT."
   timeZone: String!
+  "Whether the store takes PICKUP orders."
   pickupEnabled: Boolean!
+  "Whether the store takes DELIVERY orders."
   deliveryEnabled: Boolean!
+  "Whether the store's Leafly advertising subscription is active."
   advertisingSubscriptionActive: Boolean!
 }
 
+"A change of a store: a null or absent field is left as it is."
 input UpdateStoreInput {
+  "The store to change."
   id: ID!
+  "1 to 200 characters; leading and trailing spaces are dropped."
   name: String
+  "An IANA time zone name, e.g. America/Los_Angeles; anything else is BAD_USER_INPUT."
   timeZone: String
+  "Whether the store takes PICKUP orders."
   pickupEnabled: Boolean
+  "Whether the store takes DELIVERY orders."
   deliveryEnabled: Boolean
+  "Whether the store's Leafly advertising subscription is active."
   advertisingSubscriptionActive: Boolean
 }
 
+"The setup form: where and as whom the store's orders become Lightspeed sales. Each id must be one lightspeedSetupOptions offers."
 input ConfigureOrderIntegrationInput {
+  "The store to set up."
   storeId: ID!
+  "An outlet of lightspeedSetupOptions.outlets: the one that fulfils the sales."
   outletId: ID!
+  "A register of lightspeedSetupOptions.registers whose outletId is outletId."
   registerId: ID!
+  "A user of lightspeedSetupOptions.users: the sales' author."
   userId: ID!
+  "A payment type of lightspeedSetupOptions.paymentTypes."
   paymentTypeId: ID!
 }
 
+"Who the store's emails go to: both lists are replaced."
 input NotificationSettingsInput {
+  "The store whose recipients change."
   storeId: ID!
+  "At most 50 bare email addresses (no display names), each at most 254 characters; [] for nobody."
   alertEmails: [String!]!
+  "At most 50 bare email addresses (no display names), each at most 254 characters; [] for nobody."
   newOrderEmails: [String!]!
 }
 
+"The shopper of a submitted order. The order's Lightspeed sale is attached to the customer with this email, or to a new one."
 input CustomerInput {
+  "1 to 100 characters."
   firstName: String!
+  "1 to 100 characters."
   lastName: String!
+  "A bare email address of at most 254 characters."
   email: String
+  "At most 40 characters."
   phone: String
   "YYYY-MM-DD"
   dateOfBirth: String
 }
 
+"A delivery address."
 input AddressInput {
+  "The street address, 1 to 200 characters."
   line1: String!
+  "Apartment, suite, unit: at most 200 characters."
   line2: String
+  "1 to 200 characters."
   city: String!
+  "The state or region, 1 to 200 characters."
   state: String!
+  "1 to 200 characters."
   postalCode: String!
   "ISO 3166-1 alpha-2"
   country: String!
 }
 
+"One line of a submitted order. Money is in cents."
 input OrderLineInput {
+  "A MenuItem.id of the store's active menu (see menuItems); anything else is BAD_USER_INPUT naming the line."
   menuItemId: ID!
+  "How many units, 1 to 10,000."
   quantity: Int!
+  "The item's menu price of one unit in cents (MenuItem.priceCents); another price is BAD_USER_INPUT naming the line and both prices."
   unitPriceCents: Int!
+  "A Leafly deal's price of one unit in cents, 0 to unitPriceCents; it sets the order's total. Null without a deal."
   discountedUnitPriceCents: Int
+  "The Leafly deal's name, at most 200 characters; staff read it in the sale's note."
   dealTitle: String
 }
 
+"An order as the ordering system submits it. Every refusal of a field is BAD_USER_INPUT naming it."
 input SubmitOrderInput {
+  "The store the order is for."
   storeId: ID!
+  "The marketplace's own order id, 1 to 100 characters: with storeId, what makes a retry of submitOrder return the first order."
   leaflyOrderId: String!
+  "A method the store takes (pickupEnabled, deliveryEnabled)."
   fulfillmentMethod: FulfillmentMethod!
+  "The shopper."
   customer: CustomerInput!
   "Required for DELIVERY."
   deliveryAddress: AddressInput
+  "1 to 200 lines."
   lines: [OrderLineInput!]!
   "True when the shopper's government ID image is on file in Leafly (it is never sent to the POS)."
   hasGovernmentId: Boolean
 }
 
+"""
+Reads. Each needs a bearer token (UNAUTHENTICATED otherwise); a role the operation does not
+allow gets FORBIDDEN; a store or order that does not exist, or that a STORE_MANAGER or
+STORE_STAFF token does not list, is NOT_FOUND.
+"""
 type Query {
-  store(id: ID!): Store
-  "Newest first. Forward with first/after, backward with last/before (Relay cursor connections)."
-  orders(storeId: ID!, filter: OrderFilter, first: Int, after: String, last: Int, before: String): OrderConnection!
-  order(id: ID!): Order
-  menuItems(storeId: ID!, first: Int, after: String): MenuItemConnection!
-  lightspeedSetupOptions(storeId: ID!): LightspeedSetupOptions!
-  alerts(storeId: ID!, unresolvedOnly: Boolean): [Alert!]!
+  "The store, or null with NOT_FOUND. ADMIN, STORE_MANAGER and STORE_STAFF."
+  store(
+    "Which store: its Store.id."
+    id: ID!
+  ): Store
+  """
+  Newest first. Forward with first/after, backward with last/before (Relay cursor connections).
+  ADMIN, STORE_MANAGER and STORE_STAFF. BAD_USER_INPUT for first with last, a page size outside
+  0 to 100, a cursor this API did not return, or a filter.search over 200 characters.
+  """
+  orders(
+    "The store whose orders to list."
+    storeId: ID!
+    "Which orders to list; all when null."
+    filter: OrderFilter
+    "Page forward: at most this many orders, 0 to 100; 20 when neither first nor last is given."
+    first: Int
+    "Page forward: the orders older than this cursor (an edge cursor or pageInfo.endCursor)."
+    after: String
+    "Page backward: at most this many orders, 0 to 100; without before, the oldest orders."
+    last: Int
+    "Page backward: the orders newer than this cursor (an edge cursor or pageInfo.startCursor)."
+    before: String
+  ): OrderConnection!
+  "The order, or null with NOT_FOUND (also for another store's order). ADMIN, STORE_MANAGER and STORE_STAFF."
+  order(
+    "The order's id in this service (Order.id)."
+    id: ID!
+  ): Order
+  """
+  The store's active menu items, a page at a time, forward only: what order lines may name.
+  ADMIN, STORE_MANAGER and STORE_STAFF. BAD_USER_INPUT for first outside 0 to 100 or a
+  cursor this API did not return.
+  """
+  menuItems(
+    "The store whose menu to list."
+    storeId: ID!
+    "At most this many items, 0 to 100; 20 when not given."
+    first: Int
+    "The items after this cursor (an edge cursor or pageInfo.endCursor)."
+    after: String
+  ): MenuItemConnection!
+  """
+  The setup form's choices, read from the store's Lightspeed account and kept for 30 seconds
+  per store and connection. ADMIN and STORE_MANAGER. BAD_USER_INPUT when the store is not
+  connected or Lightspeed refuses the request; LIGHTSPEED_UNAVAILABLE when Lightspeed is not
+  answering, refuses the store's credentials, or its rate limit is kept for sending orders.
+  """
+  lightspeedSetupOptions(
+    "The store to set up."
+    storeId: ID!
+  ): LightspeedSetupOptions!
+  "The store's alerts, newest first, at most 500. ADMIN, STORE_MANAGER and STORE_STAFF."
+  alerts(
+    "The store whose alerts to list."
+    storeId: ID!
+    "True for the open alerts only; all when false or null."
+    unresolvedOnly: Boolean
+  ): [Alert!]!
 }
 
+"""
+Changes. Each needs a bearer token (UNAUTHENTICATED otherwise); a role the operation does not
+allow gets FORBIDDEN; a store or order that does not exist, or that a STORE_MANAGER or
+STORE_STAFF token does not list, is NOT_FOUND.
+"""
 type Mutation {
-  createStore(input: CreateStoreInput!): Store!
-  updateStore(input: UpdateStoreInput!): Store!
-  "The menu integration's legacy path: a Lightspeed personal token. Order integration still needs OAuth."
-  connectLightspeedPersonalToken(storeId: ID!, domainPrefix: String!, token: String!): OrderIntegration!
-  "Starts (or switches to) OAuth: returns Lightspeed's consent URL; the callback completes the connection."
-  startLightspeedOAuth(storeId: ID!): OAuthStart!
-  syncMenu(storeId: ID!): MenuSync!
-  configureOrderIntegration(input: ConfigureOrderIntegrationInput!): OrderIntegration!
-  enableOrderIntegration(storeId: ID!): OrderIntegration!
-  disableOrderIntegration(storeId: ID!): OrderIntegration!
-  updateNotificationSettings(input: NotificationSettingsInput!): NotificationSettings!
-  submitOrder(input: SubmitOrderInput!): Order!
-  cancelOrder(id: ID!, reason: CancelReason!): Order!
-  "A dashboard action; refused with DASHBOARD_READ_ONLY where the order is not actionable."
-  setOrderStatus(id: ID!, status: OrderStatus!): Order!
-  "Sends an order that did not reach the POS again."
-  retryOrderSync(id: ID!): Order!
+  "Creates a store: not connected, integration off, HEALTHY. ADMIN only. BAD_USER_INPUT for a bad name or time zone."
+  createStore(
+    "The new store."
+    input: CreateStoreInput!
+  ): Store!
+  "Changes the store's fields given; storeUpdated subscribers hear of it. ADMIN and STORE_MANAGER. BAD_USER_INPUT for a bad name or time zone."
+  updateStore(
+    "The store and its fields to change."
+    input: UpdateStoreInput!
+  ): Store!
+  """
+  The menu integration's legacy path: a Lightspeed personal token. Order integration still needs OAuth.
+  The token is checked with a call to Lightspeed; the menu sync is turned on and starts in the
+  background. ADMIN and STORE_MANAGER. CONFLICT while the order integration is enabled;
+  BAD_USER_INPUT for a bad prefix or a token Lightspeed refuses; LIGHTSPEED_UNAVAILABLE.
+  """
+  connectLightspeedPersonalToken(
+    "The store to connect."
+    storeId: ID!
+    "The Lightspeed store prefix, e.g. mystore for mystore.retail.lightspeed.app: lower-case letters, digits and hyphens, at most 63."
+    domainPrefix: String!
+    "The personal token, 1 to 1,000 characters; stored encrypted, never returned."
+    token: String!
+  ): OrderIntegration!
+  """
+  Starts (or switches to) OAuth: returns Lightspeed's consent URL; the callback completes the connection.
+  The URL works once, within 10 minutes; on completion the menu sync is turned on and starts.
+  ADMIN and STORE_MANAGER.
+  """
+  startLightspeedOAuth(
+    "The store to connect."
+    storeId: ID!
+  ): OAuthStart!
+  """
+  Turns the store's menu sync on (if it was off) and runs it at once, returning its state after
+  the run: a failed sync is reported in lastError, not as an error. ADMIN and STORE_MANAGER.
+  BAD_USER_INPUT when the store is not connected; LIGHTSPEED_UNAVAILABLE when the rest of the
+  account's rate limit is kept for sending orders (the scheduled sync runs later).
+  """
+  syncMenu(
+    "The store whose menu to sync."
+    storeId: ID!
+  ): MenuSync!
+  """
+  Saves the setup form after checking each choice against the store's Lightspeed account.
+  ADMIN and STORE_MANAGER. BAD_USER_INPUT naming the first choice the account does not offer
+  (or a register of another outlet), or when the store is not connected; LIGHTSPEED_UNAVAILABLE.
+  """
+  configureOrderIntegration(
+    "The store and its choices."
+    input: ConfigureOrderIntegrationInput!
+  ): OrderIntegration!
+  """
+  Turns the order integration on: new orders go to Lightspeed as sales, Lightspeed's sale
+  updates come back, and the dashboard turns read-only. Already enabled: nothing changes.
+  ADMIN and STORE_MANAGER. REQUIREMENTS_NOT_MET with the unmet codes in
+  extensions.requirements (the setup is checked afresh against Lightspeed);
+  LIGHTSPEED_UNAVAILABLE.
+  """
+  enableOrderIntegration(
+    "The store whose integration to turn on."
+    storeId: ID!
+  ): OrderIntegration!
+  """
+  Turns the order integration off: new orders stay on the dashboard, which is actionable again.
+  Already disabled: nothing changes. ADMIN and STORE_MANAGER.
+  """
+  disableOrderIntegration(
+    "The store whose integration to turn off."
+    storeId: ID!
+  ): OrderIntegration!
+  "Replaces who the store's emails go to. ADMIN and STORE_MANAGER. BAD_USER_INPUT for more than 50 addresses or one that is not a bare email address."
+  updateNotificationSettings(
+    "The store and its new recipients."
+    input: NotificationSettingsInput!
+  ): NotificationSettings!
+  """
+  Places an order: PENDING, and QUEUED for the POS while the store's integration is enabled
+  (NOT_APPLICABLE otherwise). ADMIN and MARKETPLACE. Idempotent on (storeId, leaflyOrderId):
+  a retry naming the same customer and delivery address returns the first order; one naming
+  another shopper is CONFLICT. BAD_USER_INPUT names the field refused.
+  """
+  submitOrder(
+    "The order."
+    input: SubmitOrderInput!
+  ): Order!
+  """
+  Cancels an order; a sale already in Lightspeed is voided. ADMIN, STORE_MANAGER and
+  STORE_STAFF with any reason, refused with DASHBOARD_READ_ONLY where the order is not
+  actionable; MARKETPLACE with reason CUSTOMER only (FORBIDDEN otherwise), never read-only.
+  CONFLICT when the order is already PICKED_UP, CANCELED or EXPIRED.
+  """
+  cancelOrder(
+    "The order's id in this service (Order.id)."
+    id: ID!
+    "Why; sets cancelReason and cancelReasonText."
+    reason: CancelReason!
+  ): Order!
+  """
+  A dashboard action; refused with DASHBOARD_READ_ONLY where the order is not actionable.
+  ADMIN, STORE_MANAGER and STORE_STAFF; the change's source is DASHBOARD. CONFLICT for a move
+  the lifecycle forbids (backward, repeated, a delivery status of a PICKUP order, from a
+  terminal status); BAD_USER_INPUT for CANCELED (use cancelOrder).
+  """
+  setOrderStatus(
+    "The order's id in this service (Order.id)."
+    id: ID!
+    "The status to move to: any later one, or EXPIRED."
+    status: OrderStatus!
+  ): Order!
+  """
+  Sends an order that did not reach the POS again.
+  It turns QUEUED. ADMIN, STORE_MANAGER and STORE_STAFF. CONFLICT when the integration is off,
+  the order is not NOT_SENT, it is in Lightspeed already, or it is no longer PENDING (handled on the dashboard).
+  """
+  retryOrderSync(
+    "The order's id in this service (Order.id)."
+    id: ID!
+  ): Order!
 }
 
+"""
+Live events of one store, over websockets (graphql-transport-ws, graphql-ws) or server-sent
+events. ADMIN, STORE_MANAGER and STORE_STAFF; a store the token does not list is NOT_FOUND.
+A subscriber more than 64 events behind is dropped (the subscription completes); one
+websocket holds at most 100 subscriptions.
+"""
 type Subscription {
-  orderStatusChanged(storeId: ID!): OrderStatusEvent!
-  alertRaised(storeId: ID!): Alert!
+  "Each status change of the store's orders, a new order's included (previousStatus null). Live only: nothing is replayed."
+  orderStatusChanged(
+    "The store to follow."
+    storeId: ID!
+  ): OrderStatusEvent!
+  "Each alert raised for the store, as it is raised. Live only: nothing is replayed."
+  alertRaised(
+    "The store to follow."
+    storeId: ID!
+  ): Alert!
   """
   Every change of the store's orders that a dashboard shows: a new order, a status change,
   and a change of posSync (sent, NOT_SENT and actionable, retried, handled on the dashboard).
@@ -1945,23 +2339,38 @@ type Subscription {
   Updates stay replayable for 24 hours; an older or unknown cursor is refused with
   BAD_USER_INPUT: reload the order list, then subscribe without ` + "`" + `after` + "`" + `.
   """
-  orderUpdated(storeId: ID!, after: String): OrderUpdate!
+  orderUpdated(
+    "The store to follow."
+    storeId: ID!
+    "The cursor of the last OrderUpdate the client has: replay from there. Null for live updates only."
+    after: String
+  ): OrderUpdate!
   "The store after any change of its own: integration enabled or disabled, health, connection, menu sync, settings, notification settings."
-  storeUpdated(storeId: ID!): Store!
+  storeUpdated(
+    "The store to follow."
+    storeId: ID!
+  ): Store!
 }
 
+"What changed in an OrderUpdate."
 enum OrderUpdateKind {
+  "The order was submitted."
   CREATED
+  "The order's status changed; statusHistory has its source and time."
   STATUS_CHANGED
+  "posSync's state, error or warning changed: sent, NOT_SENT and actionable, sent again, a void Lightspeed refused (not each attempt by itself)."
   POS_SYNC_CHANGED
 }
 
+"One change of an order that a dashboard shows, pushed by orderUpdated."
 type OrderUpdate {
   "Opaque and increasing within the store; pass it as ` + "`" + `after` + "`" + ` to resume."
   cursor: String!
+  "What changed."
   kind: OrderUpdateKind!
   "The order as it is after this update."
   order: Order!
+  "When the change happened."
   occurredAt: Time!
 }
 `, BuiltIn: false},

@@ -12,101 +12,161 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
+// The setup form: where and as whom the store's orders become Lightspeed sales. Each id must be one lightspeedSetupOptions offers.
 type ConfigureOrderIntegrationInput struct {
-	StoreID       string `json:"storeId"`
-	OutletID      string `json:"outletId"`
-	RegisterID    string `json:"registerId"`
-	UserID        string `json:"userId"`
+	// The store to set up.
+	StoreID string `json:"storeId"`
+	// An outlet of lightspeedSetupOptions.outlets: the one that fulfils the sales.
+	OutletID string `json:"outletId"`
+	// A register of lightspeedSetupOptions.registers whose outletId is outletId.
+	RegisterID string `json:"registerId"`
+	// A user of lightspeedSetupOptions.users: the sales' author.
+	UserID string `json:"userId"`
+	// A payment type of lightspeedSetupOptions.paymentTypes.
 	PaymentTypeID string `json:"paymentTypeId"`
 }
 
+// A new store.
 type CreateStoreInput struct {
-	Name                          string `json:"name"`
-	TimeZone                      string `json:"timeZone"`
-	PickupEnabled                 bool   `json:"pickupEnabled"`
-	DeliveryEnabled               bool   `json:"deliveryEnabled"`
-	AdvertisingSubscriptionActive bool   `json:"advertisingSubscriptionActive"`
+	// 1 to 200 characters; leading and trailing spaces are dropped.
+	Name string `json:"name"`
+	// An IANA time zone name, e.g. America/Los_Angeles; anything else is BAD_USER_INPUT.
+	TimeZone string `json:"timeZone"`
+	// Whether the store takes PICKUP orders.
+	PickupEnabled bool `json:"pickupEnabled"`
+	// Whether the store takes DELIVERY orders.
+	DeliveryEnabled bool `json:"deliveryEnabled"`
+	// Whether the store's Leafly advertising subscription is active.
+	AdvertisingSubscriptionActive bool `json:"advertisingSubscriptionActive"`
 }
 
+// The link to the store's Lightspeed account. Its tokens are stored encrypted and never returned.
 type LightspeedConnection struct {
-	AuthMethod   LightspeedAuthMethod `json:"authMethod"`
-	DomainPrefix *string              `json:"domainPrefix,omitempty"`
-	ConnectedAt  *time.Time           `json:"connectedAt,omitempty"`
+	// How the store is connected; NONE when it is not.
+	AuthMethod LightspeedAuthMethod `json:"authMethod"`
+	// The Lightspeed store prefix, e.g. mystore for mystore.retail.lightspeed.app; null when not connected.
+	DomainPrefix *string `json:"domainPrefix,omitempty"`
+	// When the current connection was made (token renewals do not change it); null when not connected.
+	ConnectedAt *time.Time `json:"connectedAt,omitempty"`
 }
 
 // The choices for the setup form's dropdowns, read from the store's Lightspeed account.
 type LightspeedSetupOptions struct {
-	Outlets      []*SetupOption    `json:"outlets"`
-	Registers    []*RegisterOption `json:"registers"`
-	Users        []*SetupOption    `json:"users"`
-	PaymentTypes []*SetupOption    `json:"paymentTypes"`
+	// The account's outlets, deleted ones left out.
+	Outlets []*SetupOption `json:"outlets"`
+	// The account's registers, deleted ones left out.
+	Registers []*RegisterOption `json:"registers"`
+	// The account's users, deleted ones left out.
+	Users []*SetupOption `json:"users"`
+	// The account's payment types, deleted and disabled ones left out.
+	PaymentTypes []*SetupOption `json:"paymentTypes"`
 }
 
+// A page of the store's menu.
 type MenuItemConnection struct {
-	Edges      []*MenuItemEdge `json:"edges"`
-	PageInfo   *PageInfo       `json:"pageInfo"`
-	TotalCount int             `json:"totalCount"`
+	// This page's items, in a stable order.
+	Edges []*MenuItemEdge `json:"edges"`
+	// Whether more items follow; the menu pages forward only, so hasPreviousPage is false.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many active items the menu has, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// One menu item of a menuItems page.
 type MenuItemEdge struct {
-	Cursor string           `json:"cursor"`
-	Node   *domain.MenuItem `json:"node"`
+	// Opaque: pass it as menuItems' `after` for the items after this one.
+	Cursor string `json:"cursor"`
+	// The menu item.
+	Node *domain.MenuItem `json:"node"`
 }
 
+// The sync of the store's menu: its Lightspeed products become the menu items submitOrder accepts.
 type MenuSync struct {
-	Enabled      bool       `json:"enabled"`
+	// Whether the menu syncs from Lightspeed periodically (every 15 minutes by default); turned on by syncMenu and by connecting.
+	Enabled bool `json:"enabled"`
+	// When the last successful sync finished; null before the first. Enabling needs one within the last 24 hours.
 	LastSyncedAt *time.Time `json:"lastSyncedAt,omitempty"`
-	ItemCount    int        `json:"itemCount"`
-	LastError    *string    `json:"lastError,omitempty"`
+	// How many active items the menu has now: the totalCount of menuItems.
+	ItemCount int `json:"itemCount"`
+	// Why the last sync failed, in words for a manager; null once a sync succeeds.
+	LastError *string `json:"lastError,omitempty"`
 }
 
+// Changes. Each needs a bearer token (UNAUTHENTICATED otherwise); a role the operation does not
+// allow gets FORBIDDEN; a store or order that does not exist, or that a STORE_MANAGER or
+// STORE_STAFF token does not list, is NOT_FOUND.
 type Mutation struct {
 }
 
+// Who the store's emails go to: both lists are replaced.
 type NotificationSettingsInput struct {
-	StoreID        string   `json:"storeId"`
-	AlertEmails    []string `json:"alertEmails"`
+	// The store whose recipients change.
+	StoreID string `json:"storeId"`
+	// At most 50 bare email addresses (no display names), each at most 254 characters; [] for nobody.
+	AlertEmails []string `json:"alertEmails"`
+	// At most 50 bare email addresses (no display names), each at most 254 characters; [] for nobody.
 	NewOrderEmails []string `json:"newOrderEmails"`
 }
 
+// The start of an OAuth connection to Lightspeed.
 type OAuthStart struct {
 	// Where to send the browser: Lightspeed's consent screen.
 	AuthorizeURL string `json:"authorizeUrl"`
 }
 
+// A page of the store's orders.
 type OrderConnection struct {
-	Edges      []*OrderEdge `json:"edges"`
-	PageInfo   *PageInfo    `json:"pageInfo"`
-	TotalCount int          `json:"totalCount"`
+	// This page's orders, newest first whichever way the list is paged.
+	Edges []*OrderEdge `json:"edges"`
+	// Whether newer or older orders lie beyond this page, and the cursors to page there.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many orders match the filter, over all pages.
+	TotalCount int `json:"totalCount"`
 }
 
+// One order of an orders page.
 type OrderEdge struct {
-	Cursor string        `json:"cursor"`
-	Node   *domain.Order `json:"node"`
+	// Opaque: pass it as orders' `after` for older orders or `before` for newer ones.
+	Cursor string `json:"cursor"`
+	// The order.
+	Node *domain.Order `json:"node"`
 }
 
+// The store's Lightspeed X-Series integration.
 type OrderIntegration struct {
+	// True while each new order goes to the store's Lightspeed account as a sale (enableOrderIntegration, disableOrderIntegration).
 	Enabled bool `json:"enabled"`
 	// True while the integration is enabled: dashboard actions are refused, except on orders that did not reach the POS.
-	DashboardReadOnly bool                      `json:"dashboardReadOnly"`
-	Health            domain.IntegrationHealth  `json:"health"`
-	Connection        *LightspeedConnection     `json:"connection"`
-	MenuSync          *MenuSync                 `json:"menuSync"`
-	Settings          *OrderIntegrationSettings `json:"settings,omitempty"`
+	DashboardReadOnly bool `json:"dashboardReadOnly"`
+	// Whether Lightspeed calls for the store work now.
+	Health domain.IntegrationHealth `json:"health"`
+	// How the store's Lightspeed account is connected; authMethod NONE before it is.
+	Connection *LightspeedConnection `json:"connection"`
+	// The sync of the store's menu from its Lightspeed products.
+	MenuSync *MenuSync `json:"menuSync"`
+	// The setup form's saved choices; null until configureOrderIntegration saves them.
+	Settings *OrderIntegrationSettings `json:"settings,omitempty"`
 	// Every precondition of enabling, met or not, in a fixed order.
 	Requirements []*domain.Requirement `json:"requirements"`
 }
 
+// The setup form's saved choices: where and as whom the store's orders become Lightspeed sales. Every id is Lightspeed's.
 type OrderIntegrationSettings struct {
-	OutletID      string `json:"outletId"`
-	RegisterID    string `json:"registerId"`
-	UserID        string `json:"userId"`
+	// The outlet that fulfils the sales.
+	OutletID string `json:"outletId"`
+	// The register the sales are made at (one of the outlet's).
+	RegisterID string `json:"registerId"`
+	// The Lightspeed user recorded as the sales' author.
+	UserID string `json:"userId"`
+	// The enabled payment type chosen in the setup form.
 	PaymentTypeID string `json:"paymentTypeId"`
 }
 
 // Relay's page information: hasPreviousPage and hasNextPage say whether items come before the first edge and after the last one, in the list's order.
 type PageInfo struct {
-	HasNextPage     bool `json:"hasNextPage"`
+	// True when items follow the last edge (for orders: older ones).
+	HasNextPage bool `json:"hasNextPage"`
+	// True when items come before the first edge (for orders: newer ones); always false for menuItems.
 	HasPreviousPage bool `json:"hasPreviousPage"`
 	// The first edge's cursor: pass it as `before` for the page before this one.
 	StartCursor *string `json:"startCursor,omitempty"`
@@ -114,38 +174,63 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Reads. Each needs a bearer token (UNAUTHENTICATED otherwise); a role the operation does not
+// allow gets FORBIDDEN; a store or order that does not exist, or that a STORE_MANAGER or
+// STORE_STAFF token does not list, is NOT_FOUND.
 type Query struct {
 }
 
+// A Lightspeed register, with the outlet it belongs to.
 type RegisterOption struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
+	// Lightspeed's id: the registerId to pass to configureOrderIntegration.
+	ID string `json:"id"`
+	// What to show.
+	Name string `json:"name"`
+	// The outlet it belongs to: configureOrderIntegration needs a register of the chosen outlet.
 	OutletID string `json:"outletId"`
 }
 
+// One choice of a setup dropdown: a Lightspeed outlet, user or payment type.
 type SetupOption struct {
-	ID   string `json:"id"`
+	// Lightspeed's id: the value to pass to configureOrderIntegration.
+	ID string `json:"id"`
+	// What to show (for a user: the display name, else the username or email).
 	Name string `json:"name"`
 }
 
+// Live events of one store, over websockets (graphql-transport-ws, graphql-ws) or server-sent
+// events. ADMIN, STORE_MANAGER and STORE_STAFF; a store the token does not list is NOT_FOUND.
+// A subscriber more than 64 events behind is dropped (the subscription completes); one
+// websocket holds at most 100 subscriptions.
 type Subscription struct {
 }
 
+// A change of a store: a null or absent field is left as it is.
 type UpdateStoreInput struct {
-	ID                            string  `json:"id"`
-	Name                          *string `json:"name,omitempty"`
-	TimeZone                      *string `json:"timeZone,omitempty"`
-	PickupEnabled                 *bool   `json:"pickupEnabled,omitempty"`
-	DeliveryEnabled               *bool   `json:"deliveryEnabled,omitempty"`
-	AdvertisingSubscriptionActive *bool   `json:"advertisingSubscriptionActive,omitempty"`
+	// The store to change.
+	ID string `json:"id"`
+	// 1 to 200 characters; leading and trailing spaces are dropped.
+	Name *string `json:"name,omitempty"`
+	// An IANA time zone name, e.g. America/Los_Angeles; anything else is BAD_USER_INPUT.
+	TimeZone *string `json:"timeZone,omitempty"`
+	// Whether the store takes PICKUP orders.
+	PickupEnabled *bool `json:"pickupEnabled,omitempty"`
+	// Whether the store takes DELIVERY orders.
+	DeliveryEnabled *bool `json:"deliveryEnabled,omitempty"`
+	// Whether the store's Leafly advertising subscription is active.
+	AdvertisingSubscriptionActive *bool `json:"advertisingSubscriptionActive,omitempty"`
 }
 
+// How the store's Lightspeed account is connected.
 type LightspeedAuthMethod string
 
 const (
-	LightspeedAuthMethodNone          LightspeedAuthMethod = "NONE"
+	// Not connected.
+	LightspeedAuthMethodNone LightspeedAuthMethod = "NONE"
+	// A personal token (connectLightspeedPersonalToken): the menu sync only; sending orders needs OAuth.
 	LightspeedAuthMethodPersonalToken LightspeedAuthMethod = "PERSONAL_TOKEN"
-	LightspeedAuthMethodOauth         LightspeedAuthMethod = "OAUTH"
+	// OAuth (startLightspeedOAuth): the menu sync and sending orders.
+	LightspeedAuthMethodOauth LightspeedAuthMethod = "OAUTH"
 )
 
 var AllLightspeedAuthMethod = []LightspeedAuthMethod{
