@@ -101,7 +101,11 @@ func (b *bench) publishVia(ctx context.Context, srvs []*serverProcess, via func(
 	for i, srv := range srvs {
 		clients[i] = srv.client(b.tokens.Mint(domain.RoleAdmin), 0)
 	}
-	fmt.Fprintf(b.out, "  publishing %d status changes %s apart\n", len(steps), interval)
+	pace := interval.String() + " apart"
+	if interval == 0 {
+		pace = "back to back"
+	}
+	fmt.Fprintf(b.out, "  publishing %d status changes %s\n", len(steps), pace)
 	orderIDs := map[string]string{}
 	sent := make([]time.Duration, len(steps))
 	var took latencies
