@@ -3,23 +3,27 @@
 // graphql-ws (GraphQLWsLink) with the token in the connection_init payload,
 // a split link choosing between the two, an InMemoryCache.
 //
-// Runs a query with variables, then subscribes to orderStatusChanged.
+// Runs a query with variables, then subscribes to orderStatusChanged, or to
+// orderUpdated resuming after the last cursor received whenever the socket
+// reconnects (retrying every 200 ms while the server is away).
 // Prints, for the Go test to read:
-//   query <json>     the query's result data
-//   connected        the websocket's connection_init was acknowledged
-//   event <json>     a subscription result's data
+//   query <json>             the query's result data
+//   connected                the websocket's connection_init was acknowledged
+//   closed <code> <reason>   the websocket closed
+//   event <json>             a subscription result's data
 //
-// usage: node apollo-client.mjs <http-url> <ws-url> <token> <storeId> <events>
+// usage: node apollo-client.mjs <http-url> <ws-url> <token> <storeId> <events> [orderUpdated]
 //   exits 0 after that many events, 1 on any error, 2 on timeout
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { resumable } from './subscriptions.mjs';
 
-const [httpUrl, wsUrl, token, storeId, count] = process.argv.slice(2);
-if (!httpUrl || !wsUrl || !token || !storeId || !count) {
-  console.error('usage: node apollo-client.mjs <http-url> <ws-url> <token> <storeId> <events>');
+const [httpUrl, wsUrl, token, storeId, count, field = 'orderStatusChanged'] = process.argv.slice(2);
+if (!httpUrl || !wsUrl || !token || !storeId || !count || !['orderStatusChanged', 'orderUpdated'].includes(field)) {
+  console.error('usage: node apollo-client.mjs <http-url> <ws-url> <token> <storeId> <events> [orderUpdated]');
   process.exit(64);
 }
 let left = Number(count);
@@ -35,9 +39,27 @@ const wsClient = createClient({
   url: wsUrl,
   webSocketImpl: WebSocket,
   connectionParams: { Authorization: `Bearer ${token}` },
-  on: { connected: () => console.log('connected') },
+  retryAttempts: 150,
+  retryWait: () => new Promise((resolve) => setTimeout(resolve, 200)),
+  shouldRetry: () => true,
+  on: {
+    connected: () => console.log('connected'),
+    closed: (event) => console.log(`closed ${event.code} ${event.reason}`),
+  },
 });
-const wsLink = new GraphQLWsLink(wsClient);
+
+// graphql-ws sends an operation's subscribe payload again when it
+// reconnects; this link makes orderUpdated's `after` in it the cursor of the
+// last update received, so that the server replays what was missed.
+let received = () => {};
+const resumeLink = new ApolloLink((operation, forward) => {
+  if (operation.operationName === 'OrderUpdated') {
+    operation.variables = { ...operation.variables };
+    received = resumable(operation.variables);
+  }
+  return forward(operation);
+});
+const wsLink = ApolloLink.from([resumeLink, new GraphQLWsLink(wsClient)]);
 
 const link = ApolloLink.split(
   ({ query }) => {
@@ -69,6 +91,12 @@ const STATUS_CHANGED = gql`
   }
 `;
 
+const ORDER_UPDATED = gql`
+  subscription OrderUpdated($storeId: ID!, $after: String) {
+    orderUpdated(storeId: $storeId, after: $after) { cursor kind order { id status } }
+  }
+`;
+
 try {
   const { data } = await client.query({
     query: ORDERS,
@@ -79,9 +107,11 @@ try {
   fail('query failed', err);
 }
 
-client.subscribe({ query: STATUS_CHANGED, variables: { storeId } }).subscribe({
+const subscription = field === 'orderUpdated' ? ORDER_UPDATED : STATUS_CHANGED;
+client.subscribe({ query: subscription, variables: { storeId } }).subscribe({
   next: ({ data, error }) => {
     if (error) fail('subscription result error', error);
+    received(data);
     console.log(`event ${JSON.stringify(data)}`);
     if (--left === 0) {
       clearTimeout(timer);

@@ -1,5 +1,5 @@
-// Subscribes to orderStatusChanged with the npm graphql-ws client
-// (graphql-transport-ws subprotocol), the token in the connection_init
+// Subscribes to orderStatusChanged (or orderUpdated) with the npm graphql-ws
+// client (graphql-transport-ws subprotocol), the token in the connection_init
 // payload, reconnecting and resubscribing by itself when the socket closes.
 //
 // Prints one line per thing that happens, for the Go test to read:
@@ -8,17 +8,21 @@
 //   event <json>                 a subscription result
 //   error <json>                 what the subscription's error callback got
 //
-// usage: node graphql-ws-reconnect.mjs <ws-url> <token> <storeId> <events|reject>
-//   <events>  exit 0 after that many events; retry up to 60 times, 200 ms
-//             apart, whatever closed the socket or failed the connection
-//   reject    expect the server to refuse the token: exit 0 once the
-//             subscription errors with the close event, 1 if it is acknowledged
+// usage: node graphql-ws-reconnect.mjs <ws-url> <token> <storeId> <events|reject> [orderUpdated]
+//   <events>      exit 0 after that many events; retry up to 150 times, 200 ms
+//                 apart, whatever closed the socket or failed the connection
+//   reject        expect the server to refuse the token: exit 0 once the
+//                 subscription errors with the close event, 1 if it is acknowledged
+//   orderUpdated  subscribe to orderUpdated instead, and resubscribe after the
+//                 last cursor received: what happened meanwhile is replayed
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { subscription } from './subscriptions.mjs';
 
-const [url, token, storeId, mode] = process.argv.slice(2);
-if (!url || !token || !storeId || !mode) {
-  console.error('usage: node graphql-ws-reconnect.mjs <ws-url> <token> <storeId> <events|reject>');
+const [url, token, storeId, mode, field = 'orderStatusChanged'] = process.argv.slice(2);
+const { query, variables, received } = subscription(field, storeId);
+if (!url || !token || !storeId || !mode || !query) {
+  console.error('usage: node graphql-ws-reconnect.mjs <ws-url> <token> <storeId> <events|reject> [orderUpdated]');
   process.exit(64);
 }
 const reject = mode === 'reject';
@@ -31,7 +35,7 @@ const client = createClient({
   url,
   webSocketImpl: WebSocket,
   connectionParams: { Authorization: `Bearer ${token}` },
-  retryAttempts: reject ? 0 : 60,
+  retryAttempts: reject ? 0 : 150,
   retryWait: () => new Promise((resolve) => setTimeout(resolve, 200)),
   // By default only close events are retried: a refused connection while the
   // server restarts would end the subscription at the first attempt.
@@ -45,12 +49,9 @@ const client = createClient({
   },
 });
 
-const query = `subscription($s: ID!) {
-  orderStatusChanged(storeId: $s) { previousStatus status source order { id leaflyOrderId } }
-}`;
-
-client.subscribe({ query, variables: { s: storeId } }, {
+client.subscribe({ query, variables }, {
   next: (result) => {
+    received(result.data);
     console.log(`event ${JSON.stringify(result)}`);
     if (!reject && --left === 0) finish(0);
   },

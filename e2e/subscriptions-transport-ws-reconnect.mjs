@@ -1,4 +1,4 @@
-// Subscribes to orderStatusChanged with the legacy npm
+// Subscribes to orderStatusChanged (or orderUpdated) with the legacy npm
 // subscriptions-transport-ws client (the "graphql-ws" subprotocol), the
 // token in the connection_init payload, with reconnect: true so it reconnects
 // and restarts its subscriptions by itself when the socket closes.
@@ -11,17 +11,21 @@
 //   event <json>                 a subscription result
 //   error <json>                 what the subscription's error callback got
 //
-// usage: node subscriptions-transport-ws-reconnect.mjs <ws-url> <token> <storeId> <events|reject>
-//   <events>  exit 0 after that many events
-//   reject    expect the server to refuse the token: exit 0 once the socket
-//             closed after a connection_error, 1 if it is acknowledged
+// usage: node subscriptions-transport-ws-reconnect.mjs <ws-url> <token> <storeId> <events|reject> [orderUpdated]
+//   <events>      exit 0 after that many events
+//   reject        expect the server to refuse the token: exit 0 once the socket
+//                 closed after a connection_error, 1 if it is acknowledged
+//   orderUpdated  subscribe to orderUpdated instead, and resubscribe after the
+//                 last cursor received: what happened meanwhile is replayed
 import stws from 'subscriptions-transport-ws';
 import WebSocket from 'ws';
+import { subscription } from './subscriptions.mjs';
 
 const { SubscriptionClient } = stws;
-const [url, token, storeId, mode] = process.argv.slice(2);
-if (!url || !token || !storeId || !mode) {
-  console.error('usage: node subscriptions-transport-ws-reconnect.mjs <ws-url> <token> <storeId> <events|reject>');
+const [url, token, storeId, mode, field = 'orderStatusChanged'] = process.argv.slice(2);
+const { query, variables, received } = subscription(field, storeId);
+if (!url || !token || !storeId || !mode || !query) {
+  console.error('usage: node subscriptions-transport-ws-reconnect.mjs <ws-url> <token> <storeId> <events|reject> [orderUpdated]');
   process.exit(64);
 }
 const reject = mode === 'reject';
@@ -60,12 +64,9 @@ const onConnected = () => {
 client.onConnected(onConnected);
 client.onReconnected(onConnected);
 
-const query = `subscription($s: ID!) {
-  orderStatusChanged(storeId: $s) { previousStatus status source order { id leaflyOrderId } }
-}`;
-
-client.request({ query, variables: { s: storeId } }).subscribe({
+client.request({ query, variables }).subscribe({
   next: (result) => {
+    received(result.data);
     console.log(`event ${JSON.stringify(result)}`);
     if (!reject && --left === 0) finish(0);
   },

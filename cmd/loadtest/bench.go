@@ -94,7 +94,7 @@ func (b *bench) maxSubscribers() int {
 	if slices.Contains(b.cfg.scenarios, "idle-subscribers") {
 		n = b.cfg.idle
 	}
-	if slices.Contains(b.cfg.scenarios, "fanout") {
+	if slices.Contains(b.cfg.scenarios, "fanout") || slices.Contains(b.cfg.scenarios, "fanout-updates") {
 		for _, s := range b.cfg.subscribers {
 			n = max(n, s)
 		}
@@ -107,7 +107,7 @@ func (b *bench) maxSubscribers() int {
 	return n
 }
 
-// scenario runs one scenario (fanout once per subscriber count).
+// scenario runs one scenario (the fan-outs once per subscriber count).
 func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 	fmt.Fprintf(b.out, "\n== %s (%s)\n", name, b.cfg.db)
 	var r result
@@ -117,10 +117,10 @@ func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 		r, err = b.orderByID(ctx)
 	case "orders-page":
 		r, err = b.ordersPage(ctx)
-	case "fanout":
+	case "fanout", "fanout-updates":
 		var rs []result
 		for _, n := range b.cfg.subscribers {
-			if r, err = b.fanout(ctx, n); err != nil {
+			if r, err = b.fanout(ctx, name, n); err != nil {
 				return rs, err
 			}
 			rs = append(rs, r)
@@ -136,6 +136,8 @@ func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 		return b.crossReplica(ctx)
 	case "webhook":
 		r, err = b.webhookLatency(ctx)
+	case "resume":
+		r, err = b.resume(ctx)
 	case "connect-cycles":
 		r, err = b.connectCycles(ctx)
 	}

@@ -272,7 +272,7 @@ func canSustain(run burstRun) bool {
 func (b *bench) watchStore(ctx context.Context, srv *serverProcess, storeID string, l *listener) (*subscriber, error) {
 	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second}
 	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
-	s, err := dialSubscriber(ctx, d, url, b.tokens.Mint(domain.RoleStoreStaff, storeID), storeID)
+	s, err := dialSubscriber(ctx, d, url, b.tokens.Mint(domain.RoleStoreStaff, storeID), storeID, statusSubscription)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}

@@ -123,7 +123,7 @@ func (b *bench) crossRun(ctx context.Context, n int) ([]result, error) {
 	for i, s := range steps {
 		l.steps[s.leaflyID+"/"+string(s.status)] = i
 	}
-	subs, err := b.subscribe(ctx, replicaB, f, n, l)
+	subs, err := b.subscribe(ctx, replicaB, f, statusSubscription, n, l)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (b *bench) crossRun(ctx context.Context, n int) ([]result, error) {
 	cpuB0, _ := processCPU(strconv.Itoa(replicaB.pid))
 	// Replica A takes the cross path's mutations, B the same path's.
 	srvs := []*serverProcess{pathSame: replicaB, pathCross: replicaA}
-	sent, took, err := b.publishVia(ctx, srvs, crossPath, f, steps, l.base)
+	sent, took, err := b.publishVia(ctx, srvs, crossPath, f, steps, l.base, b.cfg.eventInterval)
 	if err == nil {
 		l.await(int64(n*len(steps)), 15*time.Second)
 	}

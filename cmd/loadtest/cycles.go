@@ -133,7 +133,7 @@ func (b *bench) runCycles(ctx context.Context, srv *serverProcess, f fixture) cy
 		errs := make([]error, k)
 		var wg sync.WaitGroup
 		for j := range conns {
-			wg.Go(func() { conns[j], errs[j] = dialSubscriber(ctx, d, url, tokens[j], f.StoreID) })
+			wg.Go(func() { conns[j], errs[j] = dialSubscriber(ctx, d, url, tokens[j], f.StoreID, statusSubscription) })
 		}
 		wg.Wait()
 		live := 0

@@ -134,6 +134,17 @@ func (s cpuSample) since(earlier cpuSample) cpuShare {
 	return c
 }
 
+// plus is the share over c's window and o's together.
+func (c cpuShare) plus(o cpuShare) cpuShare {
+	t := c.Seconds + o.Seconds
+	if t == 0 {
+		return c
+	}
+	mean := func(a, b float64) float64 { return (a*c.Seconds + b*o.Seconds) / t }
+	return cpuShare{Server: mean(c.Server, o.Server), Postgres: mean(c.Postgres, o.Postgres), Loadtest: mean(c.Loadtest, o.Loadtest),
+		Other: mean(c.Other, o.Other), Idle: mean(c.Idle, o.Idle), Seconds: t}
+}
+
 // perOp describes the CPU time each of ops operations cost.
 func (c cpuShare) perOp(ops int, what string) string {
 	us := func(cores float64) float64 { return cores * c.Seconds / float64(ops) * 1e6 }

@@ -10,6 +10,7 @@
 //	go run ./cmd/loadtest -scenario fanout -subscribers 1000,5000,10000
 //	go run ./cmd/loadtest -scenario idle-subscribers -idle 10000 -json results.json
 //	go run ./cmd/loadtest -scenario cross-replica -cross-subscribers 1,100,1000
+//	go run ./cmd/loadtest -scenario fanout-updates,resume -db postgres
 //
 // Scenarios (-scenario takes a comma list, or all):
 //
@@ -26,6 +27,9 @@
 //     (50) mutations -event-interval (100ms) apart each change one order's
 //     status. Latency runs from just before a mutation is sent to each
 //     subscriber's receipt of its event; every event must reach everyone.
+//   - fanout-updates: the fanout with orderUpdated subscribers (each status
+//     change is one update, CREATED or STATUS_CHANGED): same flags, same
+//     report, same goals.
 //   - idle-subscribers: the server's resident memory (VmRSS) before and
 //     after -idle (10,000) subscribers connect and -settle (5s) passes,
 //     per subscriber; then every subscriber disconnects and the server's
@@ -56,6 +60,13 @@
 //     webhook that moves the order to READY and then PICKED_UP. Latency
 //     runs from just before the staff action to the receipt of the event
 //     by each of -webhook-subscribers (1) subscribers; all must arrive.
+//   - resume: an orderUpdated subscriber receives one live update and
+//     leaves. Then, -resume-runs (5) times, -resume-updates (1,000)
+//     updates are made while it is away (the fanout's mutations, back to
+//     back), and it connects again and subscribes with after set to the
+//     last cursor it received. Reports p50/p99/max of the time from its
+//     subscribe message to the last replayed update (goal: ≤ 1 s); each
+//     replay must be exactly the missed updates, in order, none twice.
 //   - orders-burst (only when named, not part of all: it takes minutes): a
 //     store set up on the server's built-in Lightspeed sandbox as a manager
 //     would (OAuth, menu sync, setup, enable) takes a burst of orders from
@@ -126,7 +137,7 @@ func main() {
 }
 
 // The scenarios, in the order "all" runs them.
-var scenarios = []string{"order-by-id", "orders-page", "fanout", "idle-subscribers", "connect-cycles", "cross-replica", "webhook"}
+var scenarios = []string{"order-by-id", "orders-page", "fanout", "fanout-updates", "idle-subscribers", "connect-cycles", "cross-replica", "webhook", "resume"}
 
 // namedScenarios run only when -scenario names them.
 var namedScenarios = []string{"orders-burst", "outage"}
@@ -157,6 +168,7 @@ type config struct {
 	cross         crossConfig
 	webhook       webhookConfig
 	cycles        cyclesConfig
+	resume        resumeConfig
 }
 
 // run parses args, runs the scenarios they ask for and prints the results.
@@ -208,9 +220,9 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	fs.IntVar(&c.orders, "orders", 1000, "order-by-id: orders in the store")
 	fs.IntVar(&c.pageClients, "page-clients", 8, "orders-page: concurrent clients")
 	fs.IntVar(&c.pageOrders, "page-orders", 100_000, "orders-page: orders in the store")
-	subs := fs.String("subscribers", "1000", "fanout: comma list of subscriber counts, one run each")
-	fs.IntVar(&c.events, "events", 50, "fanout: status changes to publish")
-	fs.DurationVar(&c.eventInterval, "event-interval", 100*time.Millisecond, "fanout: time between status changes")
+	subs := fs.String("subscribers", "1000", "fanout and fanout-updates: comma list of subscriber counts, one run each")
+	fs.IntVar(&c.events, "events", 50, "fanout and fanout-updates: status changes to publish")
+	fs.DurationVar(&c.eventInterval, "event-interval", 100*time.Millisecond, "fanout and fanout-updates: time between status changes")
 	fs.IntVar(&c.idle, "idle", 10_000, "idle-subscribers: subscribers to hold")
 	fs.DurationVar(&c.settle, "settle", 5*time.Second, "idle-subscribers: wait before reading memory")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the results to this JSON file")
@@ -222,6 +234,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	c.cross.register(fs)
 	c.webhook.register(fs)
 	c.cycles.register(fs)
+	c.resume.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -247,7 +260,7 @@ func (c config) check() error {
 	case c.clients < 1 || c.pageClients < 1 || c.orders < 1 || c.pageOrders < 1 || c.events < 1 || c.idle < 1:
 		return fmt.Errorf("-clients, -page-clients, -orders, -page-orders, -events and -idle must be at least 1")
 	}
-	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check())
+	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check(), c.resume.check())
 }
 
 func scenarioList(s string) ([]string, error) {

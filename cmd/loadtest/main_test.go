@@ -18,7 +18,7 @@ func TestRunSmoke(t *testing.T) {
 			results, stdout := runResults(t, append(args, "-scenario", "all", "-duration", "300ms", "-warmup", "100ms", "-orders", "20",
 				"-page-orders", "120", "-subscribers", "3,5", "-events", "5", "-event-interval", "10ms",
 				"-idle", "10", "-settle", "100ms", "-cycles", "20", "-cycle-workers", "2", "-cross-subscribers", "2", "-cross-events", "5",
-				"-webhook-orders", "2", "-webhook-subscribers", "2", "-webhook-interval", "10ms"))
+				"-webhook-orders", "2", "-webhook-subscribers", "2", "-webhook-interval", "10ms", "-resume-updates", "10", "-resume-runs", "2"))
 			assertResults(t, name, results, stdout)
 		})
 	}
@@ -61,11 +61,11 @@ func runResults(t *testing.T, args []string) ([]result, string) {
 
 func assertResults(t *testing.T, db string, results []result, stdout string) {
 	t.Helper()
-	want := []string{"order-by-id", "orders-page", "fanout", "fanout", "idle-subscribers", "connect-cycles"}
+	want := []string{"order-by-id", "orders-page", "fanout", "fanout", "fanout-updates", "fanout-updates", "idle-subscribers", "connect-cycles"}
 	if db == "postgres" {
 		want = append(want, "cross-replica", "cross-replica") // skipped on SQLite: one process
 	}
-	want = append(want, "webhook")
+	want = append(want, "webhook", "resume")
 	if len(results) != len(want) {
 		t.Fatalf("%d results, want %d:\n%s", len(results), len(want), stdout)
 	}
@@ -80,15 +80,15 @@ func assertResults(t *testing.T, db string, results []result, stdout string) {
 			t.Errorf("%s: no samples", r.Scenario)
 		}
 	}
-	for _, r := range results[2:4] {
+	for _, r := range results[2:6] {
 		if r.Values["delivered"] != r.Values["expected"] {
-			t.Errorf("fanout %s: delivered %v of %v", r.Load, r.Values["delivered"], r.Values["expected"])
+			t.Errorf("%s %s: delivered %v of %v", r.Scenario, r.Load, r.Values["delivered"], r.Values["expected"])
 		}
 	}
-	if idle := results[4]; idle.Values["goroutinesAfter"] > idle.Values["goroutinesBefore"]+goroutineSlack {
+	if idle := results[6]; idle.Values["goroutinesAfter"] > idle.Values["goroutinesBefore"]+goroutineSlack {
 		t.Errorf("idle-subscribers: goroutines %v after, %v before", idle.Values["goroutinesAfter"], idle.Values["goroutinesBefore"])
 	}
-	for _, r := range results[5:] {
+	for _, r := range results[7:] {
 		switch r.Scenario {
 		case "connect-cycles":
 			if r.Values["cycles"] != 20 || r.Values["goroutinesAfter"] > r.Values["goroutinesBefore"]+goroutineSlack {
@@ -98,6 +98,9 @@ func assertResults(t *testing.T, db string, results []result, stdout string) {
 			if r.Values["delivered"] != r.Values["expected"] || r.Values["expected"] == 0 {
 				t.Errorf("%s %s: delivered %v of %v", r.Scenario, r.Load, r.Values["delivered"], r.Values["expected"])
 			}
+		}
+		if r.Scenario == "resume" && (r.Samples != 2 || r.Values["replayed"] != 20) {
+			t.Errorf("resume: %d resumes, %v updates replayed; want 2 and 20", r.Samples, r.Values["replayed"])
 		}
 		if r.Scenario == "webhook" && r.Values["webhooksAccepted"] != 4 {
 			t.Errorf("webhook: the server accepted %v webhooks, want 4 (2 orders packed and closed)", r.Values["webhooksAccepted"])
@@ -125,6 +128,8 @@ func TestParseFlags(t *testing.T) {
 		"ZeroCrossEvents": {[]string{"-cross-events", "0"}, false},
 		"ZeroCycles":      {[]string{"-cycles", "0"}, false},
 		"ZeroHookOrders":  {[]string{"-webhook-orders", "0"}, false},
+		"Updates":         {[]string{"-scenario", "fanout-updates,resume", "-resume-updates", "50", "-resume-runs", "3"}, true},
+		"ZeroResumeRuns":  {[]string{"-resume-runs", "0"}, false},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -135,11 +140,14 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 	cfg, _ := parseFlags(nil, env, &strings.Builder{})
-	if len(cfg.scenarios) != 7 || cfg.clients != 32 || cfg.pageOrders != 100_000 || cfg.idle != 10_000 || cfg.subscribers[0] != 1000 {
+	if len(cfg.scenarios) != 9 || cfg.clients != 32 || cfg.pageOrders != 100_000 || cfg.idle != 10_000 || cfg.subscribers[0] != 1000 {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if len(cfg.cross.subscribers) != 1 || cfg.cross.subscribers[0] != 1000 || cfg.cross.events != 200 || cfg.cycles.cycles != 10_000 || cfg.cycles.workers != 4 ||
 		cfg.webhook.orders != 50 || cfg.webhook.subscribers != 1 || cfg.webhook.interval != 100*time.Millisecond {
 		t.Errorf("defaults of the cross-replica, connect-cycles and webhook flags: %+v %+v %+v", cfg.cross, cfg.cycles, cfg.webhook)
+	}
+	if cfg.resume.updates != 1000 || cfg.resume.runs != 5 {
+		t.Errorf("defaults of the resume flags: %+v", cfg.resume)
 	}
 }

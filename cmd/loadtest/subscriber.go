@@ -15,8 +15,15 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-const statusSubscription = `subscription($s: ID!) { orderStatusChanged(storeId: $s) {
+// The subscriptions subscribers open. Both name the order by its
+// leaflyOrderId and the status it moved to (orderUpdated in order.status),
+// which is what a listener matches their events by.
+const (
+	statusSubscription = `subscription($s: ID!) { orderStatusChanged(storeId: $s) {
 	previousStatus status source occurredAt order { id leaflyOrderId status totalCents } } }`
+	updatesSubscription = `subscription($s: ID!, $after: String) { orderUpdated(storeId: $s, after: $after) {
+	cursor kind occurredAt order { id leaflyOrderId status totalCents } } }`
+)
 
 // dialParallelism is how many subscribers connect at the same time.
 const dialParallelism = 64
@@ -34,14 +41,36 @@ type inbound struct {
 	Payload struct {
 		Data struct {
 			OrderStatusChanged struct {
-				Status string `json:"status"`
-				Order  struct {
-					LeaflyOrderID string `json:"leaflyOrderId"`
-				} `json:"order"`
+				Status string     `json:"status"`
+				Order  eventOrder `json:"order"`
 			} `json:"orderStatusChanged"`
+			OrderUpdated *orderUpdate `json:"orderUpdated"`
 		} `json:"data"`
 		Errors []json.RawMessage `json:"errors"`
 	} `json:"payload"`
+}
+
+// eventOrder is what the subscribers read of an event's order.
+type eventOrder struct {
+	LeaflyOrderID string `json:"leaflyOrderId"`
+	Status        string `json:"status"`
+}
+
+// orderUpdate is what the subscribers read of an orderUpdated event.
+type orderUpdate struct {
+	Cursor string     `json:"cursor"`
+	Kind   string     `json:"kind"`
+	Order  eventOrder `json:"order"`
+}
+
+// key names a next message's event the way listener.steps does:
+// "leaflyOrderId/status".
+func (m *inbound) key() string {
+	if u := m.Payload.Data.OrderUpdated; u != nil {
+		return u.Order.LeaflyOrderID + "/" + u.Order.Status
+	}
+	ev := m.Payload.Data.OrderStatusChanged
+	return ev.Order.LeaflyOrderID + "/" + ev.Status
 }
 
 var pong = []byte(`{"type":"pong"}`)
@@ -53,8 +82,8 @@ type delivery struct {
 	at   time.Duration
 }
 
-// subscriber is one websocket carrying one orderStatusChanged subscription,
-// read by a goroutine of its own. Until done is closed only that goroutine
+// subscriber is one websocket carrying one subscription, read by a
+// goroutine of its own. Until done is closed only that goroutine
 // touches got, unexpected and err.
 type subscriber struct {
 	conn       *websocket.Conn
@@ -102,8 +131,7 @@ func (s *subscriber) read(l *listener) {
 		}
 		switch m.Type {
 		case "next":
-			ev := m.Payload.Data.OrderStatusChanged
-			if step, ok := l.steps[ev.Order.LeaflyOrderID+"/"+ev.Status]; ok && len(m.Payload.Errors) == 0 {
+			if step, ok := l.steps[m.key()]; ok && len(m.Payload.Errors) == 0 {
 				s.got = append(s.got, delivery{step, at})
 				l.delivered.Add(1)
 			} else {
@@ -121,8 +149,22 @@ func (s *subscriber) read(l *listener) {
 }
 
 // dialSubscriber connects, initialises the connection with token and
-// subscribes to the store's status changes.
-func dialSubscriber(ctx context.Context, d *websocket.Dialer, url, token, storeID string) (*subscriber, error) {
+// subscribes to query (statusSubscription or updatesSubscription) of the
+// store.
+func dialSubscriber(ctx context.Context, d *websocket.Dialer, url, token, storeID, query string) (*subscriber, error) {
+	s, err := dialConnection(ctx, d, url, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.subscribe(query, map[string]any{"s": storeID}); err != nil {
+		s.conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dialConnection connects and initialises the connection with token.
+func dialConnection(ctx context.Context, d *websocket.Dialer, url, token string) (*subscriber, error) {
 	conn, resp, err := d.DialContext(ctx, url, nil)
 	if err != nil {
 		if resp != nil {
@@ -131,14 +173,14 @@ func dialSubscriber(ctx context.Context, d *websocket.Dialer, url, token, storeI
 		return nil, err
 	}
 	s := &subscriber{conn: conn, done: make(chan struct{})}
-	if err := s.start(token, storeID); err != nil {
+	if err := s.init(token); err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *subscriber) start(token, storeID string) error {
+func (s *subscriber) init(token string) error {
 	init, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + token})
 	if err := s.conn.WriteJSON(wsMessage{Type: "connection_init", Payload: init}); err != nil {
 		return fmt.Errorf("connection_init: %w", err)
@@ -157,17 +199,22 @@ func (s *subscriber) start(token, storeID string) error {
 		}
 	}
 	_ = s.conn.SetReadDeadline(time.Time{})
-	sub, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": storeID}})
+	return nil
+}
+
+// subscribe starts subscription "1", query with variables.
+func (s *subscriber) subscribe(query string, variables map[string]any) error {
+	sub, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
 	if err := s.conn.WriteJSON(wsMessage{ID: "1", Type: "subscribe", Payload: sub}); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
 	return nil
 }
 
-// subscribe connects n subscribers of the store, dialParallelism at a time,
-// starts their readers and waits until the server's leafly_subscriptions
-// gauge counts them all.
-func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, n int, l *listener) ([]*subscriber, error) {
+// subscribe connects n subscribers of the store to query, dialParallelism
+// at a time, starts their readers and waits until the server's
+// leafly_subscriptions gauge counts them all.
+func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, query string, n int, l *listener) ([]*subscriber, error) {
 	start := time.Now()
 	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
 		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
@@ -184,7 +231,7 @@ func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, n 
 					return
 				}
 				token := b.tokens.As(fmt.Sprintf("subscriber-%d", i)).Mint(domain.RoleStoreStaff, f.StoreID)
-				s, err := dialSubscriber(ctx, d, url, token, f.StoreID)
+				s, err := dialSubscriber(ctx, d, url, token, f.StoreID, query)
 				if err != nil {
 					err = fmt.Errorf("subscriber %d: %w", i, err)
 					failed.CompareAndSwap(nil, &err)

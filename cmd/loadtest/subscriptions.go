@@ -31,15 +31,20 @@ func planSteps(n int, prefix string) []step {
 	return steps
 }
 
-// fanout measures how long a status change takes to reach n subscribers.
-func (b *bench) fanout(ctx context.Context, n int) (result, error) {
+// fanoutQueries are the subscriptions the fan-out scenarios measure, by
+// scenario: each status change is one event of either.
+var fanoutQueries = map[string]string{"fanout": statusSubscription, "fanout-updates": updatesSubscription}
+
+// fanout measures how long a status change takes to reach n subscribers of
+// the scenario's subscription.
+func (b *bench) fanout(ctx context.Context, scenario string, n int) (result, error) {
 	fmt.Fprintf(b.out, "  -- %s\n", plural(n, "subscriber"))
 	srv, err := b.startServer(ctx)
 	if err != nil {
 		return result{}, err
 	}
 	defer srv.stop()
-	f, err := b.seedStore(ctx, srv, fmt.Sprintf("fanout-%d", n))
+	f, err := b.seedStore(ctx, srv, fmt.Sprintf("%s-%d", scenario, n))
 	if err != nil {
 		return result{}, err
 	}
@@ -48,17 +53,17 @@ func (b *bench) fanout(ctx context.Context, n int) (result, error) {
 	for i, s := range steps {
 		l.steps[s.leaflyID+"/"+string(s.status)] = i
 	}
-	subs, err := b.subscribe(ctx, srv, f, n, l)
+	subs, err := b.subscribe(ctx, srv, f, fanoutQueries[scenario], n, l)
 	if err != nil {
 		return result{}, err
 	}
-	stopPerf, err := b.perf(srv, fmt.Sprintf("fanout-%d", n))
+	stopPerf, err := b.perf(srv, fmt.Sprintf("%s-%d", scenario, n))
 	if err != nil {
 		disconnect(subs, time.Second)
 		return result{}, err
 	}
 	before := sampleCPU(srv.pid)
-	sent, mutations, err := b.publish(ctx, srv, f, steps, l.base)
+	sent, mutations, err := b.publish(ctx, srv, f, steps, l.base, b.cfg.eventInterval)
 	expected := int64(n * len(steps))
 	if err == nil {
 		l.await(expected, 15*time.Second)
@@ -70,7 +75,7 @@ func (b *bench) fanout(ctx context.Context, n int) (result, error) {
 	if err != nil || perfErr != nil {
 		return result{}, fmt.Errorf("publish: %w", firstError(err, perfErr))
 	}
-	r := b.fanoutResult(n, subs, sent, mutations, expected)
+	r := b.fanoutResult(scenario, n, subs, sent, mutations, expected)
 	r.CPU = cpu
 	if r.Samples > 0 {
 		r.detail("%s", cpu.perOp(r.Samples, "delivery"))
@@ -82,27 +87,31 @@ func (b *bench) fanout(ctx context.Context, n int) (result, error) {
 	return r, nil
 }
 
-// publish makes the planned status changes -event-interval apart. It returns
-// when each was sent (since base), just before its request, and how long
-// each mutation took to answer.
-func (b *bench) publish(ctx context.Context, srv *serverProcess, f fixture, steps []step, base time.Time) ([]time.Duration, latencies, error) {
-	return b.publishVia(ctx, []*serverProcess{srv}, func(int) int { return 0 }, f, steps, base)
+// publish makes the planned status changes interval apart. It returns when
+// each was sent (since base), just before its request, and how long each
+// mutation took to answer.
+func (b *bench) publish(ctx context.Context, srv *serverProcess, f fixture, steps []step, base time.Time, interval time.Duration) ([]time.Duration, latencies, error) {
+	return b.publishVia(ctx, []*serverProcess{srv}, func(int) int { return 0 }, f, steps, base, interval)
 }
 
 // publishVia is publish with the mutations spread over several servers:
 // step i goes to srvs[via(i)]. took[i] is step i's round trip.
-func (b *bench) publishVia(ctx context.Context, srvs []*serverProcess, via func(int) int, f fixture, steps []step, base time.Time) ([]time.Duration, latencies, error) {
+func (b *bench) publishVia(ctx context.Context, srvs []*serverProcess, via func(int) int, f fixture, steps []step, base time.Time, interval time.Duration) ([]time.Duration, latencies, error) {
 	clients := make([]drive.GraphQL, len(srvs))
 	for i, srv := range srvs {
 		clients[i] = srv.client(b.tokens.Mint(domain.RoleAdmin), 0)
 	}
-	fmt.Fprintf(b.out, "  publishing %d status changes %s apart\n", len(steps), b.cfg.eventInterval)
+	pace := interval.String() + " apart"
+	if interval == 0 {
+		pace = "back to back"
+	}
+	fmt.Fprintf(b.out, "  publishing %d status changes %s\n", len(steps), pace)
 	orderIDs := map[string]string{}
 	sent := make([]time.Duration, len(steps))
 	var took latencies
 	start := time.Now()
 	for i, s := range steps {
-		time.Sleep(time.Until(start.Add(time.Duration(i) * b.cfg.eventInterval)))
+		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
 		var data struct{ SubmitOrder, SetOrderStatus struct{ ID string } }
 		gql := clients[via(i)]
 		t := time.Now()
@@ -134,7 +143,7 @@ func orderInput(f fixture, leaflyID string) map[string]any {
 }
 
 // fanoutResult turns the subscribers' receipts into the report's row.
-func (b *bench) fanoutResult(n int, subs []*subscriber, sent []time.Duration, mutations latencies, expected int64) result {
+func (b *bench) fanoutResult(scenario string, n int, subs []*subscriber, sent []time.Duration, mutations latencies, expected int64) result {
 	var lat latencies
 	duplicates, unexpected := 0, 0
 	for _, s := range subs {
@@ -151,7 +160,7 @@ func (b *bench) fanoutResult(n int, subs []*subscriber, sent []time.Duration, mu
 	}
 	failed, firstErr := failures(subs)
 	load := fmt.Sprintf("%s × %d events, %s apart", plural(n, "subscriber"), len(sent), b.cfg.eventInterval)
-	r := newResult("fanout", b.cfg.db, load, window{lat: lat, errors: failed + duplicates + unexpected, firstErr: firstErr})
+	r := newResult(scenario, b.cfg.db, load, window{lat: lat, errors: failed + duplicates + unexpected, firstErr: firstErr})
 	r.Throughput = 0
 	ratio := float64(len(lat)) / float64(expected)
 	m := mutations.summary()
@@ -192,7 +201,7 @@ func (b *bench) idleSubscribers(ctx context.Context) (result, error) {
 	}
 	defer srv.stop()
 	n := b.cfg.idle
-	subs, err := b.subscribe(ctx, srv, f, n, &listener{base: time.Now()})
+	subs, err := b.subscribe(ctx, srv, f, statusSubscription, n, &listener{base: time.Now()})
 	if err != nil {
 		return result{}, err
 	}

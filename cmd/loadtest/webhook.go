@@ -76,7 +76,7 @@ func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 	for i, s := range steps {
 		l.steps[s.leaflyID+"/"+string(s.status)] = i
 	}
-	subs, err := b.subscribe(ctx, srv, fixture{StoreID: st.ID}, c.subscribers, l)
+	subs, err := b.subscribe(ctx, srv, fixture{StoreID: st.ID}, statusSubscription, c.subscribers, l)
 	if err != nil {
 		return result{}, err
 	}
