@@ -1887,7 +1887,9 @@ input AddressInput {
 input OrderLineInput {
   menuItemId: ID!
   quantity: Int!
+  "The item's price in the store's synced menu (menuItems priceCents), in cents. Any other price refuses the order with BAD_USER_INPUT naming the line and both prices (extensions.lines)."
   unitPriceCents: Int!
+  "The Leafly deal price per unit, in cents, at most unitPriceCents: sets the order's total. Omit it when no deal applies."
   discountedUnitPriceCents: Int
   dealTitle: String
 }
@@ -1926,6 +1928,7 @@ type Mutation {
   enableOrderIntegration(storeId: ID!): OrderIntegration!
   disableOrderIntegration(storeId: ID!): OrderIntegration!
   updateNotificationSettings(input: NotificationSettingsInput!): NotificationSettings!
+  "MARKETPLACE or ADMIN. Idempotent on (storeId, leaflyOrderId). Every line must be at the menu price: see OrderLineInput.unitPriceCents."
   submitOrder(input: SubmitOrderInput!): Order!
   cancelOrder(id: ID!, reason: CancelReason!): Order!
   "A dashboard action; refused with DASHBOARD_READ_ONLY where the order is not actionable."
