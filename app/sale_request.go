@@ -13,7 +13,7 @@ import (
 )
 
 // saleRequest builds the sale of an order: one line per order line at the
-// menu price with the outlet's tax, the shopper as customer, pickup or
+// order's price (the menu price it was submitted at) with the outlet's tax, the shopper as customer, pickup or
 // delivery, the register and user of the setup, and a note for staff.
 func (a *App) saleRequest(ctx context.Context, s *send) (lssync.SaleRequest, error) {
 	o, settings := s.order, s.store.Integration.Settings
@@ -49,8 +49,10 @@ func (a *App) saleRequest(ctx context.Context, s *send) (lssync.SaleRequest, err
 }
 
 // saleLines maps each order line to its menu item's Lightspeed product at
-// the menu price. A line whose item has no active product is an error only
-// the order can fix (BAD_USER_INPUT).
+// the line's price: submitOrder took it from the synced menu, and a sale
+// sent after a later menu sync must still charge what the order says. A
+// line whose item has no active product is an error only the order can fix
+// (BAD_USER_INPUT).
 func (a *App) saleLines(ctx context.Context, s *send) ([]lssync.LineItemInput, error) {
 	ids := make([]string, len(s.order.Lines))
 	for i, l := range s.order.Lines {
@@ -73,8 +75,8 @@ func (a *App) saleLines(ctx context.Context, s *send) ([]lssync.LineItemInput, e
 		seq := i + 1
 		lines[i] = lssync.LineItemInput{
 			Product: lssync.ProductRef{ID: item.PosProductID}, Quantity: lssync.NumberFromInt(int64(l.Quantity)),
-			Pricing:  lssync.PricingInput{Price: lssync.NumberFromCents(item.PriceCents)},
-			Tax:      lssync.TaxInput{ID: tax.id, Amount: lssync.NumberFromCents(tax.on(item.PriceCents))},
+			Pricing:  lssync.PricingInput{Price: lssync.NumberFromCents(l.UnitPriceCents)},
+			Tax:      lssync.TaxInput{ID: tax.id, Amount: lssync.NumberFromCents(tax.on(l.UnitPriceCents))},
 			Metadata: &lssync.LineItemMetadata{Sequence: &seq},
 		}
 	}

@@ -30,6 +30,9 @@ type Error struct {
 	Message string
 	// Requirements lists unmet requirement codes for CodeRequirementsNotMet.
 	Requirements []string
+	// Lines lists the wrong lines of a submitted order refused with
+	// CodeBadUserInput because of the store's menu.
+	Lines []LineError
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }

@@ -35,14 +35,14 @@ func FuzzApplySale(f *testing.F) {
 }
 
 // FuzzSubmitOrder validates arbitrary submissions: never a panic, and an
-// accepted order always has lines, positive quantities and totals that are
-// not negative.
+// accepted order always has lines, positive quantities, the menu price and
+// totals that are not negative, the total no more than the subtotal.
 func FuzzSubmitOrder(f *testing.F) {
 	f.Add("L-1", "PICKUP", "Ada", "Lovelace", "ada@example.com", "1990-01-02", "item-1", 2, int64(1000), int64(800), true)
 	f.Add("", "DELIVERY", "", "", "bad", "31-12-1990", "", 0, int64(-1), int64(5), false)
 	f.Add("L-2", "PICKUP", "A", "B", "", "", "item-1", -3, int64(0), int64(-1), false)
 	store := domain.Store{ID: "s", PickupEnabled: true, DeliveryEnabled: true}
-	menu := map[string]domain.MenuItem{"item-1": {ID: "item-1", StoreID: "s", Name: "Item", PosProductID: "p", Active: true}}
+	menu := map[string]domain.MenuItem{"item-1": {ID: "item-1", StoreID: "s", Name: "Item", PosProductID: "p", PriceCents: 1000, Active: true}}
 	f.Fuzz(func(t *testing.T, leaflyID, method, first, last, email, dob, item string, qty int, price, discounted int64, withDiscount bool) {
 		in := domain.SubmitOrder{StoreID: "s", LeaflyOrderID: leaflyID, FulfillmentMethod: domain.FulfillmentMethod(method),
 			Customer: domain.Customer{FirstName: first, LastName: last, Email: &email, DateOfBirth: &dob},
@@ -57,7 +57,8 @@ func FuzzSubmitOrder(f *testing.F) {
 			}
 			return
 		}
-		if len(o.Lines) == 0 || o.Lines[0].Quantity <= 0 || o.SubtotalCents < 0 || o.TotalCents < 0 || o.TotalCents > o.SubtotalCents {
+		if len(o.Lines) == 0 || o.Lines[0].Quantity <= 0 || o.Lines[0].UnitPriceCents != 1000 ||
+			o.SubtotalCents != 1000*int64(o.Lines[0].Quantity) || o.TotalCents < 0 || o.TotalCents > o.SubtotalCents {
 			t.Fatalf("accepted %+v", o)
 		}
 	})

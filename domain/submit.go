@@ -70,8 +70,8 @@ func (l SubmitLine) validate(i int) error {
 		return bad("lines[%d].quantity must be between 1 and %d.", i, maxQuantity)
 	case l.UnitPriceCents < 0 || l.UnitPriceCents > maxCents:
 		return bad("lines[%d].unitPriceCents must be between 0 and %d.", i, maxCents)
-	case l.DiscountedUnitPriceCents != nil && (*l.DiscountedUnitPriceCents < 0 || *l.DiscountedUnitPriceCents > l.UnitPriceCents):
-		return bad("lines[%d].discountedUnitPriceCents must be between 0 and unitPriceCents.", i)
+	case l.DiscountedUnitPriceCents != nil && (*l.DiscountedUnitPriceCents < 0 || *l.DiscountedUnitPriceCents > maxCents):
+		return bad("lines[%d].discountedUnitPriceCents must be between 0 and %d.", i, maxCents)
 	case l.DealTitle != nil && len(*l.DealTitle) > 200:
 		return bad("lines[%d].dealTitle may have at most 200 characters.", i)
 	}
@@ -117,7 +117,10 @@ func (a Address) validate() error {
 
 // NewOrder builds a PENDING order from a validated submission, the store it
 // is for and the menu items its lines name (by id). The order is queued for
-// the POS when the store's integration is enabled.
+// the POS when the store's integration is enabled. Every line must name an
+// active item of the store's menu at its synced price (a Leafly deal may
+// only lower it): the POS charges the menu price, so an order at another
+// price would not be the sale staff ring up. Each wrong line is reported.
 func NewOrder(id string, in SubmitOrder, store Store, menu map[string]MenuItem, now time.Time) (*Order, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -141,11 +144,15 @@ func NewOrder(id string, in SubmitOrder, store Store, menu map[string]MenuItem, 
 	if store.Integration.Enabled {
 		o.PosSync.State = PosQueued
 	}
+	var wrong []LineError
 	for i, l := range in.Lines {
 		item, ok := menu[l.MenuItemID]
 		if !ok || item.StoreID != store.ID || !item.Active {
-			return nil, bad("lines[%d].menuItemId %q is not on the menu of store %s.", i, l.MenuItemID, store.ID)
+			wrong = append(wrong, LineError{Index: i, MenuItemID: l.MenuItemID, Field: "menuItemId",
+				Message: fmt.Sprintf("lines[%d].menuItemId %q is not on the menu of store %s.", i, l.MenuItemID, store.ID)})
+			continue
 		}
+		wrong = append(wrong, l.priceErrors(i, item)...)
 		o.Lines = append(o.Lines, OrderLine{
 			MenuItemID: item.ID, Name: item.Name, Quantity: l.Quantity, UnitPriceCents: l.UnitPriceCents,
 			DiscountedUnitPriceCents: l.DiscountedUnitPriceCents, DealTitle: l.DealTitle,
@@ -153,7 +160,57 @@ func NewOrder(id string, in SubmitOrder, store Store, menu map[string]MenuItem, 
 		o.SubtotalCents += l.UnitPriceCents * int64(l.Quantity)
 		o.TotalCents += l.effectiveCents() * int64(l.Quantity)
 	}
+	if len(wrong) > 0 {
+		return nil, linesError(wrong)
+	}
 	return o, nil
+}
+
+// LineError is what is wrong with one line of a submitted order, for the
+// ordering system to fix that line: Index is its position in lines, Field
+// the input field at fault. For a price, SentCents is the price the line
+// carried and MenuPriceCents the item's price in the store's synced menu.
+type LineError struct {
+	Index          int
+	MenuItemID     string
+	Field          string
+	Message        string
+	SentCents      *int64
+	MenuPriceCents *int64
+}
+
+// priceErrors compares a line's prices with its menu item's: the unit price
+// must be the menu price, and a deal price may not exceed it.
+func (l SubmitLine) priceErrors(i int, item MenuItem) []LineError {
+	var wrong []LineError
+	price := func(field string, sent int64, format string) LineError {
+		return LineError{Index: i, MenuItemID: item.ID, Field: field, SentCents: &sent, MenuPriceCents: &item.PriceCents,
+			Message: fmt.Sprintf(format, i, field, sent, dollars(sent), item.Name, item.ID, item.PriceCents, dollars(item.PriceCents))}
+	}
+	if l.UnitPriceCents != item.PriceCents {
+		wrong = append(wrong, price("unitPriceCents", l.UnitPriceCents,
+			"lines[%d].%s is %d (%s) but the menu price of %q (menuItemId %s) is %d (%s)."))
+	}
+	if d := l.DiscountedUnitPriceCents; d != nil && *d > item.PriceCents {
+		wrong = append(wrong, price("discountedUnitPriceCents", *d,
+			"lines[%d].%s is %d (%s), above the menu price of %q (menuItemId %s), %d (%s): a deal may only lower the price."))
+	}
+	return wrong
+}
+
+// linesError refuses a submission for its wrong lines, all of them in one
+// message and in Error.Lines.
+func linesError(wrong []LineError) *Error {
+	messages := make([]string, 0, len(wrong)+1)
+	prices := false
+	for _, w := range wrong {
+		messages = append(messages, w.Message)
+		prices = prices || w.MenuPriceCents != nil
+	}
+	if prices {
+		messages = append(messages, "Send each item's price from the store's menu (menuItems priceCents) in unitPriceCents, and a Leafly deal price in discountedUnitPriceCents.")
+	}
+	return &Error{Code: CodeBadUserInput, Message: strings.Join(messages, " "), Lines: wrong}
 }
 
 func (l SubmitLine) effectiveCents() int64 {
@@ -162,6 +219,9 @@ func (l SubmitLine) effectiveCents() int64 {
 	}
 	return l.UnitPriceCents
 }
+
+// dollars writes cents, which are not negative, as US dollars: $35.00.
+func dollars(cents int64) string { return fmt.Sprintf("$%d.%02d", cents/100, cents%100) }
 
 func bad(format string, args ...any) *Error {
 	return &Error{Code: CodeBadUserInput, Message: fmt.Sprintf(format, args...)}

@@ -31,6 +31,9 @@ func ErrorPresenter(log *slog.Logger, requestID RequestIDFunc) graphql.ErrorPres
 			if len(de.Requirements) > 0 {
 				gqlErr.Extensions["requirements"] = de.Requirements
 			}
+			if len(de.Lines) > 0 {
+				gqlErr.Extensions["lines"] = lineExtensions(de.Lines)
+			}
 		case errors.Is(err, model.ErrTimeFormat):
 			gqlErr.Message = gqlErr.Path.String() + " " + model.ErrTimeFormat.Error() + "."
 			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput)}
@@ -52,6 +55,20 @@ func ErrorPresenter(log *slog.Logger, requestID RequestIDFunc) graphql.ErrorPres
 		}
 		return gqlErr
 	}
+}
+
+// lineExtensions writes the wrong lines of a refused submitOrder as
+// extensions.lines: index, menuItemId, field and message, and for a price
+// the cents the line sent and the menu's.
+func lineExtensions(lines []domain.LineError) []map[string]any {
+	out := make([]map[string]any, len(lines))
+	for i, l := range lines {
+		out[i] = map[string]any{"index": l.Index, "menuItemId": l.MenuItemID, "field": l.Field, "message": l.Message}
+		if l.SentCents != nil && l.MenuPriceCents != nil {
+			out[i]["sentCents"], out[i]["menuPriceCents"] = *l.SentCents, *l.MenuPriceCents
+		}
+	}
+	return out
 }
 
 // isRequestError reports whether gqlgen itself refused the request: a parse

@@ -247,6 +247,46 @@ func TestNewShopperInConcurrentOrders(t *testing.T) {
 	})
 }
 
+// TestSaleChargesTheOrderPrice: staff change an item's price in Lightspeed
+// and the menu is synced again while an order of it waits for the POS.
+// The sale charges the price the order was accepted at, so the order and
+// the sale agree; a new order must carry the new price.
+func TestSaleChargesTheOrderPrice(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, nil)
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		item := anyItems(menu, 1)[0]
+		was := item["priceCents"].(float64)
+		sb.fault(map[string]any{"status": 503, "duration": "1h", "path": "/sales", "method": "POST"})
+		id := st.shopperOrder(t, "REPRICED-1", "repriced@example.com", []map[string]any{item}, nil)
+		waitFor(t, "the first attempt to fail", 20*time.Second, func() bool { return path(st.order(t, id), "posSync", "lastError") != nil })
+
+		sb.must(http.MethodPost, "/"+sandbox.DemoPrefix+"/staff/products", "", map[string]any{
+			"id": item["posProductId"], "price_excluding_tax": (was + 500) / 100})
+		st.syncMenu(t)
+		if now := st.menu(t)[str(item["posProductId"])]["priceCents"]; now != was+500 {
+			t.Fatalf("menu price after the sync %v, want %v", now, was+500)
+		}
+		r := s.Do(t, st.Market, submitOrderMutation, map[string]any{"input": map[string]any{"storeId": st.ID, "leaflyOrderId": "REPRICED-2",
+			"fulfillmentMethod": "PICKUP", "customer": map[string]any{"firstName": "Grace", "lastName": "Hopper"},
+			"lines": []any{map[string]any{"menuItemId": item["id"], "quantity": 1, "unitPriceCents": was}}}})
+		if r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("a new order at the old price: code %q, want BAD_USER_INPUT", r.Code())
+		}
+
+		sb.must(http.MethodDelete, "/control/faults", "", nil)
+		st.waitPosWithin(t, id, "SENT", 60*time.Second)
+		sales := sb.sales("REPRICED-1")
+		if len(sales) != 1 {
+			t.Fatalf("%d sales, want 1", len(sales))
+		}
+		if price := path(sales[0], "line_items", 0, "pricing", "price"); price != was/100 {
+			t.Errorf("sale line price %v, want %v: the price the order was accepted at", price, was/100)
+		}
+	})
+}
+
 // TestSupportTrail reads the Lightspeed calls made for an order: managers
 // see them, staff may not.
 func TestSupportTrail(t *testing.T) {
