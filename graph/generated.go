@@ -2193,24 +2193,127 @@ allow gets FORBIDDEN; a store or order that does not exist, or that a STORE_MANA
 STORE_STAFF token does not list, is NOT_FOUND.
 """
 type Mutation {
-  createStore(input: CreateStoreInput!): Store!
-  updateStore(input: UpdateStoreInput!): Store!
-  "The menu integration's legacy path: a Lightspeed personal token. Order integration still needs OAuth."
-  connectLightspeedPersonalToken(storeId: ID!, domainPrefix: String!, token: String!): OrderIntegration!
-  "Starts (or switches to) OAuth: returns Lightspeed's consent URL; the callback completes the connection."
-  startLightspeedOAuth(storeId: ID!): OAuthStart!
-  syncMenu(storeId: ID!): MenuSync!
-  configureOrderIntegration(input: ConfigureOrderIntegrationInput!): OrderIntegration!
-  enableOrderIntegration(storeId: ID!): OrderIntegration!
-  disableOrderIntegration(storeId: ID!): OrderIntegration!
-  updateNotificationSettings(input: NotificationSettingsInput!): NotificationSettings!
-  "MARKETPLACE or ADMIN. Idempotent on (storeId, leaflyOrderId). Every line must be at the menu price: see OrderLineInput.unitPriceCents."
-  submitOrder(input: SubmitOrderInput!): Order!
-  cancelOrder(id: ID!, reason: CancelReason!): Order!
-  "A dashboard action; refused with DASHBOARD_READ_ONLY where the order is not actionable."
-  setOrderStatus(id: ID!, status: OrderStatus!): Order!
-  "Sends an order that did not reach the POS again."
-  retryOrderSync(id: ID!): Order!
+  "Creates a store: not connected, integration off, HEALTHY. ADMIN only. BAD_USER_INPUT for a bad name or time zone."
+  createStore(
+    "The new store."
+    input: CreateStoreInput!
+  ): Store!
+  "Changes the store's fields given; storeUpdated subscribers hear of it. ADMIN and STORE_MANAGER. BAD_USER_INPUT for a bad name or time zone."
+  updateStore(
+    "The store and its fields to change."
+    input: UpdateStoreInput!
+  ): Store!
+  """
+  The menu integration's legacy path: a Lightspeed personal token. Order integration still needs OAuth.
+  The token is checked with a call to Lightspeed; the menu sync is turned on and starts in the
+  background. ADMIN and STORE_MANAGER. CONFLICT while the order integration is enabled;
+  BAD_USER_INPUT for a bad prefix or a token Lightspeed refuses; LIGHTSPEED_UNAVAILABLE.
+  """
+  connectLightspeedPersonalToken(
+    "The store to connect."
+    storeId: ID!
+    "The Lightspeed store prefix, e.g. mystore for mystore.retail.lightspeed.app: lower-case letters, digits and hyphens, at most 63."
+    domainPrefix: String!
+    "The personal token, 1 to 1,000 characters; stored encrypted, never returned."
+    token: String!
+  ): OrderIntegration!
+  """
+  Starts (or switches to) OAuth: returns Lightspeed's consent URL; the callback completes the connection.
+  The URL works once, within 10 minutes; on completion the menu sync is turned on and starts.
+  ADMIN and STORE_MANAGER.
+  """
+  startLightspeedOAuth(
+    "The store to connect."
+    storeId: ID!
+  ): OAuthStart!
+  """
+  Turns the store's menu sync on (if it was off) and runs it at once, returning its state after
+  the run: a failed sync is reported in lastError, not as an error. ADMIN and STORE_MANAGER.
+  BAD_USER_INPUT when the store is not connected; LIGHTSPEED_UNAVAILABLE when the rest of the
+  account's rate limit is kept for sending orders (the scheduled sync runs later).
+  """
+  syncMenu(
+    "The store whose menu to sync."
+    storeId: ID!
+  ): MenuSync!
+  """
+  Saves the setup form after checking each choice against the store's Lightspeed account.
+  ADMIN and STORE_MANAGER. BAD_USER_INPUT naming the first choice the account does not offer
+  (or a register of another outlet), or when the store is not connected; LIGHTSPEED_UNAVAILABLE.
+  """
+  configureOrderIntegration(
+    "The store and its choices."
+    input: ConfigureOrderIntegrationInput!
+  ): OrderIntegration!
+  """
+  Turns the order integration on: new orders go to Lightspeed as sales, Lightspeed's sale
+  updates come back, and the dashboard turns read-only. Already enabled: nothing changes.
+  ADMIN and STORE_MANAGER. REQUIREMENTS_NOT_MET with the unmet codes in
+  extensions.requirements (the setup is checked afresh against Lightspeed);
+  LIGHTSPEED_UNAVAILABLE.
+  """
+  enableOrderIntegration(
+    "The store whose integration to turn on."
+    storeId: ID!
+  ): OrderIntegration!
+  """
+  Turns the order integration off: new orders stay on the dashboard, which is actionable again.
+  Already disabled: nothing changes. ADMIN and STORE_MANAGER.
+  """
+  disableOrderIntegration(
+    "The store whose integration to turn off."
+    storeId: ID!
+  ): OrderIntegration!
+  "Replaces who the store's emails go to. ADMIN and STORE_MANAGER. BAD_USER_INPUT for more than 50 addresses or one that is not a bare email address."
+  updateNotificationSettings(
+    "The store and its new recipients."
+    input: NotificationSettingsInput!
+  ): NotificationSettings!
+  """
+  Places an order: PENDING, and QUEUED for the POS while the store's integration is enabled
+  (NOT_APPLICABLE otherwise). ADMIN and MARKETPLACE. Idempotent on (storeId, leaflyOrderId):
+  a retry naming the same customer and delivery address returns the first order; one naming
+  another shopper is CONFLICT. BAD_USER_INPUT names the field refused; every line must be at
+  the menu price (OrderLineInput.unitPriceCents), and lines that are not are all named, with
+  both prices, in extensions.lines.
+  """
+  submitOrder(
+    "The order."
+    input: SubmitOrderInput!
+  ): Order!
+  """
+  Cancels an order; a sale already in Lightspeed is voided. ADMIN, STORE_MANAGER and
+  STORE_STAFF with any reason, refused with DASHBOARD_READ_ONLY where the order is not
+  actionable; MARKETPLACE with reason CUSTOMER only (FORBIDDEN otherwise), never read-only.
+  CONFLICT when the order is already PICKED_UP, CANCELED or EXPIRED.
+  """
+  cancelOrder(
+    "The order's id in this service (Order.id)."
+    id: ID!
+    "Why; sets cancelReason and cancelReasonText."
+    reason: CancelReason!
+  ): Order!
+  """
+  A dashboard action; refused with DASHBOARD_READ_ONLY where the order is not actionable.
+  ADMIN, STORE_MANAGER and STORE_STAFF; the change's source is DASHBOARD. CONFLICT for a move
+  the lifecycle forbids (backward, repeated, a delivery status of a PICKUP order, from a
+  terminal status); BAD_USER_INPUT for CANCELED (use cancelOrder).
+  """
+  setOrderStatus(
+    "The order's id in this service (Order.id)."
+    id: ID!
+    "The status to move to: any later one, or EXPIRED."
+    status: OrderStatus!
+  ): Order!
+  """
+  Sends an order that did not reach the POS again.
+  It turns QUEUED. ADMIN, STORE_MANAGER and STORE_STAFF. CONFLICT when the integration is off,
+  the order is not NOT_SENT, it is in Lightspeed already, or it is no longer PENDING (handled on the dashboard).
+  """
+  retryOrderSync(
+    "The order's id in this service (Order.id)."
+    id: ID!
+  ): Order!
 }
 
 """
