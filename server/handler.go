@@ -51,7 +51,8 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	h := &server{mux: http.NewServeMux(), ws: ws}
 	sk := newSockets(cfg, m)
-	query := withRequestID(log, authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))))))
+	graphQL := gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))
+	query := withRequestID(log, newCORSPolicy(cfg.AllowedOrigins).wrap(authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, graphQL)))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
 	h.mux.HandleFunc("GET /healthz", healthz)
 	h.mux.HandleFunc("GET /readyz", readyz(db))

@@ -39,6 +39,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	if !cfg.publicURLSet {
 		cfg.PublicURL = "http://localhost:" + portOf(ln.Addr())
 	}
+	if cfg.AllowedOrigins == nil {
+		cfg.AllowedOrigins = []string{originOf(cfg.PublicURL)}
+	}
 	if cfg.Sandbox {
 		cfg.useSandbox(cfg.PublicURL)
 	}
