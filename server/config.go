@@ -47,8 +47,10 @@ type config struct {
 	// AllowedOrigins are the browser origins that may call the API (CORS)
 	// and open websockets; nil until serve defaults it to PUBLIC_URL's
 	// origin, once the address PUBLIC_URL defaults to is known.
-	AllowedOrigins  []string
-	Introspection   bool
+	AllowedOrigins []string
+	Introspection  bool
+	// GraphiQL serves the GraphQL IDE at /graphiql.
+	GraphiQL        bool
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	// ReadTimeout bounds how long a client may take to send a request's
@@ -206,6 +208,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DatabaseWait:           e.duration("DATABASE_WAIT", time.Minute),
 	}
 	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")
+	c.GraphiQL = e.boolean("GRAPHIQL", c.DatabaseURL == "")
 	c.WebsocketMaxSubscriptions = e.integer("WEBSOCKET_MAX_SUBSCRIPTIONS", 100, 1, 10_000)
 	c.WebsocketMaxPerSubject = e.integer("WEBSOCKET_MAX_PER_SUBJECT", 50, 1, 100_000)
 	checkAddr(e, c.HTTPAddr)

@@ -24,6 +24,7 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/gqlws"
 	"github.com/leafly/lightspeed-orders/graph"
+	"github.com/leafly/lightspeed-orders/graphiql"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 )
@@ -54,6 +55,11 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	graphQL := gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))
 	query := withRequestID(log, newCORSPolicy(cfg.AllowedOrigins).wrap(authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, graphQL)))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
+	if cfg.GraphiQL {
+		ide := http.StripPrefix("/graphiql", graphiql.Handler())
+		h.mux.Handle("GET /graphiql", ide)
+		h.mux.Handle("GET /graphiql/{file}", ide)
+	}
 	h.mux.HandleFunc("GET /healthz", healthz)
 	h.mux.HandleFunc("GET /readyz", readyz(db))
 	h.mux.Handle("GET /metrics", m.handler())
