@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help run test test-pg check generate bench e2e-deps fuzz
+.PHONY: help run test test-pg check generate bench e2e-deps fuzz graphiql-assets
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ test-pg: e2e-deps ## run every test against the local PostgreSQL as well
 
 e2e-deps: ## install the pinned JavaScript clients the tests drive
 	npm ci --prefix e2e --no-audit --no-fund
+
+graphiql-assets: ## refetch GraphiQL and React (versions in graphiql/update.sh) into graphiql/static
+	graphiql/update.sh
 
 check: ## gofmt, go vet, and fail if go generate changes anything
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -44,10 +44,15 @@ type config struct {
 	ReconcileInterval   time.Duration
 	WebhookRetention    time.Duration
 	OrderPosDeadline    time.Duration
-	AllowedOrigins      []string
-	Introspection       bool
-	LogLevel            slog.Level
-	ShutdownTimeout     time.Duration
+	// AllowedOrigins are the browser origins that may call the API (CORS)
+	// and open websockets; nil until serve defaults it to PUBLIC_URL's
+	// origin, once the address PUBLIC_URL defaults to is known.
+	AllowedOrigins []string
+	Introspection  bool
+	// GraphiQL serves the GraphQL IDE at /graphiql.
+	GraphiQL        bool
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
 	// ReadTimeout bounds how long a client may take to send a request's
 	// headers, and then its body.
 	ReadTimeout time.Duration
@@ -203,11 +208,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DatabaseWait:           e.duration("DATABASE_WAIT", time.Minute),
 	}
 	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")
+	c.GraphiQL = e.boolean("GRAPHIQL", c.DatabaseURL == "")
 	c.WebsocketMaxSubscriptions = e.integer("WEBSOCKET_MAX_SUBSCRIPTIONS", 100, 1, 10_000)
 	c.WebsocketMaxPerSubject = e.integer("WEBSOCKET_MAX_PER_SUBJECT", 50, 1, 100_000)
 	checkAddr(e, c.HTTPAddr)
 	checkDatabaseURL(e, c.DatabaseURL)
-	c.AllowedOrigins = origins(e, c.PublicURL)
+	c.AllowedOrigins = origins(e)
 	c.LogLevel = logLevel(e)
 	c.AuthSecret = secret(e, "AUTH_SECRET", 32, false)
 	c.EncryptionKey = secret(e, "ENCRYPTION_KEY", 32, true)
@@ -271,10 +277,11 @@ func checkDatabaseURL(e *env, v string) {
 	}
 }
 
-func origins(e *env, publicURL string) []string {
+// origins reads ALLOWED_ORIGINS: nil when unset, for serve to default.
+func origins(e *env) []string {
 	v := e.str("ALLOWED_ORIGINS", "")
 	if v == "" {
-		return []string{publicURL}
+		return nil
 	}
 	var list []string
 	for _, o := range strings.Split(v, ",") {
@@ -285,6 +292,15 @@ func origins(e *env, publicURL string) []string {
 		list = append(list, o)
 	}
 	return list
+}
+
+// originOf is the origin (scheme://host[:port]) of an absolute URL.
+func originOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func logLevel(e *env) slog.Level {

@@ -29,6 +29,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"ORDER_POS_DEADLINE":            "-5m",
 		"ALLOWED_ORIGINS":               "https://biz.leafly.com/path",
 		"GRAPHQL_INTROSPECTION":         "maybe",
+		"GRAPHIQL":                      "sometimes",
 		"LOG_LEVEL":                     "loud",
 		"SHUTDOWN_TIMEOUT":              "0s",
 		"DB_MAX_CONNS":                  "0",

@@ -24,6 +24,7 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/gqlws"
 	"github.com/leafly/lightspeed-orders/graph"
+	"github.com/leafly/lightspeed-orders/graphiql"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 )
@@ -51,8 +52,14 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	h := &server{mux: http.NewServeMux(), ws: ws}
 	sk := newSockets(cfg, m)
-	query := withRequestID(log, authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))))))
+	graphQL := gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))
+	query := withRequestID(log, newCORSPolicy(cfg.AllowedOrigins).wrap(authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, graphQL)))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
+	if cfg.GraphiQL {
+		ide := http.StripPrefix("/graphiql", graphiql.Handler())
+		h.mux.Handle("GET /graphiql", ide)
+		h.mux.Handle("GET /graphiql/{file}", ide)
+	}
 	h.mux.HandleFunc("GET /healthz", healthz)
 	h.mux.HandleFunc("GET /readyz", readyz(db))
 	h.mux.Handle("GET /metrics", m.handler())

@@ -39,6 +39,9 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	if !cfg.publicURLSet {
 		cfg.PublicURL = "http://localhost:" + portOf(ln.Addr())
 	}
+	if cfg.AllowedOrigins == nil {
+		cfg.AllowedOrigins = []string{originOf(cfg.PublicURL)}
+	}
 	if cfg.Sandbox {
 		cfg.useSandbox(cfg.PublicURL)
 	}
@@ -224,6 +227,9 @@ func printBanner(w io.Writer, cfg config, db *storage.DB, tokens *auth.Tokens) {
   GraphQL:   %s/query
   WebSocket: %s/query  (graphql-transport-ws or graphql-ws; token in connection_init)
 `, where(cfg, db), base, wsURL(base))
+	if cfg.GraphiQL {
+		fmt.Fprintf(w, "  GraphiQL:  %s/graphiql\n", base)
+	}
 	if db.Postgres() {
 		fmt.Fprint(w, "  Tokens: run `server token -role ADMIN` (or -role STORE_MANAGER -store <id>) with the same AUTH_SECRET\n")
 		return
