@@ -12,11 +12,18 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// FieldAccess returns a gqlgen extension refusing, before anything runs, an
-// operation that selects a field the caller's role may not read (the field
-// table of domain/access.go), however deep, through fragments too. It walks
-// the operation's selections once, not every resolved field, so what it costs
-// does not grow with the size of the answer.
+// FieldAccess returns a gqlgen extension holding every operation to the
+// field table of domain/access.go, however deep, through fragments too. A
+// field the caller's role may not read resolves to null with a FORBIDDEN
+// error at its path, without its resolver running; the rest of the answer
+// stands, save for GraphQL's null propagation (a non-null field's null
+// nulls its parent). A mutation or subscription selecting such a field that
+// is a root field or non-null is refused before anything runs instead: a
+// mutation would act and hide some of what it did, a subscription stream
+// events with holes where data is due.
+//
+// It walks the operation's selections once. When they hold no forbidden
+// field, as almost always, nothing else happens: no field pays for a check.
 func FieldAccess() graphql.HandlerExtension { return fieldAccess{} }
 
 type fieldAccess struct{}
@@ -30,46 +37,100 @@ func (fieldAccess) MutateOperationContext(ctx context.Context, op *graphql.Opera
 	}
 	p, err := auth.FromContext(ctx)
 	if err != nil {
-		return presented(nil, domain.Errorf(domain.CodeUnauthenticated, "A valid bearer token is required."))
+		return Presented(domain.Errorf(domain.CodeUnauthenticated, "A valid bearer token is required."), nil)
 	}
-	if field, refusal := firstForbidden(p, op.Operation.SelectionSet); refusal != nil {
-		return presented(field, refusal)
+	w := walk{p: p, whole: op.Operation.Operation != ast.Query}
+	if field, refusal := w.visit(op.Operation.SelectionSet, true); refusal != nil {
+		return Presented(refusal, field)
+	}
+	if len(w.refused.fields) > 0 {
+		op.ResolverMiddleware = w.refused.around(op.ResolverMiddleware)
 	}
 	return nil
 }
 
-// firstForbidden returns the first field of set, at any depth, that p may
-// not select, with the reason. Introspection is not the table's business.
-func firstForbidden(p domain.Principal, set ast.SelectionSet) (*ast.Field, *domain.Error) {
+// refusals are the fields of one operation its caller may not read, each
+// with its refusal. They are only read once built, by every resolving field.
+type refusals struct {
+	fields map[*ast.Field]*domain.Error
+	// stream is a subscription's root field's response key: gqlgen resolves
+	// the fields of each event with nothing above them, so their paths lack it.
+	stream string
+}
+
+// around returns next with each forbidden field resolving to its refusal,
+// at its path, instead of calling its resolver.
+func (r *refusals) around(next graphql.FieldMiddleware) graphql.FieldMiddleware {
+	return func(ctx context.Context, resolve graphql.Resolver) (any, error) {
+		fc := graphql.GetFieldContext(ctx)
+		err, ok := r.fields[fc.Field.Field]
+		if !ok {
+			return next(ctx, resolve)
+		}
+		return nil, &gqlerror.Error{Err: err, Message: err.Message, Path: r.path(fc)}
+	}
+}
+
+// path is the path of fc in the response.
+func (r *refusals) path(fc *graphql.FieldContext) ast.Path {
+	top := fc
+	for top.Parent != nil {
+		top = top.Parent
+	}
+	if r.stream == "" || top.Object == "Subscription" {
+		return fc.Path()
+	}
+	return append(ast.Path{ast.PathName(r.stream)}, fc.Path()...)
+}
+
+// walk collects the fields of one operation that p may not select.
+type walk struct {
+	p       domain.Principal
+	whole   bool // a mutation or subscription: refused whole rather than nulled in part
+	refused refusals
+}
+
+// visit walks set, whose fields are root fields when root is true. It
+// returns the field that refuses the whole operation, if one does.
+func (w *walk) visit(set ast.SelectionSet, root bool) (*ast.Field, *domain.Error) {
 	for _, s := range set {
-		var inner ast.SelectionSet
+		var f *ast.Field
+		var err *domain.Error
 		switch s := s.(type) {
 		case *ast.Field:
-			if strings.HasPrefix(s.Name, "__") {
-				continue
-			}
-			if err := domain.AuthorizeField(p, s.ObjectDefinition.Name, s.Name); err != nil {
-				return s, err
-			}
-			inner = s.SelectionSet
+			f, err = w.field(s, root)
 		case *ast.InlineFragment:
-			inner = s.SelectionSet
+			f, err = w.visit(s.SelectionSet, root)
 		case *ast.FragmentSpread:
-			inner = s.Definition.SelectionSet
+			f, err = w.visit(s.Definition.SelectionSet, root)
 		}
-		if f, err := firstForbidden(p, inner); err != nil {
+		if err != nil {
 			return f, err
 		}
 	}
 	return nil, nil
 }
 
-// presented is err as the error presenter shows it, located at field: the
-// websocket transport sends an operation's refusal without presenting it.
-func presented(field *ast.Field, err *domain.Error) *gqlerror.Error {
-	e := &gqlerror.Error{Err: err, Message: err.Message, Extensions: map[string]any{"code": string(err.Code)}}
-	if field != nil && field.Position != nil {
-		e.Locations = []gqlerror.Location{{Line: field.Position.Line, Column: field.Position.Column}}
+// field records f when p may not select it, or refuses the operation when
+// f may not be null in part of it; otherwise it walks f's selections.
+// Introspection is not the table's business, and nothing below a forbidden
+// field resolves.
+func (w *walk) field(f *ast.Field, root bool) (*ast.Field, *domain.Error) {
+	if strings.HasPrefix(f.Name, "__") {
+		return nil, nil
 	}
-	return e
+	if root && f.ObjectDefinition.Name == "Subscription" {
+		w.refused.stream = f.Alias
+	}
+	err := domain.AuthorizeField(w.p, f.ObjectDefinition.Name, f.Name)
+	switch {
+	case err == nil:
+		return w.visit(f.SelectionSet, false)
+	case w.whole && (root || f.Definition.Type.NonNull):
+		return f, err
+	case w.refused.fields == nil:
+		w.refused.fields = map[*ast.Field]*domain.Error{}
+	}
+	w.refused.fields[f] = err
+	return nil, nil
 }

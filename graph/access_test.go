@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -125,9 +126,12 @@ func literal(schema *ast.Schema, t *ast.Type) string {
 // a root operation of schema.graphqls, roots included, and checks for every
 // role that the field has an entry in the permission table
 // (domain/access.go) and that the served schema, through the FieldAccess
-// extension, admits an operation reading it exactly when the table lets the
-// role read it and every field on the way there. A field added to the schema
-// without an entry fails here.
+// extension, lets an operation read it exactly when the table lets the role
+// read it and every field on the way there. Otherwise the first field on
+// the way the role may not read resolves to FORBIDDEN without its resolver
+// running, or, in a mutation or subscription where that field is a root
+// field or non-null, the operation is refused before it runs.
+// A field added to the schema without an entry fails here.
 func TestFieldAccessTable(t *testing.T) {
 	schema := loadSchema(t, "../schema.graphqls")
 	exec := executor.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{})))
@@ -152,21 +156,92 @@ func TestFieldAccessTable(t *testing.T) {
 				way = anyWay
 			}
 			for _, f := range fields(schema.Types[typ]) {
-				want := reached && allowed(typ, f.Name)
 				checked++
 				q := operation(schema, way, typ, f)
-				_, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: q})
+				op, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: q})
+				chain := firstFields(op.Operation)
+				refused := slices.IndexFunc(chain, func(f *ast.Field) bool { return !allowed(f.ObjectDefinition.Name, f.Name) })
+				whole := refused >= 0 && op.Operation.Operation != ast.Query && mayNotBeNull(chain[:refused+1])
 				switch {
-				case want && errs != nil:
-					t.Errorf("%s may read %s.%s, but %s was refused: %v", role, typ, f.Name, q, errs)
-				case !want && (len(errs) != 1 || errs[0].Extensions["code"] != "FORBIDDEN"):
-					t.Errorf("%s may not read %s.%s, but %s answered %v, want one FORBIDDEN", role, typ, f.Name, q, errs)
+				case whole && (len(errs) != 1 || errs[0].Extensions["code"] != "FORBIDDEN"):
+					t.Errorf("%s may not read %s.%s, but %s answered %v, want it refused whole with one FORBIDDEN", role, typ, f.Name, q, errs)
+				case !whole && errs != nil:
+					t.Errorf("%s: %s was refused whole (%v), want it run", role, q, errs)
+				case !whole:
+					checkResolved(t, ctx, op, chain, refused)
 				}
 			}
 		}
 	}
 	if checked < 100 {
 		t.Fatalf("checked %d fields: the walk found too little of the schema", checked)
+	}
+}
+
+// firstFields is the chain of fields op selects, one per level, as
+// operation writes them, __typename left out.
+func firstFields(op *ast.OperationDefinition) []*ast.Field {
+	var chain []*ast.Field
+	for set := op.SelectionSet; len(set) > 0; {
+		f := set[0].(*ast.Field)
+		if f.Name == "__typename" {
+			break
+		}
+		chain = append(chain, f)
+		set = f.SelectionSet
+	}
+	return chain
+}
+
+// mayNotBeNull reports whether the last field of chain is its root field or
+// non-null.
+func mayNotBeNull(chain []*ast.Field) bool {
+	last := chain[len(chain)-1]
+	return len(chain) == 1 || last.Definition.Type.NonNull
+}
+
+// checkResolved resolves each field of chain through op's field middleware,
+// as the executor does: every field until the refused one (-1 for none)
+// reaches its resolver, and the refused one answers FORBIDDEN without.
+func checkResolved(t *testing.T, ctx context.Context, op *graphql.OperationContext, chain []*ast.Field, refused int) {
+	t.Helper()
+	ctx = graphql.WithOperationContext(ctx, op)
+	for i, f := range chain {
+		called := false
+		resolve := func(context.Context) (any, error) { called = true; return true, nil }
+		fc := &graphql.FieldContext{Object: f.ObjectDefinition.Name, Field: graphql.CollectedField{Field: f}}
+		_, err := op.ResolverMiddleware(graphql.WithFieldContext(ctx, fc), resolve)
+		var de *domain.Error
+		switch {
+		case i != refused && (err != nil || !called):
+			t.Errorf("%s: %s.%s did not resolve (err %v)", op.RawQuery, fc.Object, f.Name, err)
+		case i == refused && (called || !errors.As(err, &de) || de.Code != domain.CodeForbidden):
+			t.Errorf("%s: %s.%s resolved (called %v, err %v), want FORBIDDEN without its resolver", op.RawQuery, fc.Object, f.Name, called, err)
+		}
+		if i == refused {
+			return
+		}
+	}
+}
+
+// TestRefusedFieldsAreNullable: a field that some role reaches but may not
+// read resolves to null for it, so that only that field goes null and not
+// its parent, unless the public contract holds it with its type (then GraphQL's
+// null propagation applies, see README "Who may call what").
+func TestRefusedFieldsAreNullable(t *testing.T) {
+	schema := loadSchema(t, "../schema.graphqls")
+	contract := loadSchema(t, contractFile)
+	for _, role := range roles {
+		p := domain.Principal{Role: role, Stores: []string{"store"}}
+		allowed := func(typ, field string) bool { return domain.AuthorizeField(p, typ, field) == nil }
+		for typ := range paths(schema, allowed) {
+			for _, f := range fields(schema.Types[typ]) {
+				inContract := contract.Types[typ] != nil && contract.Types[typ].Fields.ForName(f.Name) != nil
+				if !allowed(typ, f.Name) && f.Type.NonNull && !inContract {
+					t.Errorf("%s reaches %s.%s but may not read it: make it nullable (%s), saying in its description who may read it", role, typ, f.Name, f.Type)
+				}
+			}
+		}
 	}
 }
 
@@ -211,13 +286,16 @@ func show(m map[string]string) string {
 	return b.String()
 }
 
+// ordersPage is the loadtest's orders page, its largest query.
+const ordersPage = `query($s: ID!, $after: String) { orders(storeId: $s, first: 50, after: $after) {
+	edges { cursor node { id leaflyOrderId status fulfillmentMethod totalCents createdAt customer { firstName lastName } posSync { state } actionable } }
+	pageInfo { endCursor hasNextPage } } }`
+
 // BenchmarkFieldAccess is what the check adds to each operation: the
-// loadtest's orders page, its largest query, read by a store manager.
+// orders page read by a store manager.
 func BenchmarkFieldAccess(b *testing.B) {
 	schema := graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{})).Schema()
-	doc, errs := gqlparser.LoadQuery(schema, `query($s: ID!, $after: String) { orders(storeId: $s, first: 50, after: $after) {
-		edges { cursor node { id leaflyOrderId status fulfillmentMethod totalCents createdAt customer { firstName lastName } posSync { state } actionable } }
-		pageInfo { endCursor hasNextPage } } }`)
+	doc, errs := gqlparser.LoadQuery(schema, ordersPage)
 	if errs != nil {
 		b.Fatal(errs)
 	}
@@ -227,6 +305,46 @@ func BenchmarkFieldAccess(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := ext.MutateOperationContext(ctx, op); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFieldAccessPerField is what the check adds to each field the
+// orders page resolves, through the field middleware of its operation:
+// Common is a store manager's page, which selects nothing the role may not
+// read; Forbidden is a store staff's page selecting posCalls too, which
+// installs the check on every field.
+func BenchmarkFieldAccessPerField(b *testing.B) {
+	exec := executor.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{})))
+	exec.Use(graph.FieldAccess())
+	b.Run("Common", func(b *testing.B) {
+		p := domain.Principal{Role: domain.RoleStoreManager, Stores: []string{"s"}}
+		benchmarkField(b, exec, p, ordersPage)
+	})
+	b.Run("Forbidden", func(b *testing.B) {
+		p := domain.Principal{Role: domain.RoleStoreStaff, Stores: []string{"s"}}
+		benchmarkField(b, exec, p, strings.Replace(ordersPage, "actionable", "actionable posCalls { path }", 1))
+	})
+}
+
+// benchmarkField resolves, through the field middleware of the operation q
+// as p, the innermost first field of q (following each first selection).
+func benchmarkField(b *testing.B, exec *executor.Executor, p domain.Principal, q string) {
+	ctx := graphql.StartOperationTrace(auth.WithPrincipal(context.Background(), p))
+	op, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: q, Variables: map[string]any{"s": "s"}})
+	if errs != nil {
+		b.Fatal(errs)
+	}
+	f := op.Operation.SelectionSet[0].(*ast.Field)
+	for len(f.SelectionSet) > 0 {
+		f = f.SelectionSet[0].(*ast.Field)
+	}
+	ctx = graphql.WithFieldContext(graphql.WithOperationContext(ctx, op), &graphql.FieldContext{Object: f.ObjectDefinition.Name, Field: graphql.CollectedField{Field: f}})
+	resolve := func(context.Context) (any, error) { return true, nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := op.ResolverMiddleware(ctx, resolve); err != nil {
 			b.Fatal(err)
 		}
 	}

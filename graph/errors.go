@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/leafly/lightspeed-orders/domain"
@@ -26,14 +27,7 @@ func ErrorPresenter(log *slog.Logger, requestID RequestIDFunc) graphql.ErrorPres
 		var de *domain.Error
 		switch {
 		case errors.As(err, &de):
-			gqlErr.Message = de.Message
-			gqlErr.Extensions = map[string]any{"code": string(de.Code)}
-			if len(de.Requirements) > 0 {
-				gqlErr.Extensions["requirements"] = de.Requirements
-			}
-			if len(de.Lines) > 0 {
-				gqlErr.Extensions["lines"] = lineExtensions(de.Lines)
-			}
+			gqlErr.Message, gqlErr.Extensions = de.Message, extensions(de)
 		case errors.Is(err, model.ErrTimeFormat):
 			gqlErr.Message = gqlErr.Path.String() + " " + model.ErrTimeFormat.Error() + "."
 			gqlErr.Extensions = map[string]any{"code": string(domain.CodeBadUserInput)}
@@ -55,6 +49,30 @@ func ErrorPresenter(log *slog.Logger, requestID RequestIDFunc) graphql.ErrorPres
 		}
 		return gqlErr
 	}
+}
+
+// Presented is err as ErrorPresenter shows it, located at field when there
+// is one, for the answers that do not pass through the presenter: the
+// websocket transport sends an operation's refusal as it is, and an
+// operation interceptor's own answer is sent as it is by every transport.
+func Presented(err *domain.Error, field *ast.Field) *gqlerror.Error {
+	e := &gqlerror.Error{Err: err, Message: err.Message, Extensions: extensions(err)}
+	if field != nil && field.Position != nil {
+		e.Locations = []gqlerror.Location{{Line: field.Position.Line, Column: field.Position.Column}}
+	}
+	return e
+}
+
+// extensions are the extensions of a GraphQL error saying err.
+func extensions(err *domain.Error) map[string]any {
+	ext := map[string]any{"code": string(err.Code)}
+	if len(err.Requirements) > 0 {
+		ext["requirements"] = err.Requirements
+	}
+	if len(err.Lines) > 0 {
+		ext["lines"] = lineExtensions(err.Lines)
+	}
+	return ext
 }
 
 // lineExtensions writes the wrong lines of a refused submitOrder as

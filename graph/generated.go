@@ -1870,7 +1870,11 @@ type OrderStatusChange {
   occurredAt: Time!
 }
 
-"An order placed on Leafly for one store. Money is in cents, before tax. MARKETPLACE reads only the shopper's side: store, posSync, posCalls and actionable are FORBIDDEN to it."
+"""
+An order placed on Leafly for one store. Money is in cents, before tax. MARKETPLACE reads only the
+shopper's side: a submitOrder or cancelOrder selecting store, posSync or actionable is refused with
+FORBIDDEN before it acts, and posCalls is null with a FORBIDDEN error.
+"""
 type Order {
   "The order's id in this service (not Leafly's): the id of order, cancelOrder, setOrderStatus and retryOrderSync."
   id: ID!
@@ -1878,8 +1882,12 @@ type Order {
   deliveryAddress: Address
   "True when the shopper's government ID image is on file in Leafly."
   hasGovernmentId: Boolean!
-  "Every call to Lightspeed made for this order, oldest first: the support trail (store managers and admins)."
-  posCalls: [PosCall!]!
+  """
+  Every call to Lightspeed made for this order, oldest first: the support trail. Only ADMIN and
+  STORE_MANAGER may read it; for STORE_STAFF and MARKETPLACE it is null, with a FORBIDDEN error at
+  its path, and the rest of the answer is intact.
+  """
+  posCalls: [PosCall!]
   "The marketplace's own order id; submitting the same one twice returns the first order."
   leaflyOrderId: String!
   "The store the order was placed with."
@@ -4981,10 +4989,10 @@ func (ec *executionContext) _Order_posCalls(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*domain.PosCall) graphql.Marshaler {
-			return ec.marshalNPosCall2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCallᚄ(ctx, selections, v)
+			return ec.marshalOPosCall2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCallᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Order_posCalls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9985,7 +9993,7 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "posCalls":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Order_posCalls(ctx, field, obj)
 				})
@@ -11868,22 +11876,6 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋleaflyᚋlightspe
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPosCall2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.PosCall) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNPosCall2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCall(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNPosCall2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCall(ctx context.Context, sel ast.SelectionSet, v *domain.PosCall) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PosCall!")
@@ -12539,6 +12531,25 @@ var (
 		domain.StatusExpired:           "EXPIRED",
 	}
 )
+
+func (ec *executionContext) marshalOPosCall2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.PosCall) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPosCall2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCall(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) unmarshalOPosErrorCode2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosErrorCode(ctx context.Context, v any) (*domain.PosErrorCode, error) {
 	if v == nil {

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The store's configuration a MARKETPLACE caller must never read.
@@ -13,14 +17,15 @@ const (
 )
 
 // marketplaceStoreLeaks are operations a MARKETPLACE caller may send, each
-// selecting the store's side of the order it writes: every one must be
-// refused before it runs, with FORBIDDEN naming the field.
+// selecting the store's side of the order it writes through a non-null
+// field: every one must be refused before it runs, with FORBIDDEN naming the
+// field, rather than act and answer a null order. (The nullable posCalls is
+// null in an answer otherwise intact: TestForbiddenFieldIsNull.)
 var marketplaceStoreLeaks = map[string]struct{ query, field string }{
 	"SubmitStore": {`mutation($in: SubmitOrderInput!) { submitOrder(input: $in) { id store { id name notificationSettings { alertEmails newOrderEmails }
 		orderIntegration { connection { domainPrefix } settings { registerId userId } } } } }`, "Order.store"},
 	"SubmitStoreInFragment": {`mutation($in: SubmitOrderInput!) { submitOrder(input: $in) { ...O } } fragment O on Order { id ... on Order { store { id } } }`, "Order.store"},
 	"SubmitPosSync":         {`mutation($in: SubmitOrderInput!) { submitOrder(input: $in) { id posSync { saleId customerId lastError } } }`, "Order.posSync"},
-	"SubmitPosCalls":        {`mutation($in: SubmitOrderInput!) { submitOrder(input: $in) { id posCalls { path } } }`, "Order.posCalls"},
 	"SubmitActionable":      {`mutation($in: SubmitOrderInput!) { submitOrder(input: $in) { id actionable } }`, "Order.actionable"},
 	"CancelStore":           {`mutation($id: ID!) { cancelOrder(id: $id, reason: CUSTOMER) { id store { notificationSettings { alertEmails } } } }`, "Order.store"},
 }
@@ -121,17 +126,199 @@ func marshal(t *testing.T, v any) string {
 	return string(b)
 }
 
-// TestFieldAccessOverWebsocket: a subscription selecting a field the role
-// may not read is refused when it is sent, not when an event comes.
-func TestFieldAccessOverWebsocket(t *testing.T) {
-	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
-	f := newFixture(t, s)
-	c := dialWS(t, s, "graphql-transport-ws", f.Staff)
-	c.expect("connection_ack")
-	c.subscribe("1", `subscription($s: ID!) { orderStatusChanged(storeId: $s) { status order { id posCalls { path } } } }`, map[string]any{"s": f.StoreID})
-	m := c.expect("next")
-	if p := string(m.Payload); !strings.Contains(p, `"code":"FORBIDDEN"`) || !strings.Contains(p, "Order.posCalls") {
-		t.Fatalf("payload %s, want FORBIDDEN naming Order.posCalls", p)
+// forbiddenCase is an operation selecting a field its caller may not read,
+// and what the answer must be.
+type forbiddenCase struct {
+	name  string
+	token func(f fixture) string
+	query string
+	vars  func(f fixture, orderID, leaflyID string) map[string]any
+	check func(t *testing.T, r gqlResponse, orderID, leaflyID string)
+}
+
+var submitVars = func(f fixture, _, leaflyID string) map[string]any {
+	return map[string]any{"in": f.orderInput(leaflyID)}
+}
+
+// forbiddenCases: a nullable field goes null alone, in queries and in
+// mutations, which act; a non-null one nulls its parent in a query (GraphQL's
+// null propagation) and refuses a mutation before it acts.
+var forbiddenCases = []forbiddenCase{
+	{"StaffQueryPosCalls", func(f fixture) string { return f.Staff }, `query($id: ID!) { order(id: $id) { id status posCalls { path } } }`,
+		func(_ fixture, id, _ string) map[string]any { return map[string]any{"id": id} },
+		func(t *testing.T, r gqlResponse, id, _ string) {
+			if o := forbiddenNull(t, r, "Order.posCalls", "order", "posCalls"); o["id"] != id || o["status"] != "PENDING" {
+				t.Errorf("order %v, want %s PENDING beside the null posCalls", o, id)
+			}
+		}},
+	{"StaffMutationPosCalls", func(f fixture) string { return f.Staff }, `mutation($id: ID!) { setOrderStatus(id: $id, status: CONFIRMED) { id status posCalls { path } } }`,
+		func(_ fixture, id, _ string) map[string]any { return map[string]any{"id": id} },
+		func(t *testing.T, r gqlResponse, id, _ string) {
+			if o := forbiddenNull(t, r, "Order.posCalls", "setOrderStatus", "posCalls"); o["id"] != id || o["status"] != "CONFIRMED" {
+				t.Errorf("setOrderStatus answered %v, want %s CONFIRMED beside the null posCalls", o, id)
+			}
+		}},
+	{"MarketplaceSubmitPosCalls", func(f fixture) string { return f.Market }, `mutation($in: SubmitOrderInput!) { submitOrder(input: $in) { id leaflyOrderId posCalls { path } } }`,
+		submitVars,
+		func(t *testing.T, r gqlResponse, _, leaflyID string) {
+			if o := forbiddenNull(t, r, "Order.posCalls", "submitOrder", "posCalls"); o["leaflyOrderId"] != leaflyID || o["id"] == nil {
+				t.Errorf("submitOrder answered %v, want the new order %s beside the null posCalls", o, leaflyID)
+			}
+		}},
+	{"MarketplaceSubmitStore", func(f fixture) string { return f.Market }, `mutation($in: SubmitOrderInput!) { submitOrder(input: $in) { id store { id } } }`,
+		submitVars,
+		func(t *testing.T, r gqlResponse, _, _ string) {
+			if len(r.Errors) != 1 || r.Code() != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "Order.store") || len(r.Errors[0].Locations) != 1 || hasData(r.Data) {
+				t.Errorf("answered %+v, want the mutation refused whole: one FORBIDDEN naming Order.store with its location, no data", r)
+			}
+		}},
+	{"StaffQuerySetupOptions", func(f fixture) string { return f.Staff }, `query($s: ID!) { store(id: $s) { id } lightspeedSetupOptions(storeId: $s) { outlets { id } } }`,
+		func(f fixture, _, _ string) map[string]any { return map[string]any{"s": f.StoreID} },
+		func(t *testing.T, r gqlResponse, _, _ string) {
+			if len(r.Errors) != 1 || r.Code() != "FORBIDDEN" || str(r.Errors[0].Path) != "[lightspeedSetupOptions]" || r.Data != nil {
+				t.Errorf("answered %+v, want data null (a non-null root field is null) and one FORBIDDEN at [lightspeedSetupOptions]", r)
+			}
+		}},
+}
+
+// forbiddenNull checks r holds one error, FORBIDDEN naming field, at the
+// path at with its location, and that data at that path is null; it returns
+// the object holding it.
+func forbiddenNull(t *testing.T, r gqlResponse, field string, at ...any) map[string]any {
+	t.Helper()
+	if len(r.Errors) != 1 {
+		t.Fatalf("errors %+v, want one", r.Errors)
 	}
+	if e := r.Errors[0]; e.Extensions["code"] != "FORBIDDEN" || !strings.Contains(e.Message, field) || str(e.Path) != str(at) || len(e.Locations) != 1 {
+		t.Fatalf("error %+v, want FORBIDDEN naming %s at %v with its location", e, field, at)
+	}
+	parent, _ := path(r.Data, at[:len(at)-1]...).(map[string]any)
+	if v, ok := parent[at[len(at)-1].(string)]; !ok || v != nil {
+		t.Fatalf("data %v, want %v present and null", r.Data, at)
+	}
+	return parent
+}
+
+// TestForbiddenFieldIsNull: a field its caller's role may not read does not
+// blank the answer, over HTTP and a websocket alike; nothing is done for a
+// mutation refused whole.
+func TestForbiddenFieldIsNull(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startServer(t, db.env)
+		f := newFixture(t, s)
+		transports := map[string]func(t *testing.T, token, query string, vars map[string]any) gqlResponse{
+			"HTTP": func(t *testing.T, token, q string, vars map[string]any) gqlResponse { return s.Do(t, token, q, vars) },
+			"Websocket": func(t *testing.T, token, q string, vars map[string]any) gqlResponse {
+				return wsDo(t, s, token, q, vars)
+			},
+		}
+		orders := func() any {
+			return path(s.MustDo(t, f.Admin, `query($s: ID!) { orders(storeId: $s) { totalCount } }`, map[string]any{"s": f.StoreID}), "orders", "totalCount")
+		}
+		for name, do := range transports {
+			for _, c := range forbiddenCases {
+				t.Run(name+"/"+c.name, func(t *testing.T) {
+					leaflyID := "L-" + name + "-" + c.name
+					id := f.submit(t, s, "L-ORDER-"+name+"-"+c.name)
+					before := orders()
+					r := do(t, c.token(f), c.query, c.vars(f, id, leaflyID))
+					c.check(t, r, id, leaflyID)
+					if c.name == "MarketplaceSubmitStore" && orders() != before {
+						t.Errorf("the refused submitOrder made an order: %v orders, were %v", orders(), before)
+					}
+				})
+			}
+			t.Run(name+"/ManagerReadsTrail", func(t *testing.T) {
+				id := f.submit(t, s, "L-TRAIL-"+name)
+				r := do(t, f.Manager, `query($id: ID!) { order(id: $id) { posCalls { path } } }`, map[string]any{"id": id})
+				if calls, ok := path(r.Data, "order", "posCalls").([]any); len(r.Errors) > 0 || !ok || len(calls) != 0 {
+					t.Errorf("answered %+v, want posCalls an empty list (no Lightspeed call yet)", r)
+				}
+			})
+		}
+	})
+}
+
+// wsDo runs a query or mutation over a new graphql-transport-ws websocket.
+func wsDo(t *testing.T, s *testServer, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	c := dialWS(t, s, "graphql-transport-ws", token)
+	c.expect("connection_ack")
+	c.subscribe("1", query, vars)
+	r := decodeResponse(t, c.expect("next").Payload)
 	c.expect("complete")
+	return r
+}
+
+func decodeResponse(t *testing.T, payload []byte) gqlResponse {
+	t.Helper()
+	var r gqlResponse
+	if err := json.Unmarshal(payload, &r); err != nil {
+		t.Fatalf("payload %s: %v", payload, err)
+	}
+	return r
+}
+
+// staffUpdatesWithCalls is orderUpdated selecting posCalls, which
+// STORE_STAFF may not read.
+const staffUpdatesWithCalls = `subscription($s: ID!) { orderUpdated(storeId: $s) { kind order { id status posCalls { path } } } }`
+
+// TestForbiddenFieldInSubscription: a subscription selecting a nullable
+// field its caller may not read stays live, and every event has that field
+// null with its FORBIDDEN error beside the rest of the event, over a
+// websocket and server-sent events alike.
+func TestForbiddenFieldInSubscription(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startServer(t, db.env)
+		f := newFixture(t, s)
+		vars := map[string]any{"s": f.StoreID}
+		ws := dialWS(t, s, "graphql-transport-ws", f.Staff)
+		ws.expect("connection_ack")
+		ws.subscribe("1", staffUpdatesWithCalls, vars)
+		sse := sseSubscribe(t, s, f.Staff, staffUpdatesWithCalls, vars)
+		subscribed(t, s, 2)
+		id := f.submit(t, s, "L-SUB-CALLS")
+		s.MustDo(t, f.Manager, `mutation($id: ID!) { setOrderStatus(id: $id, status: CONFIRMED) { status } }`, map[string]any{"id": id})
+		for transport, next := range map[string]func() gqlResponse{
+			"Websocket": func() gqlResponse { return decodeResponse(t, ws.expect("next").Payload) },
+			"SSE":       sse,
+		} {
+			for _, kind := range []string{"CREATED", "STATUS_CHANGED"} {
+				r := next()
+				o := forbiddenNull(t, r, "Order.posCalls", "orderUpdated", "order", "posCalls")
+				if got := path(r.Data, "orderUpdated", "kind"); got != kind || o["id"] != id || o["status"] == nil {
+					t.Errorf("%s: event %s of order %v (status %v), want %s of %s with its status", transport, got, o["id"], o["status"], kind, id)
+				}
+			}
+		}
+	})
+}
+
+// sseSubscribe starts a subscription over server-sent events; the function
+// it returns reads the stream's next event, failing after 10 s.
+func sseSubscribe(t *testing.T, s *testServer, token, query string, vars map[string]any) func() gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	lines := bufio.NewScanner(resp.Body)
+	return func() gqlResponse {
+		t.Helper()
+		deadline := time.AfterFunc(10*time.Second, func() { resp.Body.Close() })
+		defer deadline.Stop()
+		for lines.Scan() {
+			if data, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+				return decodeResponse(t, []byte(data))
+			}
+		}
+		t.Fatalf("no server-sent event within 10 s: %v", lines.Err())
+		return gqlResponse{}
+	}
 }

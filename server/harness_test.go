@@ -157,6 +157,7 @@ type gqlResponse struct {
 	Errors []struct {
 		Message    string
 		Path       []any
+		Locations  []struct{ Line, Column int }
 		Extensions map[string]any
 	}
 }

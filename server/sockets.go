@@ -18,6 +18,7 @@ import (
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/gqlws"
+	"github.com/leafly/lightspeed-orders/graph"
 )
 
 // closeForbidden is the close code of a websocket whose token is missing,
@@ -121,8 +122,7 @@ func (sk *sockets) InterceptOperation(ctx context.Context, next graphql.Operatio
 
 // refuseOperation answers an operation with err alone.
 func refuseOperation(err *domain.Error) graphql.ResponseHandler {
-	e := &gqlerror.Error{Message: err.Message, Extensions: map[string]any{"code": string(err.Code)}}
-	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{e}})
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{graph.Presented(err, nil)}})
 }
 
 // endsAtExpiry returns h, or for a subscription over SSE (whose context
