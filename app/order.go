@@ -95,23 +95,32 @@ func hideForeign(err error, orderID string) error {
 	return err
 }
 
-// Orders returns a page of the store's orders.
-func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs) (storage.OrderPage, error) {
+// Orders returns a page of the store's orders and, withUpdatesCursor, the
+// orderUpdated cursor read before the page (OrderUpdatesCursor): a client
+// subscribing after it misses no update the page does not show.
+func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs, withUpdatesCursor bool) (storage.OrderPage, string, error) {
 	if _, err := a.Store(ctx, storeID); err != nil {
-		return storage.OrderPage{}, err
+		return storage.OrderPage{}, "", err
 	}
 	page, err := args.page()
 	if err != nil {
-		return storage.OrderPage{}, err
+		return storage.OrderPage{}, "", err
 	}
 	var f domain.OrderFilter
 	if filter != nil {
 		f = *filter
 	}
 	if err := f.Validate(); err != nil {
-		return storage.OrderPage{}, err
+		return storage.OrderPage{}, "", err
 	}
-	return a.db.Orders(ctx, storeID, f, page)
+	var cursor string
+	if withUpdatesCursor {
+		if cursor, err = a.OrderUpdatesCursor(ctx, storeID); err != nil {
+			return storage.OrderPage{}, "", err
+		}
+	}
+	list, err := a.db.Orders(ctx, storeID, f, page)
+	return list, cursor, err
 }
 
 // PageArgs are a connection's Relay arguments as the caller sent them.

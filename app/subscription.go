@@ -5,11 +5,12 @@ import (
 	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
 )
 
 // OrderUpdateReplayWindow is how long an order update stays replayable: an
-// orderUpdated cursor for an older update is refused, so that a resuming
-// client reloads its list rather than replaying a day of changes.
+// orderUpdated cursor after which an older update lies is refused, so that
+// a resuming client reloads its list rather than replaying a day of changes.
 const OrderUpdateReplayWindow = 24 * time.Hour
 
 // replayPage is how many logged updates a replay reads at a time.
@@ -39,85 +40,109 @@ func (a *App) SubscribeStore(ctx context.Context, storeID string) (<-chan *domai
 	return a.broker.SubscribeStore(ctx, storeID), nil
 }
 
-// SubscribeOrderUpdates streams the updates of the store's orders. With
-// after (a cursor of an earlier update) it first replays the updates logged
-// since, then goes on with live ones, each update once.
+// SubscribeOrderUpdates streams the updates of the store's orders, in the
+// order they committed, each once: with after (a cursor of an earlier update
+// or a list's updatesCursor) from there, replaying the updates logged since
+// first, and without it from the store's latest update.
 func (a *App) SubscribeOrderUpdates(ctx context.Context, storeID string, after *string) (<-chan *domain.OrderUpdate, error) {
 	if _, err := a.Store(ctx, storeID); err != nil {
 		return nil, err
 	}
-	if after == nil {
-		return a.broker.SubscribeOrderUpdates(ctx, storeID), nil
-	}
-	from, err := a.replayFrom(ctx, storeID, *after)
-	if err != nil {
-		return nil, err
+	var from storage.UpdatePosition
+	if after != nil {
+		var err error
+		if from, err = a.replayFrom(ctx, storeID, *after); err != nil {
+			return nil, err
+		}
 	}
 	// Subscribed before the log is read: an update committing meanwhile
 	// comes both ways, and resume drops the second copy.
 	live := a.broker.SubscribeOrderUpdates(ctx, storeID)
+	if after == nil {
+		var err error
+		if from, err = a.db.LatestOrderUpdate(ctx, storeID); err != nil {
+			return nil, err
+		}
+	}
 	out := make(chan *domain.OrderUpdate)
 	go a.resume(ctx, storeID, from, live, out)
 	return out, nil
 }
 
+// OrderUpdatesCursor returns the orderUpdated cursor of the store's latest
+// committed update ("before every update" when it has none). Read before a
+// list, it leaves no gap: every update the list may not show comes after it.
+func (a *App) OrderUpdatesCursor(ctx context.Context, storeID string) (string, error) {
+	at, err := a.db.LatestOrderUpdate(ctx, storeID)
+	if err != nil {
+		return "", err
+	}
+	return domain.OrderUpdateCursor(at.Seq), nil
+}
+
 // replayFrom returns the log position after names, refusing a cursor that
-// is malformed, of another store, or older than OrderUpdateReplayWindow.
-func (a *App) replayFrom(ctx context.Context, storeID, after string) (int64, error) {
+// is malformed or of another store, and one after which an update is no
+// longer replayable (older than OrderUpdateReplayWindow): a cursor of a
+// quiet store stays usable however old it is.
+func (a *App) replayFrom(ctx context.Context, storeID, after string) (storage.UpdatePosition, error) {
 	seq, err := domain.ParseOrderUpdateCursor(after)
 	if err != nil {
-		return 0, err
+		return storage.UpdatePosition{}, err
 	}
-	at, ok, err := a.db.OrderUpdateTime(ctx, storeID, seq)
+	m, ok, err := a.db.OrderUpdateMark(ctx, storeID, seq)
 	if err != nil {
-		return 0, err
+		return storage.UpdatePosition{}, err
 	}
-	if !ok || at.Before(a.now().Add(-OrderUpdateReplayWindow)) {
-		return 0, domain.ErrCursorUnusable()
+	if !ok || !m.Next.IsZero() && m.Next.Before(a.now().Add(-OrderUpdateReplayWindow)) {
+		return storage.UpdatePosition{}, domain.ErrCursorUnusable()
 	}
-	return seq, nil
+	return m.At, nil
 }
 
-// resume sends out the updates logged after from, then the live ones that
-// were neither replayed nor at or before from (the client had those; a
-// replica's listener may bring them late). A store's updates commit in seq
-// order, so nothing committed after the replay read lies at or below it.
-func (a *App) resume(ctx context.Context, storeID string, from int64, live <-chan *domain.OrderUpdate, out chan<- *domain.OrderUpdate) {
+// resume sends out the updates logged after at, then the live ones in the
+// store's order. A live update numbered right after the last one sent goes
+// out as it is; one already sent (or before the start) is dropped; one that
+// skips a number is read back from the log with those before it: a store's
+// updates commit in number order (storage.LatestOrderUpdate), so the log
+// holds them, while their publication may still be on its way (another
+// goroutine, another replica).
+func (a *App) resume(ctx context.Context, storeID string, at storage.UpdatePosition, live <-chan *domain.OrderUpdate, out chan<- *domain.OrderUpdate) {
 	defer close(out)
-	replayed, ok := a.replay(ctx, storeID, from, out)
-	if !ok {
-		return
-	}
-	for u := range live {
-		if _, dup := replayed[u.Seq]; dup || u.Seq <= from {
-			delete(replayed, u.Seq)
-			continue
-		}
-		if !deliver(ctx, out, u) {
+	at, ok := a.replay(ctx, storeID, at, out)
+	for ok {
+		u, open := <-live
+		switch {
+		case !open:
 			return
+		case u.Seq <= at.Seq: // sent already
+		case u.StoreSeq == at.StoreSeq+1:
+			ok = deliver(ctx, out, u)
+			at = storage.UpdatePosition{Seq: u.Seq, StoreSeq: u.StoreSeq}
+		default:
+			at, ok = a.replay(ctx, storeID, at, out)
 		}
 	}
 }
 
-// replay sends out the store's logged updates after seq, page by page, and
-// returns the seqs it sent; false when the subscription ended or the log
-// could not be read (logged: the client resumes from its last cursor).
-func (a *App) replay(ctx context.Context, storeID string, seq int64, out chan<- *domain.OrderUpdate) (map[int64]struct{}, bool) {
-	sent := make(map[int64]struct{})
+// replay sends out the store's logged updates after at, page by page, and
+// returns the position of the last one sent; false when the subscription
+// ended or the log could not be read (logged: the client resumes from its
+// last cursor).
+func (a *App) replay(ctx context.Context, storeID string, at storage.UpdatePosition, out chan<- *domain.OrderUpdate) (storage.UpdatePosition, bool) {
 	for {
-		evs, err := a.db.OrderUpdatesAfter(ctx, storeID, seq, replayPage)
+		evs, err := a.db.OrderUpdatesAfter(ctx, storeID, at.Seq, replayPage)
 		if err != nil {
-			a.log.ErrorContext(ctx, "replay order updates", "store", storeID, "after", seq, "err", err)
-			return nil, false
+			a.log.ErrorContext(ctx, "replay order updates", "store", storeID, "after", at.Seq, "err", err)
+			return at, false
 		}
 		for _, ev := range evs {
 			if !deliver(ctx, out, ev.Update) {
-				return nil, false
+				return at, false
 			}
-			sent[ev.Seq], seq = struct{}{}, ev.Seq
+			at = storage.UpdatePosition{Seq: ev.Seq, StoreSeq: ev.Update.StoreSeq}
 		}
 		if len(evs) < replayPage {
-			return sent, true
+			return at, true
 		}
 	}
 }

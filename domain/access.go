@@ -156,7 +156,7 @@ var fieldRules = []fieldRule{
 	{OpRead, "MenuItemEdge", []string{"cursor", "node"}},
 	{OpRead, "MenuItemConnection", []string{"edges", "pageInfo", "totalCount"}},
 	{OpRead, "PageInfo", []string{"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}},
-	{OpRead, "OrderConnection", []string{"edges", "pageInfo", "totalCount"}},
+	{OpRead, "OrderConnection", []string{"edges", "pageInfo", "totalCount", "updatesCursor"}},
 	{OpRead, "OrderEdge", []string{"cursor", "node"}},
 	{OpRead, "OrderStatusEvent", []string{"order", "previousStatus", "status", "source", "occurredAt"}},
 	{OpRead, "OrderUpdate", []string{"cursor", "kind", "order", "occurredAt"}},

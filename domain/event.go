@@ -47,9 +47,13 @@ const (
 )
 
 // OrderUpdate tells subscribers of a store that one of its orders changed in
-// a way a dashboard shows. Seq is the update's position in the event log.
+// a way a dashboard shows. Seq is the update's position in the event log;
+// StoreSeq numbers the store's order updates 1, 2, 3… with no gap, so a
+// subscriber that sees a number skip knows an update is still on its way
+// (0 for an update logged before the numbering existed).
 type OrderUpdate struct {
 	Seq        int64
+	StoreSeq   int64
 	Kind       OrderUpdateKind
 	Order      *Order
 	OccurredAt time.Time
@@ -61,7 +65,13 @@ const cursorPrefix = "u1:"
 // Cursor is the update's opaque position, increasing within its store: the
 // value a client passes back as orderUpdated's after.
 func (u *OrderUpdate) Cursor() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(u.Seq, 10)))
+	return OrderUpdateCursor(u.Seq)
+}
+
+// OrderUpdateCursor is the orderUpdated cursor of event log position seq;
+// position 0 is before every update.
+func OrderUpdateCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
 }
 
 // ParseOrderUpdateCursor returns the event log position a cursor names.
@@ -69,16 +79,16 @@ func ParseOrderUpdateCursor(cursor string) (int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	num, ok := strings.CutPrefix(string(b), cursorPrefix)
 	seq, perr := strconv.ParseInt(num, 10, 64)
-	if err != nil || !ok || perr != nil || seq <= 0 {
+	if err != nil || !ok || perr != nil || seq < 0 {
 		return 0, ErrCursorUnusable()
 	}
 	return seq, nil
 }
 
-// ErrCursorUnusable is the error for an orderUpdated cursor that is not one
-// or that is older than the updates the service still replays.
+// ErrCursorUnusable is the error for an orderUpdated cursor that is not one,
+// or after which an update is no longer replayable.
 func ErrCursorUnusable() *Error {
-	return Errorf(CodeBadUserInput, "The cursor after is unknown or too old to resume from: reload the order list, then subscribe without after.")
+	return Errorf(CodeBadUserInput, "The cursor after is unknown or too old to resume from: reload the order list, then subscribe after its updatesCursor.")
 }
 
 // Event is something a store's subscribers hear about. Seq is its position

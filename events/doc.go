@@ -34,15 +34,16 @@
 //
 // Ordering caveat: sequence numbers are handed out when a transaction inserts
 // its event, not when it commits, so seq 11 can commit (and be announced)
-// before seq 10. (Not within one store: the persistence layer holds the
-// store's row lock from a transaction's first event to its commit, which
+// before seq 10. (Not among one store's order updates: the persistence layer
+// numbers them under the store's row lock, held to the commit, which
 // orderUpdated's replay after a cursor relies on.) Live notifications deliver both in commit order. Catch-up
 // starts a little below the highest seq heard of (PostgresOptions.Lookback)
 // to pick up such stragglers that committed during a reconnect window; a
 // window of the 65,536 most recent seqs (the seen-set) remembers which were
 // delivered, so that nothing is delivered twice, whether it comes from the
 // replica itself, a notification or a catch-up page. Subscribers may
-// therefore see a store's events out of seq order, each at most once; an
+// therefore see a store's events out of seq order, each at most once (the
+// orderUpdated subscription puts a store's updates back in order); an
 // event that committed while the listener was away is missed only if its seq
 // trails the highest one heard of by more than Lookback.
 //

@@ -10,9 +10,9 @@ import (
 	"github.com/leafly/lightspeed-orders/storage"
 )
 
-func orderConnection(p storage.OrderPage) *model.OrderConnection {
+func orderConnection(p storage.OrderPage, updatesCursor string) *model.OrderConnection {
 	c := &model.OrderConnection{Edges: make([]*model.OrderEdge, len(p.Orders)), TotalCount: p.Total,
-		PageInfo: pageInfo(p.Cursors, p.HasPrevious, p.HasNext)}
+		PageInfo: pageInfo(p.Cursors, p.HasPrevious, p.HasNext), UpdatesCursor: updatesCursor}
 	for i, o := range p.Orders {
 		c.Edges[i] = &model.OrderEdge{Cursor: p.Cursors[i], Node: o}
 	}

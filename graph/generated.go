@@ -145,9 +145,10 @@ type ComplexityRoot struct {
 	}
 
 	OrderConnection struct {
-		Edges      func(childComplexity int) int
-		PageInfo   func(childComplexity int) int
-		TotalCount func(childComplexity int) int
+		Edges         func(childComplexity int) int
+		PageInfo      func(childComplexity int) int
+		TotalCount    func(childComplexity int) int
+		UpdatesCursor func(childComplexity int) int
 	}
 
 	OrderCustomer struct {
@@ -845,6 +846,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderConnection.TotalCount(childComplexity), true
+	case "OrderConnection.updatesCursor":
+		if e.ComplexityRoot.OrderConnection.UpdatesCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderConnection.UpdatesCursor(childComplexity), true
 
 	case "OrderCustomer.email":
 		if e.ComplexityRoot.OrderCustomer.Email == nil {
@@ -1948,6 +1955,17 @@ type OrderConnection {
   pageInfo: PageInfo!
   "How many orders match the filter, over all pages."
   totalCount: Int!
+  """
+  Where this list stands in the store's order updates: subscribe to
+  ` + "`" + `orderUpdated(storeId, after: updatesCursor)` + "`" + ` to keep the list live. It is read just before
+  the list, so the subscription replays every update the list may not show, and perhaps a few
+  it already shows: each update carries the whole order, so applying one again is harmless.
+  For a store without updates yet it means "from the beginning". It stays usable while no
+  update after it is older than 24 hours, however old the cursor itself is (a quiet store's
+  cursor never expires); past that, orderUpdated refuses it with BAD_USER_INPUT: read the
+  list again. Readable by whoever may read the list.
+  """
+  updatesCursor: String!
 }
 
 "Narrows an order list: an order must match every field given; a null or empty field matches every order."
@@ -2344,15 +2362,17 @@ type Subscription {
   """
   Every change of the store's orders that a dashboard shows: a new order, a status change,
   and a change of posSync (sent, NOT_SENT and actionable, retried, handled on the dashboard).
-  With ` + "`" + `after` + "`" + ` (a cursor from an earlier OrderUpdate), the updates since then are replayed
-  first and live ones follow, with no gap and no duplicate, on whichever replica.
-  Updates stay replayable for 24 hours; an older or unknown cursor is refused with
-  BAD_USER_INPUT: reload the order list, then subscribe without ` + "`" + `after` + "`" + `.
+  With ` + "`" + `after` + "`" + ` (a cursor from an earlier OrderUpdate, or an order list's ` + "`" + `updatesCursor` + "`" + `), the
+  updates since then are replayed first and live ones follow, with no gap and no duplicate, on
+  whichever replica; without it, updates start at the store's latest. A store's updates arrive
+  in the order they committed. Updates stay replayable for 24 hours: a cursor after which an
+  update is older than that, or an unknown cursor, is refused with BAD_USER_INPUT: reload the
+  order list, then subscribe after its ` + "`" + `updatesCursor` + "`" + `.
   """
   orderUpdated(
     "The store to follow."
     storeId: ID!
-    "The cursor of the last OrderUpdate the client has: replay from there. Null for live updates only."
+    "The cursor of the last OrderUpdate the client has, or an order list's updatesCursor: replay from there. Null for live updates only, from the store's latest."
     after: String
   ): OrderUpdate!
   "The store after any change of its own: integration enabled or disabled, health, connection, menu sync, settings, notification settings."
@@ -2575,6 +2595,8 @@ func (ec *executionContext) childFields_OrderConnection(ctx context.Context, fie
 		return ec.fieldContext_OrderConnection_pageInfo(ctx, field)
 	case "totalCount":
 		return ec.fieldContext_OrderConnection_totalCount(ctx, field)
+	case "updatesCursor":
+		return ec.fieldContext_OrderConnection_updatesCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderConnection", field.Name)
 }
@@ -5483,6 +5505,29 @@ func (ec *executionContext) _OrderConnection_totalCount(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_OrderConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrderConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OrderConnection_updatesCursor(ctx context.Context, field graphql.CollectedField, obj *model.OrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderConnection_updatesCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatesCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderConnection_updatesCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderConnection", field, false, false, "String")
 }
 
 func (ec *executionContext) _OrderCustomer_firstName(ctx context.Context, field graphql.CollectedField, obj *domain.Customer) (ret graphql.Marshaler) {
@@ -10114,6 +10159,11 @@ func (ec *executionContext) _OrderConnection(ctx context.Context, sel ast.Select
 			}
 		case "totalCount":
 			out.Values[i] = ec._OrderConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatesCursor":
+			out.Values[i] = ec._OrderConnection_updatesCursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -142,16 +142,17 @@ func (r *queryResolver) Store(ctx context.Context, id string) (*domain.Store, er
 
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string, last *int, before *string) (*model.OrderConnection, error) {
-	page, err := r.App.Orders(ctx, storeID, filter, app.PageArgs{First: first, After: after, Last: last, Before: before})
+	args := app.PageArgs{First: first, After: after, Last: last, Before: before}
+	page, cursor, err := r.App.Orders(ctx, storeID, filter, args, selects(ctx, "OrderConnection", "updatesCursor"))
 	if err != nil {
 		return nil, err
 	}
-	return orderConnection(page), nil
+	return orderConnection(page, cursor), nil
 }
 
 // Order is the resolver for the order field.
 func (r *queryResolver) Order(ctx context.Context, id string) (*domain.Order, error) {
-	return r.App.Order(ctx, id, selects(ctx, "statusHistory"))
+	return r.App.Order(ctx, id, selects(ctx, "Order", "statusHistory"))
 }
 
 // MenuItems is the resolver for the menuItems field.

@@ -7,10 +7,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
-// selects reports whether the query asks the resolved Order for field,
-// directly or through a fragment on Order.
-func selects(ctx context.Context, field string) bool {
-	return slices.ContainsFunc(graphql.CollectFieldsCtx(ctx, []string{"Order"}), func(f graphql.CollectedField) bool {
+// selects reports whether the query asks the resolved object, of type typ,
+// for field, directly or through a fragment on typ.
+func selects(ctx context.Context, typ, field string) bool {
+	return slices.ContainsFunc(graphql.CollectFieldsCtx(ctx, []string{typ}), func(f graphql.CollectedField) bool {
 		return f.Name == field
 	})
 }

@@ -367,6 +367,15 @@ func TestOrderUpdatedAcrossReplicas(t *testing.T) {
 	sc.storeUntil(30*time.Second, "on replica B for a change through A", func(x any) bool { return path(x, "pickupEnabled") == false })
 }
 
+// ageUpdates moves the store's logged updates age into the past.
+func ageUpdates(t *testing.T, s *testServer, storeID string, age time.Duration) {
+	t.Helper()
+	_, err := s.Storage(t).SQL().Exec("UPDATE events SET occurred_at = $1 WHERE store_id = $2", time.Now().Add(-age).UTC(), storeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // cursorRefusal subscribes to orderUpdated after a cursor and returns the
 // error payload.
 func cursorRefusal(t *testing.T, s *testServer, token, storeID, after string) string {
@@ -377,6 +386,8 @@ func cursorRefusal(t *testing.T, s *testServer, token, storeID, after string) st
 	return string(c.expect("next").Payload)
 }
 
+// TestOrderUpdatedCursorRefused: a cursor that is none, another store's, or
+// one after which an update left the replay window is refused.
 func TestOrderUpdatedCursorRefused(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
@@ -391,12 +402,11 @@ func TestOrderUpdatedCursorRefused(t *testing.T) {
 		subscribed(t, s, 2)
 		f.submit(t, s, "OLD-1")
 		old := c.nextUpdate(30 * time.Second).Cursor
-		_, err := s.Storage(t).SQL().Exec("UPDATE events SET occurred_at = $1 WHERE store_id = $2",
-			time.Now().Add(-25*time.Hour).UTC(), f.StoreID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, cursor := range map[string]string{"Garbage": "not-a-cursor", "Empty": "", "OtherStore": otherCursor, "TooOld": old} {
+		f.submit(t, s, "OLD-2")
+		c.nextUpdate(30 * time.Second)
+		ageUpdates(t, s, f.StoreID, 25*time.Hour)
+		for name, cursor := range map[string]string{"Garbage": "not-a-cursor", "Empty": "", "OtherStore": otherCursor,
+			"TooOld": old, "Beginning": domain.OrderUpdateCursor(0)} {
 			t.Run(name, func(t *testing.T) {
 				p := cursorRefusal(t, s, f.Staff, f.StoreID, cursor)
 				if !strings.Contains(p, `"code":"BAD_USER_INPUT"`) || !strings.Contains(p, "reload") || strings.Contains(p, `"data":{`) {

@@ -19,8 +19,11 @@ import (
 //   - order_id alone: a change of the order's posSync, for orderUpdated;
 //   - alert_id: an alert raised;
 //   - neither: a change of the store itself, for storeUpdated.
+//
+// StoreSeq numbers the store's order updates (see numberUpdates).
 type eventRow struct {
 	Seq            int64 `gorm:"primaryKey;autoIncrement"`
+	StoreSeq       *int64
 	StoreID        string
 	OrderID        *string
 	AlertID        *string
@@ -67,19 +70,61 @@ func (db *DB) OrderUpdatesAfter(ctx context.Context, storeID string, seq int64, 
 	return db.eventsWhere(ctx, q, limit)
 }
 
-// OrderUpdateTime returns when the store's order update seq occurred, and
-// false when the log holds no such update of that store.
-func (db *DB) OrderUpdateTime(ctx context.Context, storeID string, seq int64) (time.Time, bool, error) {
-	var r eventRow
-	err := db.gorm.WithContext(ctx).Select("occurred_at").
-		Take(&r, "seq = ? AND store_id = ? AND order_id IS NOT NULL", seq, storeID).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return time.Time{}, false, nil
+// UpdatePosition is a place in a store's order updates: the event log
+// position Seq and the store's number StoreSeq of the update there (both 0
+// before the store's first update).
+type UpdatePosition struct {
+	Seq, StoreSeq int64
+}
+
+// OrderUpdateMark tells a replay after a cursor where it starts and whether
+// it can: At, and when the first update after it occurred (Next, zero when
+// none did yet).
+type OrderUpdateMark struct {
+	At   UpdatePosition
+	Next time.Time
+}
+
+// OrderUpdateMark returns the mark of the store's order update seq (0: before
+// the store's first), and false when the log holds no such update of that
+// store. Two index reads.
+func (db *DB) OrderUpdateMark(ctx context.Context, storeID string, seq int64) (OrderUpdateMark, bool, error) {
+	m := OrderUpdateMark{At: UpdatePosition{Seq: seq}}
+	tx := db.gorm.WithContext(ctx)
+	if seq > 0 {
+		var r eventRow
+		err := tx.Select("store_seq").Take(&r, "seq = ? AND store_id = ? AND order_id IS NOT NULL", seq, storeID).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return m, false, nil
+		}
+		if err != nil {
+			return m, false, fmt.Errorf("order update %d: %w", seq, err)
+		}
+		m.At.StoreSeq = deref64(r.StoreSeq)
 	}
+	var next []eventRow
+	err := tx.Select("occurred_at").Where("store_id = ? AND seq > ? AND order_id IS NOT NULL", storeID, seq).
+		Order("seq").Limit(1).Find(&next).Error
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("order update %d: %w", seq, err)
+		return m, false, fmt.Errorf("order update after %d: %w", seq, err)
 	}
-	return r.OccurredAt.UTC(), true, nil
+	if len(next) > 0 {
+		m.Next = next[0].OccurredAt.UTC()
+	}
+	return m, true, nil
+}
+
+// LatestOrderUpdate returns the position of the store's latest committed
+// order update; zero when it has none. Every update of the store at or
+// before it has committed (see numberUpdates), every later one is after it.
+func (db *DB) LatestOrderUpdate(ctx context.Context, storeID string) (UpdatePosition, error) {
+	var rows []eventRow
+	err := db.gorm.WithContext(ctx).Select("seq", "store_seq").Where("store_id = ? AND order_id IS NOT NULL", storeID).
+		Order("seq DESC").Limit(1).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return UpdatePosition{}, err
+	}
+	return UpdatePosition{Seq: rows[0].Seq, StoreSeq: deref64(rows[0].StoreSeq)}, nil
 }
 
 // LatestSeq returns the highest sequence number logged so far.
@@ -131,7 +176,7 @@ func (db *DB) hydrateOrder(ctx context.Context, r eventRow, ev *domain.Event) er
 		return err
 	}
 	at := r.OccurredAt.UTC()
-	ev.Update = &domain.OrderUpdate{Seq: r.Seq, Kind: r.updateKind(), Order: o, OccurredAt: at}
+	ev.Update = &domain.OrderUpdate{Seq: r.Seq, StoreSeq: deref64(r.StoreSeq), Kind: r.updateKind(), Order: o, OccurredAt: at}
 	if r.Status != nil && r.Source != nil {
 		ev.OrderStatus = &domain.OrderStatusEvent{Order: o, PreviousStatus: (*domain.Status)(r.PreviousStatus),
 			Status: domain.Status(*r.Status), Source: domain.Source(*r.Source), OccurredAt: at}
@@ -139,14 +184,49 @@ func (db *DB) hydrateOrder(ctx context.Context, r eventRow, ev *domain.Event) er
 	return nil
 }
 
-// logPosSyncChange appends the event of a change of o's posSync.
-func logPosSyncChange(tx *gorm.DB, o *domain.Order, at time.Time) (domain.Event, error) {
-	ev := eventRow{StoreID: o.StoreID, OrderID: &o.ID, OccurredAt: at}
+// logPosSyncChange appends the event of a change of o's posSync, numbered
+// from nums.
+func logPosSyncChange(tx *gorm.DB, o *domain.Order, at time.Time, nums *updateNumbers) (domain.Event, error) {
+	ev := eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, OccurredAt: at}
 	if err := tx.Create(&ev).Error; err != nil {
 		return domain.Event{}, err
 	}
-	return domain.Event{Seq: ev.Seq, StoreID: o.StoreID,
-		Update: &domain.OrderUpdate{Seq: ev.Seq, Kind: domain.OrderPosSyncChanged, Order: o, OccurredAt: at}}, nil
+	return domain.Event{Seq: ev.Seq, StoreID: o.StoreID, Update: &domain.OrderUpdate{Seq: ev.Seq, StoreSeq: *ev.StoreSeq,
+		Kind: domain.OrderPosSyncChanged, Order: o, OccurredAt: at}}, nil
+}
+
+// updateNumbers hands out the numbers a transaction reserved for the order
+// updates of a store it logs.
+type updateNumbers struct{ next int64 }
+
+// numberUpdates reserves the store's next n order update numbers. It bumps
+// the counter on the store's row, which keeps the row locked to the commit:
+// the store's order updates therefore commit in the order of their numbers
+// and of their log positions (allocated after the lock), which replays after
+// a cursor and LatestOrderUpdate rely on. (SQLite serialises writers.)
+func numberUpdates(tx *gorm.DB, storeID string, n int) (*updateNumbers, error) {
+	if err := tx.Exec("UPDATE stores SET order_updates = order_updates + ? WHERE id = ?", n, storeID).Error; err != nil {
+		return nil, fmt.Errorf("number order updates: %w", err)
+	}
+	var last int64
+	if err := tx.Raw("SELECT order_updates FROM stores WHERE id = ?", storeID).Scan(&last).Error; err != nil {
+		return nil, fmt.Errorf("number order updates: %w", err)
+	}
+	return &updateNumbers{next: last - int64(n) + 1}, nil
+}
+
+// take returns the next reserved number.
+func (u *updateNumbers) take() *int64 {
+	n := u.next
+	u.next++
+	return &n
+}
+
+func deref64(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // logStoreChange appends the event of a change of s itself.

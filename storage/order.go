@@ -136,12 +136,14 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, enqueue Enqueue)
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
 			return err
 		}
-		// Before the events: the store's row lock makes its events commit
-		// in seq order (see lockStoreEvents); held only to the commit.
 		if err := countOrders(tx, o.StoreID, 1); err != nil {
 			return err
 		}
-		if events, err = db.recordChanges(tx, o, nil, o.StatusHistory); err != nil {
+		nums, err := numberUpdates(tx, o.StoreID, len(o.StatusHistory))
+		if err != nil {
+			return err
+		}
+		if events, err = db.recordChanges(tx, o, nil, o.StatusHistory, nums); err != nil {
 			return err
 		}
 		return enqueue.run(tx)
@@ -156,15 +158,16 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, enqueue Enqueue)
 	return existing, false, nil, err
 }
 
-// recordChanges appends status history entries and their events.
-func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, changes []domain.StatusChange) ([]domain.Event, error) {
+// recordChanges appends status history entries and their events, numbered
+// from nums.
+func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, changes []domain.StatusChange, nums *updateNumbers) ([]domain.Event, error) {
 	events := make([]domain.Event, 0, len(changes))
 	for _, c := range changes {
 		h := statusChangeRow{OrderID: o.ID, Status: string(c.Status), Source: string(c.Source), OccurredAt: c.OccurredAt}
 		if err := tx.Create(&h).Error; err != nil {
 			return nil, err
 		}
-		ev := eventRow{StoreID: o.StoreID, OrderID: &o.ID, PreviousStatus: (*string)(previous),
+		ev := eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, PreviousStatus: (*string)(previous),
 			Status: ptr(string(c.Status)), Source: ptr(string(c.Source)), OccurredAt: c.OccurredAt}
 		if err := tx.Create(&ev).Error; err != nil {
 			return nil, err
@@ -176,7 +179,7 @@ func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Statu
 			OrderStatus: &domain.OrderStatusEvent{
 				Order: o, PreviousStatus: previous, Status: c.Status, Source: c.Source, OccurredAt: c.OccurredAt,
 			},
-			Update: &domain.OrderUpdate{Seq: ev.Seq, Kind: ev.updateKind(), Order: o, OccurredAt: c.OccurredAt},
+			Update: &domain.OrderUpdate{Seq: ev.Seq, StoreSeq: *ev.StoreSeq, Kind: ev.updateKind(), Order: o, OccurredAt: c.OccurredAt},
 		})
 		status := c.Status
 		previous = &status
@@ -230,18 +233,23 @@ func (db *DB) logOrderChanges(tx *gorm.DB, o *domain.Order, before domain.Status
 	if !synced && len(changes) == 0 {
 		return nil, nil
 	}
-	if err := db.lockStoreEvents(tx, o.StoreID); err != nil {
+	n := len(changes)
+	if synced {
+		n++
+	}
+	nums, err := numberUpdates(tx, o.StoreID, n)
+	if err != nil {
 		return nil, err
 	}
 	var events []domain.Event
 	if synced {
-		ev, err := logPosSyncChange(tx, o, o.UpdatedAt)
+		ev, err := logPosSyncChange(tx, o, o.UpdatedAt, nums)
 		if err != nil {
 			return nil, err
 		}
 		events = append(events, ev)
 	}
-	more, err := db.recordChanges(tx, o, &before, changes)
+	more, err := db.recordChanges(tx, o, &before, changes, nums)
 	return append(events, more...), err
 }
 
@@ -263,17 +271,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// lockStoreEvents takes the store's row lock before a transaction logs
-// events of the store, and keeps it to the commit: the store's events then
-// commit in seq order, so an orderUpdated replay after a cursor never misses
-// an event that commits later with a lower seq. (SQLite serialises writers.)
-func (db *DB) lockStoreEvents(tx *gorm.DB, storeID string) error {
-	if !db.postgres {
-		return nil
-	}
-	return tx.Exec("SELECT id FROM stores WHERE id = ? FOR UPDATE", storeID).Error
 }
 
 // Order returns the order with the given id, lines and history included.

@@ -122,6 +122,15 @@ type OrderConnection struct {
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many orders match the filter, over all pages.
 	TotalCount int `json:"totalCount"`
+	// Where this list stands in the store's order updates: subscribe to
+	// `orderUpdated(storeId, after: updatesCursor)` to keep the list live. It is read just before
+	// the list, so the subscription replays every update the list may not show, and perhaps a few
+	// it already shows: each update carries the whole order, so applying one again is harmless.
+	// For a store without updates yet it means "from the beginning". It stays usable while no
+	// update after it is older than 24 hours, however old the cursor itself is (a quiet store's
+	// cursor never expires); past that, orderUpdated refuses it with BAD_USER_INPUT: read the
+	// list again. Readable by whoever may read the list.
+	UpdatesCursor string `json:"updatesCursor"`
 }
 
 // One order of an orders page.

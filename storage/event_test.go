@@ -1,0 +1,136 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+// TestOrderUpdatesCommitInNumberOrder: while writers change one store's
+// orders at once, every read of the store's logged updates sees them
+// numbered 1, 2, 3… with no hole, in log order. A hole would be an update
+// committed before one with a lower number: a replay after a cursor read
+// then would skip the late one for good.
+func TestOrderUpdatesCommitInNumberOrder(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		const writers, changes = 6, 15
+		stop := make(chan struct{})
+		checked := make(chan int)
+		go func() {
+			reads := 0
+			defer func() { checked <- reads }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				checkNumbered(t, db, store.ID)
+				reads++
+			}
+		}()
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				writeChanges(t, db, store, items, fmt.Sprintf("W%d", w), changes)
+			}()
+		}
+		wg.Wait()
+		close(stop)
+		reads := <-checked
+		n := checkNumbered(t, db, store.ID)
+		if want := writers * (1 + changes); n != want {
+			t.Errorf("%d updates logged, want %d", n, want)
+		}
+		at, err := db.LatestOrderUpdate(ctx, store.ID)
+		if err != nil || at.StoreSeq != int64(n) {
+			t.Errorf("LatestOrderUpdate = %+v, %v; want store seq %d", at, err, n)
+		}
+		t.Logf("%d reads of the log during %d concurrent writes", reads, n)
+	})
+}
+
+// writeChanges creates an order and changes its posSync warning n times,
+// each change one logged update.
+func writeChanges(t *testing.T, db *DB, store *domain.Store, items map[string]domain.MenuItem, id string, n int) {
+	o, _, _, err := db.CreateOrder(context.Background(), newOrder(t, store, items, id, time.Now().UTC()), nil)
+	if err != nil {
+		t.Errorf("create %s: %v", id, err)
+		return
+	}
+	for i := range n {
+		_, _, err := db.UpdateOrder(context.Background(), o.ID, func(o *domain.Order) (Enqueue, error) {
+			w := fmt.Sprintf("warning %d", i)
+			o.PosSync.Warning = &w
+			return nil, nil
+		})
+		if err != nil {
+			t.Errorf("update %s: %v", id, err)
+			return
+		}
+	}
+}
+
+// checkNumbered reads the store's logged updates in one statement, fails
+// unless they are numbered 1..n in log order, and returns n.
+func checkNumbered(t *testing.T, db *DB, storeID string) int {
+	var nums []int64
+	err := db.gorm.Raw("SELECT store_seq FROM events WHERE store_id = ? AND order_id IS NOT NULL ORDER BY seq", storeID).
+		Scan(&nums).Error
+	if err != nil {
+		t.Errorf("read the log: %v", err)
+	}
+	for i, n := range nums {
+		if n != int64(i+1) {
+			t.Errorf("update %d of the log is numbered %d: %v", i+1, n, nums)
+			return len(nums)
+		}
+	}
+	return len(nums)
+}
+
+// TestOrderUpdateMark: where a replay after a cursor starts, and when the
+// first update after it occurred.
+func TestOrderUpdateMark(t *testing.T) {
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		m, ok, err := db.OrderUpdateMark(ctx, store.ID, 0)
+		if err != nil || !ok || m != (OrderUpdateMark{}) {
+			t.Errorf("a store without updates: mark %+v, %v, %v; want the zero mark", m, ok, err)
+		}
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		_, _, first, err := db.CreateOrder(ctx, newOrder(t, store, items, "M-1", at), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, second, err := db.CreateOrder(ctx, newOrder(t, store, items, "M-2", at.Add(time.Second)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, ok, err := db.OrderUpdateMark(ctx, store.ID, 0); err != nil || !ok || !m.Next.Equal(at) {
+			t.Errorf("mark before the first update: %+v, %v, %v; want next %v", m, ok, err, at)
+		}
+		want := OrderUpdateMark{At: UpdatePosition{Seq: first[0].Seq, StoreSeq: 1}, Next: at.Add(time.Second)}
+		if m, ok, err := db.OrderUpdateMark(ctx, store.ID, first[0].Seq); err != nil || !ok || m.At != want.At || !m.Next.Equal(want.Next) {
+			t.Errorf("mark of the first update: %+v, %v, %v; want %+v", m, ok, err, want)
+		}
+		if m, ok, err := db.OrderUpdateMark(ctx, store.ID, second[0].Seq); err != nil || !ok || !m.Next.IsZero() || m.At.StoreSeq != 2 {
+			t.Errorf("mark of the latest update: %+v, %v, %v; want store seq 2 and no next", m, ok, err)
+		}
+		if _, ok, err := db.OrderUpdateMark(ctx, "another-store", first[0].Seq); err != nil || ok {
+			t.Errorf("another store's update: %v, %v; want not found", ok, err)
+		}
+		if at, err := db.LatestOrderUpdate(ctx, store.ID); err != nil || at != (UpdatePosition{Seq: second[0].Seq, StoreSeq: 2}) {
+			t.Errorf("LatestOrderUpdate = %+v, %v", at, err)
+		}
+	})
+}
