@@ -139,9 +139,13 @@ func (db *DB) eventsWhere(ctx context.Context, q *gorm.DB, limit int) ([]domain.
 	if err := q.Order("seq").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
+	orders, err := db.eventOrders(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	events := make([]domain.Event, 0, len(rows))
 	for _, r := range rows {
-		ev, err := db.hydrate(ctx, r)
+		ev, err := db.hydrate(ctx, r, orders)
 		if err != nil {
 			return nil, err
 		}
@@ -150,14 +154,45 @@ func (db *DB) eventsWhere(ctx context.Context, q *gorm.DB, limit int) ([]domain.
 	return events, nil
 }
 
+// eventOrders reads the orders the events of rows name, each once and in
+// three statements whatever their number: a replay of a thousand updates
+// reads pages of orders, not a thousand of them one by one.
+func (db *DB) eventOrders(ctx context.Context, rows []eventRow) (map[string]*domain.Order, error) {
+	ids := make([]string, 0, len(rows))
+	seen := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		if r.OrderID != nil && !seen[*r.OrderID] {
+			seen[*r.OrderID] = true
+			ids = append(ids, *r.OrderID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var orderRows []orderRow
+	tx := db.gorm.WithContext(ctx)
+	if err := tx.Where("id IN ?", ids).Find(&orderRows).Error; err != nil {
+		return nil, fmt.Errorf("read events' orders: %w", err)
+	}
+	orders := make([]*domain.Order, len(orderRows))
+	for i, r := range orderRows {
+		orders[i] = r.domain()
+	}
+	if err := db.loadDetails(tx, orders); err != nil {
+		return nil, fmt.Errorf("read events' orders: %w", err)
+	}
+	byID, _ := indexOrders(orders)
+	return byID, nil
+}
+
 // hydrate turns a logged event into the event subscribers receive, with the
-// order, alert or store as it is now.
-func (db *DB) hydrate(ctx context.Context, r eventRow) (domain.Event, error) {
+// order (from orders, see eventOrders), alert or store as it is now.
+func (db *DB) hydrate(ctx context.Context, r eventRow, orders map[string]*domain.Order) (domain.Event, error) {
 	ev := domain.Event{Seq: r.Seq, StoreID: r.StoreID}
 	var err error
 	switch {
 	case r.OrderID != nil:
-		err = db.hydrateOrder(ctx, r, &ev)
+		err = hydrateOrder(r, orders, &ev)
 	case r.AlertID != nil:
 		ev.Alert, err = db.Alert(ctx, *r.AlertID)
 	default:
@@ -169,11 +204,12 @@ func (db *DB) hydrate(ctx context.Context, r eventRow) (domain.Event, error) {
 	return ev, nil
 }
 
-// hydrateOrder fills the order update of r, and the status change when r is one.
-func (db *DB) hydrateOrder(ctx context.Context, r eventRow, ev *domain.Event) error {
-	o, err := db.Order(ctx, *r.OrderID)
-	if err != nil {
-		return err
+// hydrateOrder fills the order update of r, and the status change when r is
+// one, with r's order from orders.
+func hydrateOrder(r eventRow, orders map[string]*domain.Order, ev *domain.Event) error {
+	o, ok := orders[*r.OrderID]
+	if !ok {
+		return domain.ErrOrderNotFound(*r.OrderID)
 	}
 	at := r.OccurredAt.UTC()
 	ev.Update = &domain.OrderUpdate{Seq: r.Seq, StoreSeq: deref64(r.StoreSeq), Kind: r.updateKind(), Order: o, OccurredAt: at}
