@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -298,12 +297,7 @@ func TestForbiddenFieldInSubscription(t *testing.T) {
 // it returns reads the stream's next event, failing after 10 s.
 func sseSubscribe(t *testing.T, s *testServer, token, query string, vars map[string]any) func() gqlResponse {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(sseRequest(s, token, query, vars))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,12 +103,7 @@ func checkExpiryClose(t *testing.T, ce *websocket.CloseError, expires time.Time)
 // failing if it does not within d.
 func sseEvents(t *testing.T, s *testServer, token, query string, vars map[string]any, d time.Duration) []string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := (&http.Client{Timeout: d}).Do(req)
+	resp, err := (&http.Client{Timeout: d}).Do(sseRequest(s, token, query, vars))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,4 +253,14 @@ func metric(t *testing.T, s *testServer, series string) string {
 		}
 	}
 	return fmt.Sprintf("absent (series %s)", series)
+}
+
+// sseRequest is a POST of query asking for server-sent events.
+func sseRequest(s *testServer, token, query string, vars map[string]any) *http.Request {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	return req
 }
