@@ -315,7 +315,7 @@ func (a *App) probeCredentials(ctx context.Context, storeID string) {
 		return
 	}
 	refused := c.AccessToken
-	c, _, err = a.refresh(ctx, storeID, func(now storage.Credentials) bool { return now.AccessToken == refused || a.stale(now) })
+	c, _, err = a.refresh(ctx, storeID, func(now domain.Credentials) bool { return now.AccessToken == refused || a.stale(now) })
 	var t lssync.Target
 	if err == nil {
 		t, err = a.targetOf(ctx, c)

@@ -62,7 +62,7 @@ func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token s
 		}
 		return nil, lightspeedError(err)
 	}
-	c := storage.Credentials{StoreID: storeID, AuthMethod: domain.AuthPersonalToken, DomainPrefix: prefix,
+	c := domain.Credentials{StoreID: storeID, AuthMethod: domain.AuthPersonalToken, DomainPrefix: prefix,
 		AccessToken: a.vault.Seal(token), WebhookToken: randomToken(), ConnectedAt: a.now()}
 	if err := a.db.SaveConnection(ctx, c); err != nil {
 		return nil, err
@@ -162,10 +162,10 @@ func oauthRefusal(code string) string {
 	}
 }
 
-func (a *App) oauthCredentials(storeID, prefix string, tok lssync.Token) storage.Credentials {
+func (a *App) oauthCredentials(storeID, prefix string, tok lssync.Token) domain.Credentials {
 	refresh := a.vault.Seal(tok.RefreshToken)
 	expires := tok.ExpiresAt.UTC()
-	return storage.Credentials{StoreID: storeID, AuthMethod: domain.AuthOAuth, DomainPrefix: prefix,
+	return domain.Credentials{StoreID: storeID, AuthMethod: domain.AuthOAuth, DomainPrefix: prefix,
 		AccessToken: a.vault.Seal(tok.AccessToken), RefreshToken: &refresh, ExpiresAt: &expires, Scope: &tok.Scope,
 		WebhookToken: randomToken(), ConnectedAt: a.now()}
 }
@@ -187,7 +187,7 @@ func (a *App) target(ctx context.Context, storeID string) (lssync.Target, error)
 }
 
 // targetOf is the target of a connection's current tokens.
-func (a *App) targetOf(ctx context.Context, c storage.Credentials) (lssync.Target, error) {
+func (a *App) targetOf(ctx context.Context, c domain.Credentials) (lssync.Target, error) {
 	token, err := a.vault.Open(c.AccessToken)
 	if err != nil {
 		return lssync.Target{}, a.unreadable(ctx, c.StoreID, fmt.Errorf("open access token of store %s: %w", c.StoreID, err))
@@ -203,7 +203,7 @@ func (a *App) targetOf(ctx context.Context, c storage.Credentials) (lssync.Targe
 // renewed first, unless another call already renewed it.
 func (a *App) renewer(storeID string) func(context.Context, string) (string, bool, error) {
 	return func(ctx context.Context, refused string) (string, bool, error) {
-		holds := func(c storage.Credentials) bool {
+		holds := func(c domain.Credentials) bool {
 			token, err := a.vault.Open(c.AccessToken)
 			return refreshable(c) && (err != nil || token == refused || a.stale(c))
 		}
@@ -219,7 +219,7 @@ func (a *App) renewer(storeID string) func(context.Context, string) (string, boo
 // refresh renews the store's tokens when need says so, one renewal at a
 // time per connection: in this process a mutex, across replicas a claim
 // on the connection.
-func (a *App) refresh(ctx context.Context, storeID string, need func(storage.Credentials) bool) (storage.Credentials, bool, error) {
+func (a *App) refresh(ctx context.Context, storeID string, need func(domain.Credentials) bool) (domain.Credentials, bool, error) {
 	defer a.refreshLocks.lock(storeID)()
 	return a.db.RefreshCredentials(ctx, storeID, a.lease(refreshCalls), need, a.renew)
 }
@@ -237,7 +237,7 @@ func (a *App) lease(n int) time.Duration { return time.Duration(n+1) * a.lsTimeo
 
 // credentials returns the store's connection; a store with none is the
 // caller's mistake.
-func (a *App) credentials(ctx context.Context, storeID string) (storage.Credentials, error) {
+func (a *App) credentials(ctx context.Context, storeID string) (domain.Credentials, error) {
 	c, err := a.db.Credentials(ctx, storeID)
 	if errors.Is(err, storage.ErrNotConnected) {
 		return c, domain.Errorf(domain.CodeBadUserInput, "Store %s is not connected to Lightspeed: connect it first.", storeID)
@@ -257,18 +257,18 @@ func (a *App) connectionID(ctx context.Context, storeID string) (string, error) 
 }
 
 // refreshable reports whether the connection's tokens can be renewed.
-func refreshable(c storage.Credentials) bool {
+func refreshable(c domain.Credentials) bool {
 	return c.AuthMethod == domain.AuthOAuth && c.RefreshToken != nil
 }
 
 // stale reports whether an OAuth token must be renewed before use.
-func (a *App) stale(c storage.Credentials) bool {
+func (a *App) stale(c domain.Credentials) bool {
 	return refreshable(c) && c.ExpiresAt != nil && a.now().Add(refreshAhead).After(*c.ExpiresAt)
 }
 
 // renew trades the refresh token for a new pair. Lightspeed revokes the old
 // refresh token, so the caller saves the new one before anyone uses it.
-func (a *App) renew(ctx context.Context, c storage.Credentials) (storage.Credentials, error) {
+func (a *App) renew(ctx context.Context, c domain.Credentials) (domain.Credentials, error) {
 	refresh, err := a.vault.Open(*c.RefreshToken)
 	if err != nil {
 		return c, fmt.Errorf("open refresh token of store %s: %w", c.StoreID, err)

@@ -183,7 +183,7 @@ func TestMenuSyncLargeCatalogue(t *testing.T) {
 		if got, err := e.app.MenuItemCount(e.ctx, storeID); err != nil || got != n {
 			t.Fatalf("itemCount = %d (%v), want %d", got, err, n)
 		}
-		page, err := e.db.MenuItems(e.ctx, storeID, storage.Page{First: 2 * n})
+		page, err := e.db.MenuItems(e.ctx, storeID, domain.Page{First: 2 * n})
 		if err != nil {
 			t.Fatal(err)
 		}

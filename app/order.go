@@ -98,25 +98,25 @@ func hideForeign(err error, orderID string) error {
 // Orders returns a page of the store's orders and, withUpdatesCursor, the
 // orderUpdated cursor read before the page (OrderUpdatesCursor): a client
 // subscribing after it misses no update the page does not show.
-func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs, withUpdatesCursor bool) (storage.OrderPage, string, error) {
+func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs, withUpdatesCursor bool) (domain.OrderPage, string, error) {
 	if _, err := a.Store(ctx, storeID); err != nil {
-		return storage.OrderPage{}, "", err
+		return domain.OrderPage{}, "", err
 	}
 	page, err := args.page()
 	if err != nil {
-		return storage.OrderPage{}, "", err
+		return domain.OrderPage{}, "", err
 	}
 	var f domain.OrderFilter
 	if filter != nil {
 		f = *filter
 	}
 	if err := f.Validate(); err != nil {
-		return storage.OrderPage{}, "", err
+		return domain.OrderPage{}, "", err
 	}
 	var cursor string
 	if withUpdatesCursor {
 		if cursor, err = a.OrderUpdatesCursor(ctx, storeID); err != nil {
-			return storage.OrderPage{}, "", err
+			return domain.OrderPage{}, "", err
 		}
 	}
 	list, err := a.db.Orders(ctx, storeID, f, page)
@@ -132,17 +132,17 @@ type PageArgs struct {
 // page checks the arguments as Relay's cursor connections define them:
 // forward with first, backward with last (the last page without before),
 // never both.
-func (p PageArgs) page() (storage.Page, error) {
+func (p PageArgs) page() (domain.Page, error) {
 	if p.First != nil && p.Last != nil {
-		return storage.Page{}, domain.Errorf(domain.CodeBadUserInput, "Pass first or last, not both: first pages forward, last backward.")
+		return domain.Page{}, domain.Errorf(domain.CodeBadUserInput, "Pass first or last, not both: first pages forward, last backward.")
 	}
 	after, before := deref(p.After), deref(p.Before)
 	if p.Last != nil {
 		n, err := pageSize("last", p.Last)
-		return storage.Page{Last: &n, After: after, Before: before}, err
+		return domain.Page{Last: &n, After: after, Before: before}, err
 	}
 	n, err := pageSize("first", p.First)
-	return storage.Page{First: n, After: after, Before: before}, err
+	return domain.Page{First: n, After: after, Before: before}, err
 }
 
 // SetOrderStatus moves an order on the dashboard.

@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/leafly/lightspeed-orders/domain"
-	"github.com/leafly/lightspeed-orders/storage"
 )
 
 // CreateStore creates a store.
@@ -63,15 +62,15 @@ func (a *App) UpdateNotificationSettings(ctx context.Context, storeID string, n 
 }
 
 // MenuItems returns a page of the store's menu.
-func (a *App) MenuItems(ctx context.Context, storeID string, first *int, after *string) (storage.MenuItemPage, error) {
+func (a *App) MenuItems(ctx context.Context, storeID string, first *int, after *string) (domain.MenuItemPage, error) {
 	if _, err := a.Store(ctx, storeID); err != nil {
-		return storage.MenuItemPage{}, err
+		return domain.MenuItemPage{}, err
 	}
 	n, err := pageSize("first", first)
 	if err != nil {
-		return storage.MenuItemPage{}, err
+		return domain.MenuItemPage{}, err
 	}
-	return a.db.MenuItems(ctx, storeID, storage.Page{First: n, After: deref(after)})
+	return a.db.MenuItems(ctx, storeID, domain.Page{First: n, After: deref(after)})
 }
 
 // Alerts returns the store's alerts.

@@ -20,6 +20,24 @@ type Connection struct {
 	ConnectedAt  time.Time
 }
 
+// Credentials are a store's Lightspeed connection with its tokens, which
+// are sealed (encrypted) before they are stored and opened only to call
+// Lightspeed.
+type Credentials struct {
+	StoreID      string
+	AuthMethod   AuthMethod
+	DomainPrefix string
+	AccessToken  string
+	RefreshToken *string
+	ExpiresAt    *time.Time
+	Scope        *string
+	WebhookID    *string
+	// WebhookToken names the connection in its webhook URL.
+	WebhookToken string
+	ConnectedAt  time.Time
+	UpdatedAt    time.Time
+}
+
 // IntegrationSettings are the setup form's choices: where and as whom the
 // store's orders become Lightspeed sales.
 type IntegrationSettings struct {

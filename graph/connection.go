@@ -7,10 +7,9 @@ import (
 	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/graph/model"
-	"github.com/leafly/lightspeed-orders/storage"
 )
 
-func orderConnection(p storage.OrderPage, updatesCursor string) *model.OrderConnection {
+func orderConnection(p domain.OrderPage, updatesCursor string) *model.OrderConnection {
 	c := &model.OrderConnection{Edges: make([]*model.OrderEdge, len(p.Orders)), TotalCount: p.Total,
 		PageInfo: pageInfo(p.Cursors, p.HasPrevious, p.HasNext), UpdatesCursor: updatesCursor}
 	for i, o := range p.Orders {
@@ -19,7 +18,7 @@ func orderConnection(p storage.OrderPage, updatesCursor string) *model.OrderConn
 	return c
 }
 
-func menuItemConnection(p storage.MenuItemPage) *model.MenuItemConnection {
+func menuItemConnection(p domain.MenuItemPage) *model.MenuItemConnection {
 	c := &model.MenuItemConnection{Edges: make([]*model.MenuItemEdge, len(p.Items)), TotalCount: p.Total,
 		PageInfo: pageInfo(p.Cursors, false, p.HasNext)}
 	for i := range p.Items {

@@ -176,7 +176,7 @@ func (st lsStore) menu(t *testing.T) map[string]map[string]any {
 }
 
 // credentials reads the store's stored Lightspeed connection.
-func (st lsStore) credentials(t *testing.T) storage.Credentials {
+func (st lsStore) credentials(t *testing.T) domain.Credentials {
 	t.Helper()
 	c, err := st.s.Storage(t).Credentials(context.Background(), st.ID)
 	if err != nil {

@@ -51,18 +51,18 @@ func TestRefreshClaimRenewsOnce(t *testing.T) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
 		refresh := "refresh-1"
-		c := Credentials{StoreID: store.ID, AuthMethod: domain.AuthOAuth, DomainPrefix: "demo", AccessToken: "access-1",
+		c := domain.Credentials{StoreID: store.ID, AuthMethod: domain.AuthOAuth, DomainPrefix: "demo", AccessToken: "access-1",
 			RefreshToken: &refresh, WebhookToken: "hook-" + store.ID, ConnectedAt: now()}
 		if err := db.SaveConnection(ctx, c); err != nil {
 			t.Fatal(err)
 		}
-		refused := func(c Credentials) bool { return c.AccessToken == "access-1" }
-		row := claimRow{table: Credentials{}.TableName(), where: "store_id = ?", args: []any{store.ID}}
+		refused := func(c domain.Credentials) bool { return c.AccessToken == "access-1" }
+		row := claimRow{table: connectionRow{}.TableName(), where: "store_id = ?", args: []any{store.ID}}
 		if _, claimed, err := db.claimRefresh(ctx, row, store.ID, "crashed", now().Add(crashedLease), refused); err != nil || !claimed {
 			t.Fatalf("claim as the crashed holder: %v, %v", claimed, err)
 		}
 		var renewals atomic.Int32
-		renew := func(_ context.Context, c Credentials) (Credentials, error) {
+		renew := func(_ context.Context, c domain.Credentials) (domain.Credentials, error) {
 			renewals.Add(1)
 			next := "refresh-2"
 			c.AccessToken, c.RefreshToken = "access-2", &next

@@ -13,9 +13,9 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// Credentials are a store's Lightspeed connection with its tokens. The
-// tokens are sealed by the caller before they reach the database.
-type Credentials struct {
+// connectionRow is a row of lightspeed_connections: a store's
+// domain.Credentials, whose tokens the caller sealed.
+type connectionRow struct {
 	StoreID      string `gorm:"primaryKey"`
 	AuthMethod   domain.AuthMethod
 	DomainPrefix string
@@ -30,21 +30,21 @@ type Credentials struct {
 	UpdatedAt    time.Time
 }
 
-// TableName is the table credentials live in.
-func (Credentials) TableName() string { return "lightspeed_connections" }
+func (connectionRow) TableName() string { return "lightspeed_connections" }
 
 // ErrNotConnected is returned for a store with no Lightspeed connection.
 var ErrNotConnected = errors.New("store is not connected to Lightspeed")
 
 // SaveConnection connects a store, replacing any earlier connection (and
 // its tokens) but keeping its webhook token and subscription.
-func (db *DB) SaveConnection(ctx context.Context, c Credentials) error {
-	c.UpdatedAt = now()
+func (db *DB) SaveConnection(ctx context.Context, c domain.Credentials) error {
+	row := connectionRow(c)
+	row.UpdatedAt = now()
 	err := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "store_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"auth_method", "domain_prefix", "access_token", "refresh_token",
 			"expires_at", "scope", "connected_at", "updated_at"}),
-	}).Create(&c).Error
+	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("save connection of store %s: %w", c.StoreID, err)
 	}
@@ -52,17 +52,17 @@ func (db *DB) SaveConnection(ctx context.Context, c Credentials) error {
 }
 
 // Credentials returns the store's connection.
-func (db *DB) Credentials(ctx context.Context, storeID string) (Credentials, error) {
-	var c Credentials
-	err := db.gorm.WithContext(ctx).Take(&c, "store_id = ?", storeID).Error
-	return c, notFound(err, ErrNotConnected)
+func (db *DB) Credentials(ctx context.Context, storeID string) (domain.Credentials, error) {
+	var row connectionRow
+	err := db.gorm.WithContext(ctx).Take(&row, "store_id = ?", storeID).Error
+	return domain.Credentials(row), notFound(err, ErrNotConnected)
 }
 
 // CredentialsByWebhookToken returns the connection a webhook URL names.
-func (db *DB) CredentialsByWebhookToken(ctx context.Context, token string) (Credentials, error) {
-	var c Credentials
-	err := db.gorm.WithContext(ctx).Take(&c, "webhook_token = ?", token).Error
-	return c, notFound(err, ErrNotConnected)
+func (db *DB) CredentialsByWebhookToken(ctx context.Context, token string) (domain.Credentials, error) {
+	var row connectionRow
+	err := db.gorm.WithContext(ctx).Take(&row, "webhook_token = ?", token).Error
+	return domain.Credentials(row), notFound(err, ErrNotConnected)
 }
 
 // RefreshCredentials renews the store's tokens when need says they must
@@ -73,9 +73,9 @@ func (db *DB) CredentialsByWebhookToken(ctx context.Context, token string) (Cred
 // releases the claim, so the rotated refresh token is kept before anyone
 // can use it again. Callers finding the claim taken wait for it, then read
 // what was saved. renewed says this call renewed the tokens.
-func (db *DB) RefreshCredentials(ctx context.Context, storeID string, lease time.Duration, need func(Credentials) bool,
-	renew func(context.Context, Credentials) (Credentials, error)) (c Credentials, renewed bool, err error) {
-	row := claimRow{table: Credentials{}.TableName(), where: "store_id = ?", args: []any{storeID}}
+func (db *DB) RefreshCredentials(ctx context.Context, storeID string, lease time.Duration, need func(domain.Credentials) bool,
+	renew func(context.Context, domain.Credentials) (domain.Credentials, error)) (c domain.Credentials, renewed bool, err error) {
+	row := claimRow{table: connectionRow{}.TableName(), where: "store_id = ?", args: []any{storeID}}
 	holder := uuid.NewString()
 	for attempt := 0; ; attempt++ {
 		until := now().Add(lease)
@@ -96,14 +96,16 @@ func (db *DB) RefreshCredentials(ctx context.Context, storeID string, lease time
 // claimRefresh claims the connection for holder when its tokens need
 // renewing and nobody else is renewing them, and returns it as saved.
 func (db *DB) claimRefresh(ctx context.Context, row claimRow, storeID, holder string, until time.Time,
-	need func(Credentials) bool) (c Credentials, claimed bool, err error) {
+	need func(domain.Credentials) bool) (c domain.Credentials, claimed bool, err error) {
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		if claimed, err = row.take(tx, holder, now(), until); err != nil {
 			return err
 		}
-		if err := tx.Take(&c, "store_id = ?", storeID).Error; err != nil {
+		var saved connectionRow
+		if err := tx.Take(&saved, "store_id = ?", storeID).Error; err != nil {
 			return notFound(err, ErrNotConnected)
 		}
+		c = domain.Credentials(saved)
 		if claimed && !need(c) {
 			claimed = false
 			return row.release(tx, holder, nil)
@@ -114,8 +116,8 @@ func (db *DB) claimRefresh(ctx context.Context, row claimRow, storeID, holder st
 }
 
 // renewClaimed renews the claimed connection's tokens and saves them.
-func (db *DB) renewClaimed(ctx context.Context, row claimRow, holder string, until time.Time, c Credentials,
-	renew func(context.Context, Credentials) (Credentials, error)) (Credentials, error) {
+func (db *DB) renewClaimed(ctx context.Context, row claimRow, holder string, until time.Time, c domain.Credentials,
+	renew func(context.Context, domain.Credentials) (domain.Credentials, error)) (domain.Credentials, error) {
 	rctx, cancel := context.WithDeadline(ctx, until)
 	defer cancel()
 	fresh, err := renew(rctx, c)
@@ -138,7 +140,7 @@ func (db *DB) renewClaimed(ctx context.Context, row claimRow, holder string, unt
 
 // SetWebhook records the id of the store's sale.update webhook (nil: none).
 func (db *DB) SetWebhook(ctx context.Context, storeID string, webhookID *string) error {
-	return db.gorm.WithContext(ctx).Model(&Credentials{}).Where("store_id = ?", storeID).
+	return db.gorm.WithContext(ctx).Model(&connectionRow{}).Where("store_id = ?", storeID).
 		Updates(map[string]any{"webhook_id": webhookID, "updated_at": now()}).Error
 }
 

@@ -9,17 +9,6 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// Page asks for the First items after the opaque cursor After ("" = start)
-// or, when Last is set, for the Last items before the cursor Before ("" =
-// the end), as Relay's first/after and last/before do. Both cursors may be
-// set: the page is then taken between them.
-type Page struct {
-	First  int
-	After  string
-	Last   *int
-	Before string
-}
-
 // cursorKey is the sort key a cursor names: (created_at, id).
 type cursorKey struct {
 	at time.Time

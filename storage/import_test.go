@@ -98,7 +98,7 @@ func TestImportOrders(t *testing.T) {
 			t.Fatalf("ImportOrders: %v", err)
 		}
 
-		page, err := db.Orders(ctx, "store-a", domain.OrderFilter{}, storage.Page{First: 3})
+		page, err := db.Orders(ctx, "store-a", domain.OrderFilter{}, domain.Page{First: 3})
 		if err != nil {
 			t.Fatal(err)
 		}

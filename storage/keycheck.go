@@ -29,7 +29,7 @@ func (db *DB) CheckKey(ctx context.Context, open func(sealed string) error, seal
 	}
 	if sealed == "" {
 		var tokens []string
-		if err := db.gorm.WithContext(ctx).Model(&Credentials{}).Limit(1).Pluck("access_token", &tokens).Error; err != nil {
+		if err := db.gorm.WithContext(ctx).Model(&connectionRow{}).Limit(1).Pluck("access_token", &tokens).Error; err != nil {
 			return err
 		}
 		if len(tokens) > 0 && open(tokens[0]) != nil {

@@ -50,7 +50,7 @@ func TestCheckKeyOfAnOlderDatabase(t *testing.T) {
 		sealedWith, other := mustVault(t, 1), mustVault(t, 2)
 		s, _ := seedStore(t, db)
 		now := time.Now().UTC()
-		c := Credentials{StoreID: s.ID, AuthMethod: domain.AuthPersonalToken, DomainPrefix: "demo",
+		c := domain.Credentials{StoreID: s.ID, AuthMethod: domain.AuthPersonalToken, DomainPrefix: "demo",
 			AccessToken: sealedWith.Seal("lsxs_pt_demo"), WebhookToken: "ab12", ConnectedAt: now, UpdatedAt: now}
 		if err := db.SaveConnection(context.Background(), c); err != nil {
 			t.Fatal(err)

@@ -64,8 +64,8 @@ func (db *DB) MenuItemsByID(ctx context.Context, storeID string, ids []string) (
 }
 
 // MenuItems returns a page of the store's active menu items, by id.
-func (db *DB) MenuItems(ctx context.Context, storeID string, page Page) (MenuItemPage, error) {
-	var result MenuItemPage
+func (db *DB) MenuItems(ctx context.Context, storeID string, page domain.Page) (domain.MenuItemPage, error) {
+	var result domain.MenuItemPage
 	total, err := db.MenuItemCount(ctx, storeID)
 	if err != nil {
 		return result, fmt.Errorf("count menu items: %w", err)
@@ -89,14 +89,6 @@ func (db *DB) MenuItems(ctx context.Context, storeID string, page Page) (MenuIte
 		result.Cursors = append(result.Cursors, encodeCursor(time.Time{}, r.ID))
 	}
 	return result, nil
-}
-
-// MenuItemPage is one page of a menu.
-type MenuItemPage struct {
-	Items   []domain.MenuItem
-	Cursors []string
-	HasNext bool
-	Total   int
 }
 
 // MenuItemCount returns how many active items the store's menu has.

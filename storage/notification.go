@@ -20,6 +20,21 @@ const (
 // Notification is one row of the outbox: what to tell whom is built when it
 // is sent, from the order or alert as it is then.
 type Notification struct {
+	ID             string
+	Kind           string
+	StoreID        string
+	OrderID        *string
+	AlertID        *string
+	Status         *string
+	PreviousStatus *string
+	CreatedAt      time.Time
+	SentAt         *time.Time
+	Attempts       int
+	LastError      *string
+}
+
+// notificationRow is a Notification as the notifications table holds it.
+type notificationRow struct {
 	ID             string `gorm:"primaryKey"`
 	Kind           string
 	StoreID        string
@@ -33,8 +48,7 @@ type Notification struct {
 	LastError      *string
 }
 
-// TableName is the outbox table.
-func (Notification) TableName() string { return "notifications" }
+func (notificationRow) TableName() string { return "notifications" }
 
 // OnNotification, when set, runs in the transaction that writes each new
 // notification, e.g. to enqueue the job that sends it.
@@ -44,7 +58,7 @@ func (db *DB) OnNotification(hook func(tx *sql.Tx, id string) error) { db.notifi
 // for: the shopper hears of each change after the order was placed, the
 // store of each new order.
 func (db *DB) notifyChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, c domain.StatusChange) error {
-	n := Notification{Kind: NotifyOrderStatus, StoreID: o.StoreID, OrderID: &o.ID, Status: ptr(string(c.Status)),
+	n := notificationRow{Kind: NotifyOrderStatus, StoreID: o.StoreID, OrderID: &o.ID, Status: ptr(string(c.Status)),
 		PreviousStatus: (*string)(previous), CreatedAt: c.OccurredAt}
 	if previous == nil {
 		n.Kind = NotifyNewOrder
@@ -61,19 +75,19 @@ func (db *DB) notifyChanges(tx *gorm.DB, o *domain.Order, previous *domain.Statu
 
 // Notification returns one row of the outbox.
 func (db *DB) Notification(ctx context.Context, id string) (Notification, error) {
-	var n Notification
-	err := db.gorm.WithContext(ctx).Take(&n, "id = ?", id).Error
-	return n, err
+	var row notificationRow
+	err := db.gorm.WithContext(ctx).Take(&row, "id = ?", id).Error
+	return Notification(row), err
 }
 
 // NotificationSent records a notification as sent.
 func (db *DB) NotificationSent(ctx context.Context, id string) error {
-	return db.gorm.WithContext(ctx).Model(&Notification{}).Where("id = ?", id).
+	return db.gorm.WithContext(ctx).Model(&notificationRow{}).Where("id = ?", id).
 		Updates(map[string]any{"sent_at": now(), "attempts": gorm.Expr("attempts + 1")}).Error
 }
 
 // NotificationFailed records a failed attempt at sending a notification.
 func (db *DB) NotificationFailed(ctx context.Context, id, reason string) error {
-	return db.gorm.WithContext(ctx).Model(&Notification{}).Where("id = ?", id).
+	return db.gorm.WithContext(ctx).Model(&notificationRow{}).Where("id = ?", id).
 		Updates(map[string]any{"last_error": reason, "attempts": gorm.Expr("attempts + 1")}).Error
 }

@@ -10,23 +10,13 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// OrderPage is one page of a store's orders, newest first, with Relay's
-// hasPreviousPage (newer orders exist) and hasNextPage (older ones exist).
-type OrderPage struct {
-	Orders      []*domain.Order
-	Cursors     []string
-	HasPrevious bool
-	HasNext     bool
-	Total       int
-}
-
 // Orders returns a page of the store's orders matching filter, newest first.
 // The order is (created_at, id) descending and the cursor is that key, so
 // orders arriving while a client pages appear before its first page and
 // never shift the pages after it; a backward page walks the same index the
 // other way. Four statements whatever the page size.
-func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFilter, page Page) (OrderPage, error) {
-	var result OrderPage
+func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFilter, page domain.Page) (domain.OrderPage, error) {
+	var result domain.OrderPage
 	w, err := newWindow(page)
 	if err != nil {
 		return result, err
@@ -80,7 +70,7 @@ type window struct {
 	after, before *cursorKey
 }
 
-func newWindow(p Page) (window, error) {
+func newWindow(p domain.Page) (window, error) {
 	w := window{size: p.First}
 	if p.Last != nil {
 		w.size, w.backward = *p.Last, true
@@ -125,7 +115,7 @@ func (w window) probe(q *gorm.DB) *gorm.DB {
 // trim returns the page's rows, newest first, and sets p's HasPrevious and
 // HasNext as Relay's cursor connections define them: more rows than asked
 // for on the paging side, the probe on the other.
-func (w window) trim(rows []windowRow, p *OrderPage) []windowRow {
+func (w window) trim(rows []windowRow, p *domain.OrderPage) []windowRow {
 	page := make([]windowRow, 0, len(rows))
 	probed := false
 	for _, r := range rows {

@@ -49,9 +49,9 @@ func walkStorage(t *testing.T, db *DB, storeID string, backward bool) []string {
 	var cursor string
 	size := 4
 	for range 100 {
-		page := Page{First: size, After: cursor}
+		page := domain.Page{First: size, After: cursor}
 		if backward {
-			page = Page{Last: &size, Before: cursor}
+			page = domain.Page{Last: &size, Before: cursor}
 		}
 		p, err := db.Orders(context.Background(), storeID, domain.OrderFilter{}, page)
 		if err != nil {
@@ -92,13 +92,13 @@ func TestOrdersBackwardPageUsesTheIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		all, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, Page{First: 40})
+		all, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{First: 40})
 		if err != nil {
 			t.Fatal(err)
 		}
 		statement := captureStatement(t, db, "UNION ALL")
 		last := 5
-		if _, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, Page{Last: &last, Before: all.Cursors[20]}); err != nil {
+		if _, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{Last: &last, Before: all.Cursors[20]}); err != nil {
 			t.Fatal(err)
 		}
 		plan := explain(t, db, statement.sql, statement.vars)

@@ -30,7 +30,7 @@ var ErrUnreadable = errors.New("sealed value cannot be opened")
 func (db *DB) Reseal(ctx context.Context, reseal func(sealed string) (string, error)) (Resealed, error) {
 	var out Resealed
 	var ids []string
-	if err := db.gorm.WithContext(ctx).Model(&Credentials{}).Order("store_id").Pluck("store_id", &ids).Error; err != nil {
+	if err := db.gorm.WithContext(ctx).Model(&connectionRow{}).Order("store_id").Pluck("store_id", &ids).Error; err != nil {
 		return out, err
 	}
 	for _, id := range ids {
@@ -52,7 +52,7 @@ func (db *DB) Reseal(ctx context.Context, reseal func(sealed string) (string, er
 // refresh changed them between the read and the write.
 func (db *DB) resealConnection(ctx context.Context, storeID string, reseal func(string) (string, error)) (int, error) {
 	for {
-		var c Credentials
+		var c connectionRow
 		err := db.gorm.WithContext(ctx).Take(&c, "store_id = ?", storeID).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return 0, nil // disconnected meanwhile
@@ -64,7 +64,7 @@ func (db *DB) resealConnection(ctx context.Context, storeID string, reseal func(
 		if err != nil || n == 0 {
 			return 0, err
 		}
-		q := db.gorm.WithContext(ctx).Model(&Credentials{}).Where("store_id = ? AND access_token = ?", storeID, c.AccessToken)
+		q := db.gorm.WithContext(ctx).Model(&connectionRow{}).Where("store_id = ? AND access_token = ?", storeID, c.AccessToken)
 		if c.RefreshToken == nil {
 			q = q.Where("refresh_token IS NULL")
 		} else {
@@ -81,7 +81,7 @@ func (db *DB) resealConnection(ctx context.Context, storeID string, reseal func(
 }
 
 // resealTokens returns c's tokens re-sealed and how many of them changed.
-func resealTokens(c Credentials, reseal func(string) (string, error)) (access string, refresh *string, n int, err error) {
+func resealTokens(c connectionRow, reseal func(string) (string, error)) (access string, refresh *string, n int, err error) {
 	if access, err = reseal(c.AccessToken); err != nil {
 		return "", nil, 0, err
 	}

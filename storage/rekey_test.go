@@ -98,7 +98,7 @@ func saveTokens(t *testing.T, db *DB, storeID string, v *vault.Vault, access, re
 	t.Helper()
 	now := time.Now().UTC()
 	r := v.Seal(refresh)
-	c := Credentials{StoreID: storeID, AuthMethod: domain.AuthOAuth, DomainPrefix: "demo", AccessToken: v.Seal(access),
+	c := domain.Credentials{StoreID: storeID, AuthMethod: domain.AuthOAuth, DomainPrefix: "demo", AccessToken: v.Seal(access),
 		RefreshToken: &r, WebhookToken: "wh-" + storeID, ConnectedAt: now, UpdatedAt: now}
 	if err := db.SaveConnection(context.Background(), c); err != nil {
 		t.Fatal(err)

@@ -94,14 +94,14 @@ func TestOrdersPageIsFourStatements(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		middle, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, Page{First: 30})
+		middle, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{First: 30})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cursor := middle.Cursors[29]
 		statements := countStatements(t, db)
 		for _, n := range []int{1, 10, 25} {
-			for name, page := range map[string]Page{
+			for name, page := range map[string]domain.Page{
 				"first": {First: n}, "first after": {First: n, After: cursor},
 				"last": {Last: &n}, "last before": {Last: &n, Before: cursor},
 			} {
