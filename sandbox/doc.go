@@ -1,9 +1,10 @@
 // Package sandbox is the project's own Lightspeed Retail X-Series: an
-// in-memory http.Handler that behaves like the real API as
-// ../shared/lightspeed/REFERENCE.md and the 2026-07 OpenAPI document
-// describe it. `go run ./server` mounts it at /sandbox when no real
-// Lightspeed app is configured, so a newcomer can play the Lightspeed side;
-// tests drive it over real HTTP (httptest.Server).
+// in-memory http.Handler that behaves like the real API as Lightspeed's
+// documentation (https://x-series-api.lightspeedhq.com/docs) and its 2026-07
+// OpenAPI document (sync/testdata/x-series-openapi.json) describe it.
+// `go run ./server` mounts it at /sandbox when no real Lightspeed app is
+// configured, so a newcomer can play the Lightspeed side; tests drive it
+// over real HTTP (httptest.Server).
 //
 // # Nouns
 //
