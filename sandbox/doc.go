@@ -43,7 +43,7 @@
 //     revocation), token lifetimes, rate-limit overrides, webhook switches, request stats.
 //     No authentication either.
 //
-// # How the UNCONFIRMED items of the reference are modelled
+// # How what Lightspeed leaves undocumented is modelled
 //
 //   - POST /sales with an id that exists: 409 {"error":"sale already exists"}
 //     (never an update, never a duplicate), so a client that retries with its
@@ -71,7 +71,7 @@
 //     HMAC-SHA256(client secret, raw body), lowercase hex by default, base64
 //     after POST /control/webhooks {"signature_encoding":"base64"}. Only
 //     webhooks created with an OAuth token are signed (personal-token ones
-//     are not, as the reference infers).
+//     are not, as inferred from Lightspeed's docs).
 //   - Sale webhook payload: includes state and attributes beside the legacy
 //     status; POST /control/webhooks {"legacy_only":true} omits them.
 //   - Webhook retries: 20 attempts, Options.WebhookRetryDelays apart (about

@@ -453,8 +453,8 @@ func TestFidelity(t *testing.T) {
 	}
 }
 
-// TestSpecRefuses pins the places where the spec refuses what the reference
-// shows, which is why the client sends what it sends.
+// TestSpecRefuses pins the places where the spec refuses what the docs
+// show, which is why the client sends what it sends.
 func TestSpecRefuses(t *testing.T) {
 	_, router := specDoc(t, "http://lightspeed.test")
 	cases := []struct{ name, method, path, body string }{
