@@ -1,7 +1,14 @@
-// Package app is the order service's use cases: each method checks who is
-// calling (the domain permission table), runs the domain rules inside one
-// storage transaction, and publishes the resulting events after commit.
-// GraphQL resolvers call it; so will the Lightspeed sync.
+// Package app is the order service's use cases. A method GraphQL resolvers
+// call checks who is calling against the domain permission table (the
+// server's OAuth callback and webhook endpoints are checked by their signed
+// state and signature instead), runs the domain rules in storage
+// transactions, and publishes the resulting events after commit. It also
+// does the Lightspeed work, through package sync, in River jobs (Workers,
+// PeriodicJobs), queued when a change calls for them (mostly in its
+// transaction) or on a schedule: menu syncs, sending orders as sales and voiding
+// them, applying sale changes from webhooks and the sales feed, turning
+// orders NOT_SENT past their deadline, probing stores whose Lightspeed
+// failed, sending notifications and pruning old webhook bodies.
 package app
 
 import (

@@ -157,22 +157,12 @@ type menuSyncAllArgs struct{}
 
 func (menuSyncAllArgs) Kind() string { return "menu_sync_all" }
 
-type menuSyncAllWorker struct {
-	river.WorkerDefaults[menuSyncAllArgs]
-	app *App
+func (menuSyncAllArgs) stores(ctx context.Context, a *App) ([]string, error) {
+	return a.db.MenuSyncStores(ctx)
 }
 
-func (w *menuSyncAllWorker) Work(ctx context.Context, _ *river.Job[menuSyncAllArgs]) error {
-	ids, err := w.app.db.MenuSyncStores(ctx)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if _, err := w.app.queue.Insert(ctx, menuSyncArgs{StoreID: id}, nil); err != nil {
-			return fmt.Errorf("enqueue menu sync of store %s: %w", id, err)
-		}
-	}
-	return nil
+func (menuSyncAllArgs) perStore(storeID string) (river.JobArgs, string) {
+	return menuSyncArgs{StoreID: storeID}, "menu sync"
 }
 
 // enqueueMenuSync asks for a sync in the background; a failure to ask is

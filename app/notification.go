@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -36,7 +35,7 @@ func (sendNotificationArgs) InsertOpts() river.InsertOpts {
 }
 
 type sendNotificationWorker struct {
-	river.WorkerDefaults[sendNotificationArgs]
+	backoffDefaults[sendNotificationArgs]
 	app *App
 }
 
@@ -46,11 +45,6 @@ func (w *sendNotificationWorker) Work(ctx context.Context, job *river.Job[sendNo
 		return river.JobCancel(err)
 	}
 	return err
-}
-
-// NextRetry backs off from a second to a minute.
-func (w *sendNotificationWorker) NextRetry(job *river.Job[sendNotificationArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt))
 }
 
 // enqueueNotification is the outbox hook: it queues the sending of each

@@ -38,7 +38,7 @@ func (sendOrderArgs) InsertOpts() river.InsertOpts {
 }
 
 type sendOrderWorker struct {
-	river.WorkerDefaults[sendOrderArgs]
+	backoffDefaults[sendOrderArgs]
 	app *App
 }
 
@@ -49,16 +49,6 @@ func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[sendOrderArgs
 		return river.JobSnooze(time.Until(e.RetryAfter) + 50*time.Millisecond)
 	}
 	return err
-}
-
-// NextRetry backs off from a second to a minute.
-func (w *sendOrderWorker) NextRetry(job *river.Job[sendOrderArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt))
-}
-
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(max(attempt-1, 0), 6)
-	return min(d, time.Minute)
 }
 
 // enqueueSend returns the transactional enqueue of an order's sending.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -146,7 +147,7 @@ func (a *App) deliveryAddress(ctx context.Context, s *send) (token, note string,
 	created, err := a.ls.AddCustomerAddress(ctx, s.target, s.customer, in)
 	switch {
 	case err == nil:
-		return firstNonEmpty(created.IDToken, created.ID), "", nil
+		return cmp.Or(created.IDToken, created.ID), "", nil
 	case lssync.IsRejected(err):
 		_, msg := posError(err)
 		warning := "The delivery address is in the sale's note: " + msg

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -66,7 +67,7 @@ func (a *App) readSetupOptions(ctx context.Context, t lssync.Target) (SetupOptio
 	}
 	for _, x := range users {
 		if x.DeletedAt == "" {
-			o.Users = append(o.Users, Choice{ID: x.ID, Name: firstNonEmpty(x.DisplayName, x.Username, x.Email)})
+			o.Users = append(o.Users, Choice{ID: x.ID, Name: cmp.Or(x.DisplayName, x.Username, x.Email)})
 		}
 	}
 	for _, x := range payments {
@@ -75,15 +76,6 @@ func (a *App) readSetupOptions(ctx context.Context, t lssync.Target) (SetupOptio
 		}
 	}
 	return o, nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }
 
 // validate checks the setup choices against what Lightspeed offers and

@@ -184,17 +184,12 @@ func (applySaleArgs) InsertOpts() river.InsertOpts {
 }
 
 type applySaleWorker struct {
-	river.WorkerDefaults[applySaleArgs]
+	backoffDefaults[applySaleArgs]
 	app *App
 }
 
 func (w *applySaleWorker) Work(ctx context.Context, job *river.Job[applySaleArgs]) error {
 	return cancelUnreadable(w.app.ApplySaleByID(ctx, job.Args.StoreID, job.Args.SaleID, job.Args.Version))
-}
-
-// NextRetry backs off from a second to a minute.
-func (w *applySaleWorker) NextRetry(job *river.Job[applySaleArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt))
 }
 
 // ApplySaleByID re-reads a sale and applies it to the order it was made
@@ -328,22 +323,12 @@ type reconcileAllArgs struct{}
 
 func (reconcileAllArgs) Kind() string { return "reconcile_all" }
 
-type reconcileAllWorker struct {
-	river.WorkerDefaults[reconcileAllArgs]
-	app *App
+func (reconcileAllArgs) stores(ctx context.Context, a *App) ([]string, error) {
+	return a.db.IntegratedStores(ctx, domain.HealthHealthy)
 }
 
-func (w *reconcileAllWorker) Work(ctx context.Context, _ *river.Job[reconcileAllArgs]) error {
-	ids, err := w.app.db.IntegratedStores(ctx, domain.HealthHealthy)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if _, err := w.app.queue.Insert(ctx, reconcileArgs{StoreID: id}, nil); err != nil {
-			return fmt.Errorf("enqueue reconciliation of store %s: %w", id, err)
-		}
-	}
-	return nil
+func (reconcileAllArgs) perStore(storeID string) (river.JobArgs, string) {
+	return reconcileArgs{StoreID: storeID}, "reconciliation"
 }
 
 // salesPageSize is how many sales one call of the reconciliation reads.

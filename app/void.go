@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -30,17 +29,12 @@ func (voidSaleArgs) InsertOpts() river.InsertOpts {
 }
 
 type voidSaleWorker struct {
-	river.WorkerDefaults[voidSaleArgs]
+	backoffDefaults[voidSaleArgs]
 	app *App
 }
 
 func (w *voidSaleWorker) Work(ctx context.Context, job *river.Job[voidSaleArgs]) error {
 	return w.app.VoidSale(ctx, job.Args.OrderID)
-}
-
-// NextRetry backs off from a second to a minute.
-func (w *voidSaleWorker) NextRetry(job *river.Job[voidSaleArgs]) time.Time {
-	return time.Now().Add(backoff(job.Attempt))
 }
 
 func (a *App) enqueueVoid(orderID string) storage.Enqueue {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -142,7 +143,7 @@ func read(t *testing.T, c *websocket.Conn, skip ...string) msg {
 		if err := c.ReadJSON(&m); err != nil {
 			t.Fatalf("read: %v", err)
 		}
-		if !contains(skip, m.Type) {
+		if !slices.Contains(skip, m.Type) {
 			return m
 		}
 	}
@@ -207,15 +208,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		<-tick.C
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func payload(t *testing.T, v any) json.RawMessage {

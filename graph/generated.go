@@ -1500,8 +1500,8 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `# The order service's GraphQL schema: the public contract
-# (../shared/contract/contract.graphql) plus what this service adds. Never
+	{Name: "../schema.graphqls", Input: `# The order service's GraphQL schema: the public contract (copied in
+# graph/testdata/contract.graphql) plus what this service adds. Never
 # rename or remove anything the contract names. Everything here has a
 # description (graph's TestSchemaDescribesEverything fails otherwise): a
 # front-end developer's words, with units, who may call it and its errors.

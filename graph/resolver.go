@@ -1,6 +1,11 @@
-// Package graph is the GraphQL layer: the schema's resolvers (each a few
-// lines: arguments → app call → result), the error presenter that maps every
-// error onto the contract's codes, and per-request loading of shared objects.
+// Package graph is the GraphQL layer: the schema's resolvers (arguments →
+// app call → result) and connections, the error presenter that maps every
+// error onto the contract's codes (ErrorPresenter, Presented), and the gqlgen
+// extensions every operation passes: the field table (FieldAccess), depth
+// and complexity limits (DepthLimit, NewConfig), the refusal of NUL
+// characters (NoNULs) and, where configured, of introspection
+// (RefuseIntrospection). Per-request caching of stores is app's
+// (app.WithRequestCache).
 package graph
 
 import (

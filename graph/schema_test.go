@@ -13,7 +13,8 @@ import (
 )
 
 // contractFile is this repository's copy of the public contract
-// (shared/contract/contract.graphql); TestContractCopyIsCurrent keeps it so.
+// (testdata/README.md says where it comes from and how to refresh it);
+// TestContractCopyIsCurrent keeps it so.
 const contractFile = "testdata/contract.graphql"
 
 // TestContractCopyIsCurrent fails when the shared contract moved on and the

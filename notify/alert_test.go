@@ -33,7 +33,7 @@ func TestAlertMessage(t *testing.T) {
 	})
 	t.Run("Resolved", func(t *testing.T) {
 		a := a
-		a.ResolvedAt = ptr(raised.Add(90 * time.Minute))
+		a.ResolvedAt = new(raised.Add(90 * time.Minute))
 		m := notify.AlertMessage(testStore, a, true, "outbox-4")
 		if m.Kind != notify.KindAlertResolved || !strings.HasPrefix(m.Subject, "Resolved") {
 			t.Errorf("got kind %q subject %q, want %s and a Resolved subject", m.Kind, m.Subject, notify.KindAlertResolved)

@@ -8,8 +8,6 @@ import (
 	"github.com/leafly/lightspeed-orders/notify"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 var testStore = domain.Store{
 	ID: "store-1", Name: "Green Leaf Dispensary", TimeZone: "America/Los_Angeles",
 	Notifications: domain.NotificationSettings{
@@ -21,10 +19,10 @@ var testStore = domain.Store{
 func testOrder(method domain.FulfillmentMethod, status domain.Status) domain.Order {
 	o := domain.Order{
 		ID: "o-1", StoreID: "store-1", LeaflyOrderID: "LF-1001", Status: status, FulfillmentMethod: method,
-		Customer: domain.Customer{FirstName: "Ada", LastName: "Lovelace", Email: ptr("ada@example.com")},
+		Customer: domain.Customer{FirstName: "Ada", LastName: "Lovelace", Email: new("ada@example.com")},
 		Lines: []domain.OrderLine{
 			{MenuItemID: "m-1", Name: "Blue Dream 3.5g", Quantity: 2, UnitPriceCents: 3500},
-			{MenuItemID: "m-2", Name: "Mango Gummies", Quantity: 1, UnitPriceCents: 2000, DiscountedUnitPriceCents: ptr[int64](1800), DealTitle: ptr("10% off edibles")},
+			{MenuItemID: "m-2", Name: "Mango Gummies", Quantity: 1, UnitPriceCents: 2000, DiscountedUnitPriceCents: new(int64(1800)), DealTitle: new("10% off edibles")},
 		},
 		SubtotalCents: 9000, TotalCents: 8800,
 	}
@@ -54,7 +52,7 @@ func TestOrderStatusMessage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.method)+"/"+string(tt.status), func(t *testing.T) {
 			o := testOrder(tt.method, tt.status)
-			m := notify.OrderStatusMessage(testStore, o, ptr(domain.StatusPending), "outbox-1")
+			m := notify.OrderStatusMessage(testStore, o, new(domain.StatusPending), "outbox-1")
 			checkShopperMessage(t, m)
 			if !strings.Contains(m.Subject+"\n"+m.Text, tt.want) {
 				t.Errorf("got subject %q text %q, want %q in them", m.Subject, m.Text, tt.want)
@@ -74,7 +72,7 @@ func TestOrderStatusMessageCanceled(t *testing.T) {
 	for _, reason := range []domain.CancelReason{domain.CancelCustomer, domain.CancelDispensary, domain.CancelPOS, domain.CancelNotPickedUp} {
 		t.Run(string(reason), func(t *testing.T) {
 			o := testOrder(domain.FulfillmentPickup, domain.StatusCanceled)
-			o.CancelReason = ptr(reason)
+			o.CancelReason = new(reason)
 			m := notify.OrderStatusMessage(testStore, o, nil, "outbox-1")
 			checkShopperMessage(t, m)
 			if !strings.Contains(m.Text, reason.Text()) {

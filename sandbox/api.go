@@ -203,7 +203,7 @@ type cursor struct {
 	deleted       bool
 }
 
-// Page sizes of version-cursor lists (UNCONFIRMED in the reference; chosen).
+// Page sizes of version-cursor lists (not documented by Lightspeed; chosen).
 const (
 	defaultPageSize = 1000
 	maxPageSize     = 10000

@@ -60,10 +60,10 @@ func (s *Sandbox) SeedDemo() (domainPrefix string) {
 	main, reg, admin := rt.outlets[0], rt.registers[0], rt.users[0]
 	main.Name, reg.Name, reg.InvoicePrefix = "Main Street", "Main Street Register", "MS-"
 	main.Address1, main.City, main.State, main.Postcode, main.CountryID =
-		ptr("1200 Pike St"), ptr("Seattle"), ptr("WA"), ptr("98101"), ptr("US")
+		new("1200 Pike St"), new("Seattle"), new("WA"), new("98101"), new("US")
 	admin.DisplayName = "Dana Admin"
 	second := s.addOutlet(rt, "Harbor Lane", "HL")
-	second.City, second.State, second.CountryID = ptr("Tacoma"), ptr("WA"), ptr("US")
+	second.City, second.State, second.CountryID = new("Tacoma"), new("WA"), new("US")
 	s.addRegister(rt, "Harbor Lane Register", second.ID, "HL-")
 	s.addUser(rt, "leafly", "Leafly Orders", "manager", false)
 	s.addUser(rt, "sam", "Sam Budtender", "cashier", false).RestrictedOutletIDs = []string{main.ID}
@@ -106,5 +106,3 @@ func (s *Sandbox) seedCustomer(rt *retailer, first, last, email, mobile string) 
 		CustomerGroupID: stableID(rt.prefix, "customer_group", "All Customers")}
 	s.saveCustomer(rt, cu)
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -1,9 +1,10 @@
 // Package sandbox is the project's own Lightspeed Retail X-Series: an
-// in-memory http.Handler that behaves like the real API as
-// ../shared/lightspeed/REFERENCE.md and the 2026-07 OpenAPI document
-// describe it. `go run ./server` mounts it at /sandbox when no real
-// Lightspeed app is configured, so a newcomer can play the Lightspeed side;
-// tests drive it over real HTTP (httptest.Server).
+// in-memory http.Handler that behaves like the real API as Lightspeed's
+// documentation (https://x-series-api.lightspeedhq.com/docs) and its 2026-07
+// OpenAPI document (sync/testdata/x-series-openapi.json) describe it.
+// `go run ./server` mounts it at /sandbox when no real Lightspeed app is
+// configured, so a newcomer can play the Lightspeed side; tests drive it
+// over real HTTP (httptest.Server).
 //
 // # Nouns
 //
@@ -42,7 +43,7 @@
 //     revocation), token lifetimes, rate-limit overrides, webhook switches, request stats.
 //     No authentication either.
 //
-// # How the UNCONFIRMED items of the reference are modelled
+// # How what Lightspeed leaves undocumented is modelled
 //
 //   - POST /sales with an id that exists: 409 {"error":"sale already exists"}
 //     (never an update, never a duplicate), so a client that retries with its
@@ -70,7 +71,7 @@
 //     HMAC-SHA256(client secret, raw body), lowercase hex by default, base64
 //     after POST /control/webhooks {"signature_encoding":"base64"}. Only
 //     webhooks created with an OAuth token are signed (personal-token ones
-//     are not, as the reference infers).
+//     are not, as inferred from Lightspeed's docs).
 //   - Sale webhook payload: includes state and attributes beside the legacy
 //     status; POST /control/webhooks {"legacy_only":true} omits them.
 //   - Webhook retries: 20 attempts, Options.WebhookRetryDelays apart (about

@@ -130,7 +130,7 @@ var badConnectPage = template.Must(template.New("bad").Parse(`<!doctype html>
 <h1>Bad authorization request</h1>
 <p>redirect_uri is missing or not an absolute URL ({{printf "%q" .}}), so the sandbox cannot send you back.</p>`))
 
-// tokenReply is the token endpoint's answer, as the reference documents it.
+// tokenReply is the token endpoint's answer, as Lightspeed's docs describe it.
 type tokenReply struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`

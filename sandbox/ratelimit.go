@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Rate limits as the reference documents them: 300 requests per register plus
+// Rate limits as Lightspeed's docs give them: 300 requests per register plus
 // 50, per retailer, per 5-minute window. The token endpoint has its own
 // bucket; its size is not documented, so the sandbox picks one.
 const (
@@ -61,7 +61,7 @@ func (l *window) end() time.Time {
 }
 
 // setHeaders writes X-RateLimit-Limit and -Remaining (and -Reset, in epoch
-// seconds, which the reference mentions for the token endpoint only).
+// seconds, which Lightspeed's docs mention for the token endpoint only).
 func (q quota) setHeaders(h http.Header, withReset bool) {
 	h.Set("X-RateLimit-Limit", strconv.Itoa(q.limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(q.remaining))

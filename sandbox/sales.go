@@ -98,7 +98,7 @@ func shortCode() string {
 }
 
 // createSale is POST /sales. A client-supplied id that already exists is
-// refused with 409 (the reference marks this UNCONFIRMED; see doc.go).
+// refused with 409 (Lightspeed does not document this case; see doc.go).
 func (s *Sandbox) createSale(c *call) {
 	var req saleRequest
 	if !c.decode(&req) {
@@ -233,7 +233,8 @@ func (s *Sandbox) listSales(c *call) {
 }
 
 // legacyStatus maps state + attributes to the deprecated status, as the
-// reference's table does.
+// table of Lightspeed's docs does
+// (https://x-series-api.lightspeedhq.com/docs/sales_states_and_attributes).
 func legacyStatus(sl *sale) string {
 	suffix := map[string]string{"pending": "", "closed": "_CLOSED"}
 	switch sl.State {

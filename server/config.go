@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -141,19 +142,10 @@ func (e *env) integer(name string, def, lo, hi int) int {
 func (e *env) url(name, def string, schemes ...string) string {
 	v := e.str(name, def)
 	u, err := url.Parse(strings.ReplaceAll(v, "{domain_prefix}", "x"))
-	if err != nil || u.Host == "" || !contains(schemes, u.Scheme) {
+	if err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
 		e.fail(name, "%q is not an absolute %s URL", v, strings.Join(schemes, " or "))
 	}
 	return strings.TrimRight(v, "/")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var apiVersion = regexp.MustCompile(`^\d{4}-\d{2}$|^\d+\.\d+$`)

@@ -79,7 +79,7 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 		InitFunc:              websocketInit(tokens, sk),
 		InitTimeout:           5 * time.Second,
 		KeepAlivePingInterval: 25 * time.Second,
-		PayloadReadLimit:      ptr(int64(64 << 10)),
+		PayloadReadLimit:      new(int64(64 << 10)),
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -223,5 +223,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-func ptr[T any](v T) *T { return &v }

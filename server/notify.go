@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 
@@ -30,16 +31,7 @@ func newNotifiers(cfg config, log *slog.Logger) (app.Notifiers, error) {
 		}
 		hook = w
 	}
-	n.Shopper = first(hook, mail, logged)
-	n.Store = first(mail, hook, logged)
+	n.Shopper = cmp.Or[notify.Notifier](hook, mail, logged)
+	n.Store = cmp.Or[notify.Notifier](mail, hook, logged)
 	return n, nil
-}
-
-func first(list ...notify.Notifier) notify.Notifier {
-	for _, x := range list {
-		if x != nil {
-			return x
-		}
-	}
-	return nil
 }

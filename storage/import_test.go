@@ -54,7 +54,7 @@ func importedOrder(storeID string, i int, at time.Time) *domain.Order {
 	o := &domain.Order{
 		ID: fmt.Sprintf("%s-order-%05d", storeID, i), StoreID: storeID, LeaflyOrderID: fmt.Sprintf("L-%05d", i),
 		Status: domain.StatusPending, FulfillmentMethod: domain.FulfillmentPickup,
-		Customer:  domain.Customer{FirstName: "Ada", LastName: fmt.Sprintf("Lovelace %d", i), Email: ptr("ada@example.com")},
+		Customer:  domain.Customer{FirstName: "Ada", LastName: fmt.Sprintf("Lovelace %d", i), Email: new("ada@example.com")},
 		PosSync:   domain.PosSync{State: domain.PosNotApplicable},
 		CreatedAt: at, UpdatedAt: at,
 		StatusHistory: []domain.StatusChange{{Status: domain.StatusPending, Source: domain.SourceMarketplace, OccurredAt: at}},
@@ -66,7 +66,7 @@ func importedOrder(storeID string, i int, at time.Time) *domain.Order {
 	for l := range i%3 + 1 {
 		line := domain.OrderLine{MenuItemID: fmt.Sprintf("item-%d", l), Name: fmt.Sprintf("Item %d", l), Quantity: l + 1, UnitPriceCents: 1000}
 		if l == 1 {
-			line.DiscountedUnitPriceCents, line.DealTitle = ptr(int64(800)), ptr("20% off")
+			line.DiscountedUnitPriceCents, line.DealTitle = new(int64(800)), new("20% off")
 		}
 		o.Lines = append(o.Lines, line)
 		o.SubtotalCents += line.UnitPriceCents * int64(line.Quantity)
@@ -81,8 +81,6 @@ func importedOrder(storeID string, i int, at time.Time) *domain.Order {
 	}
 	return o
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func TestImportOrders(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db *storage.DB) {

@@ -58,7 +58,7 @@ func (db *DB) OnNotification(hook func(tx *sql.Tx, id string) error) { db.notifi
 // for: the shopper hears of each change after the order was placed, the
 // store of each new order.
 func (db *DB) notifyChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, c domain.StatusChange) error {
-	n := notificationRow{Kind: NotifyOrderStatus, StoreID: o.StoreID, OrderID: &o.ID, Status: ptr(string(c.Status)),
+	n := notificationRow{Kind: NotifyOrderStatus, StoreID: o.StoreID, OrderID: &o.ID, Status: new(string(c.Status)),
 		PreviousStatus: (*string)(previous), CreatedAt: c.OccurredAt}
 	if previous == nil {
 		n.Kind = NotifyNewOrder

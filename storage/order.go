@@ -168,7 +168,7 @@ func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Statu
 			return nil, err
 		}
 		ev := eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, PreviousStatus: (*string)(previous),
-			Status: ptr(string(c.Status)), Source: ptr(string(c.Source)), OccurredAt: c.OccurredAt}
+			Status: new(string(c.Status)), Source: new(string(c.Source)), OccurredAt: c.OccurredAt}
 		if err := tx.Create(&ev).Error; err != nil {
 			return nil, err
 		}
@@ -376,8 +376,6 @@ func (db *DB) loadHistory(tx *gorm.DB, orders []*domain.Order) error {
 	}
 	return nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // countOrders adds n to the store's order count.
 func countOrders(tx *gorm.DB, storeID string, n int) error {

@@ -22,8 +22,9 @@ const (
 	defaultTimeout    = 15 * time.Second
 	maxBody           = 64 << 20
 	// listPageSize is the page_size for reference-data lists. Lightspeed's
-	// default and maximum for version-cursor lists are UNCONFIRMED
-	// (reference §5.2); 200 was the 0.9 maximum and is safe.
+	// default and maximum for version-cursor lists are not documented
+	// (https://x-series-api.lightspeedhq.com/docs/pagination); 200 was the
+	// 0.9 maximum and is safe.
 	listPageSize = 200
 )
 
@@ -91,8 +92,8 @@ type Call struct {
 
 // Client calls the Lightspeed Retail X-Series API. It is safe for
 // concurrent use. It never retries on its own: a blind retry of POST /sales
-// can duplicate a sale (reference §7.2), so retries belong to callers, who
-// can check first.
+// can duplicate a sale (Lightspeed has no idempotency header), so retries
+// belong to callers, who can check first.
 type Client struct {
 	cfg     Config
 	http    *http.Client
@@ -347,7 +348,8 @@ func getData[T any](ctx context.Context, c *Client, t Target, r apiRequest) (T, 
 	return env.Data, err
 }
 
-// getPage fetches one page of a version-cursor collection (reference §5.2)
+// getPage fetches one page of a version-cursor collection (after, page_size;
+// https://x-series-api.lightspeedhq.com/docs/pagination)
 // and returns its items and the cursor for the next page: version.max, or
 // the highest item version when the answer has no version object (the
 // 2026-07 /taxes example has none). The cursor never goes below after.

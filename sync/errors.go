@@ -139,7 +139,8 @@ func kindForStatus(status int) ErrorKind {
 	case status == http.StatusTooManyRequests:
 		return KindRateLimited
 	// 410 is how sunsetting endpoints fail "randomly, at an increasing rate"
-	// (reference §2.1): nothing the request can fix, so treat it as an
+	// (https://x-series-api.lightspeedhq.com/docs/deprecations): nothing the
+	// request can fix, so treat it as an
 	// outage. 408 is the server timing out on us.
 	case status == http.StatusGone, status == http.StatusRequestTimeout:
 		return KindOutage

@@ -1,18 +1,19 @@
 package sync_test
 
 // Fidelity: every request the client builds is validated against
-// Lightspeed's own OpenAPI document (a copy of shared/lightspeed/x-series-openapi.json in testdata, API
-// 2026-07), and every canned answer the fake server gives is validated
+// Lightspeed's own OpenAPI document (testdata/x-series-openapi.json, API
+// 2026-07; testdata/README.md says where it comes from), and every canned
+// answer the fake server gives is validated
 // against the same document, so the client is tested against answers the
 // real API can give.
 //
-// Findings while writing this test (spec = the OpenAPI document, reference
-// = shared/lightspeed/REFERENCE.md):
+// Findings while writing this test (spec = the OpenAPI document, docs =
+// Lightspeed's prose documentation, https://x-series-api.lightspeedhq.com/docs):
 //
 //   - doc.Validate fails on the document's own examples (the first: GET
 //     /brands's example lacks the required "version"); with example
 //     validation off the document is valid, so the test validates it that way.
-//   - Money and quantities: the reference's Sales 101 examples send strings
+//   - Money and quantities: the docs' Sales 101 examples send strings
 //     ("price": "12"); the spec types them as numbers and refuses strings
 //     (TestSpecRefuses). Number therefore marshals as a JSON number.
 //   - PUT /sales/{sale_id} (SaleUpdateRequest) inherits required
@@ -22,8 +23,8 @@ package sync_test
 //   - Address ids: CustomerAddress.id is int64 but
 //     FulfillmentDetail.shipping_address_id is a string; Address.ID is kept
 //     as text and sent as a string.
-//   - GET /sales has no "deleted" parameter (the reference's §5.2 lists it
-//     for all 2.0 collections; GET /products has it). SalesAfter sends none.
+//   - GET /sales has no "deleted" parameter (the docs' pagination page lists
+//     it for all 2.0 collections; GET /products has it). SalesAfter sends none.
 //   - GET /fulfillments declares sale_id as an array (form, exploded), so
 //     sale_id=<id> is valid; ids in its examples are 19-digit strings.
 //   - Sale responses: the schema has _metadata.version but no top-level
@@ -452,8 +453,8 @@ func TestFidelity(t *testing.T) {
 	}
 }
 
-// TestSpecRefuses pins the places where the spec refuses what the reference
-// shows, which is why the client sends what it sends.
+// TestSpecRefuses pins the places where the spec refuses what the docs
+// show, which is why the client sends what it sends.
 func TestSpecRefuses(t *testing.T) {
 	_, router := specDoc(t, "http://lightspeed.test")
 	cases := []struct{ name, method, path, body string }{

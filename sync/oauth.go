@@ -9,21 +9,25 @@ import (
 )
 
 // tokenPath is the OAuth token endpoint; it stays on 1.0 whatever the API
-// version (reference §2.1) and is not in the OpenAPI document.
+// version (Lightspeed's authorization docs,
+// https://x-series-api.lightspeedhq.com/docs/authorization) and is not in
+// the OpenAPI document (testdata/x-series-openapi.json).
 const tokenPath = "/api/1.0/token"
 
 // Scopes is the list of scopes the service asks for when a retailer
-// connects (reference §1.3). Since 2026-06-01 a connection without scope is
-// refused. Treat it as read-only.
+// connects: the scopes the endpoints it calls say they require in the
+// OpenAPI document (testdata/x-series-openapi.json). Since 2026-06-01 a
+// connection without scope is refused (Lightspeed's changelog,
+// 2025-11-scope-parameter-required). Treat it as read-only.
 var Scopes = []string{
 	"retailer:read",
 	"outlets:read",
 	"registers:read",
 	"users:read",
 	"payment_types:read",
-	// taxes:read: the reference marks the taxes scope name UNCONFIRMED;
-	// the 2026-07 OpenAPI description of GET /taxes says "Requires:
-	// taxes:read", but the scopes page itself was not checked.
+	// taxes:read: the 2026-07 OpenAPI description of GET /taxes says
+	// "Requires: taxes:read", but Lightspeed's scopes page
+	// (https://x-series-api.lightspeedhq.com/docs/scopes) was not checked.
 	"taxes:read",
 	"products:read",
 	"customers:read",
@@ -102,7 +106,8 @@ func (c *Client) Refresh(ctx context.Context, domainPrefix, refreshToken string)
 	return tok, err
 }
 
-// tokenResponse is the token endpoint's answer (reference §1.1).
+// tokenResponse is the token endpoint's answer
+// (https://x-series-api.lightspeedhq.com/docs/authorization).
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
@@ -155,7 +160,7 @@ func (c *Client) newToken(r tokenResponse, prefix string) Token {
 }
 
 // kindForTokenStatus classifies the token endpoint's statuses: its error
-// bodies are UNCONFIRMED (reference §8), so every 400/401/403 counts as a
+// bodies are not documented, so every 400/401/403 counts as a
 // refused grant rather than being parsed for invalid_grant.
 func kindForTokenStatus(status int) ErrorKind {
 	switch status {

@@ -12,8 +12,9 @@ import (
 	"time"
 )
 
-// Lightspeed's documented budget (reference §5.1): 300 requests per register
-// plus 50, per retailer, per 5-minute window.
+// Lightspeed's documented budget: 300 requests per register plus 50, per
+// retailer, per 5-minute window
+// (https://x-series-api.lightspeedhq.com/docs/rate_limiting).
 const (
 	budgetPerRegister = 300
 	budgetBase        = 50

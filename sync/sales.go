@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Sale states (state field; reference §3).
+// Sale states (state field; the OpenAPI document's Sale.state enum,
+// testdata/x-series-openapi.json).
 const (
 	StateParked  = "parked"
 	StatePending = "pending"
@@ -62,7 +63,7 @@ type SaleRequest struct {
 // SaleUpdate changes a sale (PUT /sales/{sale_id}, schema SaleUpdateRequest).
 // The schema requires Source.AuthorID and State here too, so a void is
 // {Source: {AuthorID: …}, State: StateVoided}. Whether fields left out are
-// kept or cleared is UNCONFIRMED (reference §3.3); nil slices are left out,
+// kept or cleared is not documented; nil slices are left out,
 // empty ones are sent as [].
 type SaleUpdate struct {
 	Source              SaleSource
@@ -150,7 +151,8 @@ type ProductRef struct {
 }
 
 // PricingInput is a line's unit pricing. Price is the unit price excluding
-// tax (inferred from Lightspeed's examples, reference §2.5).
+// tax (inferred from Lightspeed's Sales 101 example, price 12 with tax 1.8:
+// https://x-series-api.lightspeedhq.com/docs/sales_101_date_versioned).
 type PricingInput struct {
 	Price         Number `json:"price"`
 	Cost          Number `json:"cost,omitempty"`
@@ -300,7 +302,7 @@ type SaleTotals struct {
 }
 
 // legacyStatuses maps the deprecated status to state and attribute
-// (reference §3.1).
+// (https://x-series-api.lightspeedhq.com/docs/sales_states_and_attributes).
 var legacyStatuses = map[string][2]string{
 	"SAVED": {StateParked, ""}, "OPEN": {StatePending, ""}, "CLOSED": {StateClosed, ""}, "VOIDED": {StateVoided, ""},
 	"ONACCOUNT": {StatePending, AttributeOnAccount}, "ONACCOUNT_CLOSED": {StateClosed, AttributeOnAccount},

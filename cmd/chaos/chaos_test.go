@@ -123,7 +123,7 @@ func TestChecksCatchFailures(t *testing.T) {
 		"NoSale":  {func(o *observations) { o.sales = o.sales[1:] }, "exactly one Lightspeed sale"},
 		"NotSent": {func(o *observations) { o.orders[0].PosSync.State = "QUEUED" }, "order in the POS"},
 		"ForeignSale": {func(o *observations) {
-			o.sales = append(o.sales, drive.Sale{ID: "x", Source: drive.SaleSource{ID: ptr("X-1")}})
+			o.sales = append(o.sales, drive.Sale{ID: "x", Source: drive.SaleSource{ID: new("X-1")}})
 		}, "sales of no order"},
 		"LostChange": {func(o *observations) { o.orders[1].Status = "READY" }, "staff changes in Lightspeed"},
 		"MovedAlone": {func(o *observations) { o.orders[0].Status = "READY" }, "orders staff left alone"},
@@ -175,8 +175,6 @@ func TestChecksCatchFailures(t *testing.T) {
 		})
 	}
 }
-
-func ptr(s string) *string { return &s }
 
 func TestSchedule(t *testing.T) {
 	for seed := range uint64(50) {
