@@ -22,12 +22,10 @@ import (
 // single blip is not one.
 const outageAfter = 3
 
-// The alert messages, in the spirit of Leafly's own wording.
-const (
-	outageMessage     = "Lightspeed is having problems, so Leafly cannot send orders to your POS right now. Manage new orders from the Leafly Order Dashboard until this is resolved; orders nobody has handled there will be sent to Lightspeed once it recovers."
-	credentialMessage = "Invalid credentials are impacting Leafly's ability to send orders to your POS system. Reconnect Lightspeed from Leafly Biz; until then, manage orders from the Leafly Order Dashboard."
-	unreadableMessage = "The stored Lightspeed credentials cannot be read, so Leafly cannot send orders to your POS system. The store must reconnect Lightspeed from Leafly Biz; until then, manage orders from the Leafly Order Dashboard."
-)
+// unreadableMessage is the alert of stored credentials no key opens, in the
+// spirit of Leafly's own wording (the alerts of Lightspeed's failures are in
+// the failure table).
+const unreadableMessage = "The stored Lightspeed credentials cannot be read, so Leafly cannot send orders to your POS system. The store must reconnect Lightspeed from Leafly Biz; until then, manage orders from the Leafly Order Dashboard."
 
 // health counts each store's failed calls in a row, in this process.
 type health struct {
@@ -64,20 +62,19 @@ func (h *health) mark(storeID string, degraded bool) {
 // at once, recovery from an outage on the first success. Rate limiting
 // changes nothing.
 func (a *App) observe(ctx context.Context, storeID string, err error) {
-	switch lssync.KindOf(err) {
-	case lssync.KindOutage:
-		if n, _ := a.health.record(storeID, true); n >= outageAfter {
-			a.degrade(ctx, storeID, domain.HealthPartnerOutage, outageMessage)
-		}
-	case lssync.KindCredential:
-		a.degrade(ctx, storeID, domain.HealthCredentialsInvalid, credentialMessage)
-	case lssync.KindUnknown:
-		if err != nil {
-			return
-		}
+	if err == nil {
 		if _, degraded := a.health.record(storeID, false); degraded {
 			a.recover(ctx, storeID, domain.HealthPartnerOutage)
 		}
+		return
+	}
+	switch f := failureOf(err); f.health {
+	case domain.HealthPartnerOutage:
+		if n, _ := a.health.record(storeID, true); n >= outageAfter {
+			a.degrade(ctx, storeID, f.health, f.alert)
+		}
+	case domain.HealthCredentialsInvalid:
+		a.degrade(ctx, storeID, f.health, f.alert)
 	}
 }
 

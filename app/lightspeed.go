@@ -282,24 +282,6 @@ func (a *App) renew(ctx context.Context, c domain.Credentials) (domain.Credentia
 	return fresh, nil
 }
 
-// lightspeedError turns a failed Lightspeed call into what a caller sees.
-func lightspeedError(err error) error {
-	if errors.Is(err, lssync.ErrReserved) {
-		return &domain.Error{Code: domain.CodeLightspeedUnavailable, Message: "The rest of this Lightspeed account's rate limit is kept for sending orders right now; try again in a minute."}
-	}
-	switch lssync.KindOf(err) {
-	case lssync.KindOutage, lssync.KindRateLimited:
-		return &domain.Error{Code: domain.CodeLightspeedUnavailable, Message: "Lightspeed is not answering right now; try again in a few minutes."}
-	case lssync.KindCredential:
-		return &domain.Error{Code: domain.CodeLightspeedUnavailable, Message: "Lightspeed refused the store's credentials: reconnect the store's Lightspeed account."}
-	case lssync.KindRejected, lssync.KindNotFound:
-		var e *lssync.Error
-		errors.As(err, &e)
-		return domain.Errorf(domain.CodeBadUserInput, "Lightspeed refused the request: %s", e.Message)
-	}
-	return err
-}
-
 func randomToken() string {
 	b := make([]byte, 18)
 	_, _ = rand.Read(b)

@@ -114,23 +114,6 @@ func (a *App) recordMenuSync(ctx context.Context, storeID string, version int64,
 	return nil
 }
 
-// menuSyncError is the manager-readable reason a sync failed.
-func menuSyncError(err error) string {
-	switch lssync.KindOf(err) {
-	case lssync.KindCredential:
-		return "Lightspeed refused the store's credentials: reconnect Lightspeed."
-	case lssync.KindOutage:
-		return "Lightspeed was not answering; the sync will be retried."
-	case lssync.KindRateLimited:
-		return "Lightspeed's rate limit was reached; the sync will be retried."
-	}
-	var e *domain.Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return "The menu sync failed; it will be retried."
-}
-
 // menuSyncArgs asks for one store's menu sync.
 type menuSyncArgs struct {
 	StoreID string `json:"store_id"`

@@ -272,24 +272,6 @@ func (a *App) abandonCanceled(ctx context.Context, s *send) error {
 	return a.notSent(ctx, s.order.ID, domain.PosErrCanceled, "The order was canceled before it reached Lightspeed.")
 }
 
-// posError classifies a failed Lightspeed call for the order's record.
-func posError(err error) (domain.PosErrorCode, string) {
-	var e *lssync.Error
-	msg := "Lightspeed did not answer in time."
-	if errors.As(err, &e) && e.Message != "" {
-		msg = e.Message
-	}
-	switch lssync.KindOf(err) {
-	case lssync.KindRejected, lssync.KindNotFound:
-		return domain.PosErrRejected, "Lightspeed refused the sale: " + msg
-	case lssync.KindCredential:
-		return domain.PosErrCredentials, "Lightspeed refused the store's credentials."
-	case lssync.KindRateLimited:
-		return domain.PosErrRateLimited, "Lightspeed's rate limit was reached; the order waits its turn."
-	}
-	return domain.PosErrOutage, "Lightspeed is having problems: " + msg
-}
-
 func nonEmpty(s string) *string {
 	if s == "" {
 		return nil

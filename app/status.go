@@ -262,10 +262,7 @@ func (a *App) snapshot(ctx context.Context, t lssync.Target, sale lssync.Sale) (
 		return snap, err
 	}
 	for _, f := range fs {
-		switch strings.ToUpper(f.State) {
-		case "PACKED", "FULFILLED":
-			snap.Packed = true
-		}
+		snap.Packed = snap.Packed || domain.FulfillmentPacked(f.State)
 	}
 	return snap, nil
 }

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Lightspeed's sale states do not match Leafly's statuses one to one. This
 // is the one table that maps them.
@@ -11,10 +14,21 @@ type Sale struct {
 	State string
 	// Deleted is true for a deleted sale.
 	Deleted bool
-	// Packed is true once a fulfillment of the sale is packed (or further).
+	// Packed is true once a fulfillment of the sale is packed or further
+	// on (see FulfillmentPacked).
 	Packed bool
 	// Version orders the sale's changes; older ones are ignored.
 	Version int64
+}
+
+// FulfillmentPacked reports whether a Lightspeed fulfillment in this state
+// makes its sale packed: PACKED, or FULFILLED further on, in any case.
+func FulfillmentPacked(state string) bool {
+	switch strings.ToUpper(state) {
+	case "PACKED", "FULFILLED":
+		return true
+	}
+	return false
 }
 
 // saleStatus is the mapping: the Leafly status a sale stands for.

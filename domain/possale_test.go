@@ -51,3 +51,26 @@ func TestApplySale(t *testing.T) {
 		})
 	}
 }
+
+func TestFulfillmentPacked(t *testing.T) {
+	cases := []struct {
+		state string
+		want  bool
+	}{
+		{"OPEN", false},
+		{"PICKED", false},
+		{"PACKED", true},
+		{"FULFILLED", true},
+		{"packed", true},
+		{"Fulfilled", true},
+		{"", false},
+		{"CANCELLED", false},
+	}
+	for _, c := range cases {
+		t.Run(c.state, func(t *testing.T) {
+			if got := domain.FulfillmentPacked(c.state); got != c.want {
+				t.Errorf("FulfillmentPacked(%q) = %v, want %v", c.state, got, c.want)
+			}
+		})
+	}
+}
