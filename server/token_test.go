@@ -165,28 +165,26 @@ func TestSlowLightspeedDelaysNobodyElse(t *testing.T) {
 		st, menu := enabledStore(t, s)
 		other := newFixture(t, s)
 
-		t.Run("CustomerSearch", func(t *testing.T) {
-			sb.resetCalls()
-			sb.fault(map[string]any{"latency_ms": 10_000, "count": 1, "path": "/search", "method": "GET"})
-			id := st.shopperOrder(t, "SLOWSEARCH-1", "slow-search@example.com", anyItems(menu, 1), nil)
-			waitFor(t, "the customer search to start", 20*time.Second, func() bool {
-				calls, _ := sb.calls()
-				return calls["GET /search"] > 0
+		for _, slow := range []struct {
+			name, method, path, prefix, email string
+			latencyMs                         int
+		}{
+			{"CustomerSearch", "GET", "/search", "SLOWSEARCH", "slow-search@example.com", 10_000},
+			{"TokenRenewal", "POST", "/token", "SLOWTOKEN", "slow-token@example.com", 5_000},
+		} {
+			t.Run(slow.name, func(t *testing.T) {
+				sb.resetCalls()
+				sb.fault(map[string]any{"latency_ms": slow.latencyMs, "count": 1, "path": slow.path, "method": slow.method})
+				id := st.shopperOrder(t, slow.prefix+"-1", slow.email, anyItems(menu, 1), nil)
+				call := slow.method + " " + slow.path
+				waitFor(t, call+" to start", 20*time.Second, func() bool {
+					calls, _ := sb.calls()
+					return calls[call] > 0
+				})
+				otherStoreAnswers(t, s, other, slow.prefix+"-OTHER")
+				st.waitPos(t, id, "SENT")
 			})
-			otherStoreAnswers(t, s, other, "SLOWSEARCH-OTHER")
-			st.waitPos(t, id, "SENT")
-		})
-		t.Run("TokenRenewal", func(t *testing.T) {
-			sb.resetCalls()
-			sb.fault(map[string]any{"latency_ms": 5_000, "count": 1, "path": "/token", "method": "POST"})
-			id := st.shopperOrder(t, "SLOWTOKEN-1", "slow-token@example.com", anyItems(menu, 1), nil)
-			waitFor(t, "the token renewal to start", 20*time.Second, func() bool {
-				calls, _ := sb.calls()
-				return calls["POST /token"] > 0
-			})
-			otherStoreAnswers(t, s, other, "SLOWTOKEN-OTHER")
-			st.waitPos(t, id, "SENT")
-		})
+		}
 		st.healthyWithoutAlert(t)
 	})
 }
