@@ -123,7 +123,7 @@ func (p *Postgres) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read latest seq: %w", err)
 	}
-	p.heard = latest
+	p.heard.Store(latest)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.floor = latest
@@ -137,7 +137,7 @@ func (p *Postgres) start(ctx context.Context) error {
 // the highest seq delivered: this replica's own Publish calls go on while the
 // listener is away, and the events of others committed meanwhile lie below.
 func (p *Postgres) catchUp(ctx context.Context) (int, error) {
-	after := max(p.floor, p.heard-p.lookback)
+	after := max(p.floor, p.heard.Load()-p.lookback)
 	delivered := 0
 	for {
 		evs, err := p.loader.EventsAfter(ctx, after, p.pageSize)
@@ -151,7 +151,7 @@ func (p *Postgres) catchUp(ctx context.Context) (int, error) {
 			}
 			after = max(after, ev.Seq)
 		}
-		p.heard = max(p.heard, after)
+		p.hear(after)
 		if len(evs) < p.pageSize {
 			return delivered, nil
 		}
@@ -209,7 +209,7 @@ func (p *Postgres) handle(ctx context.Context, payload string) error {
 	if err := p.load(ctx, n); err != nil {
 		return err
 	}
-	p.heard = max(p.heard, n.Seq)
+	p.hear(n.Seq)
 	return nil
 }
 
@@ -229,6 +229,23 @@ func (p *Postgres) load(ctx context.Context, n notice) error {
 	}
 	p.deliver(ctx, ev)
 	return nil
+}
+
+// hear raises the highest seq heard of to seq.
+func (p *Postgres) hear(seq int64) {
+	p.heard.Store(max(p.heard.Load(), seq))
+}
+
+// Heard returns the highest event seq the listener heard of: an operator
+// compares it with the latest seq of the log to see the listener's lag.
+func (p *Postgres) Heard() int64 { return p.heard.Load() }
+
+// Listening reports whether the listener is connected, listening and
+// caught up.
+func (p *Postgres) Listening() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.readyClosed
 }
 
 // setRunning flips the running flag and reports whether it changed.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,8 +80,8 @@ type Postgres struct {
 
 	// heard is the highest seq the listener heard of (by notification,
 	// catch-up or at start), whatever its origin: catch-up starts below it.
-	// Only Run's goroutine uses it.
-	heard int64
+	// Only Run's goroutine writes it; Heard reads it.
+	heard atomic.Int64
 
 	mu          sync.Mutex
 	seen        seenSet

@@ -74,7 +74,7 @@ func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
 func New(cfg Config) (*Queue, error) {
 	rc := &river.Config{
 		ID:                newClientID(),
-		Logger:            cfg.Logger,
+		Logger:            quiet(cfg.Logger),
 		Workers:           cfg.Workers,
 		PeriodicJobs:      cfg.Periodic,
 		FetchPollInterval: orDefault(cfg.PollInterval, 50*time.Millisecond),

@@ -172,6 +172,35 @@ func (l *Limiter) BlockedUntil(prefix string) time.Time {
 	return l.bucket(prefix).blockedUntil
 }
 
+// Budget is where one retailer stands against its rate budget.
+type Budget struct {
+	// Prefix is the retailer's domain prefix.
+	Prefix string
+	// Limit is the retailer's budget per window.
+	Limit float64
+	// Remaining is what Lightspeed last said is left of the window
+	// (X-RateLimit-Remaining), or Limit when it said nothing within one
+	// window.
+	Remaining float64
+	// PausedFor is how long sending to the retailer stays paused; 0 when
+	// it is not.
+	PausedFor time.Duration
+}
+
+// Budgets returns the budget of each retailer this limiter has paced, in
+// no particular order.
+func (l *Limiter) Budgets() []Budget {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.opts.Clock.Now()
+	out := make([]Budget, 0, len(l.buckets))
+	for prefix, b := range l.buckets {
+		out = append(out, Budget{Prefix: prefix, Limit: b.budget, Remaining: min(b.left(now, l.opts.Window), b.budget),
+			PausedFor: max(b.blockedUntil.Sub(now), 0)})
+	}
+	return out
+}
+
 // Wait blocks until a request to the retailer may be sent, or ctx is done.
 // An interactive ctx never blocks: see Interactive.
 func (l *Limiter) Wait(ctx context.Context, prefix string) error {

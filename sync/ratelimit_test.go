@@ -398,3 +398,33 @@ func TestLimiterInteractive(t *testing.T) {
 		}
 	})
 }
+
+// TestLimiterBudgets checks each paced retailer's budget is reported: its
+// limit, what Lightspeed last said remains, and how long a pause lasts.
+func TestLimiterBudgets(t *testing.T) {
+	clock := newFakeClock()
+	l := lssync.NewLimiter(lssync.LimiterOptions{Clock: clock})
+	if got := l.Budgets(); len(got) != 0 {
+		t.Fatalf("Budgets before any call = %+v, want none", got)
+	}
+	l.SetRegisters("quiet", 2)
+	l.Observe(shop, response(200, "X-RateLimit-Limit", "650", "X-RateLimit-Remaining", "412"))
+	l.Observe("drained", response(200, "X-RateLimit-Remaining", "1", "X-RateLimit-Reset", "90"))
+	got := map[string]lssync.Budget{}
+	for _, b := range l.Budgets() {
+		got[b.Prefix] = b
+	}
+	want := map[string]lssync.Budget{
+		"quiet":   {Prefix: "quiet", Limit: 650, Remaining: 650},
+		shop:      {Prefix: shop, Limit: 650, Remaining: 412},
+		"drained": {Prefix: "drained", Limit: budget1, Remaining: 1, PausedFor: 90 * time.Second},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Budgets = %+v, want %+v", got, want)
+	}
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("budget of %s = %+v, want %+v", p, got[p], w)
+		}
+	}
+}
