@@ -16,7 +16,10 @@ import (
 // config is everything the service reads from its environment. README.md
 // documents each variable.
 type config struct {
-	HTTPAddr               string
+	HTTPAddr string
+	// MetricsAddr, when set, is where /metrics is served instead of
+	// HTTPAddr, so that it need not face the internet.
+	MetricsAddr            string
 	PublicURL              string
 	publicURLSet           bool
 	DatabaseURL            string
@@ -174,6 +177,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	e := &env{getenv: getenv}
 	c := config{
 		HTTPAddr:               e.str("HTTP_ADDR", ":8080"),
+		MetricsAddr:            e.str("METRICS_ADDR", ""),
 		PublicURL:              e.url("PUBLIC_URL", "http://localhost:8080", "http", "https"),
 		publicURLSet:           e.str("PUBLIC_URL", "") != "",
 		DatabaseURL:            e.str("DATABASE_URL", ""),
@@ -203,7 +207,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.GraphiQL = e.boolean("GRAPHIQL", c.DatabaseURL == "")
 	c.WebsocketMaxSubscriptions = e.integer("WEBSOCKET_MAX_SUBSCRIPTIONS", 100, 1, 10_000)
 	c.WebsocketMaxPerSubject = e.integer("WEBSOCKET_MAX_PER_SUBJECT", 50, 1, 100_000)
-	checkAddr(e, c.HTTPAddr)
+	checkAddr(e, "HTTP_ADDR", c.HTTPAddr)
+	if c.MetricsAddr != "" {
+		checkAddr(e, "METRICS_ADDR", c.MetricsAddr)
+	}
 	checkDatabaseURL(e, c.DatabaseURL)
 	c.AllowedOrigins = origins(e)
 	c.LogLevel = logLevel(e)
@@ -252,10 +259,10 @@ func checkNotify(e *env, c config) {
 	}
 }
 
-func checkAddr(e *env, addr string) {
+func checkAddr(e *env, name, addr string) {
 	_, port, err := net.SplitHostPort(addr)
 	if _, perr := strconv.Atoi(port); err != nil || perr != nil {
-		e.fail("HTTP_ADDR", "%q is not a listen address such as :8080 or 127.0.0.1:8080", addr)
+		e.fail(name, "%q is not a listen address such as :8080 or 127.0.0.1:8080", addr)
 	}
 }
 

@@ -40,10 +40,12 @@ const (
 // server is the service's HTTP surface.
 type server struct {
 	mux *http.ServeMux
-	ws  *gqlws.Implementation
+	// root is mux under the request id and the access log.
+	root http.Handler
+	ws   *gqlws.Implementation
 }
 
-func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
 // closeWebsockets ends every websocket with a "going away" close frame.
 func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down") }
@@ -53,7 +55,7 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	h := &server{mux: http.NewServeMux(), ws: ws}
 	sk := newSockets(cfg, m)
 	graphQL := gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))
-	query := withRequestID(log, newCORSPolicy(cfg.AllowedOrigins).wrap(authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, graphQL)))))
+	query := newCORSPolicy(cfg.AllowedOrigins).wrap(authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, graphQL))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
 	if cfg.GraphiQL {
 		ide := http.StripPrefix("/graphiql", graphiql.Handler())
@@ -62,12 +64,15 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	}
 	h.mux.HandleFunc("GET /healthz", healthz)
 	h.mux.HandleFunc("GET /readyz", readyz(db))
-	h.mux.Handle("GET /metrics", m.handler())
-	h.mux.Handle("GET "+app.OAuthCallbackPath, withRequestID(log, oauthCallback(a, log)))
-	h.mux.Handle("POST "+app.WebhookPath+"{token}", withRequestID(log, webhookReceiver(a, m, log)))
+	if cfg.MetricsAddr == "" {
+		h.mux.Handle("GET /metrics", m.handler())
+	}
+	h.mux.Handle("GET "+app.OAuthCallbackPath, oauthCallback(a, log))
+	h.mux.Handle("POST "+app.WebhookPath+"{token}", webhookReceiver(a, m, log))
 	if sb != nil {
 		h.mux.Handle(sandboxPath+"/", http.StripPrefix(sandboxPath, sb))
 	}
+	h.root = withRequestID(log, h.mux)
 	return h
 }
 
@@ -108,6 +113,7 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 	srv.Use(graph.DepthLimit(maxDepth))
 	srv.Use(graph.FieldAccess())
 	srv.Use(m.operations())
+	srv.Use(operationNames{})
 	srv.Use(sk)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(app.WithRequestCache(ctx))
@@ -168,7 +174,8 @@ type requestIDKey struct{}
 var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // withRequestID gives each request an id (the caller's X-Request-Id when it
-// is sane), echoes it in the response and logs the request with it.
+// is sane), echoes it in the response and writes the request's access line
+// with it (see logAccess).
 func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -177,8 +184,14 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		start := time.Now()
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-		log.Debug("request", "request_id", id, "method", r.Method, "path", logPath(r.URL.Path), "duration_ms", time.Since(start).Milliseconds())
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		note := &accessNote{}
+		if r.Header.Get("Upgrade") == "" {
+			ctx = context.WithValue(ctx, accessNoteKey{}, note)
+		}
+		aw := &accessWriter{ResponseWriter: w}
+		next.ServeHTTP(aw, r.WithContext(ctx))
+		logAccess(ctx, log, r, aw, note, start)
 	})
 }
 

@@ -34,6 +34,7 @@ func newLightspeedClient(cfg config, db *storage.DB, m *metrics, log *slog.Logge
 		opts.Shared = db
 	}
 	limiter := lssync.NewLimiter(opts)
+	m.watchBudgets(limiter.Budgets)
 	return lssync.NewClient(lssync.Config{
 		APIURL: cfg.LightspeedAPIURL, APIVersion: cfg.LightspeedAPIVersion, ClientID: cfg.LightspeedClientID,
 		ClientSecret: cfg.LightspeedClientSecret, UserAgent: userAgent, Limiter: limiter,

@@ -87,6 +87,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 		s.db.Close()
 		return nil, err
 	}
+	s.metrics.watchDatabase(s.db, log)
 	if s.broker, s.listen, err = newBroker(cfg, s.db, s.metrics, log); err != nil {
 		s.db.Close()
 		return nil, err
@@ -132,6 +133,12 @@ func (s *service) migrate(ctx context.Context) error {
 // run starts the background work, hands HTTP over from the starting
 // handler to the service's own and serves until ctx ends.
 func (s *service) run(ctx context.Context, front *httpFront, stdout io.Writer) error {
+	stopMetrics, merr := s.metrics.serve(s.cfg.MetricsAddr, s.log)
+	if merr != nil {
+		_ = front.srv.Close()
+		return merr
+	}
+	defer stopMetrics()
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	listenDone := make(chan error, 1)
@@ -215,6 +222,7 @@ func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker
 	if err != nil {
 		return nil, nil, err
 	}
+	m.watchListener(pg, db)
 	return pg, pg.Run, nil
 }
 
