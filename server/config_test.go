@@ -17,6 +17,7 @@ import (
 func TestBadConfigurationStopsTheStart(t *testing.T) {
 	cases := map[string]string{
 		"HTTP_ADDR":                     "8080",
+		"METRICS_ADDR":                  "9090",
 		"PUBLIC_URL":                    "orders.example.com",
 		"DATABASE_URL":                  "mysql://root@localhost/test",
 		"AUTH_SECRET":                   "short",
