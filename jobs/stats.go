@@ -19,13 +19,15 @@ type Stats struct {
 	// scheduled, running, retryable, completed, cancelled, discarded,
 	// pending); states without jobs are left out.
 	Counts []Count
-	// OldestAvailableSeconds is how long the oldest job ready to run has
-	// waited since it was due; 0 when none waits.
+	// OldestAvailableSeconds is how long the oldest job due to run, and
+	// not running, has waited since it was due: an available job, or a
+	// scheduled or retryable one whose time has come (River's leader makes
+	// those available). 0 when none waits.
 	OldestAvailableSeconds float64
 }
 
 // ReadStats counts the jobs of the queue's table by kind and state, and
-// measures the wait of the oldest available job. It reads the whole table
+// measures the wait of the oldest job due. It reads the whole table
 // once, so callers at scrape time should cache the result.
 func ReadStats(ctx context.Context, db *sql.DB, postgres bool) (Stats, error) {
 	rows, err := db.QueryContext(ctx, `SELECT kind, state, count(*) FROM river_job GROUP BY kind, state ORDER BY kind, state`)
@@ -44,9 +46,11 @@ func ReadStats(ctx context.Context, db *sql.DB, postgres bool) (Stats, error) {
 	if err := rows.Err(); err != nil {
 		return Stats{}, fmt.Errorf("count jobs: %w", err)
 	}
-	oldest := `SELECT coalesce(extract(epoch FROM now() - min(scheduled_at)), 0) FROM river_job WHERE state = 'available'`
+	oldest := `SELECT coalesce(extract(epoch FROM now() - min(scheduled_at)), 0) FROM river_job
+		WHERE state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= now()`
 	if !postgres {
-		oldest = `SELECT coalesce((julianday('now') - julianday(min(scheduled_at))) * 86400, 0) FROM river_job WHERE state = 'available'`
+		oldest = `SELECT coalesce((julianday('now') - julianday(min(scheduled_at))) * 86400, 0) FROM river_job
+			WHERE state IN ('available', 'scheduled', 'retryable') AND julianday(scheduled_at) <= julianday('now')`
 	}
 	if err := db.QueryRowContext(ctx, oldest).Scan(&s.OldestAvailableSeconds); err != nil {
 		return Stats{}, fmt.Errorf("oldest available job: %w", err)

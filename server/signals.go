@@ -29,7 +29,7 @@ func gaugeDesc(name, help string, labels ...string) *prometheus.Desc {
 
 var (
 	jobsDesc          = gaugeDesc("leafly_jobs", "Jobs in River's table by kind and state (available, scheduled, running, retryable, completed, cancelled, discarded).", "kind", "state")
-	oldestJobDesc     = gaugeDesc("leafly_jobs_oldest_available_seconds", "How long the oldest job ready to run has waited since it was due; 0 when none waits.")
+	oldestJobDesc     = gaugeDesc("leafly_jobs_oldest_available_seconds", "How long the oldest job due to run (available, or scheduled or retryable past its time) has waited since it was due; 0 when none waits.")
 	ordersDesc        = gaugeDesc("leafly_orders_pos_sync", "Orders by posSync.state.", "state")
 	storesDesc        = gaugeDesc("leafly_stores_integration_health", "Stores by integration health.", "health")
 	unhealthyDesc     = gaugeDesc("leafly_store_integration_unhealthy", "1 for each store whose integration is not HEALTHY, with its health (only unhealthy stores have a series).", "store", "health")

@@ -41,9 +41,8 @@ func TestMetricsSignals(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
-		st, menu := enabledStore(t, s)
-		id := st.shopperOrder(t, "SIG-1", fmt.Sprintf("sig-%d@example.com", time.Now().UnixNano()), anyItems(menu, 1), nil)
-		st.waitPos(t, id, "SENT")
+		// Seeded straight into the database, this store's change is in the
+		// event log unannounced; the order's announced events come after it.
 		down := newFixture(t, s)
 		if _, _, err := s.Storage(t).UpdateStore(context.Background(), down.StoreID, func(st *domain.Store) error {
 			st.Integration.Health = domain.HealthPartnerOutage
@@ -51,6 +50,9 @@ func TestMetricsSignals(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		st, menu := enabledStore(t, s)
+		id := st.shopperOrder(t, "SIG-1", fmt.Sprintf("sig-%d@example.com", time.Now().UnixNano()), anyItems(menu, 1), nil)
+		st.waitPos(t, id, "SENT")
 		var fams map[string]*dto.MetricFamily
 		waitFor(t, "/metrics to count the sent order and the store in outage", 15*time.Second, func() bool {
 			fams = scrape(t, s.URL+"/metrics")
