@@ -198,14 +198,8 @@ func TestMetricsAddr(t *testing.T) {
 			t.Errorf("the metrics listener has no %s", name)
 		}
 	}
-	resp, err := http.Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("GET /metrics on the public port: %d, want 404", resp.StatusCode)
-	}
+	public, _ := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)
+	mustStatus(t, public, http.StatusNotFound)
 }
 
 // TestAccessLog checks each request gets one JSON access line with its
