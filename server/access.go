@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,12 +68,13 @@ func (w *accessWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *accessWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logAccess writes the access line of a request once it is answered; a
-// websocket's once it closes, its duration the connection's life. Probes
-// and scrapes are logged at DEBUG, everything else at INFO.
+// websocket's once it closes, its duration the connection's life. Probes,
+// scrapes and the built-in sandbox (standing in for Lightspeed, whose calls
+// the service makes itself) are logged at DEBUG, everything else at INFO.
 func logAccess(ctx context.Context, log *slog.Logger, r *http.Request, w *accessWriter, note *accessNote, start time.Time) {
 	level := slog.LevelInfo
-	switch r.URL.Path {
-	case "/healthz", "/readyz", "/metrics":
+	switch {
+	case r.URL.Path == "/healthz", r.URL.Path == "/readyz", r.URL.Path == "/metrics", strings.HasPrefix(r.URL.Path, sandboxPath+"/"):
 		level = slog.LevelDebug
 	}
 	status := w.status
