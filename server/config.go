@@ -16,10 +16,7 @@ import (
 // config is everything the service reads from its environment. README.md
 // documents each variable.
 type config struct {
-	HTTPAddr string
-	// MetricsAddr, when set, is where /metrics is served instead of
-	// HTTPAddr, so that it need not face the internet.
-	MetricsAddr            string
+	HTTPAddr               string
 	PublicURL              string
 	publicURLSet           bool
 	DatabaseURL            string
@@ -78,6 +75,10 @@ type config struct {
 	// is rotated (ENCRYPTION_KEY_PREVIOUS); values are sealed with
 	// EncryptionKey.
 	EncryptionKeyPrevious []byte
+
+	// MetricsAddr, when set, is where /metrics is served instead of
+	// HTTPAddr, so that it need not face the internet.
+	MetricsAddr string
 }
 
 // configError names the variable that stopped the start.
