@@ -64,6 +64,9 @@ func newMetrics() *metrics {
 	m.websocketRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "leafly_websocket_refused_total", Help: "Websockets refused over the cap per token subject, and subscriptions over the cap per websocket, by reason.",
 	}, []string{"reason"})
+	for _, outcome := range []string{"accepted", "ignored", "unknown_connection", "bad_signature", "malformed", "too_large", "too_slow", "error"} {
+		m.webhooks.WithLabelValues(outcome) // exported at 0 from the start, for rates and alerts
+	}
 	m.websocketRefused.WithLabelValues("sockets_per_subject")
 	m.websocketRefused.WithLabelValues("subscriptions_per_socket")
 	m.reg.MustRegister(m.websocketRefused, m.webhooks, m.callsPerOrder, m.lightspeedCalls, m.httpRequests, m.opDurations, m.websockets, m.droppedEvents, m.listenerReconnects,
