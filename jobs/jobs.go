@@ -70,6 +70,35 @@ func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
 	return nil
 }
 
+// Migration is one of River's migrations and whether it is applied.
+type Migration struct {
+	Version int
+	Name    string
+	Applied bool
+}
+
+// Migrations lists River's migrations, applied or pending, in version
+// order. It changes nothing.
+func Migrations(ctx context.Context, db *sql.DB, postgres bool) ([]Migration, error) {
+	m, err := rivermigrate.New(driver(db, postgres), nil)
+	if err != nil {
+		return nil, fmt.Errorf("river migrator: %w", err)
+	}
+	existing, err := m.ExistingVersions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("river migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, e := range existing {
+		applied[e.Version] = true
+	}
+	var all []Migration
+	for _, v := range m.AllVersions() {
+		all = append(all, Migration{Version: v.Version, Name: v.Name, Applied: applied[v.Version]})
+	}
+	return all, nil
+}
+
 // New returns a queue ready to Start. Without workers it can only insert.
 func New(cfg Config) (*Queue, error) {
 	rc := &river.Config{

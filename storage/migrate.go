@@ -87,6 +87,43 @@ func (db *DB) Migrated(ctx context.Context) (bool, error) {
 	return latest >= all[len(all)-1].version, nil
 }
 
+// MigrationState is one migration of the database's dialect and when it
+// was applied.
+type MigrationState struct {
+	Version int
+	Name    string
+	// AppliedAt is when it was applied (RFC 3339), empty while pending.
+	AppliedAt string
+}
+
+// Migrations lists every migration, applied or pending, in version order.
+// It changes nothing: on a database never migrated all are pending.
+func (db *DB) Migrations(ctx context.Context) ([]MigrationState, error) {
+	all, err := loadMigrations(db.dialect())
+	if err != nil {
+		return nil, err
+	}
+	applied := map[int]string{}
+	g := db.gorm.WithContext(ctx)
+	if g.Migrator().HasTable("schema_migrations") {
+		var rows []struct {
+			Version   int
+			AppliedAt string
+		}
+		if err := g.Raw("SELECT version, applied_at FROM schema_migrations").Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		for _, r := range rows {
+			applied[r.Version] = r.AppliedAt
+		}
+	}
+	states := make([]MigrationState, len(all))
+	for i, m := range all {
+		states[i] = MigrationState{Version: m.version, Name: m.name, AppliedAt: applied[m.version]}
+	}
+	return states, nil
+}
+
 func loadMigrations(dialect string) ([]migration, error) {
 	dir := path.Join("migrations", dialect)
 	entries, err := fs.ReadDir(migrations, dir)
