@@ -92,13 +92,10 @@ func TestCLIVersion(t *testing.T) {
 // TestCLISchema: `server schema` prints schema.graphqls exactly.
 func TestCLISchema(t *testing.T) {
 	t.Parallel()
-	want, err := os.ReadFile("../schema.graphqls")
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := readFile(t, "../schema.graphqls")
 	out, err := runCommand(t, nil, "schema")
-	if err != nil || out != string(want) {
-		t.Errorf("server schema: %v; output equals schema.graphqls: %v", err, out == string(want))
+	if err != nil || out != want {
+		t.Errorf("server schema: %v; output equals schema.graphqls: %v", err, out == want)
 	}
 }
 
