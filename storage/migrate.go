@@ -41,8 +41,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := db.gorm.WithContext(ctx).Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`).Error; err != nil {
+	// Under the lock too: CREATE TABLE IF NOT EXISTS run by replicas at
+	// once fails in all but one.
+	if err := db.transaction(ctx, func(tx *gorm.DB) error {
+		if err := db.lockMigrations(tx); err != nil {
+			return err
+		}
+		return tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`).Error
+	}); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range all {
@@ -55,10 +62,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 func (db *DB) apply(ctx context.Context, m migration) error {
 	return db.transaction(ctx, func(tx *gorm.DB) error {
-		if db.postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", migrationLock).Error; err != nil {
-				return err
-			}
+		if err := db.lockMigrations(tx); err != nil {
+			return err
 		}
 		var n int64
 		if err := tx.Table("schema_migrations").Where("version = ?", m.version).Count(&n).Error; err != nil || n > 0 {
@@ -71,6 +76,15 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 		return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 			m.version, m.name, time.Now().UTC().Format(time.RFC3339)).Error
 	})
+}
+
+// lockMigrations makes tx wait for other replicas' migrations (PostgreSQL;
+// SQLite has one writer at a time anyway).
+func (db *DB) lockMigrations(tx *gorm.DB) error {
+	if !db.postgres {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(?)", migrationLock).Error
 }
 
 // Migrated reports whether every migration has been applied.
