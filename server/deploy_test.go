@@ -724,6 +724,9 @@ func TestDeployCompose(t *testing.T) {
 	if !strings.Contains(caddy, upstream) {
 		t.Errorf("Caddyfile does not proxy to every replica of server on HTTP_ADDR's port (%q)", upstream)
 	}
+	if !strings.Contains(caddy, "request_buffers 1MiB") || !strings.Contains(caddy, "lb_try_duration") {
+		t.Error("Caddyfile does not retry on another replica with the request body buffered (request_buffers 1MiB, lb_try_duration)")
+	}
 	if public, _ := url.Parse(cfg.PublicURL); len(proxy.Ports) != 1 {
 		t.Errorf("proxy ports %v, want one", proxy.Ports)
 	} else if p, _ := interpolate(proxy.Ports[0], vars, used); !strings.HasPrefix(p, public.Port()+":") {
