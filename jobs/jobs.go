@@ -58,16 +58,77 @@ func driver(db *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
 	return riversqlite.New(db)
 }
 
-// Migrate creates or upgrades River's tables.
+// migrationLock is the PostgreSQL advisory lock key that serialises
+// replicas migrating River's tables at the same start (River takes none).
+const migrationLock = 7_461_002
+
+// Migrate creates or upgrades River's tables. On PostgreSQL each migration
+// runs in a transaction of its own holding migrationLock, so replicas
+// started together on a new database take turns instead of failing on each
+// other's tables (a migration may use what the one before it committed).
 func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
 	m, err := rivermigrate.New(driver(db, postgres), nil)
 	if err != nil {
 		return fmt.Errorf("river migrator: %w", err)
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("river migrations: %w", err)
+	if !postgres {
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("river migrations: %w", err)
+		}
+		return nil
+	}
+	for _, v := range m.AllVersions() {
+		if err := migrateTo(ctx, db, m, v.Version); err != nil {
+			return fmt.Errorf("river migrations: %w", err)
+		}
 	}
 	return nil
+}
+
+// migrateTo applies River's migrations up to version, if another replica
+// has not, under migrationLock.
+func migrateTo(ctx context.Context, db *sql.DB, m *rivermigrate.Migrator[*sql.Tx], version int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
+		return err
+	}
+	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{TargetVersion: version}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Migration is one of River's migrations and whether it is applied.
+type Migration struct {
+	Version int
+	Name    string
+	Applied bool
+}
+
+// Migrations lists River's migrations, applied or pending, in version
+// order. It changes nothing.
+func Migrations(ctx context.Context, db *sql.DB, postgres bool) ([]Migration, error) {
+	m, err := rivermigrate.New(driver(db, postgres), nil)
+	if err != nil {
+		return nil, fmt.Errorf("river migrator: %w", err)
+	}
+	existing, err := m.ExistingVersions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("river migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	for _, e := range existing {
+		applied[e.Version] = true
+	}
+	var all []Migration
+	for _, v := range m.AllVersions() {
+		all = append(all, Migration{Version: v.Version, Name: v.Name, Applied: applied[v.Version]})
+	}
+	return all, nil
 }
 
 // New returns a queue ready to Start. Without workers it can only insert.

@@ -68,3 +68,44 @@ func TestTransactionalEnqueue(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentMigrate: replicas started together on a new PostgreSQL
+// database all migrate River's tables at once; each start succeeds and
+// the migrations are applied once.
+func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	const replicas = 4
+	errs := make(chan error, replicas)
+	for range replicas {
+		go func() {
+			db, err := storage.Open(ctx, storage.Config{DatabaseURL: url, MaxOpenConns: 1})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer db.Close()
+			errs <- jobs.Migrate(ctx, db.SQL(), true)
+		}()
+	}
+	for range replicas {
+		if err := <-errs; err != nil {
+			t.Errorf("a replica's migration failed: %v", err)
+		}
+	}
+	db, err := storage.Open(ctx, storage.Config{DatabaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	all, err := jobs.Migrations(ctx, db.SQL(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		if !m.Applied {
+			t.Errorf("River migration %d %s not applied", m.Version, m.Name)
+		}
+	}
+}

@@ -43,18 +43,26 @@ type server struct {
 	// root is mux under the request id and the access log.
 	root http.Handler
 	ws   *gqlws.Implementation
+	// endStreams ends every server-sent event stream.
+	endStreams context.CancelFunc
 }
 
 func (h *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
-// closeWebsockets ends every websocket with a "going away" close frame.
-func (h *server) closeWebsockets() { h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down") }
+// closeSubscriptions ends every websocket with a "going away" close frame
+// and every server-sent event stream with its complete event, so that
+// shutting down waits for no subscription and clients reconnect elsewhere.
+func (h *server) closeSubscriptions() {
+	h.ws.CloseAll(websocket.CloseGoingAway, "server shutting down")
+	h.endStreams()
+}
 
 func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb *sandbox.Sandbox, m *metrics, log *slog.Logger) *server {
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
-	h := &server{mux: http.NewServeMux(), ws: ws}
+	streams, endStreams := context.WithCancel(context.Background())
+	h := &server{mux: http.NewServeMux(), ws: ws, endStreams: endStreams}
 	sk := newSockets(cfg, m)
-	graphQL := gqlws.Scope(newGraphQL(cfg, a, ws, tokens, sk, m, log))
+	graphQL := gqlws.Scope(newGraphQL(cfg, a, ws, streams, tokens, sk, m, log))
 	query := newCORSPolicy(cfg.AllowedOrigins).wrap(authenticate(tokens, checkTransport(ws, readBody(cfg.ReadTimeout, graphQL))))
 	h.mux.Handle("/query", m.instrumentHTTP(query))
 	if cfg.GraphiQL {
@@ -77,7 +85,7 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 }
 
 // newGraphQL assembles gqlgen's server with explicit transports and limits.
-func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.Tokens, sk *sockets, m *metrics, log *slog.Logger) *gqlhandler.Server {
+func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, streams context.Context, tokens *auth.Tokens, sk *sockets, m *metrics, log *slog.Logger) *gqlhandler.Server {
 	srv := gqlhandler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{App: a, Log: log})))
 	srv.AddTransport(transport.Websocket{
 		Implementation:        ws,
@@ -88,7 +96,7 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, tokens *auth.T
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(sseTransport{})
+	srv.AddTransport(sseTransport{streams: streams})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxParserTokens)

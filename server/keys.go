@@ -35,8 +35,8 @@ func openVault(ctx context.Context, cfg config, db *storage.DB) (*vault.Vault, e
 // ENCRYPTION_KEY_PREVIOUS) while replicas keep running. Once it has
 // finished, ENCRYPTION_KEY_PREVIOUS can be dropped.
 func rekey(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("rekey: takes no arguments; it reads DATABASE_URL, DATA_DIR, ENCRYPTION_KEY and ENCRYPTION_KEY_PREVIOUS")
+	if err := parseFlags(newFlags("rekey", stdout), args); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {

@@ -1,13 +1,21 @@
 // Command server runs the Leafly order service: the GraphQL API (HTTP,
 // server-sent events and websockets), health and metrics endpoints, and
-// event delivery across replicas. `server token` mints bearer tokens;
-// `server rekey` re-seals stored Lightspeed tokens with ENCRYPTION_KEY.
+// event delivery across replicas.
+//
+// With no command it serves. The commands (cli.go; `server help` lists
+// them, `server <command> -h` shows a command's flags) are for operators:
+// `version` names the build, `migrate` applies the database migrations and
+// exits (`-status` lists them), `token` mints a bearer token, `rekey`
+// re-seals stored Lightspeed tokens with ENCRYPTION_KEY, `healthcheck` is the
+// container health check and `schema` prints the GraphQL schema.
 //
 // Every setting comes from the environment; README.md lists them.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,20 +40,24 @@ func main() {
 	}
 }
 
-// run starts the service (or the subcommand args name) and returns when ctx
-// ends and the service has shut down.
+// run starts the service (or runs the subcommand args name) and returns
+// when ctx ends and the service has shut down.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "token" {
-		return mintToken(args[1:], getenv, stdout)
-	}
-	if len(args) > 0 && args[0] == "rekey" {
-		return rekey(ctx, args[1:], getenv, stdout)
-	}
-	if len(args) > 0 && args[0] == "healthcheck" {
-		return healthcheck(ctx, getenv)
-	}
 	if len(args) > 0 {
-		return fmt.Errorf("unknown command %q: run with no arguments to serve, or `token -h`, or `rekey`", args[0])
+		name := args[0]
+		if name == "-h" || name == "-help" || name == "--help" {
+			name = "help"
+		}
+		for _, c := range commands() {
+			if c.name == name {
+				err := c.run(ctx, args[1:], getenv, stdout)
+				if errors.Is(err, flag.ErrHelp) {
+					return nil
+				}
+				return err
+			}
+		}
+		return fmt.Errorf("unknown command %q: `server help` lists the commands (with none, server serves)", args[0])
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -62,7 +74,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // healthcheck implements `server healthcheck` for container health checks
 // (the image has no shell or curl): it asks the local /healthz.
-func healthcheck(ctx context.Context, getenv func(string) string) error {
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if err := parseFlags(newFlags("healthcheck", stdout), args); err != nil {
+		return err
+	}
 	_, port, err := net.SplitHostPort((&env{getenv: getenv}).str("HTTP_ADDR", ":8080"))
 	if err != nil {
 		return fmt.Errorf("healthcheck: HTTP_ADDR: %w", err)

@@ -23,12 +23,8 @@ func loadSecrets(c *config) error {
 		if err != nil {
 			return err
 		}
-		if len(text) < 32 {
-			return fmt.Errorf("config: %s: too short: use at least 32 characters, or delete it to generate a new one", filepath.Join(c.DataDir, "auth_secret"))
-		}
-		c.AuthSecret = []byte(text)
-		if legacy := legacyAuthSecret(text); legacy != nil {
-			c.AuthPrevious = append(c.AuthPrevious, legacy)
+		if err := useAuthSecretFile(c, text); err != nil {
+			return err
 		}
 	}
 	if c.EncryptionKey == nil {
@@ -39,6 +35,36 @@ func loadSecrets(c *config) error {
 		if c.EncryptionKey, err = base64.StdEncoding.DecodeString(text); err != nil || len(c.EncryptionKey) != 32 {
 			return fmt.Errorf("config: %s: not 32 base64-encoded bytes; delete it to generate a new one", filepath.Join(c.DataDir, "encryption_key"))
 		}
+	}
+	return nil
+}
+
+// loadAuthSecret fills an empty AUTH_SECRET from DATA_DIR/auth_secret like
+// loadSecrets, but never creates the file: a token signed with a secret no
+// service has is of no use to anyone.
+func loadAuthSecret(c *config) error {
+	if c.AuthSecret != nil {
+		return nil
+	}
+	text, found, err := readSecret(c.DataDir, "auth_secret")
+	if err != nil {
+		return err
+	}
+	if !found {
+		return &configError{"AUTH_SECRET", fmt.Sprintf("not set, and %s does not exist: set AUTH_SECRET to the service's, "+
+			"or DATA_DIR to the folder of a service that generated its own", filepath.Join(c.DataDir, "auth_secret"))}
+	}
+	return useAuthSecretFile(c, text)
+}
+
+// useAuthSecretFile makes the text of DATA_DIR/auth_secret the auth secret.
+func useAuthSecretFile(c *config, text string) error {
+	if len(text) < 32 {
+		return fmt.Errorf("config: %s: too short: use at least 32 characters, or delete it to generate a new one", filepath.Join(c.DataDir, "auth_secret"))
+	}
+	c.AuthSecret = []byte(text)
+	if legacy := legacyAuthSecret(text); legacy != nil {
+		c.AuthPrevious = append(c.AuthPrevious, legacy)
 	}
 	return nil
 }
@@ -65,20 +91,29 @@ func randomKey() []byte {
 // keptSecret returns the text kept in dir/name (without surrounding
 // space, as the variable is read), creating it with generate.
 func keptSecret(dir, name string, generate func() string) (string, error) {
-	path := filepath.Join(dir, name)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return strings.TrimSpace(string(b)), nil
+	text, found, err := readSecret(dir, name)
+	if err != nil || found {
+		return text, err
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("config: DATA_DIR: read %s: %w", path, err)
-	}
-	text := generate()
+	text = generate()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("config: DATA_DIR: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(text+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(text+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("config: DATA_DIR: %w", err)
 	}
 	return text, nil
+}
+
+// readSecret returns the text kept in dir/name, and whether it exists.
+func readSecret(dir, name string) (string, bool, error) {
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		return strings.TrimSpace(string(b)), true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return "", false, nil
+	}
+	return "", false, fmt.Errorf("config: DATA_DIR: read %s: %w", path, err)
 }

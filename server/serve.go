@@ -177,7 +177,7 @@ func (s *service) shutdown(srv *http.Server, stopBackground func(), listenDone <
 	s.log.Info("shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	s.handler.closeWebsockets()
+	s.handler.closeSubscriptions()
 	err := srv.Shutdown(ctx)
 	if err != nil {
 		_ = srv.Close()

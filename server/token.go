@@ -1,7 +1,7 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -22,16 +22,17 @@ func (s *storeList) Set(v string) error {
 }
 
 // mintToken implements `server token -role R -store ID…`: it prints a bearer
-// token signed with the service's AUTH_SECRET.
-func mintToken(args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+// token signed with the service's AUTH_SECRET, or with the DATA_DIR/auth_secret
+// a service generated. It generates no secret: a token signed with one no
+// service has would be refused everywhere.
+func mintToken(_ context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := newFlags("token", stdout)
 	role := fs.String("role", "ADMIN", "role: ADMIN, STORE_MANAGER, STORE_STAFF or MARKETPLACE")
 	sub := fs.String("sub", "cli", "subject (who the token is for)")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
 	var stores storeList
 	fs.Var(&stores, "store", "a store id the token grants (repeat for several)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	p := domain.Principal{Subject: *sub, Role: domain.Role(*role), Stores: stores}
@@ -45,7 +46,7 @@ func mintToken(args []string, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := loadSecrets(&cfg); err != nil {
+	if err := loadAuthSecret(&cfg); err != nil {
 		return err
 	}
 	token, err := auth.NewTokens(cfg.AuthSecret).Mint(p, *ttl, time.Now())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,8 +17,12 @@ import (
 // sseTransport is gqlgen's server-sent-events transport, except that a body
 // that does not decode as a GraphQL request is refused here, with a message
 // that quotes nothing of it: gqlgen's own refusal writes the body to the
-// standard log, and the body may hold a Lightspeed token.
-type sseTransport struct{ transport.SSE }
+// standard log, and the body may hold a Lightspeed token. Every stream
+// also ends when streams does (at shutdown).
+type sseTransport struct {
+	transport.SSE
+	streams context.Context
+}
 
 func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	body, err := io.ReadAll(r.Body) // in memory already: readBody read it
@@ -26,7 +31,10 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	t.SSE.Do(w, r, exec)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(t.streams, cancel)()
+	t.SSE.Do(w, r.WithContext(ctx), exec)
 }
 
 // decodes reports whether body decodes as gqlgen's transports decode it.

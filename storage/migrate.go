@@ -41,8 +41,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := db.gorm.WithContext(ctx).Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`).Error; err != nil {
+	// Under the lock too: CREATE TABLE IF NOT EXISTS run by replicas at
+	// once fails in all but one.
+	if err := db.transaction(ctx, func(tx *gorm.DB) error {
+		if err := db.lockMigrations(tx); err != nil {
+			return err
+		}
+		return tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`).Error
+	}); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, m := range all {
@@ -55,10 +62,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 func (db *DB) apply(ctx context.Context, m migration) error {
 	return db.transaction(ctx, func(tx *gorm.DB) error {
-		if db.postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", migrationLock).Error; err != nil {
-				return err
-			}
+		if err := db.lockMigrations(tx); err != nil {
+			return err
 		}
 		var n int64
 		if err := tx.Table("schema_migrations").Where("version = ?", m.version).Count(&n).Error; err != nil || n > 0 {
@@ -73,6 +78,15 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 	})
 }
 
+// lockMigrations makes tx wait for other replicas' migrations (PostgreSQL;
+// SQLite has one writer at a time anyway).
+func (db *DB) lockMigrations(tx *gorm.DB) error {
+	if !db.postgres {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(?)", migrationLock).Error
+}
+
 // Migrated reports whether every migration has been applied.
 func (db *DB) Migrated(ctx context.Context) (bool, error) {
 	all, err := loadMigrations(db.dialect())
@@ -85,6 +99,43 @@ func (db *DB) Migrated(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return latest >= all[len(all)-1].version, nil
+}
+
+// MigrationState is one migration of the database's dialect and when it
+// was applied.
+type MigrationState struct {
+	Version int
+	Name    string
+	// AppliedAt is when it was applied (RFC 3339), empty while pending.
+	AppliedAt string
+}
+
+// Migrations lists every migration, applied or pending, in version order.
+// It changes nothing: on a database never migrated all are pending.
+func (db *DB) Migrations(ctx context.Context) ([]MigrationState, error) {
+	all, err := loadMigrations(db.dialect())
+	if err != nil {
+		return nil, err
+	}
+	applied := map[int]string{}
+	g := db.gorm.WithContext(ctx)
+	if g.Migrator().HasTable("schema_migrations") {
+		var rows []struct {
+			Version   int
+			AppliedAt string
+		}
+		if err := g.Raw("SELECT version, applied_at FROM schema_migrations").Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		for _, r := range rows {
+			applied[r.Version] = r.AppliedAt
+		}
+	}
+	states := make([]MigrationState, len(all))
+	for i, m := range all {
+		states[i] = MigrationState{Version: m.version, Name: m.name, AppliedAt: applied[m.version]}
+	}
+	return states, nil
 }
 
 func loadMigrations(dialect string) ([]migration, error) {

@@ -52,6 +52,42 @@ func TestMigrateIsRepeatableAndReady(t *testing.T) {
 	})
 }
 
+// TestConcurrentMigrate: replicas started together on a new PostgreSQL
+// database migrate at once; every one succeeds and each migration is
+// applied once.
+func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDatabase(t)
+	const replicas = 4
+	errs := make(chan error, replicas)
+	for range replicas {
+		go func() {
+			db, err := Open(context.Background(), Config{DatabaseURL: url, MaxOpenConns: 1})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer db.Close()
+			errs <- db.Migrate(context.Background())
+		}()
+	}
+	for range replicas {
+		if err := <-errs; err != nil {
+			t.Errorf("a replica's migration failed: %v", err)
+		}
+	}
+	db := mustOpen(t, Config{DatabaseURL: url})
+	states, err := db.Migrations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range states {
+		if m.AppliedAt == "" {
+			t.Errorf("migration %04d_%s not applied", m.Version, m.Name)
+		}
+	}
+}
+
 func TestOrderRoundTrip(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
