@@ -17,6 +17,14 @@ const HEALTH = {
   CREDENTIALS_INVALID: 'Lightspeed refused this store\'s credentials: orders are not sent. Reconnect with OAuth below.',
 };
 
+const REQUIREMENT = {
+  OAUTH_CONNECTED: 'Connected with OAuth',
+  MENU_SYNC_ACTIVE: 'Menu sync active',
+  ONLINE_ORDERING_ENABLED: 'Online ordering on',
+  ADVERTISING_SUBSCRIPTION_ACTIVE: 'Advertising subscription active',
+  SETTINGS_COMPLETE: 'Setup complete',
+};
+
 export const READ_ONLY_SENTENCE = 'While the order integration is on, each new order becomes a Lightspeed sale and the order dashboard is read-only: staff change orders in Lightspeed, and only orders that did not reach the POS can be handled here.';
 
 export function integrationTab(ctx, panel) {
@@ -94,7 +102,7 @@ export function integrationTab(ctx, panel) {
         const a = !r.met && canConfigure ? actions[r.code] : null;
         return h('li', { class: r.met ? 'met' : 'unmet', 'data-code': r.code },
           h('span', { class: 'mark', 'aria-hidden': 'true' }, r.met ? '✓' : '✗'),
-          h('span', {}, h('strong', {}, words(r.code), r.met ? ' — met' : ' — not met'), h('br'), r.message),
+          h('span', {}, h('strong', {}, REQUIREMENT[r.code] || words(r.code), r.met ? ' — met' : ' — not met'), h('br'), r.message),
           a ? h('button', { type: 'button', class: 'small', onclick: (e) => a[1](e.currentTarget) }, a[0]) : null);
       })));
   }
