@@ -47,10 +47,17 @@ func Handler(o Options) http.Handler {
 		w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 		http.ServeFileFS(w, r, static, "index.html")
 	})
-	mux.HandleFunc("GET /console/{file}", func(w http.ResponseWriter, r *http.Request) {
+	// Any method, so that a path that is no file (sign-in when it is not
+	// offered) is 404 whatever the method.
+	mux.HandleFunc("/console/{file}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("file")
 		if !files[name] || name == "index.html" {
 			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
 			return
 		}
 		securityHeaders(w)

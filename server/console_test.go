@@ -127,7 +127,7 @@ func TestBrowserConsole(t *testing.T) {
 	}
 
 	tb.click(`tr[data-leafly-id="L-3001"] button.link`)
-	tb.waitUntil("the order's detail", `document.getElementById('detail-calls') && document.getElementById('detail-history').textContent.includes('Ready — by Pos')`)
+	tb.waitUntil("the order's detail", `document.getElementById('detail-calls') && document.getElementById('detail-history').textContent.includes('Ready — by Lightspeed')`)
 	if got := str(tb.eval(`document.querySelector('#order-detail .lines').textContent`)); !strings.Contains(got, "Half off first gram") {
 		t.Errorf("the detail's lines %q do not show the deal", got)
 	}

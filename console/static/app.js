@@ -126,9 +126,8 @@ function route() {
   return { store: store || '', tab: TABS.some(([t]) => t === tab) ? tab : 'orders' };
 }
 
-function header() {
+function header(store) {
   const stores = knownStores();
-  const { store } = route();
   const picker = h('select', { id: 'store-picker', onchange: (e) => { location.hash = `${e.target.value}/${route().tab}`; } },
     h('option', { value: '' }, stores.length ? 'Choose a store' : 'No store yet'),
     stores.map((id) => h('option', { value: id, selected: id === store }, id)));
@@ -195,8 +194,11 @@ function render() {
     replace(main, signInView());
     return;
   }
-  header();
-  const { store, tab } = route();
+  const { tab } = route();
+  const mine = state.claims.stores || [];
+  // A token for one store opens on it.
+  const store = route().store || (state.claims.role !== 'ADMIN' && mine.length === 1 ? mine[0] : '');
+  header(store);
   if (!store) {
     replace(main, state.claims.role === 'ADMIN' ? adminStart()
       : h('div', { class: 'narrow' }, h('h1', {}, 'Choose a store'), h('p', {}, 'Pick one of your stores above.')));
@@ -213,9 +215,6 @@ async function start() {
     // The defaults (no one-click sign-in, no sandbox) are right then.
   }
   if (state.token && signIn(state.token)) state.token = '';
-  if (state.claims && !location.hash && state.claims.role !== 'ADMIN' && (state.claims.stores || []).length === 1) {
-    location.hash = `${state.claims.stores[0]}/orders`;
-  }
   window.addEventListener('hashchange', render);
   render();
 }

@@ -16,6 +16,7 @@ const FORWARD = {
   PICKUP: ['CONFIRMED', 'READY', 'PICKED_UP'],
   DELIVERY: ['CONFIRMED', 'READY', 'OUT_FOR_DELIVERY', 'ARRIVED_AT_CUSTOMER', 'PICKED_UP'],
 };
+const SOURCES = { MARKETPLACE: 'Leafly', POS: 'Lightspeed', DASHBOARD: 'the dashboard', SYSTEM: 'the service' };
 const REASONS = [['DISPENSARY', 'The dispensary canceled'], ['NOT_PICKED_UP', 'The shopper never came'], ['CUSTOMER', 'The shopper asked to cancel'], ['POS', 'The POS could not take it']];
 
 export function ordersTab(ctx, panel) {
@@ -222,7 +223,7 @@ export function ordersTab(ctx, panel) {
         h('dt', {}, 'Government ID'), h('dd', {}, o.hasGovernmentId ? 'On file' : 'Not on file'),
         h('dt', {}, 'POS'), h('dd', {}, words(o.posSync.state), o.posSync.saleId ? ` (sale ${o.posSync.saleId})` : '', `, ${o.posSync.attempts} attempt${o.posSync.attempts === 1 ? '' : 's'}`,
           o.posSync.lastError ? h('span', { class: 'error' }, ` — ${o.posSync.lastError}`) : '', o.posSync.warning ? ` — ${o.posSync.warning}` : '')),
-      h('table', { class: 'lines' }, h('caption', {}, 'Lines'),
+      h('div', { class: 'scroll' }, h('table', { class: 'lines' }, h('caption', {}, 'Lines'),
         h('thead', {}, h('tr', {}, ['Item', 'Qty', 'Menu price', 'Deal price', 'Line total'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, o.lines.map((l) => h('tr', {},
           h('td', {}, l.name), h('td', {}, String(l.quantity)), h('td', {}, money(l.unitPriceCents)),
@@ -230,13 +231,13 @@ export function ordersTab(ctx, panel) {
           h('td', {}, money((l.discountedUnitPriceCents ?? l.unitPriceCents) * l.quantity))))),
         h('tfoot', {},
           h('tr', {}, h('th', { scope: 'row', colSpan: 4 }, 'Subtotal (menu prices)'), h('td', {}, money(o.subtotalCents))),
-          h('tr', {}, h('th', { scope: 'row', colSpan: 4 }, 'Total before tax'), h('td', { id: 'detail-total' }, money(o.totalCents))))),
+          h('tr', {}, h('th', { scope: 'row', colSpan: 4 }, 'Total before tax'), h('td', { id: 'detail-total' }, money(o.totalCents)))))),
       h('h3', {}, 'Status history'),
-      h('ol', { class: 'history', id: 'detail-history' }, o.statusHistory.map((c) => h('li', {}, `${words(c.status)} — by ${words(c.source)}, ${when(c.occurredAt)}`))),
-      o.posCalls ? [h('h3', {}, 'Support trail: Lightspeed calls'), o.posCalls.length ? h('table', { class: 'calls', id: 'detail-calls' },
+      h('ol', { class: 'history', id: 'detail-history' }, o.statusHistory.map((c) => h('li', {}, `${words(c.status)} — by ${SOURCES[c.source] || words(c.source)}, ${when(c.occurredAt)}`))),
+      o.posCalls ? [h('h3', {}, 'Support trail: Lightspeed calls'), o.posCalls.length ? h('div', { class: 'scroll' }, h('table', { class: 'calls', id: 'detail-calls' },
         h('thead', {}, h('tr', {}, ['When', 'Call', 'Status', 'Time', 'Error'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, o.posCalls.map((c) => h('tr', {}, h('td', {}, when(c.at)), h('td', {}, `${c.method} ${c.path}`), h('td', {}, c.status ? String(c.status) : 'no answer'),
-          h('td', {}, `${c.durationMs} ms`), h('td', {}, c.error || ''))))) : h('p', {}, 'No call to Lightspeed yet.')] : null);
+          h('td', {}, `${c.durationMs} ms`), h('td', {}, c.error || '')))))) : h('p', {}, 'No call to Lightspeed yet.')] : null);
     detail.hidden = false;
     if (focus) detail.focus();
   }
