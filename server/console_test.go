@@ -161,7 +161,8 @@ func TestBrowserConsoleAcrossReplicas(t *testing.T) {
 	b := startBrowser(t)
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir(), "SANDBOX": "true"}
 	a := startServer(t, env)
-	replica := startServer(t, env)
+	addr := freeAddr(t)
+	replica := startServer(t, withEnv(env, "HTTP_ADDR", addr))
 	f := newFixture(t, a)
 
 	tb := b.open(t, replica.URL+"/")
@@ -189,6 +190,27 @@ func TestBrowserConsoleAcrossReplicas(t *testing.T) {
 	}
 	tb.click(`tr[data-leafly-id="R-1"] button.link`)
 	tb.waitUntil("the detail without the support trail for staff", `document.getElementById('detail-history') && !document.getElementById('detail-calls')`)
+
+	// Replica B goes away while orders change through A; when it is back
+	// on its address the console resumes from its last update, without a
+	// reload.
+	tb.eval(`window.notReloaded = true`)
+	replica.Stop(t)
+	tb.waitUntil("the console reconnecting", `document.getElementById('live').textContent === 'Reconnecting…'`)
+	second := f.submit(t, a, "R-2")
+	a.MustDo(t, f.Staff, `mutation($id: ID!) { setOrderStatus(id: $id, status: PICKED_UP) { id } }`, map[string]any{"id": id})
+	startServer(t, withEnv(env, "HTTP_ADDR", addr))
+	tb.waitUntil("the changes missed while away", `document.querySelector('tr[data-leafly-id="R-2"][data-status=PENDING]') && document.querySelector('tr[data-leafly-id="R-1"][data-status=PICKED_UP]') && window.notReloaded`)
+
+	tb.fill("#filter-search", "R-2")
+	tb.click(`form[role=search] button[type=submit]`)
+	tb.waitUntil("the search's one order", `document.querySelectorAll('#order-rows tr[data-id]').length === 1 && document.querySelector('tr[data-leafly-id="R-2"]')`)
+	tb.fill("#filter-search", "")
+	tb.choose("#filter-status", 6) // PICKED_UP
+	tb.waitUntil("the status filter's one order", `document.querySelectorAll('#order-rows tr[data-id]').length === 1 && document.querySelector('tr[data-leafly-id="R-1"]')`)
+	a.MustDo(t, f.Staff, `mutation($id: ID!) { setOrderStatus(id: $id, status: CONFIRMED) { id } }`, map[string]any{"id": second})
+	tb.choose("#filter-status", 0)
+	tb.waitUntil("every order again", `document.querySelectorAll('#order-rows tr[data-id]').length === 2 && document.querySelector('tr[data-leafly-id="R-2"][data-status=CONFIRMED]')`)
 	tb.noErrors()
 }
 
