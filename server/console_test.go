@@ -277,11 +277,11 @@ func postJSON(t *testing.T, u, body string) (int, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, b.String()
 }
 
 // screenshotDir is where a test keeps its screenshots: CONSOLE_SCREENSHOTS,
