@@ -35,10 +35,10 @@ func TestBrowserConsole(t *testing.T) {
 	t.Parallel()
 	b := startBrowser(t)
 	db := database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}
-	s := startLightspeedServer(t, db, map[string]string{"ORDER_POS_DEADLINE": "3s", "LIGHTSPEED_TIMEOUT": "2s"})
+	s := startLightspeedServer(t, db, map[string]string{"ORDER_POS_DEADLINE": "3s", "SANDBOX_DEMO": "true"})
 	shots := screenshotDir(t)
 
-	tb := b.open(t, s.URL+"/")
+	tb := openConsole(t, b, s.URL)
 	tb.viewport(1280, 900)
 	tb.waitUntil("the one-click sign-in", `document.querySelector('[data-role=ADMIN]')`)
 	tb.screenshot(shots, "console-sign-in")
@@ -76,7 +76,7 @@ func TestBrowserConsole(t *testing.T) {
 	tb.waitUntil("the integration on", `document.getElementById('enabled-state').textContent === 'on' && document.getElementById('disable')`)
 	tb.screenshot(shots, "console-integration")
 
-	staff := b.open(t, s.URL+"/") // a second tab: the sandbox panel, as the store's staff in Lightspeed
+	staff := openConsole(t, b, s.URL) // a second tab: the sandbox panel, as the store's staff in Lightspeed
 	staff.viewport(1280, 900)
 	staff.waitUntil("the one-click sign-in", `document.querySelector('[data-role=ADMIN]')`)
 	staff.click(`[data-role=ADMIN]`)
@@ -150,6 +150,18 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("order after the dashboard's move: %v", o)
 	}
 	tb.noErrors()
+
+	// The demo store's staff: one click opens its orders; its integration
+	// tab shows everything and offers nothing to press.
+	demo := openConsole(t, b, s.URL)
+	demo.click(`[data-role=STORE_STAFF]`)
+	demo.waitUntil("the demo store's orders", `document.getElementById('order-count') && document.getElementById('store-picker').value === 'demo-store'`)
+	demo.eval(`location.hash = 'demo-store/integration'`)
+	demo.waitUntil("the demo store connected, read only", `document.querySelector('[data-code=OAUTH_CONNECTED].met') && document.querySelector('#panel .note')`)
+	if got := demo.eval(`document.querySelectorAll('#panel button').length`); got != float64(0) {
+		t.Errorf("STORE_STAFF is offered %v buttons on the integration tab, want none", got)
+	}
+	demo.noErrors()
 }
 
 // TestBrowserConsoleAcrossReplicas: the console against PostgreSQL with two
@@ -165,7 +177,7 @@ func TestBrowserConsoleAcrossReplicas(t *testing.T) {
 	replica := startServer(t, withEnv(env, "HTTP_ADDR", addr))
 	f := newFixture(t, a)
 
-	tb := b.open(t, replica.URL+"/")
+	tb := openConsole(t, b, replica.URL)
 	tb.viewport(1280, 900)
 	tb.waitUntil("the sign-in form", `document.getElementById('token')`)
 	if tb.eval(`!!document.querySelector('[data-role]')`) != false {
@@ -282,6 +294,19 @@ func postJSON(t *testing.T, u, body string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, b.String()
+}
+
+// openConsole opens the console of the service at base in a new tab; when
+// the test fails, it logs the page's error sentences.
+func openConsole(t *testing.T, b *browser, base string) *tab {
+	t.Helper()
+	tb := b.open(t, base+"/")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the page at %s shows: %v", tb.eval(`location.href`), tb.eval(`[...document.querySelectorAll('.error')].map((e) => e.textContent).join(' | ')`))
+		}
+	})
+	return tb
 }
 
 // screenshotDir is where a test keeps its screenshots: CONSOLE_SCREENSHOTS,

@@ -214,7 +214,10 @@ async function start() {
   } catch {
     // The defaults (no one-click sign-in, no sandbox) are right then.
   }
-  if (state.token && signIn(state.token)) state.token = '';
+  if (state.token && signIn(state.token)) {
+    state.token = '';
+    sessionStorage.removeItem(TOKEN_KEY);
+  }
   window.addEventListener('hashchange', render);
   render();
 }
