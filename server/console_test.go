@@ -223,6 +223,14 @@ func TestBrowserConsoleAcrossReplicas(t *testing.T) {
 	a.MustDo(t, f.Staff, `mutation($id: ID!) { setOrderStatus(id: $id, status: CONFIRMED) { id } }`, map[string]any{"id": second})
 	tb.choose("#filter-status", 0)
 	tb.waitUntil("every order again", `document.querySelectorAll('#order-rows tr[data-id]').length === 2 && document.querySelector('tr[data-leafly-id="R-2"][data-status=CONFIRMED]')`)
+
+	for i := range 20 {
+		f.submit(t, a, fmt.Sprintf("P-%02d", i))
+	}
+	tb.click(`form[role=search] button[type=submit]`) // reads the list again, one page
+	tb.waitUntil("the first page, newest first", `document.querySelectorAll('#order-rows tr[data-id]').length === 20 && document.querySelector('#order-rows tr[data-id]').dataset.leaflyId === 'P-19' && !document.getElementById('older').hidden`)
+	tb.click("#older")
+	tb.waitUntil("the older orders", `document.querySelectorAll('#order-rows tr[data-id]').length === 22 && document.getElementById('older').hidden && document.querySelector('#order-rows tr:last-child').dataset.leaflyId === 'R-1'`)
 	tb.noErrors()
 }
 

@@ -180,6 +180,13 @@ function storeView(storeId, tab) {
   const tabs = TABS.filter(([t]) => t !== 'sandbox' || state.setup.sandbox);
   const nav = h('div', { role: 'tablist', 'aria-label': 'Store pages', class: 'tabs' },
     tabs.map(([t, label]) => h('a', { role: 'tab', href: `#${storeId}/${t}`, id: `tab-${t}`, 'aria-selected': t === tab ? 'true' : 'false', 'aria-controls': 'panel' }, label)));
+  // The arrow keys move between tabs, as a tablist's do.
+  nav.addEventListener('keydown', (e) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (!step) return;
+    const i = (tabs.findIndex(([t]) => t === tab) + step + tabs.length) % tabs.length;
+    location.hash = `${storeId}/${tabs[i][0]}`;
+  });
   const panel = h('div', { role: 'tabpanel', id: 'panel', 'aria-labelledby': `tab-${tab}`, tabIndex: -1 });
   const ctx = { client: state.client, storeId, role: state.claims.role, setup: state.setup, onStop: (f) => state.stop.push(f) };
   const show = { integration: integrationTab, orders: ordersTab, alerts: alertsTab, sandbox: sandboxTab }[tab];
@@ -188,7 +195,9 @@ function storeView(storeId, tab) {
   return [nav, panel];
 }
 
-function render() {
+// render shows the page the hash names; moved is true when the hash
+// changed, so that focus follows a tab chosen with the keyboard.
+function render(moved = false) {
   leave();
   if (!state.claims) {
     replace(main, signInView());
@@ -205,6 +214,7 @@ function render() {
     return;
   }
   replace(main, storeView(store, tab));
+  if (moved) document.getElementById(`tab-${tab}`).focus();
 }
 
 async function start() {
@@ -218,7 +228,7 @@ async function start() {
     state.token = '';
     sessionStorage.removeItem(TOKEN_KEY);
   }
-  window.addEventListener('hashchange', render);
+  window.addEventListener('hashchange', () => render(true));
   render();
 }
 
