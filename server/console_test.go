@@ -52,6 +52,10 @@ func TestBrowserConsole(t *testing.T) {
 	st := lsStore{s: s, ID: storeID, Admin: s.Token(t, domain.RoleAdmin), Manager: s.Token(t, domain.RoleStoreManager, storeID),
 		Staff: s.Token(t, domain.RoleStoreStaff, storeID), Market: s.Token(t, domain.RoleMarketplace)}
 
+	tb.click("#enable-button") // too early: refused with the server's sentence and what is missing
+	tb.waitUntil("the refusal", `document.getElementById('integration-error').textContent ===
+		'The order integration cannot be enabled yet: see the unmet requirements. Not met: Connected with OAuth, Menu sync active, Setup complete.'`)
+
 	tb.fill("#pt-prefix", sandbox.DemoPrefix)
 	tb.fill("#pt-token", sandbox.DemoPersonalToken)
 	tb.click("#pt-connect")
@@ -149,6 +153,9 @@ func TestBrowserConsole(t *testing.T) {
 	if o := st.order(t, first); o["status"] != "PICKED_UP" {
 		t.Errorf("order after the dashboard's move: %v", o)
 	}
+	tb.eval(fmt.Sprintf(`location.hash = %q`, storeID+"/alerts"))
+	tb.waitUntil("the outage in the list of alerts", `document.querySelector('#alert-list li[data-kind=PARTNER_OUTAGE]')`)
+	tb.screenshot(shots, "console-alerts")
 	tb.noErrors()
 
 	// The demo store's staff: one click opens its orders; its integration

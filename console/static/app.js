@@ -60,6 +60,9 @@ function signOut(message = '') {
   render();
 }
 
+// LIVE says, by the websocket's state, whether the page is live.
+const LIVE = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', offline: 'Offline', idle: '' };
+
 function signIn(token) {
   const claims = claimsOf(token.trim().replace(/^Bearer\s+/i, ''));
   if (!claims) return 'That does not look like a bearer token: paste the whole token, three parts separated by dots.';
@@ -73,7 +76,7 @@ function signIn(token) {
   state.client = new Client(() => state.token, () => signOut('Your sign-in is no longer valid (expired or refused). Sign in again.'));
   state.client.onStatus = (s) => {
     const el = document.getElementById('live');
-    if (el) el.textContent = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', offline: 'Offline', idle: '' }[s];
+    if (el) el.textContent = LIVE[s];
   };
   state.signInMessage = '';
   return '';
@@ -133,7 +136,7 @@ function header(store) {
     stores.map((id) => h('option', { value: id, selected: id === store }, id)));
   replace(who,
     h('span', { class: 'role' }, words(state.claims.role)), ' ',
-    h('span', { id: 'live', class: 'live', 'aria-live': 'polite' }),
+    h('span', { id: 'live', class: 'live', 'aria-live': 'polite' }, LIVE[state.client.status]),
     field('Store', picker),
     h('button', { type: 'button', class: 'link', onclick: () => signOut() }, 'Sign out'));
 }

@@ -30,7 +30,10 @@ export const READ_ONLY_SENTENCE = 'While the order integration is on, each new o
 export function integrationTab(ctx, panel) {
   const canConfigure = ctx.role !== 'STORE_STAFF';
   const error = h('p', { class: 'error', role: 'alert', id: 'integration-error' });
-  const report = (e) => { error.textContent = errorText(e); };
+  const report = (e) => {
+    const unmet = e.code === 'REQUIREMENTS_NOT_MET' ? e.errors[0].extensions.requirements || [] : [];
+    error.textContent = errorText(e) + (unmet.length ? ` Not met: ${unmet.map((c) => REQUIREMENT[c] || words(c)).join(', ')}.` : '');
+  };
   const ok = () => { error.textContent = ''; };
   const parts = {
     title: h('h1', {}, 'Integration'),
