@@ -139,6 +139,26 @@ function header(store) {
     h('span', { id: 'live', class: 'live', 'aria-live': 'polite' }, LIVE[state.client.status]),
     field('Store', picker),
     h('button', { type: 'button', class: 'link', onclick: () => signOut() }, 'Sign out'));
+  nameStores(picker, stores);
+}
+
+// nameStores puts each store's name in the picker, in one query; a store
+// that is gone (or not the token's) keeps its id.
+async function nameStores(picker, stores) {
+  if (!stores.length) return;
+  const vars = Object.fromEntries(stores.map((id, i) => [`s${i}`, id]));
+  const query = `query(${stores.map((_, i) => `$s${i}: ID!`).join(', ')}) { ${stores.map((_, i) => `s${i}: store(id: $s${i}) { name }`).join(' ')} }`;
+  let data;
+  try {
+    data = await state.client.request(query, vars);
+  } catch (e) {
+    data = e.data || {};
+  }
+  stores.forEach((id, i) => {
+    const name = data && data[`s${i}`] && data[`s${i}`].name;
+    const option = [...picker.options].find((o) => o.value === id);
+    if (name && option) option.textContent = name;
+  });
 }
 
 // adminStart is where an ADMIN without a chosen store begins: open a store
