@@ -98,18 +98,18 @@ export function ordersTab(ctx, panel) {
     if (next.length) {
       const to = select({ 'aria-label': `New status of ${label}`, class: 'move-to' }, next.map((s) => [s, words(s)]), next[0]);
       out.push(h('span', { class: 'move' }, to, h('button', {
-        type: 'button', class: 'small move-button',
+        type: 'button', class: 'small move-button', 'aria-label': `Move ${label}`,
         onclick: (e) => act(e.currentTarget, `mutation($id: ID!, $s: OrderStatus!) { setOrderStatus(id: $id, status: $s) { ${ORDER} } }`, { id: o.id, s: to.value }),
       }, 'Move')));
     }
     const reason = select({ 'aria-label': `Why ${label} is canceled`, class: 'cancel-reason' }, REASONS, 'DISPENSARY');
     out.push(h('details', { class: 'cancel' }, h('summary', {}, 'Cancel…'), reason, h('button', {
-      type: 'button', class: 'small danger cancel-button',
+      type: 'button', class: 'small danger cancel-button', 'aria-label': `Cancel ${label}`,
       onclick: (e) => act(e.currentTarget, `mutation($id: ID!, $r: CancelReason!) { cancelOrder(id: $id, reason: $r) { ${ORDER} } }`, { id: o.id, r: reason.value }),
     }, 'Cancel order')));
     if (o.posSync.state === 'NOT_SENT') {
       out.push(h('button', {
-        type: 'button', class: 'small retry-button',
+        type: 'button', class: 'small retry-button', 'aria-label': `Retry sending ${label} to Lightspeed`,
         onclick: (e) => act(e.currentTarget, `mutation($id: ID!) { retryOrderSync(id: $id) { ${ORDER} } }`, { id: o.id }),
       }, 'Retry sync'));
     }
