@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -268,7 +267,7 @@ func TestConsoleSignIn(t *testing.T) {
 		if setup.SignIn != embedded || !setup.Sandbox {
 			t.Errorf("setup %+v, want signIn %v and the sandbox", setup, embedded)
 		}
-		status, body := postJSON(t, s.URL+"/console/sign-in", `{"role": "STORE_MANAGER"}`)
+		status, body := post(t, s, "/console/sign-in", `{"role": "STORE_MANAGER"}`, jsonBody)
 		if !embedded {
 			if status != http.StatusNotFound {
 				t.Errorf("sign-in on a PostgreSQL start: %d %s, want 404", status, body)
@@ -284,7 +283,7 @@ func TestConsoleSignIn(t *testing.T) {
 			t.Errorf("minted %+v (%v), want a STORE_MANAGER of %s", p, err, demoStoreID)
 		}
 		for _, bad := range []string{`{"role": "MARKETPLACE"}`, `{"role": "ROOT"}`, `not json`} {
-			if status, body := postJSON(t, s.URL+"/console/sign-in", bad); status != http.StatusBadRequest || !strings.Contains(body, "error") {
+			if status, body := post(t, s, "/console/sign-in", bad, jsonBody); status != http.StatusBadRequest || !strings.Contains(body, "error") {
 				t.Errorf("sign-in with %s: %d %s, want 400 with an error", bad, status, body)
 			}
 		}
@@ -303,19 +302,6 @@ func getJSON(t *testing.T, u string, v any) {
 	}
 }
 
-func postJSON(t *testing.T, u, body string) (int, string) {
-	t.Helper()
-	resp, err := http.Post(u, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	if _, err := io.Copy(&b, resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b.String()
-}
 
 // openConsole opens the console of the service at base in a new tab; when
 // the test fails, it logs the page's error sentences.
@@ -329,6 +315,8 @@ func openConsole(t *testing.T, b *browser, base string) *tab {
 	})
 	return tb
 }
+
+var jsonBody = map[string]string{"Content-Type": "application/json"}
 
 // screenshotDir is where a test keeps its screenshots: CONSOLE_SCREENSHOTS,
 // else a temporary directory.
