@@ -55,6 +55,7 @@ func TestBrowserConsole(t *testing.T) {
 	tb.click("#enable-button") // too early: refused with the server's sentence and what is missing
 	tb.waitUntil("the refusal", `document.getElementById('integration-error').textContent ===
 		'The order integration cannot be enabled yet: see the unmet requirements. Not met: Connected with OAuth, Menu sync active, Setup complete.'`)
+	tb.screenshot(shots, "console-new-store")
 
 	tb.fill("#pt-prefix", sandbox.DemoPrefix)
 	tb.fill("#pt-token", sandbox.DemoPersonalToken)
@@ -336,12 +337,18 @@ func (tb *tab) viewport(width, height int) {
 	tb.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
 }
 
-// screenshot saves the page as dir/name.png.
+// screenshot saves the whole page as dir/name.png: the viewport is made as
+// tall as the page for the shot (so the page is laid out at its width,
+// without a scrollbar), then restored.
 func (tb *tab) screenshot(dir, name string) {
 	tb.t.Helper()
 	tb.call("Page.bringToFront", nil) // a tab in the background paints nothing
+	size := tb.eval(`[window.innerWidth, window.innerHeight, document.documentElement.scrollHeight]`).([]any)
+	width, height, page := int(size[0].(float64)), int(size[1].(float64)), int(size[2].(float64))
+	tb.viewport(width, max(height, page))
+	defer tb.viewport(width, height)
 	var shot struct{ Data string }
-	if err := json.Unmarshal(tb.call("Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true}), &shot); err != nil {
+	if err := json.Unmarshal(tb.call("Page.captureScreenshot", map[string]any{"format": "png"}), &shot); err != nil {
 		tb.t.Fatal(err)
 	}
 	png, err := base64.StdEncoding.DecodeString(shot.Data)

@@ -102,7 +102,9 @@ export function integrationTab(ctx, panel) {
     const met = oi.requirements.filter((r) => r.met).length;
     replace(parts.requirements, h('h2', { id: 'req-h' }, `Requirements (${met} of ${oi.requirements.length} met)`),
       h('ol', { class: 'checklist' }, oi.requirements.map((r) => {
-        const a = !r.met && canConfigure ? actions[r.code] : null;
+        const connected = oi.connection.authMethod !== 'NONE';
+        const needsConnection = r.code === 'MENU_SYNC_ACTIVE' || r.code === 'SETTINGS_COMPLETE';
+        const a = !r.met && canConfigure && (connected || !needsConnection) ? actions[r.code] : null;
         return h('li', { class: r.met ? 'met' : 'unmet', 'data-code': r.code },
           h('span', { class: 'mark', 'aria-hidden': 'true' }, r.met ? '✓' : '✗'),
           h('span', {}, h('strong', {}, REQUIREMENT[r.code] || words(r.code), r.met ? ' — met' : ' — not met'), h('br'), r.message),
