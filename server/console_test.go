@@ -303,7 +303,6 @@ func getJSON(t *testing.T, u string, v any) {
 	}
 }
 
-
 // openConsole opens the console of the service at base in a new tab; when
 // the test fails, it logs the page's error sentences.
 func openConsole(t *testing.T, b *browser, base string) *tab {
