@@ -202,7 +202,7 @@ function adminStart() {
 function storeView(storeId, tab) {
   const tabs = TABS.filter(([t]) => t !== 'sandbox' || state.setup.sandbox);
   const nav = h('div', { role: 'tablist', 'aria-label': 'Store pages', class: 'tabs' },
-    tabs.map(([t, label]) => h('a', { role: 'tab', href: `#${storeId}/${t}`, id: `tab-${t}`, 'aria-selected': t === tab ? 'true' : 'false', 'aria-controls': 'panel' }, label)));
+    tabs.map(([t, label]) => h('a', { role: 'tab', href: `#${storeId}/${t}`, id: `tab-${t}`, 'aria-selected': t === tab ? 'true' : 'false', 'aria-controls': 'panel', tabIndex: t === tab ? 0 : -1 }, label)));
   // The arrow keys move between tabs, as a tablist's do.
   nav.addEventListener('keydown', (e) => {
     const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
