@@ -79,7 +79,7 @@ func TestStartsOnEmbeddedDefaults(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, map[string]string{"DATA_DIR": dir, "AUTH_SECRET": "", "LOG_LEVEL": ""})
 	out := s.out.String()
-	for _, want := range []string{"/query", "ws://localhost:", "ADMIN token"} {
+	for _, want := range []string{"Console:   http://localhost:", "/query", "ws://localhost:", "ADMIN token"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
