@@ -29,8 +29,8 @@ import (
 // submitted through the API shows within a second (five under the race
 // detector) and a staff action in the sandbox panel moves it to READY live;
 // a sandbox outage raises the pop-up and the orders past their deadline are
-// handled from the read-only dashboard; disabling makes the dashboard
-// writable again.
+// handled from the read-only dashboard (moved, canceled, sent again once
+// Lightspeed is back); disabling makes the dashboard writable again.
 func TestBrowserConsole(t *testing.T) {
 	t.Parallel()
 	b := startBrowser(t)
@@ -118,8 +118,10 @@ func TestBrowserConsole(t *testing.T) {
 	staff.screenshot(shots, "console-sandbox")
 	handled := st.shopperOrder(t, "L-3002", "ada@example.com", anyItems(menu, 1), nil)
 	canceled := st.shopperOrder(t, "L-3003", "ada@example.com", anyItems(menu, 1), nil)
+	st.shopperOrder(t, "L-3004", "ada@example.com", anyItems(menu, 1), nil)
 	tb.waitUntil("the outage pop-up", `document.querySelector('[role=alertdialog][data-kind=PARTNER_OUTAGE]')`)
-	tb.waitUntil("both orders not sent and actionable", `document.querySelector('tr[data-leafly-id="L-3002"][data-pos=NOT_SENT] .move-button') && document.querySelector('tr[data-leafly-id="L-3003"][data-pos=NOT_SENT] .retry-button')`)
+	tb.waitUntil("the orders not sent and actionable", `document.querySelector('tr[data-leafly-id="L-3002"][data-pos=NOT_SENT] .move-button') &&
+		document.querySelector('tr[data-leafly-id="L-3003"][data-pos=NOT_SENT] .cancel-button') && document.querySelector('tr[data-leafly-id="L-3004"][data-pos=NOT_SENT] .retry-button')`)
 	tb.screenshot(shots, "console-alert")
 	tb.click(`[role=alertdialog] .dismiss`)
 	tb.click(`tr[data-leafly-id="L-3002"] .move-button`) // to CONFIRMED, the first move offered
@@ -148,6 +150,11 @@ func TestBrowserConsole(t *testing.T) {
 
 	staff.click("#fault-outage")
 	staff.waitUntil("the outage switch off", `document.getElementById('fault-outage').getAttribute('aria-checked') === 'false'`)
+	tb.click(`tr[data-leafly-id="L-3004"] .retry-button`)
+	tb.waitUntil("L-3004 sent again from the dashboard", `document.querySelector('tr[data-leafly-id="L-3004"][data-pos=SENT]') && document.getElementById('orders-error').textContent === ''`)
+	if n := len(sandboxOf(t, s).sales("L-3004")); n != 1 {
+		t.Errorf("L-3004 retried: %d sales, want 1", n)
+	}
 	tb.eval(fmt.Sprintf(`location.hash = %q`, storeID+"/integration"))
 	tb.waitUntil("the disable button", `document.getElementById('disable')`)
 	tb.click("#disable")
