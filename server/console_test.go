@@ -185,16 +185,16 @@ func TestBrowserConsole(t *testing.T) {
 }
 
 // TestBrowserConsoleAcrossReplicas: the console against PostgreSQL with two
-// replicas. Signed in by pasting a token on replica B (a production start
+// replicas, each a process of its own. Signed in by pasting a token on replica B (a production start
 // offers no one-click sign-in), it shows an order submitted and moved
 // through replica A, live, and its own move is read back through A.
 func TestBrowserConsoleAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	b := startBrowser(t)
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir(), "SANDBOX": "true"}
-	a := startServer(t, env)
+	a := startProcess(t, env)
 	addr := freeAddr(t)
-	replica := startServer(t, withEnv(env, "HTTP_ADDR", addr))
+	replica := startProcess(t, withEnv(env, "HTTP_ADDR", addr))
 	f := newFixture(t, a)
 
 	tb := openConsole(t, b, replica.URL)
@@ -231,7 +231,7 @@ func TestBrowserConsoleAcrossReplicas(t *testing.T) {
 	tb.waitUntil("the console reconnecting", `document.getElementById('live').textContent === 'Reconnecting…'`)
 	second := f.submit(t, a, "R-2")
 	a.MustDo(t, f.Staff, `mutation($id: ID!) { setOrderStatus(id: $id, status: PICKED_UP) { id } }`, map[string]any{"id": id})
-	startServer(t, withEnv(env, "HTTP_ADDR", addr))
+	startProcess(t, withEnv(env, "HTTP_ADDR", addr))
 	tb.waitUntil("the changes missed while away", `document.querySelector('tr[data-leafly-id="R-2"][data-status=PENDING]') && document.querySelector('tr[data-leafly-id="R-1"][data-status=PICKED_UP]') && window.notReloaded`)
 
 	tb.fill("#filter-search", "R-2")
