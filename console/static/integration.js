@@ -120,7 +120,7 @@ export function integrationTab(ctx, panel) {
     if (canConfigure && c.authMethod === 'PERSONAL_TOKEN') {
       body.push(h('p', {}, 'A personal token syncs the menu only; sending orders needs OAuth.'),
         h('div', { class: 'switch-row' },
-          h('button', { type: 'button', role: 'switch', 'aria-checked': 'false', id: 'oauth-switch', 'aria-describedby': 'oauth-switch-label', onclick: (e) => startOAuth(e.currentTarget) }, h('span', { class: 'knob', 'aria-hidden': 'true' })),
+          h('button', { type: 'button', role: 'switch', 'aria-checked': 'false', id: 'oauth-switch', 'aria-labelledby': 'oauth-switch-label', onclick: (e) => startOAuth(e.currentTarget) }, h('span', { class: 'knob', 'aria-hidden': 'true' })),
           h('span', { id: 'oauth-switch-label' }, 'Enable OAuth')));
     }
     if (canConfigure && c.authMethod !== 'PERSONAL_TOKEN') {

@@ -35,14 +35,14 @@ export function sandboxTab(ctx, panel) {
     const on = (f) => data.some((x) => (f.status ? x.status === f.status : x.timeout === !!f.timeout));
     replace(faults, h('h2', { id: 'faults-h' }, 'Fault switches'),
       h('ul', { class: 'switches' }, SWITCHES.map(([id, label, what, f]) => h('li', {},
-        h('button', { type: 'button', role: 'switch', id: `fault-${id}`, 'aria-checked': on(f) ? 'true' : 'false', 'aria-describedby': `fault-${id}-what`,
+        h('button', { type: 'button', role: 'switch', id: `fault-${id}`, 'aria-checked': on(f) ? 'true' : 'false', 'aria-labelledby': `fault-${id}-label`, 'aria-describedby': `fault-${id}-what`,
           onclick: (e) => busy(e.currentTarget, report, async () => {
             if (on(f)) await sandbox('DELETE', '/control/faults');
             else await sandbox('POST', '/control/faults', f);
             error.textContent = '';
             await showFaults();
           }) }, h('span', { class: 'knob', 'aria-hidden': 'true' })),
-        h('span', {}, h('strong', {}, label), h('br'), h('small', { id: `fault-${id}-what` }, what))))),
+        h('span', {}, h('strong', { id: `fault-${id}-label` }, label), h('br'), h('small', { id: `fault-${id}-what` }, what))))),
       h('p', { class: 'note' }, `${data.length} fault${data.length === 1 ? '' : 's'} active. Turning one off clears every fault.`));
   }
 
