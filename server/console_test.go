@@ -42,6 +42,7 @@ func TestBrowserConsole(t *testing.T) {
 	tb.viewport(1280, 900)
 	tb.waitUntil("the one-click sign-in", `document.querySelector('[data-role=ADMIN]')`)
 	tb.screenshot(shots, "console-sign-in")
+	tb.labelled("the sign-in page")
 	tb.click(`[data-role=ADMIN]`)
 
 	tb.waitUntil("the store form", `document.getElementById('create-store')`)
@@ -80,6 +81,7 @@ func TestBrowserConsole(t *testing.T) {
 	tb.click("#enable-button")
 	tb.waitUntil("the integration on", `document.getElementById('enabled-state').textContent === 'on' && document.getElementById('disable')`)
 	tb.screenshot(shots, "console-integration")
+	tb.labelled("the integration tab")
 
 	staff := openConsole(t, b, s.URL) // a second tab: the sandbox panel, as the store's staff in Lightspeed
 	staff.viewport(1280, 900)
@@ -116,6 +118,7 @@ func TestBrowserConsole(t *testing.T) {
 	staff.click("#fault-outage")
 	staff.waitUntil("the outage switch on", `document.getElementById('fault-outage').getAttribute('aria-checked') === 'true'`)
 	staff.screenshot(shots, "console-sandbox")
+	staff.labelled("the sandbox staff tab")
 	handled := st.shopperOrder(t, "L-3002", "ada@example.com", anyItems(menu, 1), nil)
 	canceled := st.shopperOrder(t, "L-3003", "ada@example.com", anyItems(menu, 1), nil)
 	st.shopperOrder(t, "L-3004", "ada@example.com", anyItems(menu, 1), nil)
@@ -144,6 +147,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("the detail's lines %q do not show the deal", got)
 	}
 	tb.screenshot(shots, "console-orders")
+	tb.labelled("the orders tab")
 	tb.viewport(390, 844)
 	tb.screenshot(shots, "console-orders-phone")
 	tb.viewport(1280, 900)
@@ -386,6 +390,18 @@ func (tb *tab) choose(selector string, index int) {
 	tb.t.Helper()
 	tb.eval(fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.selectedIndex = %d;
 		el.dispatchEvent(new Event('change', { bubbles: true })); })()`, selector, index))
+}
+
+// labelled fails the test on a control of the page without an accessible
+// name: a label, aria-label, aria-labelledby, or a button's text.
+func (tb *tab) labelled(page string) {
+	tb.t.Helper()
+	unnamed := tb.eval(`[...document.querySelectorAll('input, select, textarea, button, [role=switch], [role=tab]')].filter((el) =>
+		!(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !el.textContent.trim())
+		.map((el) => el.outerHTML.slice(0, 120))`).([]any)
+	for _, el := range unnamed {
+		tb.t.Errorf("%s: a control without a name: %v", page, el)
+	}
 }
 
 // noErrors fails the test on an uncaught error or a failed load in the
