@@ -226,6 +226,7 @@ func TestBrowserConsoleAcrossReplicas(t *testing.T) {
 	}
 	tb.click(`tr[data-leafly-id="R-1"] button.link`)
 	tb.waitUntil("the detail without the support trail for staff", `document.getElementById('detail-history') && !document.getElementById('detail-calls')`)
+	tb.labelled("the orders tab of STORE_STAFF")
 
 	// Replica B goes away while orders change through A; when it is back
 	// on its address the console resumes from its last update, without a
