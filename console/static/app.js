@@ -39,7 +39,7 @@ function knownStores() {
   return [...new Set([...(state.setup.demoStore ? [state.setup.demoStore] : []), ...saved])];
 }
 
-export function rememberStore(id) {
+function rememberStore(id) {
   const saved = JSON.parse(localStorage.getItem(STORES_KEY) || '[]');
   if (!saved.includes(id)) localStorage.setItem(STORES_KEY, JSON.stringify([...saved, id]));
 }

@@ -16,7 +16,7 @@ const SENTENCES = {
 };
 
 // GraphQLError is a refused operation, with a sentence for people.
-export class GraphQLError extends Error {
+class GraphQLError extends Error {
   constructor(errors, requestId) {
     const first = errors[0] || {};
     const code = first.extensions?.code || 'INTERNAL';

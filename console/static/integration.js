@@ -220,16 +220,16 @@ export function integrationTab(ctx, panel) {
     fillRegisters();
     const user = select({ id: 'user', required: true }, choose(opts.users), saved.userId);
     const payment = select({ id: 'payment', required: true }, choose(opts.paymentTypes), saved.paymentTypeId);
-    const saved_ = h('p', { 'aria-live': 'polite', id: 'setup-saved' });
+    const savedNote = h('p', { 'aria-live': 'polite', id: 'setup-saved' });
     replace(parts.setup, head, h('form', {
       onsubmit: async (e) => {
         e.preventDefault();
         const r = await act(e.submitter, `mutation($input: ConfigureOrderIntegrationInput!) { configureOrderIntegration(input: $input) { enabled } }`,
           { input: { storeId: ctx.storeId, outletId: outlet.value, registerId: register.value, userId: user.value, paymentTypeId: payment.value } });
-        if (r) saved_.textContent = 'Saved.';
+        if (r) savedNote.textContent = 'Saved.';
       },
     }, field('Outlet', outlet), field('Register', register, 'Only the registers of the chosen outlet.'), field('User', user, 'Recorded as the author of the sales.'),
-    field('Payment type', payment), h('button', { type: 'submit', id: 'save-setup' }, 'Save setup'), saved_));
+    field('Payment type', payment), h('button', { type: 'submit', id: 'save-setup' }, 'Save setup'), savedNote));
   }
 
   function showEnable(oi) {
