@@ -237,7 +237,7 @@ func logLine(m message) string {
 // is a promise.
 func (tb *tab) eval(script string) any {
 	tb.t.Helper()
-	raw := tb.call("Runtime.evaluate", map[string]any{"expression": script, "awaitPromise": true, "returnByValue": true})
+	raw := tb.call("Runtime.evaluate", map[string]any{"expression": script, "awaitPromise": true, "returnByValue": true, "userGesture": true})
 	var r struct {
 		Result           struct{ Value any }
 		ExceptionDetails *struct {

@@ -80,7 +80,7 @@ func TestStartsOnEmbeddedDefaults(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, map[string]string{"DATA_DIR": dir, "AUTH_SECRET": "", "LOG_LEVEL": ""})
 	out := s.out.String()
-	for _, want := range []string{"/query", "ws://localhost:", "ADMIN token"} {
+	for _, want := range []string{"Console:   http://localhost:", "/query", "ws://localhost:", "ADMIN token"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
@@ -156,6 +156,11 @@ func TestStartPrintsTokenAndServesSandboxOnlyOnDefault(t *testing.T) {
 				}
 				if got := serves(t, s.URL+"/sandbox/"); got != c.sandbox {
 					t.Errorf("sandbox served: %v, want %v", got, c.sandbox)
+				}
+				var setup struct{ SignIn bool }
+				getJSON(t, s.URL+"/console/setup", &setup)
+				if want := c.sandbox && !pg; setup.SignIn != want {
+					t.Errorf("console one-click sign-in offered: %v, want %v", setup.SignIn, want)
 				}
 			})
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/auth"
+	"github.com/leafly/lightspeed-orders/console"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/gqlws"
 	"github.com/leafly/lightspeed-orders/graph"
@@ -80,8 +82,33 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	if sb != nil {
 		h.mux.Handle(sandboxPath+"/", http.StripPrefix(sandboxPath, sb))
 	}
+	biz := console.Handler(consoleOptions(cfg, db, tokens, sb != nil))
+	h.mux.Handle("GET /{$}", biz)
+	h.mux.Handle("/console/", biz)
 	h.root = withRequestID(log, h.mux)
 	return h
+}
+
+// consoleOptions is what the console offers: one-click sign-in only on the
+// embedded default (SQLite with the sandbox standing in for Lightspeed),
+// since a start that serves real retailers has no business handing out
+// tokens to whoever reaches it; the sandbox's staff panel whenever the
+// sandbox is served.
+func consoleOptions(cfg config, db *storage.DB, tokens *auth.Tokens, sandboxServed bool) console.Options {
+	o := console.Options{Sandbox: sandboxServed}
+	if sandboxServed && cfg.SandboxDemo {
+		o.DemoStore = demoStoreID
+	}
+	if sandboxServed && !db.Postgres() {
+		o.SignIn = func(role domain.Role) (string, error) {
+			p := domain.Principal{Subject: "console-" + strings.ToLower(string(role)), Role: role}
+			if role != domain.RoleAdmin {
+				p.Stores = []string{demoStoreID}
+			}
+			return tokens.Mint(p, 12*time.Hour, time.Now())
+		}
+	}
+	return o
 }
 
 // newGraphQL assembles gqlgen's server with explicit transports and limits.

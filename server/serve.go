@@ -232,9 +232,10 @@ func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker
 func printBanner(w io.Writer, cfg config, db *storage.DB, tokens *auth.Tokens) {
 	base := cfg.PublicURL
 	fmt.Fprintf(w, `Leafly order service is up (%s).
+  Console:   %s/
   GraphQL:   %s/query
   WebSocket: %s/query  (graphql-transport-ws or graphql-ws; token in connection_init)
-`, where(cfg, db), base, wsURL(base))
+`, where(cfg, db), base, base, wsURL(base))
 	if cfg.GraphiQL {
 		fmt.Fprintf(w, "  GraphiQL:  %s/graphiql\n", base)
 	}
