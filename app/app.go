@@ -13,10 +13,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
@@ -42,9 +44,13 @@ type Broker interface {
 
 // Deps are what the use cases need.
 type Deps struct {
-	DB     *storage.DB
-	Broker Broker
-	Log    *slog.Logger
+	DB *storage.DB
+	// Queue is the job queue, built over Workers before the App: New adds
+	// the App's workers to Workers, so build the App before starting Queue.
+	Queue   *jobs.Queue
+	Workers *river.Workers
+	Broker  Broker
+	Log     *slog.Logger
 	// Lightspeed calls the X-Series API.
 	Lightspeed *lssync.Client
 	// Vault seals Lightspeed tokens before they are stored.
@@ -94,22 +100,24 @@ type App struct {
 	lsTimeout    time.Duration
 }
 
-// New returns an App over its dependencies. Call UseQueue before it runs
-// background work.
-func New(d Deps) *App {
+// New returns an App over its dependencies and adds its job workers to
+// d.Workers, the bundle d.Queue was built over. It refuses a missing queue
+// or bundle, and a bundle that already holds the App's job kinds.
+func New(d Deps) (*App, error) {
+	if d.DB == nil || d.Queue == nil || d.Workers == nil {
+		return nil, errors.New("app: DB, Queue and the Workers the queue was built over are required")
+	}
 	if d.LightspeedTimeout <= 0 {
 		d.LightspeedTimeout = 15 * time.Second
 	}
-	return &App{lsTimeout: d.LightspeedTimeout, db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
+	a := &App{lsTimeout: d.LightspeedTimeout, db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
 		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent, notifiers: d.Notifiers, deadline: d.OrderPosDeadline,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
-}
-
-// UseQueue gives the app its job queue, built from the app's own workers,
-// and from then on every notification written is queued for sending.
-func (a *App) UseQueue(q *jobs.Queue) {
-	a.queue = q
+		queue: d.Queue, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	if err := a.addWorkers(d.Workers); err != nil {
+		return nil, err
+	}
 	a.db.OnNotification(a.enqueueNotification)
+	return a, nil
 }
 
 // authorize checks the caller of ctx may perform op on the store.

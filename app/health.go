@@ -169,10 +169,8 @@ func (a *App) recover(ctx context.Context, storeID string, from domain.Integrati
 	}
 	n := a.resend(ctx, storeID)
 	a.log.InfoContext(ctx, "lightspeed integration recovered", "store", storeID, "orders_resent", n)
-	if a.queue != nil {
-		if _, err := a.queue.Insert(ctx, reconcileArgs{StoreID: storeID}, nil); err != nil {
-			a.log.ErrorContext(ctx, "enqueue reconciliation", "store", storeID, "err", err)
-		}
+	if _, err := a.queue.Insert(ctx, reconcileArgs{StoreID: storeID}, nil); err != nil {
+		a.log.ErrorContext(ctx, "enqueue reconciliation", "store", storeID, "err", err)
 	}
 }
 
@@ -205,7 +203,7 @@ func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
 			return nil, domain.Errorf(domain.CodeConflict, "Order %s was already handled on the dashboard (%s); it is not sent to Lightspeed, so it cannot be fulfilled twice.", o.ID, o.Status)
 		}
 		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosQueued, nil, nil
-		return a.enqueueSend(o.ID), nil
+		return a.enqueueSend(ctx, o.ID), nil
 	})
 }
 

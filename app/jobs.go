@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -59,21 +60,24 @@ func (w *fanOutWorker[T]) Work(ctx context.Context, job *river.Job[T]) error {
 	return nil
 }
 
-// Workers returns the app's job workers, one per job kind.
-func (a *App) Workers() *river.Workers {
-	w := river.NewWorkers()
-	river.AddWorker(w, &menuSyncWorker{app: a})
-	river.AddWorker(w, &fanOutWorker[menuSyncAllArgs]{app: a})
-	river.AddWorker(w, &sendOrderWorker{app: a})
-	river.AddWorker(w, &voidSaleWorker{app: a})
-	river.AddWorker(w, &applySaleWorker{app: a})
-	river.AddWorker(w, &reconcileWorker{app: a})
-	river.AddWorker(w, &fanOutWorker[reconcileAllArgs]{app: a})
-	river.AddWorker(w, &sendNotificationWorker{app: a})
-	river.AddWorker(w, &sweepWorker{app: a})
-	river.AddWorker(w, &probeWorker{app: a})
-	river.AddWorker(w, &pruneWebhooksWorker{app: a})
-	return w
+// addWorkers adds the app's job workers, one per job kind, to w. River
+// looks a job's worker up in w when the job is inserted or worked, so
+// workers added before the queue starts are as good as those it was built
+// with.
+func (a *App) addWorkers(w *river.Workers) error {
+	return errors.Join(
+		river.AddWorkerSafely(w, &menuSyncWorker{app: a}),
+		river.AddWorkerSafely(w, &fanOutWorker[menuSyncAllArgs]{app: a}),
+		river.AddWorkerSafely(w, &sendOrderWorker{app: a}),
+		river.AddWorkerSafely(w, &voidSaleWorker{app: a}),
+		river.AddWorkerSafely(w, &applySaleWorker{app: a}),
+		river.AddWorkerSafely(w, &reconcileWorker{app: a}),
+		river.AddWorkerSafely(w, &fanOutWorker[reconcileAllArgs]{app: a}),
+		river.AddWorkerSafely(w, &sendNotificationWorker{app: a}),
+		river.AddWorkerSafely(w, &sweepWorker{app: a}),
+		river.AddWorkerSafely(w, &probeWorker{app: a}),
+		river.AddWorkerSafely(w, &pruneWebhooksWorker{app: a}),
+	)
 }
 
 // PeriodicJobs returns the jobs River's leader enqueues on a schedule.

@@ -151,9 +151,6 @@ func (menuSyncAllArgs) perStore(storeID string) (river.JobArgs, string) {
 // enqueueMenuSync asks for a sync in the background; a failure to ask is
 // logged, and the periodic sync catches up.
 func (a *App) enqueueMenuSync(ctx context.Context, storeID string) {
-	if a.queue == nil {
-		return
-	}
 	if _, err := a.queue.Insert(ctx, menuSyncArgs{StoreID: storeID}, nil); err != nil {
 		a.log.ErrorContext(ctx, "enqueue menu sync", "store", storeID, "err", err)
 	}

@@ -35,7 +35,7 @@ func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.O
 	}
 	var enqueue storage.Enqueue
 	if o.PosSync.State == domain.PosQueued {
-		enqueue = a.enqueueSend(o.ID)
+		enqueue = a.enqueueSend(ctx, o.ID)
 	}
 	stored, created, evs, err := a.db.CreateOrder(ctx, o, enqueue)
 	if err != nil || !created {
@@ -172,7 +172,7 @@ func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelRe
 			return nil, err
 		}
 		if o.PosSync.State == domain.PosSent {
-			return a.enqueueVoid(o.ID), nil
+			return a.enqueueVoid(ctx, o.ID), nil
 		}
 		return nil, nil
 	})

@@ -52,9 +52,9 @@ func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[sendOrderArgs
 }
 
 // enqueueSend returns the transactional enqueue of an order's sending.
-func (a *App) enqueueSend(orderID string) storage.Enqueue {
+func (a *App) enqueueSend(ctx context.Context, orderID string) storage.Enqueue {
 	return func(tx *sql.Tx) error {
-		_, err := a.queue.InsertTx(context.Background(), tx, sendOrderArgs{OrderID: orderID}, nil)
+		_, err := a.queue.InsertTx(ctx, tx, sendOrderArgs{OrderID: orderID}, nil)
 		return err
 	}
 }

@@ -37,9 +37,9 @@ func (w *voidSaleWorker) Work(ctx context.Context, job *river.Job[voidSaleArgs])
 	return w.app.VoidSale(ctx, job.Args.OrderID)
 }
 
-func (a *App) enqueueVoid(orderID string) storage.Enqueue {
+func (a *App) enqueueVoid(ctx context.Context, orderID string) storage.Enqueue {
 	return func(tx *sql.Tx) error {
-		_, err := a.queue.InsertTx(context.Background(), tx, voidSaleArgs{OrderID: orderID}, nil)
+		_, err := a.queue.InsertTx(ctx, tx, voidSaleArgs{OrderID: orderID}, nil)
 		return err
 	}
 }
