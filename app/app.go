@@ -116,7 +116,6 @@ func New(d Deps) (*App, error) {
 	if err := a.addWorkers(d.Workers); err != nil {
 		return nil, err
 	}
-	a.db.OnNotification(a.enqueueNotification)
 	return a, nil
 }
 

@@ -131,7 +131,9 @@ func cancelUnreadable(err error) error {
 // raise records an alert (one per incident) and tells subscribers.
 func (a *App) raise(ctx context.Context, storeID string, kind domain.AlertKind, msg string, orderID *string) {
 	alert := &domain.Alert{ID: newID(), StoreID: storeID, Kind: kind, Message: msg, RaisedAt: a.now()}
-	evs, err := a.db.RaiseAlert(ctx, alert, orderID)
+	evs, err := a.db.RaiseAlert(ctx, alert, orderID, func(tx storage.Tx, evs []domain.Event) error {
+		return a.writeOutbox(ctx, tx, notificationsFor(evs), nil)
+	})
 	if err != nil {
 		a.log.ErrorContext(ctx, "raise alert", "store", storeID, "kind", kind, "err", err)
 		return
@@ -164,7 +166,10 @@ func (a *App) recover(ctx context.Context, storeID string, from domain.Integrati
 	if from == domain.HealthCredentialsInvalid {
 		kind = domain.AlertCredentialsInvalid
 	}
-	if err := a.db.ResolveAlerts(ctx, storeID, kind, a.now()); err != nil {
+	err = a.db.ResolveAlerts(ctx, storeID, kind, a.now(), func(tx storage.Tx, alerts []*domain.Alert) error {
+		return a.writeOutbox(ctx, tx, resolvedNotifications(alerts), nil)
+	})
+	if err != nil {
 		a.log.ErrorContext(ctx, "resolve alerts", "store", storeID, "err", err)
 	}
 	n := a.resend(ctx, storeID)
@@ -193,7 +198,7 @@ func (a *App) resend(ctx context.Context, storeID string) int {
 
 // requeue sends an untouched NOT_SENT order again.
 func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
-	return a.updateOrder(ctx, id, func(o *domain.Order) (storage.Enqueue, error) {
+	return a.updateOrder(ctx, id, func(o *domain.Order) ([]river.JobArgs, error) {
 		switch {
 		case o.PosSync.State == domain.PosSent:
 			return nil, domain.Errorf(domain.CodeConflict, "Order %s is already in Lightspeed.", o.ID)
@@ -203,7 +208,7 @@ func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
 			return nil, domain.Errorf(domain.CodeConflict, "Order %s was already handled on the dashboard (%s); it is not sent to Lightspeed, so it cannot be fulfilled twice.", o.ID, o.Status)
 		}
 		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosQueued, nil, nil
-		return a.enqueueSend(ctx, o.ID), nil
+		return []river.JobArgs{sendOrderArgs{OrderID: o.ID}}, nil
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 
+	"github.com/riverqueue/river"
+
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/storage"
@@ -33,11 +35,13 @@ func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.O
 	if err != nil {
 		return nil, err
 	}
-	var enqueue storage.Enqueue
+	var jobs []river.JobArgs
 	if o.PosSync.State == domain.PosQueued {
-		enqueue = a.enqueueSend(ctx, o.ID)
+		jobs = append(jobs, sendOrderArgs{OrderID: o.ID})
 	}
-	stored, created, evs, err := a.db.CreateOrder(ctx, o, enqueue)
+	stored, created, evs, err := a.db.CreateOrder(ctx, o, func(tx storage.Tx, evs []domain.Event) error {
+		return a.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
+	})
 	if err != nil || !created {
 		return resubmitted(stored, in, err)
 	}
@@ -150,7 +154,7 @@ func (a *App) SetOrderStatus(ctx context.Context, id string, status domain.Statu
 	if status == domain.StatusCanceled {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "Use cancelOrder to cancel an order: it needs a reason.")
 	}
-	return a.dashboardAction(ctx, id, domain.OpDashboard, func(o *domain.Order) (storage.Enqueue, error) {
+	return a.dashboardAction(ctx, id, domain.OpDashboard, func(o *domain.Order) ([]river.JobArgs, error) {
 		_, err := o.Move(status, domain.SourceDashboard, a.now())
 		return nil, err
 	})
@@ -167,12 +171,12 @@ func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelRe
 	if p.Role == domain.RoleMarketplace {
 		source = domain.SourceMarketplace
 	}
-	return a.dashboardAction(ctx, id, domain.CancelOperation(reason), func(o *domain.Order) (storage.Enqueue, error) {
+	return a.dashboardAction(ctx, id, domain.CancelOperation(reason), func(o *domain.Order) ([]river.JobArgs, error) {
 		if _, err := o.Cancel(reason, source, a.now()); err != nil {
 			return nil, err
 		}
 		if o.PosSync.State == domain.PosSent {
-			return a.enqueueVoid(ctx, o.ID), nil
+			return []river.JobArgs{voidSaleArgs{OrderID: o.ID}}, nil
 		}
 		return nil, nil
 	})
@@ -182,7 +186,7 @@ func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelRe
 // the read-only rule: while the store's integration is enabled, staff act
 // only on orders that did not reach the POS. The shopper's own cancellation
 // is not a dashboard action and is always accepted.
-func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operation, change func(*domain.Order) (storage.Enqueue, error)) (*domain.Order, error) {
+func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operation, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
 	p, err := auth.FromContext(ctx)
 	if err != nil {
 		return nil, err
@@ -198,7 +202,7 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 	if err != nil {
 		return nil, err
 	}
-	o, evs, err := a.db.UpdateOrder(ctx, id, func(o *domain.Order) (storage.Enqueue, error) {
+	o, evs, err := a.changeOrder(ctx, id, func(o *domain.Order) ([]river.JobArgs, error) {
 		if p.Role != domain.RoleMarketplace && !o.Status.Terminal() && !o.Actionable(store.Integration.Enabled) {
 			return nil, domain.Errorf(domain.CodeDashboardReadOnly, "The order dashboard is read-only while the Lightspeed order integration is on: manage order %s in Lightspeed.", o.ID)
 		}
@@ -211,10 +215,22 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 	return o, nil
 }
 
-// updateOrder is storage's UpdateOrder, publishing the order's updates
-// after commit.
-func (a *App) updateOrder(ctx context.Context, id string, change func(*domain.Order) (storage.Enqueue, error)) (*domain.Order, error) {
-	o, evs, err := a.db.UpdateOrder(ctx, id, change)
+// changeOrder is storage's UpdateOrder: change may return jobs the change
+// calls for, which are enqueued in its transaction with the notifications
+// it calls for (writeOutbox).
+func (a *App) changeOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, []domain.Event, error) {
+	var jobs []river.JobArgs
+	return a.db.UpdateOrder(ctx, id, func(o *domain.Order) (err error) {
+		jobs, err = change(o)
+		return err
+	}, func(tx storage.Tx, evs []domain.Event) error {
+		return a.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
+	})
+}
+
+// updateOrder is changeOrder, publishing the order's updates after commit.
+func (a *App) updateOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
+	o, evs, err := a.changeOrder(ctx, id, change)
 	if err != nil {
 		return nil, err
 	}

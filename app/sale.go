@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/jobs"
-	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
@@ -49,14 +47,6 @@ func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[sendOrderArgs
 		return river.JobSnooze(time.Until(e.RetryAfter) + 50*time.Millisecond)
 	}
 	return err
-}
-
-// enqueueSend returns the transactional enqueue of an order's sending.
-func (a *App) enqueueSend(ctx context.Context, orderID string) storage.Enqueue {
-	return func(tx *sql.Tx) error {
-		_, err := a.queue.InsertTx(ctx, tx, sendOrderArgs{OrderID: orderID}, nil)
-		return err
-	}
 }
 
 // send is one attempt at sending an order: what it learned and how many
@@ -128,7 +118,7 @@ func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
 	if s.store.Integration.Health == domain.HealthPartnerOutage {
 		return nil, a.waitOutOutage(ctx, o)
 	}
-	if s.order, err = a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+	if s.order, err = a.updateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
 		if o.PosSync.SaleID == nil {
 			id := uuid.NewString()
 			o.PosSync.SaleID = &id
@@ -194,7 +184,7 @@ func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale, current *doma
 	if sale.CustomerID != "" {
 		customer = sale.CustomerID
 	}
-	o, evs, err := a.db.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
+	o, evs, err := a.changeOrder(ctx, s.order.ID, func(o *domain.Order) ([]river.JobArgs, error) {
 		o.PosSync = domain.PosSync{State: domain.PosSent, SaleID: &s.saleID, CustomerID: nonEmpty(customer),
 			Attempts: o.PosSync.Attempts, Warning: s.warning, SaleVersion: sale.Version}
 		if domain.CanMove(o.FulfillmentMethod, o.Status, domain.StatusConfirmed) {
@@ -233,7 +223,7 @@ func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
 	if code == domain.PosErrRejected || a.giveUp(s.order, code) {
 		return a.notSent(ctx, s.order.ID, code, msg)
 	}
-	if _, rerr := a.updateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
+	if _, rerr := a.updateOrder(ctx, s.order.ID, func(o *domain.Order) ([]river.JobArgs, error) {
 		o.PosSync.LastError, o.PosSync.ErrorCode = &msg, &code
 		return nil, nil
 	}); rerr != nil {
@@ -246,7 +236,7 @@ func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
 // NOT_SENT, actionable on the dashboard. A reason of the order's own
 // raises an ORDER_NOT_SENT alert for it.
 func (a *App) notSent(ctx context.Context, orderID string, code domain.PosErrorCode, msg string) error {
-	o, err := a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+	o, err := a.updateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
 		if o.PosSync.State != domain.PosQueued {
 			return nil, nil
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -71,9 +70,8 @@ func (a *App) ReceiveWebhook(ctx context.Context, token string, body []byte, sig
 		a.log.DebugContext(ctx, "lightspeed webhook ignored", "store", c.StoreID, "sale", hint.ID, "version", hint.Version, "why", why)
 		return false, nil
 	}
-	return a.db.SaveWebhook(ctx, c.StoreID, &hint.ID, string(body), func(tx *sql.Tx) error {
-		_, err := a.queue.InsertTx(ctx, tx, applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}, nil)
-		return err
+	return a.db.SaveWebhook(ctx, c.StoreID, &hint.ID, string(body), func(tx storage.Tx) error {
+		return a.insertJobs(ctx, tx, []river.JobArgs{applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}})
 	})
 }
 
@@ -272,7 +270,7 @@ func (a *App) snapshot(ctx context.Context, t lssync.Target, sale lssync.Sale) (
 // nothing and are logged.
 func (a *App) applySale(ctx context.Context, orderID string, sale domain.Sale) error {
 	var changes []domain.StatusChange
-	o, evs, err := a.db.UpdateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+	o, evs, err := a.changeOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
 		if o.PosSync.State != domain.PosSent || (sale.Version != 0 && sale.Version <= o.PosSync.SaleVersion) {
 			return nil, nil
 		}

@@ -1,9 +1,8 @@
 package app
 
 import (
-	"time"
-
 	"context"
+	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )

@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/jobs"
-	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
@@ -35,13 +33,6 @@ type voidSaleWorker struct {
 
 func (w *voidSaleWorker) Work(ctx context.Context, job *river.Job[voidSaleArgs]) error {
 	return w.app.VoidSale(ctx, job.Args.OrderID)
-}
-
-func (a *App) enqueueVoid(ctx context.Context, orderID string) storage.Enqueue {
-	return func(tx *sql.Tx) error {
-		_, err := a.queue.InsertTx(ctx, tx, voidSaleArgs{OrderID: orderID}, nil)
-		return err
-	}
 }
 
 // VoidSale voids the Lightspeed sale of a canceled order. A sale that does
@@ -77,7 +68,7 @@ func (a *App) VoidSale(ctx context.Context, orderID string) error {
 	if lssync.IsRejected(err) {
 		_, msg := posError(err)
 		warning := "The shopper canceled, but Lightspeed would not void the sale: void it in Lightspeed. " + msg
-		_, rerr := a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+		_, rerr := a.updateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
 			o.PosSync.Warning = &warning
 			return nil, nil
 		})
