@@ -23,6 +23,7 @@ import (
 	"github.com/leafly/lightspeed-orders/events"
 	"github.com/leafly/lightspeed-orders/internal/pgtest"
 	"github.com/leafly/lightspeed-orders/jobs"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
@@ -87,8 +88,8 @@ func newEnv(t *testing.T, cfg storage.Config, opts sandbox.Options, handler func
 	ls := lssync.NewClient(lssync.Config{APIURL: srv.URL + "/{domain_prefix}", ClientID: clientID, ClientSecret: clientSecret,
 		Limiter: lssync.NewLimiter(lssync.LimiterOptions{Shared: db})})
 	deps := app.Deps{DB: db, Broker: events.NewHub(events.HubOptions{}), Log: slog.New(slog.DiscardHandler),
-		Lightspeed: ls, Vault: v, Tokens: auth.NewTokens([]byte("app-test-secret-app-test-secret-!!")),
-		PublicURL: "http://orders.leafly.test", ConnectURL: srv.URL + "/connect"}
+		POS: pos.Config{Lightspeed: ls, Vault: v, Tokens: auth.NewTokens([]byte("app-test-secret-app-test-secret-!!")),
+			PublicURL: "http://orders.leafly.test", ConnectURL: srv.URL + "/connect"}}
 	return &env{app: newApp(t, deps), deps: deps, db: db, sandbox: sb, url: srv.URL, ctx: ctx}
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/notify"
-	"github.com/leafly/lightspeed-orders/storage"
 )
 
 // Notifications: each one is an outbox row written in the transaction of
@@ -34,11 +34,11 @@ func (sendNotificationArgs) Kind() string { return "send_notification" }
 
 // InsertOpts retry for a day's worth of back-off.
 func (sendNotificationArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: jobs.PendingStates}}
 }
 
 type sendNotificationWorker struct {
-	backoffDefaults[sendNotificationArgs]
+	jobs.Backoff[sendNotificationArgs]
 	app *App
 }
 
@@ -89,39 +89,6 @@ func resolvedNotifications(alerts []*domain.Alert) []domain.Notification {
 
 func alertNotification(kind domain.NotificationKind, al *domain.Alert, at time.Time) domain.Notification {
 	return domain.Notification{ID: string(kind) + ":" + al.ID, Kind: kind, StoreID: al.StoreID, AlertID: &al.ID, CreatedAt: at}
-}
-
-// writeOutbox writes, in the transaction of a change, the notifications ns
-// it calls for (each once: one already written is not written or sent
-// again), the jobs that send them, and the jobs the change asked for.
-func (a *App) writeOutbox(ctx context.Context, tx storage.Tx, ns []domain.Notification, jobs []river.JobArgs) error {
-	for _, n := range ns {
-		added, err := tx.AddNotification(n)
-		if err != nil {
-			return fmt.Errorf("write notification %s: %w", n.ID, err)
-		}
-		if added {
-			jobs = append(jobs, sendNotificationArgs{ID: n.ID})
-		}
-	}
-	return a.insertJobs(ctx, tx, jobs)
-}
-
-// insertJobs enqueues jobs in tx: they exist exactly when it commits.
-func (a *App) insertJobs(ctx context.Context, tx storage.Tx, jobs []river.JobArgs) error {
-	if len(jobs) == 0 {
-		return nil
-	}
-	sqlTx, err := tx.SQL()
-	if err != nil {
-		return err
-	}
-	for _, j := range jobs {
-		if _, err := a.queue.InsertTx(ctx, sqlTx, j, nil); err != nil {
-			return fmt.Errorf("enqueue %s: %w", j.Kind(), err)
-		}
-	}
-	return nil
 }
 
 // SendNotification builds the message of an outbox row from the order as

@@ -8,7 +8,7 @@ import (
 
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
-	"github.com/leafly/lightspeed-orders/storage"
+	"github.com/leafly/lightspeed-orders/pos"
 )
 
 // SubmitOrder stores a new order, or returns the one already submitted with
@@ -37,15 +37,12 @@ func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.O
 	}
 	var jobs []river.JobArgs
 	if o.PosSync.State == domain.PosQueued {
-		jobs = append(jobs, sendOrderArgs{OrderID: o.ID})
+		jobs = append(jobs, pos.SendOrderArgs{OrderID: o.ID})
 	}
-	stored, created, evs, err := a.db.CreateOrder(ctx, o, func(tx storage.Tx, evs []domain.Event) error {
-		return a.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
-	})
+	stored, created, err := a.w.CreateOrder(ctx, o, jobs)
 	if err != nil || !created {
 		return resubmitted(stored, in, err)
 	}
-	a.publish(ctx, evs)
 	return stored, nil
 }
 
@@ -176,7 +173,7 @@ func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelRe
 			return nil, err
 		}
 		if o.PosSync.State == domain.PosSent {
-			return []river.JobArgs{voidSaleArgs{OrderID: o.ID}}, nil
+			return []river.JobArgs{pos.VoidSaleArgs{OrderID: o.ID}}, nil
 		}
 		return nil, nil
 	})
@@ -202,38 +199,30 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 	if err != nil {
 		return nil, err
 	}
-	o, evs, err := a.changeOrder(ctx, id, func(o *domain.Order) ([]river.JobArgs, error) {
+	return a.w.UpdateOrder(ctx, id, func(o *domain.Order) ([]river.JobArgs, error) {
 		if p.Role != domain.RoleMarketplace && !o.Status.Terminal() && !o.Actionable(store.Integration.Enabled) {
 			return nil, domain.Errorf(domain.CodeDashboardReadOnly, "The order dashboard is read-only while the Lightspeed order integration is on: manage order %s in Lightspeed.", o.ID)
 		}
 		return change(o)
 	})
+}
+
+// RetryOrderSync sends an order that did not reach the POS again, on
+// demand; refused when staff already handled it or it is in Lightspeed.
+func (a *App) RetryOrderSync(ctx context.Context, id string) (*domain.Order, error) {
+	o, err := a.Order(ctx, id, false)
 	if err != nil {
 		return nil, err
 	}
-	a.publish(ctx, evs)
-	return o, nil
-}
-
-// changeOrder is storage's UpdateOrder: change may return jobs the change
-// calls for, which are enqueued in its transaction with the notifications
-// it calls for (writeOutbox).
-func (a *App) changeOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, []domain.Event, error) {
-	var jobs []river.JobArgs
-	return a.db.UpdateOrder(ctx, id, func(o *domain.Order) (err error) {
-		jobs, err = change(o)
-		return err
-	}, func(tx storage.Tx, evs []domain.Event) error {
-		return a.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
-	})
-}
-
-// updateOrder is changeOrder, publishing the order's updates after commit.
-func (a *App) updateOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
-	o, evs, err := a.changeOrder(ctx, id, change)
+	if _, err := authorize(ctx, domain.OpDashboard, o.StoreID); err != nil {
+		return nil, hideForeign(err, id)
+	}
+	store, err := a.db.Store(ctx, o.StoreID)
 	if err != nil {
 		return nil, err
 	}
-	a.publish(ctx, evs)
-	return o, nil
+	if !store.Integration.Enabled {
+		return nil, domain.Errorf(domain.CodeConflict, "The store's Lightspeed order integration is off: order %s is managed on the dashboard.", id)
+	}
+	return a.pos.Requeue(ctx, id)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/leafly/lightspeed-orders/gqlws"
 	"github.com/leafly/lightspeed-orders/graph"
 	"github.com/leafly/lightspeed-orders/graphiql"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 )
@@ -63,8 +64,8 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	h.mux.HandleFunc("GET /healthz", healthz)
 	h.mux.HandleFunc("GET /readyz", readyz(db))
 	h.mux.Handle("GET /metrics", m.handler())
-	h.mux.Handle("GET "+app.OAuthCallbackPath, withRequestID(log, oauthCallback(a, log)))
-	h.mux.Handle("POST "+app.WebhookPath+"{token}", withRequestID(log, webhookReceiver(a, m, log)))
+	h.mux.Handle("GET "+pos.OAuthCallbackPath, withRequestID(log, oauthCallback(a, log)))
+	h.mux.Handle("POST "+pos.WebhookPath+"{token}", withRequestID(log, webhookReceiver(a, m, log)))
 	if sb != nil {
 		h.mux.Handle(sandboxPath+"/", http.StripPrefix(sandboxPath, sb))
 	}
