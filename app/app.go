@@ -2,28 +2,27 @@
 // call checks who is calling against the domain permission table (the
 // server's OAuth callback and webhook endpoints are checked by their signed
 // state and signature instead), runs the domain rules in storage
-// transactions, and publishes the resulting events after commit. It also
-// does the Lightspeed work, through package sync, in River jobs (Workers,
-// PeriodicJobs), queued when a change calls for them (mostly in its
-// transaction) or on a schedule: menu syncs, sending orders as sales and voiding
-// them, applying sale changes from webhooks and the sales feed, turning
-// orders NOT_SENT past their deadline, probing stores whose Lightspeed
-// failed, sending notifications and pruning old webhook bodies.
+// transactions, and publishes the resulting events after commit. Every
+// write of an order, a store or an alert goes through its writer, which
+// decides the notifications the change calls for and writes them, with the
+// jobs that send them, in the change's transaction. The Lightspeed work is
+// package pos's: the use cases call it once they have checked the caller.
 package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/jobs"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/storage"
-	lssync "github.com/leafly/lightspeed-orders/sync"
-	"github.com/leafly/lightspeed-orders/vault"
 )
 
 // Broker delivers committed events to the subscribers of a store.
@@ -42,74 +41,50 @@ type Broker interface {
 
 // Deps are what the use cases need.
 type Deps struct {
-	DB     *storage.DB
-	Broker Broker
-	Log    *slog.Logger
-	// Lightspeed calls the X-Series API.
-	Lightspeed *lssync.Client
-	// Vault seals Lightspeed tokens before they are stored.
-	Vault *vault.Vault
-	// Tokens signs OAuth states.
-	Tokens *auth.Tokens
-	// PublicURL is where Lightspeed and browsers reach the service.
-	PublicURL string
-	// ConnectURL is Lightspeed's OAuth consent page.
-	ConnectURL string
-	// ClientSecret verifies webhook signatures.
-	ClientSecret string
-	// OnOrderSent, if set, hears how many Lightspeed calls each order sent took.
-	OnOrderSent func(calls int)
+	DB *storage.DB
+	// Queue is the job queue, built over Workers before the App: New adds
+	// the workers of the App and of its POS pipeline to Workers, so build
+	// the App before starting Queue.
+	Queue   *jobs.Queue
+	Workers *river.Workers
+	Broker  Broker
+	Log     *slog.Logger
 	// Notifiers send notifications.
 	Notifiers Notifiers
-	// OrderPosDeadline is how long an order may fail to reach the POS
-	// before it turns NOT_SENT.
-	OrderPosDeadline time.Duration
-	// LightspeedTimeout is how long one Lightspeed call may take (15s when
-	// zero): claims on Lightspeed work are leased from it.
-	LightspeedTimeout time.Duration
+	// POS configures the POS pipeline.
+	POS pos.Config
 }
 
-// App holds the service's dependencies.
+// App is the service's use cases over their dependencies.
 type App struct {
-	db           *storage.DB
-	broker       Broker
-	log          *slog.Logger
-	now          func() time.Time
-	ls           *lssync.Client
-	vault        *vault.Vault
-	tokens       *auth.Tokens
-	publicURL    string
-	connectURL   string
-	clientSecret string
-	queue        *jobs.Queue
-	menuLocks    keyedMutex
-	ref          reference
-	onOrderSent  func(calls int)
-	notifiers    Notifiers
-	deadline     time.Duration
-	health       health
-	healthLocks  keyedMutex
-	refreshLocks keyedMutex
-	setup        setupCache
-	lsTimeout    time.Duration
+	db        *storage.DB
+	w         *writer
+	pos       *pos.Pipeline
+	broker    Broker
+	log       *slog.Logger
+	now       func() time.Time
+	notifiers Notifiers
 }
 
-// New returns an App over its dependencies. Call UseQueue before it runs
-// background work.
-func New(d Deps) *App {
-	if d.LightspeedTimeout <= 0 {
-		d.LightspeedTimeout = 15 * time.Second
+// New returns an App over its dependencies, with its POS pipeline, and adds
+// their job workers to d.Workers, the bundle d.Queue was built over. It
+// refuses a missing queue or bundle, and a bundle that already holds their
+// job kinds.
+func New(d Deps) (*App, error) {
+	if d.DB == nil || d.Queue == nil || d.Workers == nil {
+		return nil, errors.New("app: DB, Queue and the Workers the queue was built over are required")
 	}
-	return &App{lsTimeout: d.LightspeedTimeout, db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
-		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent, notifiers: d.Notifiers, deadline: d.OrderPosDeadline,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
-}
-
-// UseQueue gives the app its job queue, built from the app's own workers,
-// and from then on every notification written is queued for sending.
-func (a *App) UseQueue(q *jobs.Queue) {
-	a.queue = q
-	a.db.OnNotification(a.enqueueNotification)
+	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	w := &writer{db: d.DB, queue: d.Queue, broker: d.Broker, log: d.Log}
+	p, err := pos.New(pos.Deps{DB: d.DB, Queue: d.Queue, Workers: d.Workers, Writer: w, Log: d.Log, Now: now, Config: d.POS})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{db: d.DB, w: w, pos: p, broker: d.Broker, log: d.Log, now: now, notifiers: d.Notifiers}
+	if err := river.AddWorkerSafely(d.Workers, &sendNotificationWorker{app: a}); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // authorize checks the caller of ctx may perform op on the store.
@@ -119,16 +94,6 @@ func authorize(ctx context.Context, op domain.Operation, storeID string) (domain
 		return p, err
 	}
 	return p, domain.Authorize(p, op, storeID)
-}
-
-// publish hands committed events to the broker. A failure to publish loses
-// no data (the event log keeps it for replicas to catch up) and is logged.
-func (a *App) publish(ctx context.Context, evs []domain.Event) {
-	for _, ev := range evs {
-		if err := a.broker.Publish(ctx, ev); err != nil {
-			a.log.ErrorContext(ctx, "publish event", "seq", ev.Seq, "store", ev.StoreID, "err", err)
-		}
-	}
 }
 
 // newID returns a new time-ordered id.

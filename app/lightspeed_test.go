@@ -15,11 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/events"
 	"github.com/leafly/lightspeed-orders/internal/pgtest"
+	"github.com/leafly/lightspeed-orders/jobs"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
@@ -66,6 +70,9 @@ func newEnv(t *testing.T, cfg storage.Config, opts sandbox.Options, handler func
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := jobs.Migrate(ctx, db.SQL(), db.Postgres()); err != nil {
+		t.Fatal(err)
+	}
 	opts.ClientID, opts.ClientSecret = clientID, clientSecret
 	sb := sandbox.New(opts)
 	var h http.Handler = sb
@@ -81,9 +88,27 @@ func newEnv(t *testing.T, cfg storage.Config, opts sandbox.Options, handler func
 	ls := lssync.NewClient(lssync.Config{APIURL: srv.URL + "/{domain_prefix}", ClientID: clientID, ClientSecret: clientSecret,
 		Limiter: lssync.NewLimiter(lssync.LimiterOptions{Shared: db})})
 	deps := app.Deps{DB: db, Broker: events.NewHub(events.HubOptions{}), Log: slog.New(slog.DiscardHandler),
-		Lightspeed: ls, Vault: v, Tokens: auth.NewTokens([]byte("app-test-secret-app-test-secret-!!")),
-		PublicURL: "http://orders.leafly.test", ConnectURL: srv.URL + "/connect"}
-	return &env{app: app.New(deps), deps: deps, db: db, sandbox: sb, url: srv.URL, ctx: ctx}
+		POS: pos.Config{Lightspeed: ls, Vault: v, Tokens: auth.NewTokens([]byte("app-test-secret-app-test-secret-!!")),
+			PublicURL: "http://orders.leafly.test", ConnectURL: srv.URL + "/connect"}}
+	return &env{app: newApp(t, deps), deps: deps, db: db, sandbox: sb, url: srv.URL, ctx: ctx}
+}
+
+// newApp builds an App over deps with a queue of its own, as a replica
+// does; the queue is not started, so the jobs it is given wait in the
+// database.
+func newApp(t *testing.T, deps app.Deps) *app.App {
+	t.Helper()
+	deps.Workers = river.NewWorkers()
+	q, err := jobs.New(jobs.Config{DB: deps.DB.SQL(), Postgres: deps.DB.Postgres(), Workers: deps.Workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Queue = q
+	a, err := app.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // createStore creates a store that takes pickup orders.
@@ -351,7 +376,7 @@ func TestRevokedTokenRenewedAcrossReplicas(t *testing.T) {
 		prefix := e.sandbox.SeedDemo()
 		storeID := e.createStore(t)
 		e.connectOAuth(t, storeID, prefix)
-		replicas := []*app.App{e.app, app.New(e.deps)}
+		replicas := []*app.App{e.app, newApp(t, e.deps)}
 		e.control(t, http.MethodPost, "/faults", map[string]any{"domain_prefix": prefix, "path": "/token", "latency_ms": 50})
 		e.control(t, http.MethodPost, "/tokens", map[string]any{"domain_prefix": prefix, "revoke_access": true})
 

@@ -2,19 +2,22 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/notify"
-	"github.com/leafly/lightspeed-orders/storage"
 )
 
-// Notifications: each one is an outbox row written with the change it
-// tells of, and sent by a job.
+// Notifications: each one is an outbox row written in the transaction of
+// the change it tells of, and sent by a job. Which changes call for one is
+// decided here (storage only stores the rows): the shopper hears of each
+// status change after the order was placed, the store of each new order,
+// and the store's alert recipients of each alert raised or resolved.
 
 // Notifiers are where notifications go: Shopper for shoppers, Store for
 // dispensary staff and managers.
@@ -31,11 +34,11 @@ func (sendNotificationArgs) Kind() string { return "send_notification" }
 
 // InsertOpts retry for a day's worth of back-off.
 func (sendNotificationArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: jobs.PendingStates}}
 }
 
 type sendNotificationWorker struct {
-	backoffDefaults[sendNotificationArgs]
+	jobs.Backoff[sendNotificationArgs]
 	app *App
 }
 
@@ -47,11 +50,45 @@ func (w *sendNotificationWorker) Work(ctx context.Context, job *river.Job[sendNo
 	return err
 }
 
-// enqueueNotification is the outbox hook: it queues the sending of each
-// notification in the transaction that writes it.
-func (a *App) enqueueNotification(tx *sql.Tx, id string) error {
-	_, err := a.queue.InsertTx(context.Background(), tx, sendNotificationArgs{ID: id}, nil)
-	return err
+// notificationsFor returns the notifications the events of a change call
+// for: one per status change and one per alert raised.
+func notificationsFor(evs []domain.Event) []domain.Notification {
+	var ns []domain.Notification
+	for _, ev := range evs {
+		switch {
+		case ev.OrderStatus != nil:
+			ns = append(ns, statusNotification(ev.StoreID, ev.OrderStatus))
+		case ev.Alert != nil:
+			ns = append(ns, alertNotification(domain.NotifyAlertRaised, ev.Alert, ev.Alert.RaisedAt))
+		}
+	}
+	return ns
+}
+
+// statusNotification tells the store of a new order (a change from no
+// status) and the shopper of any later change.
+func statusNotification(storeID string, c *domain.OrderStatusEvent) domain.Notification {
+	id := c.Order.ID
+	n := domain.Notification{Kind: domain.NotifyOrderStatus, ID: string(domain.NotifyOrderStatus) + ":" + id + ":" + string(c.Status),
+		StoreID: storeID, OrderID: &id, Status: new(c.Status), PreviousStatus: c.PreviousStatus, CreatedAt: c.OccurredAt}
+	if c.PreviousStatus == nil {
+		n.Kind, n.ID = domain.NotifyNewOrder, string(domain.NotifyNewOrder)+":"+id
+	}
+	return n
+}
+
+// resolvedNotifications tell the store's alert recipients the alerts were
+// resolved.
+func resolvedNotifications(alerts []*domain.Alert) []domain.Notification {
+	ns := make([]domain.Notification, len(alerts))
+	for i, al := range alerts {
+		ns[i] = alertNotification(domain.NotifyAlertResolved, al, *al.ResolvedAt)
+	}
+	return ns
+}
+
+func alertNotification(kind domain.NotificationKind, al *domain.Alert, at time.Time) domain.Notification {
+	return domain.Notification{ID: string(kind) + ":" + al.ID, Kind: kind, StoreID: al.StoreID, AlertID: &al.ID, CreatedAt: at}
 }
 
 // SendNotification builds the message of an outbox row from the order as
@@ -74,7 +111,7 @@ func (a *App) SendNotification(ctx context.Context, id string) error {
 	return a.db.NotificationSent(ctx, id)
 }
 
-func (a *App) message(ctx context.Context, n storage.Notification) (notify.Message, notify.Notifier, error) {
+func (a *App) message(ctx context.Context, n domain.Notification) (notify.Message, notify.Notifier, error) {
 	store, err := a.db.Store(ctx, n.StoreID)
 	if err != nil {
 		return notify.Message{}, nil, err
@@ -84,7 +121,7 @@ func (a *App) message(ctx context.Context, n storage.Notification) (notify.Messa
 		if err != nil {
 			return notify.Message{}, nil, err
 		}
-		return notify.AlertMessage(*store, *alert, n.Kind == storage.NotifyAlertResolved, n.ID), a.notifiers.Store, nil
+		return notify.AlertMessage(*store, *alert, n.Kind == domain.NotifyAlertResolved, n.ID), a.notifiers.Store, nil
 	}
 	if n.OrderID == nil {
 		return notify.Message{}, nil, fmt.Errorf("notification %s names neither an order nor an alert", n.ID)
@@ -93,10 +130,10 @@ func (a *App) message(ctx context.Context, n storage.Notification) (notify.Messa
 	if err != nil {
 		return notify.Message{}, nil, err
 	}
-	if n.Kind == storage.NotifyNewOrder {
+	if n.Kind == domain.NotifyNewOrder {
 		return notify.NewOrderMessage(*store, *o, n.ID), a.notifiers.Store, nil
 	}
 	shown := *o
-	shown.Status = domain.Status(*n.Status)
-	return notify.OrderStatusMessage(*store, shown, (*domain.Status)(n.PreviousStatus), n.ID), a.notifiers.Shopper, nil
+	shown.Status = *n.Status
+	return notify.OrderStatusMessage(*store, shown, n.PreviousStatus, n.ID), a.notifiers.Shopper, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"slices"
 
+	"github.com/riverqueue/river"
+
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
-	"github.com/leafly/lightspeed-orders/storage"
+	"github.com/leafly/lightspeed-orders/pos"
 )
 
 // SubmitOrder stores a new order, or returns the one already submitted with
@@ -33,15 +35,14 @@ func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.O
 	if err != nil {
 		return nil, err
 	}
-	var enqueue storage.Enqueue
+	var jobs []river.JobArgs
 	if o.PosSync.State == domain.PosQueued {
-		enqueue = a.enqueueSend(o.ID)
+		jobs = append(jobs, pos.SendOrderArgs{OrderID: o.ID})
 	}
-	stored, created, evs, err := a.db.CreateOrder(ctx, o, enqueue)
+	stored, created, err := a.w.CreateOrder(ctx, o, jobs)
 	if err != nil || !created {
 		return resubmitted(stored, in, err)
 	}
-	a.publish(ctx, evs)
 	return stored, nil
 }
 
@@ -150,7 +151,7 @@ func (a *App) SetOrderStatus(ctx context.Context, id string, status domain.Statu
 	if status == domain.StatusCanceled {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "Use cancelOrder to cancel an order: it needs a reason.")
 	}
-	return a.dashboardAction(ctx, id, domain.OpDashboard, func(o *domain.Order) (storage.Enqueue, error) {
+	return a.dashboardAction(ctx, id, domain.OpDashboard, func(o *domain.Order) ([]river.JobArgs, error) {
 		_, err := o.Move(status, domain.SourceDashboard, a.now())
 		return nil, err
 	})
@@ -167,12 +168,12 @@ func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelRe
 	if p.Role == domain.RoleMarketplace {
 		source = domain.SourceMarketplace
 	}
-	return a.dashboardAction(ctx, id, domain.CancelOperation(reason), func(o *domain.Order) (storage.Enqueue, error) {
+	return a.dashboardAction(ctx, id, domain.CancelOperation(reason), func(o *domain.Order) ([]river.JobArgs, error) {
 		if _, err := o.Cancel(reason, source, a.now()); err != nil {
 			return nil, err
 		}
 		if o.PosSync.State == domain.PosSent {
-			return a.enqueueVoid(o.ID), nil
+			return []river.JobArgs{pos.VoidSaleArgs{OrderID: o.ID}}, nil
 		}
 		return nil, nil
 	})
@@ -182,7 +183,7 @@ func (a *App) CancelOrder(ctx context.Context, id string, reason domain.CancelRe
 // the read-only rule: while the store's integration is enabled, staff act
 // only on orders that did not reach the POS. The shopper's own cancellation
 // is not a dashboard action and is always accepted.
-func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operation, change func(*domain.Order) (storage.Enqueue, error)) (*domain.Order, error) {
+func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operation, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
 	p, err := auth.FromContext(ctx)
 	if err != nil {
 		return nil, err
@@ -198,26 +199,30 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 	if err != nil {
 		return nil, err
 	}
-	o, evs, err := a.db.UpdateOrder(ctx, id, func(o *domain.Order) (storage.Enqueue, error) {
+	return a.w.UpdateOrder(ctx, id, func(o *domain.Order) ([]river.JobArgs, error) {
 		if p.Role != domain.RoleMarketplace && !o.Status.Terminal() && !o.Actionable(store.Integration.Enabled) {
 			return nil, domain.Errorf(domain.CodeDashboardReadOnly, "The order dashboard is read-only while the Lightspeed order integration is on: manage order %s in Lightspeed.", o.ID)
 		}
 		return change(o)
 	})
-	if err != nil {
-		return nil, err
-	}
-	a.publish(ctx, evs)
-	return o, nil
 }
 
-// updateOrder is storage's UpdateOrder, publishing the order's updates
-// after commit.
-func (a *App) updateOrder(ctx context.Context, id string, change func(*domain.Order) (storage.Enqueue, error)) (*domain.Order, error) {
-	o, evs, err := a.db.UpdateOrder(ctx, id, change)
+// RetryOrderSync sends an order that did not reach the POS again, on
+// demand; refused when staff already handled it or it is in Lightspeed.
+func (a *App) RetryOrderSync(ctx context.Context, id string) (*domain.Order, error) {
+	o, err := a.Order(ctx, id, false)
 	if err != nil {
 		return nil, err
 	}
-	a.publish(ctx, evs)
-	return o, nil
+	if _, err := authorize(ctx, domain.OpDashboard, o.StoreID); err != nil {
+		return nil, hideForeign(err, id)
+	}
+	store, err := a.db.Store(ctx, o.StoreID)
+	if err != nil {
+		return nil, err
+	}
+	if !store.Integration.Enabled {
+		return nil, domain.Errorf(domain.CodeConflict, "The store's Lightspeed order integration is off: order %s is managed on the dashboard.", id)
+	}
+	return a.pos.Requeue(ctx, id)
 }

@@ -1,9 +1,8 @@
 package app
 
 import (
-	"time"
-
 	"context"
+	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -29,7 +28,7 @@ func (a *App) UpdateStore(ctx context.Context, id string, in domain.StoreInput) 
 	if _, err := authorize(ctx, domain.OpUpdateStore, id); err != nil {
 		return nil, err
 	}
-	return a.updateStore(ctx, id, in.Apply)
+	return a.w.UpdateStore(ctx, id, in.Apply)
 }
 
 // Store returns a store the caller may read.
@@ -51,7 +50,7 @@ func (a *App) UpdateNotificationSettings(ctx context.Context, storeID string, n 
 	if err := domain.ValidateEmails("newOrderEmails", n.NewOrderEmails); err != nil {
 		return nil, err
 	}
-	s, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
+	s, err := a.w.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Notifications = n
 		return nil
 	})
@@ -95,14 +94,3 @@ func (a *App) MenuItemCount(ctx context.Context, storeID string) (int, error) {
 
 // Now returns the service's current time.
 func (a *App) Now() time.Time { return a.now() }
-
-// updateStore is storage's UpdateStore, publishing the store's change to
-// storeUpdated subscribers after commit.
-func (a *App) updateStore(ctx context.Context, id string, change func(*domain.Store) error) (*domain.Store, error) {
-	s, evs, err := a.db.UpdateStore(ctx, id, change)
-	if err != nil {
-		return nil, err
-	}
-	a.publish(ctx, evs)
-	return s, nil
-}

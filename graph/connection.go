@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/graph/model"
 )
@@ -75,8 +74,8 @@ func (r *Resolver) integration(ctx context.Context, s *domain.Store) (*model.Ord
 	return orderIntegration(s, n, r.App.Now()), nil
 }
 
-func setupOptions(o app.SetupOptions) *model.LightspeedSetupOptions {
-	choices := func(list []app.Choice) []*model.SetupOption {
+func setupOptions(o domain.SetupOptions) *model.LightspeedSetupOptions {
+	choices := func(list []domain.SetupChoice) []*model.SetupOption {
 		out := make([]*model.SetupOption, len(list))
 		for i, c := range list {
 			out[i] = &model.SetupOption{ID: c.ID, Name: c.Name}

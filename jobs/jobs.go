@@ -4,7 +4,8 @@
 // that transaction commits, and survives crashes and restarts.
 //
 // Nouns: a job kind is one args type and one worker (they live with the use
-// cases they run, in package app); the Queue is the River client that
+// cases they run, in packages app and pos; Backoff and PendingStates are
+// their shared retry and uniqueness settings); the Queue is the River client that
 // stores, schedules, retries and runs them; periodic jobs are enqueued on a
 // schedule by whichever replica is River's leader; Liveness runs again, within
 // seconds, the jobs a crashed process was running.
@@ -22,7 +23,29 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
+
+// PendingStates are the job states in which a unique job counts as already
+// asked for (River requires running among them).
+var PendingStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}
+
+// Backoff is river.WorkerDefaults with the service's retry policy for work
+// that calls out: from a second, doubling, to a minute.
+type Backoff[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+}
+
+// NextRetry backs off from a second to a minute.
+func (Backoff[T]) NextRetry(job *river.Job[T]) time.Time {
+	return time.Now().Add(backoff(job.Attempt))
+}
+
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(max(attempt-1, 0), 6)
+	return min(d, time.Minute)
+}
 
 // QueueLightspeed holds the jobs that call Lightspeed for an order or a
 // store. They may wait their turn under Lightspeed's rate limit, so they

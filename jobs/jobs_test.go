@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/leafly/lightspeed-orders/internal/pgtest"
 	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/storage"
 )

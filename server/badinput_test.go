@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leafly/lightspeed-orders/app"
+	"github.com/leafly/lightspeed-orders/pos"
 )
 
 // badInputCase is a request the service must refuse as the caller's
@@ -156,7 +156,7 @@ func noErrorLogged(t *testing.T, s *testServer) {
 func consentCallback(t *testing.T, authorizeURL string) *url.URL {
 	t.Helper()
 	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if req.URL.Path == app.OAuthCallbackPath {
+		if req.URL.Path == pos.OAuthCallbackPath {
 			return http.ErrUseLastResponse
 		}
 		return nil
@@ -167,7 +167,7 @@ func consentCallback(t *testing.T, authorizeURL string) *url.URL {
 	}
 	resp.Body.Close()
 	cb, err := resp.Location()
-	if err != nil || cb.Path != app.OAuthCallbackPath {
+	if err != nil || cb.Path != pos.OAuthCallbackPath {
 		t.Fatalf("consent answered %d to %v (%v), want a redirect to the callback", resp.StatusCode, cb, err)
 	}
 	return cb
@@ -253,7 +253,7 @@ func TestEdgesEchoNoSecrets(t *testing.T) {
 		t.Run("WebhookToken", func(t *testing.T) {
 			token := strings.TrimPrefix(canary("wh"), "wh")
 			id := "webhook-token-" + db.name
-			status, _ := post(t, s, app.WebhookPath+token, "payload=%7B%7D", map[string]string{"X-Request-Id": id})
+			status, _ := post(t, s, pos.WebhookPath+token, "payload=%7B%7D", map[string]string{"X-Request-Id": id})
 			if status != http.StatusNotFound {
 				t.Errorf("an unknown webhook token answered %d, want 404", status)
 			}
@@ -263,7 +263,7 @@ func TestEdgesEchoNoSecrets(t *testing.T) {
 			}
 		})
 		t.Run("WebhookTokenWithNUL", func(t *testing.T) {
-			if status, _ := post(t, s, app.WebhookPath+"ab%00cd", "payload=%7B%7D", nil); status != http.StatusNotFound {
+			if status, _ := post(t, s, pos.WebhookPath+"ab%00cd", "payload=%7B%7D", nil); status != http.StatusNotFound {
 				t.Errorf("a webhook token with a NUL answered %d, want 404", status)
 			}
 		})

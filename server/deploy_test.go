@@ -20,7 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
-	"github.com/leafly/lightspeed-orders/app"
+	"github.com/leafly/lightspeed-orders/pos"
 )
 
 // The files that run the service (deploy/, Dockerfile, .dockerignore) are
@@ -506,7 +506,7 @@ func checkIngress(t *testing.T, k kubernetesBase, cfg config) {
 			t.Errorf("ingress path %s goes to %s:%s, not the Service", p.Path, b.Name, b.Port.Name)
 		}
 	}
-	want := map[string]string{"/query": "Exact", app.OAuthCallbackPath: "Exact", strings.TrimSuffix(app.WebhookPath, "/"): "Prefix"}
+	want := map[string]string{"/query": "Exact", pos.OAuthCallbackPath: "Exact", strings.TrimSuffix(pos.WebhookPath, "/"): "Prefix"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("ingress paths %v, want the public routes %v (health, readiness and metrics stay inside)", got, want)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/leafly/lightspeed-orders/gqlws"
 	"github.com/leafly/lightspeed-orders/graph"
 	"github.com/leafly/lightspeed-orders/graphiql"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 )
@@ -77,8 +78,8 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	if cfg.MetricsAddr == "" {
 		h.mux.Handle("GET /metrics", m.handler())
 	}
-	h.mux.Handle("GET "+app.OAuthCallbackPath, oauthCallback(a, log))
-	h.mux.Handle("POST "+app.WebhookPath+"{token}", webhookReceiver(a, m, log))
+	h.mux.Handle("GET "+pos.OAuthCallbackPath, oauthCallback(a, log))
+	h.mux.Handle("POST "+pos.WebhookPath+"{token}", webhookReceiver(a, m, log))
 	if sb != nil {
 		h.mux.Handle(sandboxPath+"/", http.StripPrefix(sandboxPath, sb))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
@@ -115,7 +116,7 @@ func oauthCallback(a *app.App, log *slog.Logger) http.HandlerFunc {
 		store, err := a.CompleteOAuth(r.Context(), r.URL.Query())
 		page := struct{ Title, Message string }{"Lightspeed connected", ""}
 		status := http.StatusOK
-		var oe *app.OAuthError
+		var oe *pos.OAuthError
 		switch {
 		case err == nil:
 			page.Message = fmt.Sprintf("%s is now connected to Lightspeed (%s) with OAuth. Its menu is syncing.", store.Name, store.Integration.Connection.DomainPrefix)
@@ -147,11 +148,11 @@ func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc 
 		case err == nil && !kept:
 			outcome = "ignored"
 		case err == nil:
-		case errors.Is(err, app.ErrUnknownConnection):
+		case errors.Is(err, pos.ErrUnknownConnection):
 			status, outcome = http.StatusNotFound, "unknown_connection"
-		case errors.Is(err, app.ErrBadSignature):
+		case errors.Is(err, pos.ErrBadSignature):
 			status, outcome = http.StatusUnauthorized, "bad_signature"
-		case errors.Is(err, app.ErrMalformedWebhook):
+		case errors.Is(err, pos.ErrMalformedWebhook):
 			status, outcome = http.StatusBadRequest, "malformed"
 		default:
 			var tooBig *http.MaxBytesError
@@ -175,8 +176,8 @@ func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc 
 // logPath is a request's path as logged: a webhook's token, which lets
 // whoever holds it post as Lightspeed for its connection, is left out.
 func logPath(p string) string {
-	if strings.HasPrefix(p, app.WebhookPath) {
-		return app.WebhookPath + "…"
+	if strings.HasPrefix(p, pos.WebhookPath) {
+		return pos.WebhookPath + "…"
 	}
 	return p
 }

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
@@ -118,7 +118,7 @@ func (st lsStore) authorizeURL(t *testing.T) string {
 func browse(t *testing.T, u string) (status int, page string, callback *url.URL) {
 	t.Helper()
 	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if req.URL.Path == app.OAuthCallbackPath {
+		if req.URL.Path == pos.OAuthCallbackPath {
 			callback = req.URL
 		}
 		return nil
@@ -450,7 +450,7 @@ func TestConnectOAuth(t *testing.T) {
 				t.Errorf("consent path = %s, want %s/connect", u.Path, sandboxPath)
 			}
 			checks := map[string]string{"response_type": "code", "client_id": sandboxClientID,
-				"redirect_uri": base + app.OAuthCallbackPath}
+				"redirect_uri": base + pos.OAuthCallbackPath}
 			for k, want := range checks {
 				if got := q.Get(k); got != want {
 					t.Errorf("%s = %q, want %q", k, got, want)
@@ -864,7 +864,7 @@ func TestEnableIntegration(t *testing.T) {
 				t.Fatalf("the retailer has webhooks %v, want one", hooks)
 			}
 			h := hooks[0].(map[string]any)
-			if want := base + app.WebhookPath + c.WebhookToken; h["url"] != want || h["type"] != "sale.update" || h["active"] != true {
+			if want := base + pos.WebhookPath + c.WebhookToken; h["url"] != want || h["type"] != "sale.update" || h["active"] != true {
 				t.Errorf("webhook = %v, want an active sale.update to %s", h, want)
 			}
 			if c.WebhookID == nil || *c.WebhookID != h["id"] {

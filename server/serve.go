@@ -10,11 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/leafly/lightspeed-orders/app"
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/events"
 	"github.com/leafly/lightspeed-orders/jobs"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
@@ -105,16 +108,20 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 	if cfg.Sandbox {
 		s.sandbox = newSandbox(log)
 	}
-	s.app = app.New(app.Deps{DB: s.db, Broker: s.broker, Log: log, Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log, s.recordCall),
-		Vault: v, Tokens: s.tokens, PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL, ClientSecret: cfg.LightspeedClientSecret,
-		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }, Notifiers: notifiers,
-		OrderPosDeadline: cfg.OrderPosDeadline, LightspeedTimeout: cfg.LightspeedTimeout})
-	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: s.app.Workers(),
-		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
+	workers := river.NewWorkers()
+	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: workers,
+		Periodic: pos.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
 	}
-	s.app.UseQueue(s.queue)
+	if s.app, err = app.New(app.Deps{DB: s.db, Queue: s.queue, Workers: workers, Broker: s.broker, Log: log, Notifiers: notifiers,
+		POS: pos.Config{Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log, s.recordCall), Vault: v, Tokens: s.tokens,
+			PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL, ClientSecret: cfg.LightspeedClientSecret,
+			OnOrderSent:      func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) },
+			OrderPosDeadline: cfg.OrderPosDeadline, LightspeedTimeout: cfg.LightspeedTimeout}}); err != nil {
+		s.close()
+		return nil, err
+	}
 	s.live = jobs.NewLiveness(s.db.SQL(), s.db.Postgres(), s.queue.ID(), log)
 	s.handler = newHandler(cfg, s.app, s.db, s.tokens, s.sandbox, s.metrics, log)
 	return s, nil

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leafly/lightspeed-orders/app"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 )
 
@@ -117,7 +117,7 @@ func TestWebhookIntake(t *testing.T) {
 	st, menu := enabledStore(t, s)
 	id := st.shopperOrder(t, "HOOK-1", "hook@example.com", anyItems(menu, 1), nil)
 	sale := str(path(st.waitPos(t, id, "SENT"), "posSync", "saleId"))
-	hookURL := s.URL + app.WebhookPath + st.credentials(t).WebhookToken
+	hookURL := s.URL + pos.WebhookPath + st.credentials(t).WebhookToken
 	body := url.Values{"payload": {`{"id":"` + sale + `","status":"AWAITING_PICKUP"}`}, "domain_prefix": {"demo"}}.Encode()
 	sign := func(b string) string {
 		m := hmac.New(sha256.New, []byte(sandboxClientSecret))
@@ -143,7 +143,7 @@ func TestWebhookIntake(t *testing.T) {
 	}{
 		{"Unsigned", hookURL, body, "", http.StatusUnauthorized},
 		{"WrongSignature", hookURL, body, sign(body + "x"), http.StatusUnauthorized},
-		{"UnknownConnection", s.URL + app.WebhookPath + "nobody", body, sign(body), http.StatusNotFound},
+		{"UnknownConnection", s.URL + pos.WebhookPath + "nobody", body, sign(body), http.StatusNotFound},
 		{"Malformed", hookURL, "payload=not-json", sign("payload=not-json"), http.StatusBadRequest},
 		{"OK", hookURL, body, sign(body), http.StatusOK},
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leafly/lightspeed-orders/app"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 )
 
@@ -109,7 +109,7 @@ func silentStore(t *testing.T, s *testServer) (lsStore, map[string]map[string]an
 	for _, h := range sb.api(token, "/webhooks").([]any) {
 		sb.must(http.MethodDelete, "/"+sandbox.DemoPrefix+"/api/2026-07/webhooks/"+str(path(h, "id")), token, nil)
 	}
-	return st, menu, hookPoster{t, s.URL + app.WebhookPath + st.credentials(t).WebhookToken}, token
+	return st, menu, hookPoster{t, s.URL + pos.WebhookPath + st.credentials(t).WebhookToken}, token
 }
 
 // saleVersion reads the sale's current version from Lightspeed.

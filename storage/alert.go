@@ -2,12 +2,10 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -59,18 +57,12 @@ func (db *DB) Alerts(ctx context.Context, storeID string, unresolvedOnly bool) (
 	return alerts, nil
 }
 
-// The alert notification kinds the outbox holds.
-const (
-	NotifyAlertRaised   = "alert_raised"
-	NotifyAlertResolved = "alert_resolved"
-)
-
 // RaiseAlert records an alert unless one of its kind is open for the store
 // (for ORDER_NOT_SENT: for the same order): one alert per incident. In the
-// same transaction it logs the event for alertRaised subscribers and the
-// notification to the store's alert recipients. It returns the events to
-// publish, none when the alert was already open.
-func (db *DB) RaiseAlert(ctx context.Context, a *domain.Alert, orderID *string) ([]domain.Event, error) {
+// same transaction it logs the event for alertRaised subscribers and runs
+// then with it. It returns the events to publish, none when the alert was
+// already open (then does not run).
+func (db *DB) RaiseAlert(ctx context.Context, a *domain.Alert, orderID *string, then func(Tx, []domain.Event) error) ([]domain.Event, error) {
 	var events []domain.Event
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
 		if err := db.lock(tx).Take(&storeRow{}, "id = ?", a.StoreID).Error; err != nil {
@@ -93,35 +85,27 @@ func (db *DB) RaiseAlert(ctx context.Context, a *domain.Alert, orderID *string) 
 			return err
 		}
 		events = append(events, domain.Event{Seq: ev.Seq, StoreID: a.StoreID, Alert: a})
-		return db.notifyAlert(tx, a, NotifyAlertRaised)
+		return after(tx, then, events)
 	})
 	return events, err
 }
 
-// ResolveAlerts resolves the store's open alerts of a kind and notifies
-// their recipients.
-func (db *DB) ResolveAlerts(ctx context.Context, storeID string, kind domain.AlertKind, at time.Time) error {
+// ResolveAlerts resolves the store's open alerts of a kind and, in the same
+// transaction, runs then with the alerts it resolved.
+func (db *DB) ResolveAlerts(ctx context.Context, storeID string, kind domain.AlertKind, at time.Time, then func(Tx, []*domain.Alert) error) error {
 	return db.transaction(ctx, func(tx *gorm.DB) error {
 		var open []alertRow
 		if err := tx.Where("store_id = ? AND kind = ? AND resolved_at IS NULL", storeID, kind).Find(&open).Error; err != nil {
 			return err
 		}
-		for _, r := range open {
+		resolved := make([]*domain.Alert, len(open))
+		for i, r := range open {
 			if err := tx.Model(&alertRow{}).Where("id = ?", r.ID).Update("resolved_at", at).Error; err != nil {
 				return err
 			}
-			if err := db.notifyAlert(tx, r.domain(), NotifyAlertResolved); err != nil {
-				return err
-			}
+			r.ResolvedAt = &at
+			resolved[i] = r.domain()
 		}
-		return nil
+		return after(tx, then, resolved)
 	})
-}
-
-func (db *DB) notifyAlert(tx *gorm.DB, a *domain.Alert, kind string) error {
-	n := notificationRow{ID: kind + ":" + a.ID, Kind: kind, StoreID: a.StoreID, AlertID: &a.ID, CreatedAt: now()}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&n).Error; err != nil || db.notificationHook == nil {
-		return err
-	}
-	return Enqueue(func(t *sql.Tx) error { return db.notificationHook(t, n.ID) }).run(tx)
 }

@@ -29,11 +29,10 @@ type Config struct {
 
 // DB is the service's database.
 type DB struct {
-	gorm             *gorm.DB
-	sql              *sql.DB
-	postgres         bool
-	log              *slog.Logger
-	notificationHook func(tx *sql.Tx, id string) error
+	gorm     *gorm.DB
+	sql      *sql.DB
+	postgres bool
+	log      *slog.Logger
 }
 
 // Open connects to the database cfg names. It does not migrate.

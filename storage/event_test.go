@@ -67,11 +67,11 @@ func writeChanges(t *testing.T, db *DB, store *domain.Store, items map[string]do
 		return
 	}
 	for i := range n {
-		_, _, err := db.UpdateOrder(context.Background(), o.ID, func(o *domain.Order) (Enqueue, error) {
+		_, _, err := db.UpdateOrder(context.Background(), o.ID, func(o *domain.Order) error {
 			w := fmt.Sprintf("warning %d", i)
 			o.PosSync.Warning = &w
-			return nil, nil
-		})
+			return nil
+		}, nil)
 		if err != nil {
 			t.Errorf("update %s: %v", id, err)
 			return

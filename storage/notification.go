@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"gorm.io/gorm"
@@ -11,37 +10,15 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// The notification kinds the outbox holds.
-const (
-	NotifyOrderStatus = "order_status"
-	NotifyNewOrder    = "new_order"
-)
-
-// Notification is one row of the outbox: what to tell whom is built when it
-// is sent, from the order or alert as it is then.
-type Notification struct {
-	ID             string
-	Kind           string
-	StoreID        string
-	OrderID        *string
-	AlertID        *string
-	Status         *string
-	PreviousStatus *string
-	CreatedAt      time.Time
-	SentAt         *time.Time
-	Attempts       int
-	LastError      *string
-}
-
 // notificationRow is a Notification as the notifications table holds it.
 type notificationRow struct {
 	ID             string `gorm:"primaryKey"`
-	Kind           string
+	Kind           domain.NotificationKind
 	StoreID        string
 	OrderID        *string
 	AlertID        *string
-	Status         *string
-	PreviousStatus *string
+	Status         *domain.Status
+	PreviousStatus *domain.Status
 	CreatedAt      time.Time
 	SentAt         *time.Time
 	Attempts       int
@@ -50,34 +27,21 @@ type notificationRow struct {
 
 func (notificationRow) TableName() string { return "notifications" }
 
-// OnNotification, when set, runs in the transaction that writes each new
-// notification, e.g. to enqueue the job that sends it.
-func (db *DB) OnNotification(hook func(tx *sql.Tx, id string) error) { db.notificationHook = hook }
+func (r notificationRow) domain() domain.Notification { return domain.Notification(r) }
 
-// notifyChanges writes the notifications the order's status changes call
-// for: the shopper hears of each change after the order was placed, the
-// store of each new order.
-func (db *DB) notifyChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, c domain.StatusChange) error {
-	n := notificationRow{Kind: NotifyOrderStatus, StoreID: o.StoreID, OrderID: &o.ID, Status: new(string(c.Status)),
-		PreviousStatus: (*string)(previous), CreatedAt: c.OccurredAt}
-	if previous == nil {
-		n.Kind = NotifyNewOrder
-		n.ID = NotifyNewOrder + ":" + o.ID
-	} else {
-		n.ID = NotifyOrderStatus + ":" + o.ID + ":" + string(c.Status)
-	}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&n)
-	if res.Error != nil || res.RowsAffected == 0 || db.notificationHook == nil {
-		return res.Error
-	}
-	return Enqueue(func(t *sql.Tx) error { return db.notificationHook(t, n.ID) }).run(tx)
+// AddNotification writes a row of the outbox in tx, unless a row with its
+// id is there already: added says it was written.
+func (t Tx) AddNotification(n domain.Notification) (added bool, err error) {
+	row := notificationRow(n)
+	res := t.g.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	return res.RowsAffected > 0, res.Error
 }
 
 // Notification returns one row of the outbox.
-func (db *DB) Notification(ctx context.Context, id string) (Notification, error) {
+func (db *DB) Notification(ctx context.Context, id string) (domain.Notification, error) {
 	var row notificationRow
 	err := db.gorm.WithContext(ctx).Take(&row, "id = ?", id).Error
-	return Notification(row), err
+	return row.domain(), err
 }
 
 // NotificationSent records a notification as sent.

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -123,9 +122,10 @@ func linesToRows(o *domain.Order) []lineRow {
 // order id exists already, nothing is written and that order is returned
 // with created false.
 //
-// When enqueue is not nil it runs in the same transaction once the order is
-// written, so a job it enqueues exists exactly when the order does.
-func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, enqueue Enqueue) (stored *domain.Order, created bool, events []domain.Event, err error) {
+// then runs in the same transaction once the order is written, with its
+// events, so what it writes (outbox rows, jobs) exists exactly when the
+// order does.
+func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []domain.Event) error) (stored *domain.Order, created bool, events []domain.Event, err error) {
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		row := orderToRow(o)
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
@@ -146,7 +146,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, enqueue Enqueue)
 		if events, err = db.recordChanges(tx, o, nil, o.StatusHistory, nums); err != nil {
 			return err
 		}
-		return enqueue.run(tx)
+		return after(tx, then, events)
 	})
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("create order %s: %w", o.LeaflyOrderID, err)
@@ -172,9 +172,6 @@ func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Statu
 		if err := tx.Create(&ev).Error; err != nil {
 			return nil, err
 		}
-		if err := db.notifyChanges(tx, o, previous, c); err != nil {
-			return nil, err
-		}
 		events = append(events, domain.Event{Seq: ev.Seq, StoreID: o.StoreID,
 			OrderStatus: &domain.OrderStatusEvent{
 				Order: o, PreviousStatus: previous, Status: c.Status, Source: c.Source, OccurredAt: c.OccurredAt,
@@ -191,9 +188,9 @@ func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Statu
 // its fields, the status history entries change appended, and one event per
 // new entry, all in one transaction.
 //
-// change may return an Enqueue to run in the same transaction after the
-// order is saved.
-func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) (Enqueue, error)) (*domain.Order, []domain.Event, error) {
+// then runs in the same transaction after the order is saved, with the
+// events of the update.
+func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) error, then func(Tx, []domain.Event) error) (*domain.Order, []domain.Event, error) {
 	var o *domain.Order
 	var events []domain.Event
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
@@ -206,8 +203,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 			return err
 		}
 		before, seen, sync := o.Status, len(o.StatusHistory), o.PosSync
-		enqueue, err := change(o)
-		if err != nil {
+		if err := change(o); err != nil {
 			return err
 		}
 		o.UpdatedAt = now()
@@ -215,10 +211,11 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		if err := tx.Save(&updated).Error; err != nil {
 			return err
 		}
+		var err error
 		if events, err = db.logOrderChanges(tx, o, before, sync, o.StatusHistory[seen:]); err != nil {
 			return err
 		}
-		return enqueue.run(tx)
+		return after(tx, then, events)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("update order %s: %w", id, err)
@@ -380,21 +377,6 @@ func (db *DB) loadHistory(tx *gorm.DB, orders []*domain.Order) error {
 // countOrders adds n to the store's order count.
 func countOrders(tx *gorm.DB, storeID string, n int) error {
 	return tx.Exec("UPDATE stores SET order_count = order_count + ? WHERE id = ?", n, storeID).Error
-}
-
-// Enqueue adds background jobs inside a storage transaction (River's
-// InsertTx), so they exist exactly when the transaction commits.
-type Enqueue func(tx *sql.Tx) error
-
-func (e Enqueue) run(tx *gorm.DB) error {
-	if e == nil {
-		return nil
-	}
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return fmt.Errorf("enqueue: not in a database/sql transaction (%T)", tx.Statement.ConnPool)
-	}
-	return e(sqlTx)
 }
 
 // StaleQueuedOrders returns the ids of orders still waiting for the POS

@@ -35,7 +35,7 @@ func TestReadSignals(t *testing.T) {
 		}
 		oldest := now.Add(-time.Hour)
 		for i, id := range []string{"n-sent", "n-waiting", "n-failing"} {
-			row := notificationRow{ID: id, Kind: NotifyNewOrder, StoreID: store.ID, CreatedAt: oldest.Add(time.Duration(i) * time.Minute)}
+			row := notificationRow{ID: id, Kind: domain.NotifyNewOrder, StoreID: store.ID, CreatedAt: oldest.Add(time.Duration(i) * time.Minute)}
 			if err := db.gorm.Create(&row).Error; err != nil {
 				t.Fatal(err)
 			}

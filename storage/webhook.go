@@ -24,9 +24,9 @@ type webhookRow struct {
 func (webhookRow) TableName() string { return "lightspeed_webhooks" }
 
 // SaveWebhook keeps a received webhook and, in the same transaction, runs
-// enqueue (its processing job). A body the store already has kept is a
-// copy: nothing is written or enqueued and kept is false.
-func (db *DB) SaveWebhook(ctx context.Context, storeID string, saleID *string, body string, enqueue Enqueue) (kept bool, err error) {
+// then (which enqueues its processing). A body the store already has kept
+// is a copy: nothing is written, then does not run and kept is false.
+func (db *DB) SaveWebhook(ctx context.Context, storeID string, saleID *string, body string, then func(Tx) error) (kept bool, err error) {
 	sum := sha256.Sum256([]byte(body))
 	row := webhookRow{StoreID: storeID, SaleID: saleID, Body: body, BodyHash: hex.EncodeToString(sum[:]), ReceivedAt: now()}
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
@@ -35,7 +35,10 @@ func (db *DB) SaveWebhook(ctx context.Context, storeID string, saleID *string, b
 			return res.Error
 		}
 		kept = true
-		return enqueue.run(tx)
+		if then == nil {
+			return nil
+		}
+		return then(Tx{tx})
 	})
 	return kept && err == nil, err
 }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 )
@@ -14,7 +13,7 @@ func TestSaveWebhookKeepsOneCopy(t *testing.T) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
 		enqueued := 0
-		enqueue := func(*sql.Tx) error { enqueued++; return nil }
+		enqueue := func(Tx) error { enqueued++; return nil }
 		for i, want := range []bool{true, false, false} {
 			kept, err := db.SaveWebhook(ctx, store.ID, nil, "payload=same", enqueue)
 			if err != nil || kept != want {

@@ -43,7 +43,11 @@ var rules = []rule{
 	{pkg: "domain", deps: true, forbidden: []string{module, "gorm.io", "github.com/99designs/gqlgen", "net/http"}},
 	{pkg: "graph", allowed: []string{"app", "auth", "domain", "graph/model"}},
 	{pkg: "graph/model", allowed: []string{"domain"}},
-	{pkg: "storage", forbidden: []string{module + "/app", module + "/notify", module + "/sync"}},
+	{pkg: "storage", forbidden: []string{module + "/app", module + "/notify", module + "/pos", module + "/sync"}},
+	// The POS pipeline knows nothing of the use cases above it (it writes
+	// through app's Writer), of notifications or of the transports.
+	{pkg: "pos", allowed: []string{"auth", "domain", "jobs", "storage", "sync", "vault"}},
+	{pkg: "app", allowed: []string{"auth", "domain", "jobs", "notify", "pos", "storage", "sync", "vault"}},
 }
 
 func TestDependencyRule(t *testing.T) {

@@ -1,4 +1,4 @@
-package app
+package pos
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
-	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 	"github.com/leafly/lightspeed-orders/vault"
 )
@@ -61,29 +60,29 @@ func (h *health) mark(storeID string, degraded bool) {
 // made for it: outages after several failures in a row, credential issues
 // at once, recovery from an outage on the first success. Rate limiting
 // changes nothing.
-func (a *App) observe(ctx context.Context, storeID string, err error) {
+func (p *Pipeline) observe(ctx context.Context, storeID string, err error) {
 	if err == nil {
-		if _, degraded := a.health.record(storeID, false); degraded {
-			a.recover(ctx, storeID, domain.HealthPartnerOutage)
+		if _, degraded := p.health.record(storeID, false); degraded {
+			p.recover(ctx, storeID, domain.HealthPartnerOutage)
 		}
 		return
 	}
 	switch f := failureOf(err); f.health {
 	case domain.HealthPartnerOutage:
-		if n, _ := a.health.record(storeID, true); n >= outageAfter {
-			a.degrade(ctx, storeID, f.health, f.alert)
+		if n, _ := p.health.record(storeID, true); n >= outageAfter {
+			p.degrade(ctx, storeID, f.health, f.alert)
 		}
 	case domain.HealthCredentialsInvalid:
-		a.degrade(ctx, storeID, f.health, f.alert)
+		p.degrade(ctx, storeID, f.health, f.alert)
 	}
 }
 
 // degrade marks the store's integration unhealthy and, on the change,
 // raises one alert for the incident, saying msg.
-func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth, msg string) {
-	defer a.healthLocks.lock(storeID)()
+func (p *Pipeline) degrade(ctx context.Context, storeID string, h domain.IntegrationHealth, msg string) {
+	defer p.healthLocks.lock(storeID)()
 	changed := false
-	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
+	_, err := p.w.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		if s.Integration.Health == h || s.Integration.Health == domain.HealthCredentialsInvalid {
 			return nil
 		}
@@ -91,30 +90,30 @@ func (a *App) degrade(ctx context.Context, storeID string, h domain.IntegrationH
 		return nil
 	})
 	if err != nil {
-		a.log.ErrorContext(ctx, "record integration health", "store", storeID, "err", err)
+		p.log.ErrorContext(ctx, "record integration health", "store", storeID, "err", err)
 		return
 	}
-	a.health.mark(storeID, true)
+	p.health.mark(storeID, true)
 	if !changed {
 		return
 	}
-	a.log.WarnContext(ctx, "lightspeed integration degraded", "store", storeID, "health", h)
+	p.log.WarnContext(ctx, "lightspeed integration degraded", "store", storeID, "health", h)
 	kind := domain.AlertPartnerOutage
 	if h == domain.HealthCredentialsInvalid {
 		kind = domain.AlertCredentialsInvalid
 	}
-	a.raise(ctx, storeID, kind, msg, nil)
+	p.raise(ctx, storeID, kind, msg, nil)
 }
 
 // unreadable turns a stored token no key opens (vault.ErrCorrupt in err)
 // into a credential issue: the store turns CREDENTIALS_INVALID with one
 // alert, its periodic jobs stop calling, and it recovers when it
 // reconnects, as retrying cannot help. Other errors are returned as they are.
-func (a *App) unreadable(ctx context.Context, storeID string, err error) error {
+func (p *Pipeline) unreadable(ctx context.Context, storeID string, err error) error {
 	if !errors.Is(err, vault.ErrCorrupt) {
 		return err
 	}
-	a.degrade(ctx, storeID, domain.HealthCredentialsInvalid, unreadableMessage)
+	p.degrade(ctx, storeID, domain.HealthCredentialsInvalid, unreadableMessage)
 	return &lssync.Error{Kind: lssync.KindCredential, Op: "open stored credentials", Message: "the stored credentials cannot be read: reconnect the store", Err: err}
 }
 
@@ -129,23 +128,20 @@ func cancelUnreadable(err error) error {
 }
 
 // raise records an alert (one per incident) and tells subscribers.
-func (a *App) raise(ctx context.Context, storeID string, kind domain.AlertKind, msg string, orderID *string) {
-	alert := &domain.Alert{ID: newID(), StoreID: storeID, Kind: kind, Message: msg, RaisedAt: a.now()}
-	evs, err := a.db.RaiseAlert(ctx, alert, orderID)
-	if err != nil {
-		a.log.ErrorContext(ctx, "raise alert", "store", storeID, "kind", kind, "err", err)
-		return
+func (p *Pipeline) raise(ctx context.Context, storeID string, kind domain.AlertKind, msg string, orderID *string) {
+	alert := &domain.Alert{ID: newID(), StoreID: storeID, Kind: kind, Message: msg, RaisedAt: p.now()}
+	if err := p.w.RaiseAlert(ctx, alert, orderID); err != nil {
+		p.log.ErrorContext(ctx, "raise alert", "store", storeID, "kind", kind, "err", err)
 	}
-	a.publish(ctx, evs)
 }
 
 // recover marks the store healthy again after the given kind of problem:
 // its alert is resolved, orders nobody handled while it lasted are sent,
 // then the sales feed is read.
-func (a *App) recover(ctx context.Context, storeID string, from domain.IntegrationHealth) {
-	defer a.healthLocks.lock(storeID)()
+func (p *Pipeline) recover(ctx context.Context, storeID string, from domain.IntegrationHealth) {
+	defer p.healthLocks.lock(storeID)()
 	changed := false
-	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
+	_, err := p.w.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		if s.Integration.Health != from {
 			return nil
 		}
@@ -153,10 +149,10 @@ func (a *App) recover(ctx context.Context, storeID string, from domain.Integrati
 		return nil
 	})
 	if err != nil {
-		a.log.ErrorContext(ctx, "record integration health", "store", storeID, "err", err)
+		p.log.ErrorContext(ctx, "record integration health", "store", storeID, "err", err)
 		return
 	}
-	a.health.mark(storeID, false)
+	p.health.mark(storeID, false)
 	if !changed {
 		return
 	}
@@ -164,38 +160,37 @@ func (a *App) recover(ctx context.Context, storeID string, from domain.Integrati
 	if from == domain.HealthCredentialsInvalid {
 		kind = domain.AlertCredentialsInvalid
 	}
-	if err := a.db.ResolveAlerts(ctx, storeID, kind, a.now()); err != nil {
-		a.log.ErrorContext(ctx, "resolve alerts", "store", storeID, "err", err)
+	if err := p.w.ResolveAlerts(ctx, storeID, kind, p.now()); err != nil {
+		p.log.ErrorContext(ctx, "resolve alerts", "store", storeID, "err", err)
 	}
-	n := a.resend(ctx, storeID)
-	a.log.InfoContext(ctx, "lightspeed integration recovered", "store", storeID, "orders_resent", n)
-	if a.queue != nil {
-		if _, err := a.queue.Insert(ctx, reconcileArgs{StoreID: storeID}, nil); err != nil {
-			a.log.ErrorContext(ctx, "enqueue reconciliation", "store", storeID, "err", err)
-		}
+	n := p.resend(ctx, storeID)
+	p.log.InfoContext(ctx, "lightspeed integration recovered", "store", storeID, "orders_resent", n)
+	if _, err := p.queue.Insert(ctx, reconcileArgs{StoreID: storeID}, nil); err != nil {
+		p.log.ErrorContext(ctx, "enqueue reconciliation", "store", storeID, "err", err)
 	}
 }
 
 // resend puts back on the POS path the orders that did not reach it for
 // the store's sake and that nobody handled on the dashboard meanwhile.
-func (a *App) resend(ctx context.Context, storeID string) int {
-	ids, err := a.db.UntouchedNotSent(ctx, storeID)
+func (p *Pipeline) resend(ctx context.Context, storeID string) int {
+	ids, err := p.db.UntouchedNotSent(ctx, storeID)
 	if err != nil {
-		a.log.ErrorContext(ctx, "find orders to resend", "store", storeID, "err", err)
+		p.log.ErrorContext(ctx, "find orders to resend", "store", storeID, "err", err)
 		return 0
 	}
 	sent := 0
 	for _, id := range ids {
-		if _, err := a.requeue(ctx, id); err == nil {
+		if _, err := p.Requeue(ctx, id); err == nil {
 			sent++
 		}
 	}
 	return sent
 }
 
-// requeue sends an untouched NOT_SENT order again.
-func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
-	return a.updateOrder(ctx, id, func(o *domain.Order) (storage.Enqueue, error) {
+// Requeue puts an untouched NOT_SENT order back on the POS path; refused
+// when staff already handled it or it is in Lightspeed.
+func (p *Pipeline) Requeue(ctx context.Context, id string) (*domain.Order, error) {
+	return p.w.UpdateOrder(ctx, id, func(o *domain.Order) ([]river.JobArgs, error) {
 		switch {
 		case o.PosSync.State == domain.PosSent:
 			return nil, domain.Errorf(domain.CodeConflict, "Order %s is already in Lightspeed.", o.ID)
@@ -205,35 +200,15 @@ func (a *App) requeue(ctx context.Context, id string) (*domain.Order, error) {
 			return nil, domain.Errorf(domain.CodeConflict, "Order %s was already handled on the dashboard (%s); it is not sent to Lightspeed, so it cannot be fulfilled twice.", o.ID, o.Status)
 		}
 		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosQueued, nil, nil
-		return a.enqueueSend(o.ID), nil
+		return []river.JobArgs{SendOrderArgs{OrderID: o.ID}}, nil
 	})
-}
-
-// RetryOrderSync sends an order that did not reach the POS again, on
-// demand; refused when staff already handled it or it is in Lightspeed.
-func (a *App) RetryOrderSync(ctx context.Context, id string) (*domain.Order, error) {
-	o, err := a.Order(ctx, id, false)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := authorize(ctx, domain.OpDashboard, o.StoreID); err != nil {
-		return nil, hideForeign(err, id)
-	}
-	store, err := a.db.Store(ctx, o.StoreID)
-	if err != nil {
-		return nil, err
-	}
-	if !store.Integration.Enabled {
-		return nil, domain.Errorf(domain.CodeConflict, "The store's Lightspeed order integration is off: order %s is managed on the dashboard.", id)
-	}
-	return a.requeue(ctx, id)
 }
 
 // giveUp takes an order off the POS path once it has failed for longer
 // than the deadline, or at once on a credential issue: it turns NOT_SENT
 // and actionable on the dashboard.
-func (a *App) giveUp(o *domain.Order, code domain.PosErrorCode) bool {
-	return code == domain.PosErrCredentials || a.now().Sub(o.CreatedAt) >= a.deadline
+func (p *Pipeline) giveUp(o *domain.Order, code domain.PosErrorCode) bool {
+	return code == domain.PosErrCredentials || p.now().Sub(o.CreatedAt) >= p.deadline
 }
 
 // sweepArgs asks for the orders past the deadline to be taken off the POS
@@ -244,16 +219,16 @@ func (sweepArgs) Kind() string { return "sweep_unsent_orders" }
 
 type sweepWorker struct {
 	river.WorkerDefaults[sweepArgs]
-	app *App
+	p *Pipeline
 }
 
 func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
-	ids, err := w.app.db.StaleQueuedOrders(ctx, w.app.now().Add(-w.app.deadline))
+	ids, err := w.p.db.StaleQueuedOrders(ctx, w.p.now().Add(-w.p.deadline))
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		o, err := w.app.db.Order(ctx, id)
+		o, err := w.p.db.Order(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -262,7 +237,7 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
 			code = *o.PosSync.ErrorCode
 		}
 		msg := "It could not reach Lightspeed within the deadline; manage it from the Leafly Order Dashboard."
-		if err := w.app.notSent(ctx, id, code, msg); err != nil {
+		if err := w.p.notSent(ctx, id, code, msg); err != nil {
 			return fmt.Errorf("take order %s off the POS path: %w", id, err)
 		}
 	}
@@ -279,52 +254,52 @@ func (probeArgs) Kind() string { return "probe_lightspeed" }
 
 type probeWorker struct {
 	river.WorkerDefaults[probeArgs]
-	app *App
+	p *Pipeline
 }
 
 func (w *probeWorker) Work(ctx context.Context, _ *river.Job[probeArgs]) error {
-	ids, err := w.app.db.IntegratedStores(ctx, domain.HealthPartnerOutage)
+	ids, err := w.p.db.IntegratedStores(ctx, domain.HealthPartnerOutage)
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		w.app.health.mark(id, true)
-		t, err := w.app.target(ctx, id)
+		w.p.health.mark(id, true)
+		t, err := w.p.target(ctx, id)
 		if err == nil {
-			_, err = w.app.ls.Retailer(ctx, t)
+			_, err = w.p.ls.Retailer(ctx, t)
 		}
-		w.app.observe(ctx, id, err)
+		w.p.observe(ctx, id, err)
 	}
-	if ids, err = w.app.db.IntegratedStores(ctx, domain.HealthCredentialsInvalid); err != nil {
+	if ids, err = w.p.db.IntegratedStores(ctx, domain.HealthCredentialsInvalid); err != nil {
 		return err
 	}
 	for _, id := range ids {
-		w.app.probeCredentials(ctx, id)
+		w.p.probeCredentials(ctx, id)
 	}
 	return nil
 }
 
 // probeCredentials renews the refused tokens of an OAuth store and, when
 // Lightspeed takes the new ones, recovers the store as after an outage.
-func (a *App) probeCredentials(ctx context.Context, storeID string) {
-	c, err := a.credentials(ctx, storeID)
+func (p *Pipeline) probeCredentials(ctx context.Context, storeID string) {
+	c, err := p.credentials(ctx, storeID)
 	if err != nil || !refreshable(c) {
 		return
 	}
 	refused := c.AccessToken
-	c, _, err = a.refresh(ctx, storeID, func(now domain.Credentials) bool { return now.AccessToken == refused || a.stale(now) })
+	c, _, err = p.refresh(ctx, storeID, func(now domain.Credentials) bool { return now.AccessToken == refused || p.stale(now) })
 	var t lssync.Target
 	if err == nil {
-		t, err = a.targetOf(ctx, c)
+		t, err = p.targetOf(ctx, c)
 	}
 	if err == nil {
-		_, err = a.ls.Retailer(ctx, t)
+		_, err = p.ls.Retailer(ctx, t)
 	}
 	if err != nil {
-		a.log.InfoContext(ctx, "lightspeed credentials still refused", "store", storeID, "kind", lssync.KindOf(err).String(), "err", err)
+		p.log.InfoContext(ctx, "lightspeed credentials still refused", "store", storeID, "kind", lssync.KindOf(err).String(), "err", err)
 		return
 	}
-	a.recover(ctx, storeID, domain.HealthCredentialsInvalid)
+	p.recover(ctx, storeID, domain.HealthCredentialsInvalid)
 }
 
 // healthIntervals are how often the probe and the deadline sweep run.

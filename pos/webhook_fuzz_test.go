@@ -1,4 +1,4 @@
-package app
+package pos
 
 import (
 	"crypto/hmac"
@@ -15,7 +15,7 @@ import (
 // payload is JSON with one.
 func FuzzWebhook(f *testing.F) {
 	const secret = "fuzz-secret"
-	a := &App{clientSecret: secret}
+	p := &Pipeline{clientSecret: secret}
 	mac := func(body string) []byte {
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write([]byte(body))
@@ -30,7 +30,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add("payload=%7B%22id%22%3A12%7D", "signature=")
 	f.Fuzz(func(t *testing.T, body, header string) {
 		sum := mac(body)
-		if a.signedBy([]byte(body), header) &&
+		if p.signedBy([]byte(body), header) &&
 			!strings.Contains(header, hex.EncodeToString(sum)) && !strings.Contains(header, base64.StdEncoding.EncodeToString(sum)) {
 			t.Fatalf("accepted header %q for body %q", header, body)
 		}

@@ -1,4 +1,4 @@
-package app
+package pos
 
 import (
 	"context"
@@ -39,11 +39,8 @@ var domainPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // ConnectPersonalToken connects the store with a personal token after
 // checking it with a real call, and turns the menu sync on.
-func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token string) (*domain.Store, error) {
-	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
-		return nil, err
-	}
-	store, err := a.db.Store(ctx, storeID)
+func (p *Pipeline) ConnectPersonalToken(ctx context.Context, storeID, prefix, token string) (*domain.Store, error) {
+	store, err := p.db.Store(ctx, storeID)
 	if err != nil {
 		return nil, err
 	}
@@ -56,26 +53,26 @@ func (a *App) ConnectPersonalToken(ctx context.Context, storeID, prefix, token s
 	if token == "" || len(token) > maxPersonalToken {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "token must have 1 to %d characters.", maxPersonalToken)
 	}
-	if _, err := a.ls.Retailer(lssync.Interactive(ctx), lssync.Target{DomainPrefix: prefix, AccessToken: token}); err != nil {
+	if _, err := p.ls.Retailer(lssync.Interactive(ctx), lssync.Target{DomainPrefix: prefix, AccessToken: token}); err != nil {
 		if lssync.IsCredential(err) || lssync.IsNotFound(err) {
 			return nil, domain.Errorf(domain.CodeBadUserInput, "Lightspeed refused this personal token for %s: check the token and the store prefix.", prefix)
 		}
 		return nil, lightspeedError(err)
 	}
 	c := domain.Credentials{StoreID: storeID, AuthMethod: domain.AuthPersonalToken, DomainPrefix: prefix,
-		AccessToken: a.vault.Seal(token), WebhookToken: randomToken(), ConnectedAt: a.now()}
-	if err := a.db.SaveConnection(ctx, c); err != nil {
+		AccessToken: p.vault.Seal(token), WebhookToken: randomToken(), ConnectedAt: p.now()}
+	if err := p.db.SaveConnection(ctx, c); err != nil {
 		return nil, err
 	}
-	return a.connected(ctx, storeID)
+	return p.connected(ctx, storeID)
 }
 
 // connected turns the menu sync on for a newly connected store and starts a
 // sync in the background. A store whose credentials Lightspeed refused is
 // healthy again at once.
-func (a *App) connected(ctx context.Context, storeID string) (*domain.Store, error) {
-	a.recover(ctx, storeID, domain.HealthCredentialsInvalid)
-	s, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
+func (p *Pipeline) connected(ctx context.Context, storeID string) (*domain.Store, error) {
+	p.recover(ctx, storeID, domain.HealthCredentialsInvalid)
+	s, err := p.w.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.MenuSync.Enabled = true
 		s.Integration.MenuSync.Version = 0
 		return nil
@@ -83,29 +80,26 @@ func (a *App) connected(ctx context.Context, storeID string) (*domain.Store, err
 	if err != nil {
 		return nil, err
 	}
-	a.enqueueMenuSync(ctx, storeID)
+	p.enqueueMenuSync(ctx, storeID)
 	return s, nil
 }
 
 // StartOAuth returns the Lightspeed consent URL that connects the store with
 // OAuth (or switches it from a personal token).
-func (a *App) StartOAuth(ctx context.Context, storeID string) (string, error) {
-	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
-		return "", err
-	}
-	if _, err := a.db.Store(ctx, storeID); err != nil {
+func (p *Pipeline) StartOAuth(ctx context.Context, storeID string) (string, error) {
+	if _, err := p.db.Store(ctx, storeID); err != nil {
 		return "", err
 	}
 	nonce := randomToken()
-	expires := a.now().Add(oauthStateTTL)
-	state, err := a.tokens.SignState(storeID, nonce, expires)
+	expires := p.now().Add(oauthStateTTL)
+	state, err := p.tokens.SignState(storeID, nonce, expires)
 	if err != nil {
 		return "", err
 	}
-	if err := a.db.SaveOAuthState(ctx, nonce, storeID, expires); err != nil {
+	if err := p.db.SaveOAuthState(ctx, nonce, storeID, expires); err != nil {
 		return "", fmt.Errorf("save oauth state: %w", err)
 	}
-	return a.ls.AuthorizeURL(a.connectURL, a.publicURL+OAuthCallbackPath, state, lssync.Scopes), nil
+	return p.ls.AuthorizeURL(p.connectURL, p.publicURL+OAuthCallbackPath, state, lssync.Scopes), nil
 }
 
 // OAuthError is what the OAuth callback page tells the manager.
@@ -115,11 +109,11 @@ func (e *OAuthError) Error() string { return e.Message }
 
 // CompleteOAuth finishes a connection from Lightspeed's callback query and
 // returns the store it connected.
-func (a *App) CompleteOAuth(ctx context.Context, q url.Values) (*domain.Store, error) {
+func (p *Pipeline) CompleteOAuth(ctx context.Context, q url.Values) (*domain.Store, error) {
 	if e := q.Get("error"); e != "" {
 		return nil, &OAuthError{"Lightspeed did not grant access (" + oauthRefusal(e) + "). Nothing changed; start again from Leafly Biz to connect."}
 	}
-	storeID, nonce, err := a.tokens.VerifyState(q.Get("state"))
+	storeID, nonce, err := p.tokens.VerifyState(q.Get("state"))
 	if err != nil {
 		return nil, &OAuthError{"This link is not valid or has expired. Start again from Leafly Biz to connect Lightspeed."}
 	}
@@ -129,23 +123,23 @@ func (a *App) CompleteOAuth(ctx context.Context, q url.Values) (*domain.Store, e
 	if !domainPrefix.MatchString(prefix) || code == "" {
 		return nil, &OAuthError{"Lightspeed's answer lacks the store or the authorization code. Start again from Leafly Biz."}
 	}
-	fresh, err := a.db.UseOAuthState(ctx, nonce, storeID, a.now())
+	fresh, err := p.db.UseOAuthState(ctx, nonce, storeID, p.now())
 	if err != nil {
 		return nil, err
 	}
 	if !fresh {
 		return nil, &OAuthError{"This link was already used or has expired. Start again from Leafly Biz to connect Lightspeed."}
 	}
-	tok, err := a.ls.ExchangeCode(ctx, prefix, code, a.publicURL+OAuthCallbackPath)
+	tok, err := p.ls.ExchangeCode(ctx, prefix, code, p.publicURL+OAuthCallbackPath)
 	if err != nil {
-		a.log.WarnContext(ctx, "oauth code exchange failed", "store", storeID, "domain_prefix", prefix, "kind", lssync.KindOf(err).String())
+		p.log.WarnContext(ctx, "oauth code exchange failed", "store", storeID, "domain_prefix", prefix, "kind", lssync.KindOf(err).String())
 		return nil, &OAuthError{"Lightspeed did not accept the connection (" + lssync.KindOf(err).String() + "). Try again in a moment."}
 	}
-	if err := a.db.SaveConnection(ctx, a.oauthCredentials(storeID, prefix, tok)); err != nil {
+	if err := p.db.SaveConnection(ctx, p.oauthCredentials(storeID, prefix, tok)); err != nil {
 		return nil, err
 	}
-	a.log.InfoContext(ctx, "store connected to lightspeed", "store", storeID, "domain_prefix", prefix, "method", "oauth")
-	return a.connected(ctx, storeID)
+	p.log.InfoContext(ctx, "store connected to lightspeed", "store", storeID, "domain_prefix", prefix, "method", "oauth")
+	return p.connected(ctx, storeID)
 }
 
 // oauthRefusal says in fixed words why Lightspeed refused, from the OAuth
@@ -162,56 +156,56 @@ func oauthRefusal(code string) string {
 	}
 }
 
-func (a *App) oauthCredentials(storeID, prefix string, tok lssync.Token) domain.Credentials {
-	refresh := a.vault.Seal(tok.RefreshToken)
+func (p *Pipeline) oauthCredentials(storeID, prefix string, tok lssync.Token) domain.Credentials {
+	refresh := p.vault.Seal(tok.RefreshToken)
 	expires := tok.ExpiresAt.UTC()
 	return domain.Credentials{StoreID: storeID, AuthMethod: domain.AuthOAuth, DomainPrefix: prefix,
-		AccessToken: a.vault.Seal(tok.AccessToken), RefreshToken: &refresh, ExpiresAt: &expires, Scope: &tok.Scope,
-		WebhookToken: randomToken(), ConnectedAt: a.now()}
+		AccessToken: p.vault.Seal(tok.AccessToken), RefreshToken: &refresh, ExpiresAt: &expires, Scope: &tok.Scope,
+		WebhookToken: randomToken(), ConnectedAt: p.now()}
 }
 
 // target returns where and with what token to call Lightspeed for the
 // store, renewing an OAuth token about to expire; the target renews its
 // token again when Lightspeed refuses it early.
-func (a *App) target(ctx context.Context, storeID string) (lssync.Target, error) {
-	c, err := a.credentials(ctx, storeID)
+func (p *Pipeline) target(ctx context.Context, storeID string) (lssync.Target, error) {
+	c, err := p.credentials(ctx, storeID)
 	if err != nil {
 		return lssync.Target{}, err
 	}
-	if a.stale(c) {
-		if c, _, err = a.refresh(ctx, storeID, a.stale); err != nil {
-			return lssync.Target{}, a.unreadable(ctx, storeID, err)
+	if p.stale(c) {
+		if c, _, err = p.refresh(ctx, storeID, p.stale); err != nil {
+			return lssync.Target{}, p.unreadable(ctx, storeID, err)
 		}
 	}
-	return a.targetOf(ctx, c)
+	return p.targetOf(ctx, c)
 }
 
 // targetOf is the target of a connection's current tokens.
-func (a *App) targetOf(ctx context.Context, c domain.Credentials) (lssync.Target, error) {
-	token, err := a.vault.Open(c.AccessToken)
+func (p *Pipeline) targetOf(ctx context.Context, c domain.Credentials) (lssync.Target, error) {
+	token, err := p.vault.Open(c.AccessToken)
 	if err != nil {
-		return lssync.Target{}, a.unreadable(ctx, c.StoreID, fmt.Errorf("open access token of store %s: %w", c.StoreID, err))
+		return lssync.Target{}, p.unreadable(ctx, c.StoreID, fmt.Errorf("open access token of store %s: %w", c.StoreID, err))
 	}
 	t := lssync.Target{DomainPrefix: c.DomainPrefix, AccessToken: token}
 	if refreshable(c) {
-		t.Renew = a.renewer(c.StoreID)
+		t.Renew = p.renewer(c.StoreID)
 	}
 	return t, nil
 }
 
 // renewer answers a refused token with the connection's current one:
 // renewed first, unless another call already renewed it.
-func (a *App) renewer(storeID string) func(context.Context, string) (string, bool, error) {
+func (p *Pipeline) renewer(storeID string) func(context.Context, string) (string, bool, error) {
 	return func(ctx context.Context, refused string) (string, bool, error) {
 		holds := func(c domain.Credentials) bool {
-			token, err := a.vault.Open(c.AccessToken)
-			return refreshable(c) && (err != nil || token == refused || a.stale(c))
+			token, err := p.vault.Open(c.AccessToken)
+			return refreshable(c) && (err != nil || token == refused || p.stale(c))
 		}
-		c, fresh, err := a.refresh(ctx, storeID, holds)
+		c, fresh, err := p.refresh(ctx, storeID, holds)
 		if err != nil {
 			return "", false, err
 		}
-		token, err := a.vault.Open(c.AccessToken)
+		token, err := p.vault.Open(c.AccessToken)
 		return token, fresh, err
 	}
 }
@@ -219,9 +213,9 @@ func (a *App) renewer(storeID string) func(context.Context, string) (string, boo
 // refresh renews the store's tokens when need says so, one renewal at a
 // time per connection: in this process a mutex, across replicas a claim
 // on the connection.
-func (a *App) refresh(ctx context.Context, storeID string, need func(domain.Credentials) bool) (domain.Credentials, bool, error) {
-	defer a.refreshLocks.lock(storeID)()
-	return a.db.RefreshCredentials(ctx, storeID, a.lease(refreshCalls), need, a.renew)
+func (p *Pipeline) refresh(ctx context.Context, storeID string, need func(domain.Credentials) bool) (domain.Credentials, bool, error) {
+	defer p.refreshLocks.lock(storeID)()
+	return p.db.RefreshCredentials(ctx, storeID, p.lease(refreshCalls), need, p.renew)
 }
 
 // Lightspeed calls a claim covers at most: its lease outlasts them all.
@@ -233,12 +227,12 @@ const (
 // lease is how long a claim covering n Lightspeed calls lasts: longer than
 // they may take (each ends at LIGHTSPEED_TIMEOUT), so it lapses only when
 // its holder died.
-func (a *App) lease(n int) time.Duration { return time.Duration(n+1) * a.lsTimeout }
+func (p *Pipeline) lease(n int) time.Duration { return time.Duration(n+1) * p.lsTimeout }
 
 // credentials returns the store's connection; a store with none is the
 // caller's mistake.
-func (a *App) credentials(ctx context.Context, storeID string) (domain.Credentials, error) {
-	c, err := a.db.Credentials(ctx, storeID)
+func (p *Pipeline) credentials(ctx context.Context, storeID string) (domain.Credentials, error) {
+	c, err := p.db.Credentials(ctx, storeID)
 	if errors.Is(err, storage.ErrNotConnected) {
 		return c, domain.Errorf(domain.CodeBadUserInput, "Store %s is not connected to Lightspeed: connect it first.", storeID)
 	}
@@ -248,8 +242,8 @@ func (a *App) credentials(ctx context.Context, storeID string) (domain.Credentia
 // connectionID names the store's current connection: it changes whenever
 // the store connects again (even to the same account), not when a token is
 // renewed.
-func (a *App) connectionID(ctx context.Context, storeID string) (string, error) {
-	c, err := a.credentials(ctx, storeID)
+func (p *Pipeline) connectionID(ctx context.Context, storeID string) (string, error) {
+	c, err := p.credentials(ctx, storeID)
 	if err != nil {
 		return "", err
 	}
@@ -262,22 +256,22 @@ func refreshable(c domain.Credentials) bool {
 }
 
 // stale reports whether an OAuth token must be renewed before use.
-func (a *App) stale(c domain.Credentials) bool {
-	return refreshable(c) && c.ExpiresAt != nil && a.now().Add(refreshAhead).After(*c.ExpiresAt)
+func (p *Pipeline) stale(c domain.Credentials) bool {
+	return refreshable(c) && c.ExpiresAt != nil && p.now().Add(refreshAhead).After(*c.ExpiresAt)
 }
 
 // renew trades the refresh token for a new pair. Lightspeed revokes the old
 // refresh token, so the caller saves the new one before anyone uses it.
-func (a *App) renew(ctx context.Context, c domain.Credentials) (domain.Credentials, error) {
-	refresh, err := a.vault.Open(*c.RefreshToken)
+func (p *Pipeline) renew(ctx context.Context, c domain.Credentials) (domain.Credentials, error) {
+	refresh, err := p.vault.Open(*c.RefreshToken)
 	if err != nil {
 		return c, fmt.Errorf("open refresh token of store %s: %w", c.StoreID, err)
 	}
-	tok, err := a.ls.Refresh(ctx, c.DomainPrefix, refresh)
+	tok, err := p.ls.Refresh(ctx, c.DomainPrefix, refresh)
 	if err != nil {
 		return c, fmt.Errorf("refresh lightspeed token of store %s: %w", c.StoreID, err)
 	}
-	fresh := a.oauthCredentials(c.StoreID, c.DomainPrefix, tok)
+	fresh := p.oauthCredentials(c.StoreID, c.DomainPrefix, tok)
 	fresh.WebhookToken, fresh.WebhookID, fresh.ConnectedAt = c.WebhookToken, c.WebhookID, c.ConnectedAt
 	return fresh, nil
 }

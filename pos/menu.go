@@ -1,4 +1,4 @@
-package app
+package pos
 
 import (
 	"context"
@@ -21,58 +21,55 @@ const productPageSize = 1000
 // sync is reported in the returned state's LastError, not as an error,
 // except a sync refused because the rate budget left is kept for order
 // sending: that is LIGHTSPEED_UNAVAILABLE, and the scheduled sync runs later.
-func (a *App) SyncMenu(ctx context.Context, storeID string) (*domain.Store, error) {
+func (p *Pipeline) SyncMenu(ctx context.Context, storeID string) (*domain.Store, error) {
 	ctx = lssync.Interactive(ctx)
-	if _, err := authorize(ctx, domain.OpConfigure, storeID); err != nil {
-		return nil, err
-	}
-	if _, err := a.db.Credentials(ctx, storeID); err != nil {
+	if _, err := p.db.Credentials(ctx, storeID); err != nil {
 		return nil, domain.Errorf(domain.CodeBadUserInput, "Store %s is not connected to Lightspeed: connect it first.", storeID)
 	}
-	if _, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
+	if _, err := p.w.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		s.Integration.MenuSync.Enabled = true
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	if err := a.RunMenuSync(ctx, storeID); errors.Is(err, lssync.ErrReserved) {
+	if err := p.RunMenuSync(ctx, storeID); errors.Is(err, lssync.ErrReserved) {
 		return nil, lightspeedError(err)
 	} else if err != nil {
-		a.log.WarnContext(ctx, "menu sync failed", "store", storeID, "err", err)
+		p.log.WarnContext(ctx, "menu sync failed", "store", storeID, "err", err)
 	}
-	return a.db.Store(ctx, storeID)
+	return p.db.Store(ctx, storeID)
 }
 
 // RunMenuSync reads the products changed since the last sync and saves them
 // as menu items: new ones added, changed ones updated, deleted or inactive
 // ones deactivated. The outcome is recorded on the store either way.
-func (a *App) RunMenuSync(ctx context.Context, storeID string) error {
-	defer a.menuLocks.lock(storeID)()
-	store, err := a.db.Store(ctx, storeID)
+func (p *Pipeline) RunMenuSync(ctx context.Context, storeID string) error {
+	defer p.menuLocks.lock(storeID)()
+	store, err := p.db.Store(ctx, storeID)
 	if err != nil {
 		return err
 	}
 	version := store.Integration.MenuSync.Version
-	t, err := a.target(ctx, storeID)
+	t, err := p.target(ctx, storeID)
 	var retailer lssync.Retailer
 	if err == nil {
 		// The retailer names its discount product, which is no menu item.
-		retailer, err = a.ls.Retailer(ctx, t)
+		retailer, err = p.ls.Retailer(ctx, t)
 	}
 	var page lssync.ProductPage
 	if err == nil {
-		page, err = a.ls.ProductsAll(ctx, t, version, productPageSize)
+		page, err = p.ls.ProductsAll(ctx, t, version, productPageSize)
 	}
 	if err == nil {
-		err = a.db.SaveMenuItems(ctx, a.menuItems(storeID, page.Products, retailer.DiscountProductID))
+		err = p.db.SaveMenuItems(ctx, p.menuItems(storeID, page.Products, retailer.DiscountProductID))
 	}
 	if errors.Is(err, lssync.ErrReserved) {
 		return err // not a failure of the sync: nothing to record
 	}
-	return a.recordMenuSync(ctx, storeID, page.MaxVersion, len(page.Products), err)
+	return p.recordMenuSync(ctx, storeID, page.MaxVersion, len(page.Products), err)
 }
 
-func (a *App) menuItems(storeID string, products []lssync.Product, discountProductID string) []domain.MenuItem {
+func (p *Pipeline) menuItems(storeID string, products []lssync.Product, discountProductID string) []domain.MenuItem {
 	items := make([]domain.MenuItem, 0, len(products))
 	for _, p := range products {
 		name := p.Name
@@ -91,9 +88,9 @@ func (a *App) menuItems(storeID string, products []lssync.Product, discountProdu
 }
 
 // recordMenuSync keeps the outcome of a sync on the store.
-func (a *App) recordMenuSync(ctx context.Context, storeID string, version int64, products int, syncErr error) error {
-	at := a.now()
-	_, err := a.updateStore(ctx, storeID, func(s *domain.Store) error {
+func (p *Pipeline) recordMenuSync(ctx context.Context, storeID string, version int64, products int, syncErr error) error {
+	at := p.now()
+	_, err := p.w.UpdateStore(ctx, storeID, func(s *domain.Store) error {
 		m := &s.Integration.MenuSync
 		if syncErr != nil {
 			msg := menuSyncError(syncErr)
@@ -110,7 +107,7 @@ func (a *App) recordMenuSync(ctx context.Context, storeID string, version int64,
 	if syncErr != nil {
 		return fmt.Errorf("menu sync of store %s: %w", storeID, syncErr)
 	}
-	a.log.InfoContext(ctx, "menu synced", "store", storeID, "products_changed", products, "version", version)
+	p.log.InfoContext(ctx, "menu synced", "store", storeID, "products_changed", products, "version", version)
 	return nil
 }
 
@@ -123,16 +120,16 @@ func (menuSyncArgs) Kind() string { return "menu_sync" }
 
 // InsertOpts keeps one pending sync per store.
 func (menuSyncArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: jobs.PendingStates}}
 }
 
 type menuSyncWorker struct {
 	river.WorkerDefaults[menuSyncArgs]
-	app *App
+	p *Pipeline
 }
 
 func (w *menuSyncWorker) Work(ctx context.Context, job *river.Job[menuSyncArgs]) error {
-	return cancelUnreadable(w.app.RunMenuSync(ctx, job.Args.StoreID))
+	return cancelUnreadable(w.p.RunMenuSync(ctx, job.Args.StoreID))
 }
 
 // menuSyncAllArgs asks for the sync of every store whose menu sync is on.
@@ -140,8 +137,8 @@ type menuSyncAllArgs struct{}
 
 func (menuSyncAllArgs) Kind() string { return "menu_sync_all" }
 
-func (menuSyncAllArgs) stores(ctx context.Context, a *App) ([]string, error) {
-	return a.db.MenuSyncStores(ctx)
+func (menuSyncAllArgs) stores(ctx context.Context, p *Pipeline) ([]string, error) {
+	return p.db.MenuSyncStores(ctx)
 }
 
 func (menuSyncAllArgs) perStore(storeID string) (river.JobArgs, string) {
@@ -150,11 +147,8 @@ func (menuSyncAllArgs) perStore(storeID string) (river.JobArgs, string) {
 
 // enqueueMenuSync asks for a sync in the background; a failure to ask is
 // logged, and the periodic sync catches up.
-func (a *App) enqueueMenuSync(ctx context.Context, storeID string) {
-	if a.queue == nil {
-		return
-	}
-	if _, err := a.queue.Insert(ctx, menuSyncArgs{StoreID: storeID}, nil); err != nil {
-		a.log.ErrorContext(ctx, "enqueue menu sync", "store", storeID, "err", err)
+func (p *Pipeline) enqueueMenuSync(ctx context.Context, storeID string) {
+	if _, err := p.queue.Insert(ctx, menuSyncArgs{StoreID: storeID}, nil); err != nil {
+		p.log.ErrorContext(ctx, "enqueue menu sync", "store", storeID, "err", err)
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package pos
 
 import (
 	"testing"
@@ -18,10 +18,9 @@ func nextRetry[T river.JobArgs](w river.Worker[T], args T, attempt int) time.Tim
 func TestWorkersBackOff(t *testing.T) {
 	t.Parallel()
 	workers := map[string]func(attempt int) time.Time{
-		"send_order":        func(n int) time.Time { return nextRetry(&sendOrderWorker{}, sendOrderArgs{}, n) },
-		"void_sale":         func(n int) time.Time { return nextRetry(&voidSaleWorker{}, voidSaleArgs{}, n) },
-		"apply_sale":        func(n int) time.Time { return nextRetry(&applySaleWorker{}, applySaleArgs{}, n) },
-		"send_notification": func(n int) time.Time { return nextRetry(&sendNotificationWorker{}, sendNotificationArgs{}, n) },
+		"send_order": func(n int) time.Time { return nextRetry(&sendOrderWorker{}, SendOrderArgs{}, n) },
+		"void_sale":  func(n int) time.Time { return nextRetry(&voidSaleWorker{}, VoidSaleArgs{}, n) },
+		"apply_sale": func(n int) time.Time { return nextRetry(&applySaleWorker{}, applySaleArgs{}, n) },
 	}
 	for name, next := range workers {
 		for attempt, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 6: 32 * time.Second, 7: time.Minute, 25: time.Minute} {

@@ -1,4 +1,4 @@
-package app
+package pos
 
 import (
 	"context"
@@ -23,26 +23,26 @@ type trailKey struct{}
 
 // forOrder returns a context whose Lightspeed calls are kept in the order's
 // trail, and the function that writes them; call it when the work ends.
-func (a *App) forOrder(ctx context.Context, orderID string) (context.Context, func()) {
+func (p *Pipeline) forOrder(ctx context.Context, orderID string) (context.Context, func()) {
 	t := &trail{orderID: orderID}
-	return context.WithValue(ctx, trailKey{}, t), func() { a.writeTrail(ctx, t) }
+	return context.WithValue(ctx, trailKey{}, t), func() { p.writeTrail(ctx, t) }
 }
 
-func (a *App) writeTrail(ctx context.Context, t *trail) {
+func (p *Pipeline) writeTrail(ctx context.Context, t *trail) {
 	t.mu.Lock()
 	calls := t.calls
 	t.mu.Unlock()
 	if len(calls) == 0 {
 		return
 	}
-	if err := a.db.RecordCalls(context.WithoutCancel(ctx), calls); err != nil {
-		a.log.WarnContext(ctx, "record lightspeed calls", "order", t.orderID, "err", err)
+	if err := p.db.RecordCalls(context.WithoutCancel(ctx), calls); err != nil {
+		p.log.WarnContext(ctx, "record lightspeed calls", "order", t.orderID, "err", err)
 	}
 }
 
 // RecordCall notes a Lightspeed call in the trail of the order its context
 // works for; calls made for no order are not kept.
-func (a *App) RecordCall(ctx context.Context, c lssync.Call) {
+func (p *Pipeline) RecordCall(ctx context.Context, c lssync.Call) {
 	t, _ := ctx.Value(trailKey{}).(*trail)
 	if t == nil {
 		return
@@ -55,12 +55,4 @@ func (a *App) RecordCall(ctx context.Context, c lssync.Call) {
 	t.mu.Lock()
 	t.calls = append(t.calls, call)
 	t.mu.Unlock()
-}
-
-// PosCalls returns the order's support trail to the store's managers.
-func (a *App) PosCalls(ctx context.Context, o *domain.Order) ([]*domain.PosCall, error) {
-	if _, err := authorize(ctx, domain.OpConfigure, o.StoreID); err != nil {
-		return nil, err
-	}
-	return a.db.Calls(ctx, o.ID)
 }

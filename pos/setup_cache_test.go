@@ -1,8 +1,10 @@
-package app
+package pos
 
 import (
 	"testing"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/domain"
 )
 
 // TestSetupCacheEntry checks when a cached set of setup options serves: for
@@ -10,7 +12,7 @@ import (
 func TestSetupCacheEntry(t *testing.T) {
 	var c setupCache
 	read := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	opts := SetupOptions{Outlets: []Choice{{ID: "o1", Name: "Main Street"}}}
+	opts := domain.SetupOptions{Outlets: []domain.SetupChoice{{ID: "o1", Name: "Main Street"}}}
 	c.put("s1", setupEntry{conn: "OAUTH/demo/1", opts: opts, expires: read.Add(setupOptionsTTL)})
 	for _, tc := range []struct {
 		name, store, conn string

@@ -1,8 +1,7 @@
-package app
+package pos
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/jobs"
-	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
@@ -22,41 +20,33 @@ import (
 // SourceType names Leafly as the sale's source in Lightspeed.
 const SourceType = "leafly"
 
-// sendOrderArgs asks for one order to be sent to the store's Lightspeed.
-type sendOrderArgs struct {
+// SendOrderArgs asks for one order to be sent to the store's Lightspeed.
+type SendOrderArgs struct {
 	OrderID string `json:"order_id"`
 }
 
-func (sendOrderArgs) Kind() string { return "send_order" }
+func (SendOrderArgs) Kind() string { return "send_order" }
 
 // InsertOpts retry for long: when an order gives up is the outage
 // handling's decision, not River's. Two sends of one order are harmless
 // (the sale id is fixed under the order's row lock), so an order sent again
 // after recovery never waits behind a finishing job.
-func (sendOrderArgs) InsertOpts() river.InsertOpts {
+func (SendOrderArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 1000}
 }
 
 type sendOrderWorker struct {
-	backoffDefaults[sendOrderArgs]
-	app *App
+	jobs.Backoff[SendOrderArgs]
+	p *Pipeline
 }
 
-func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[sendOrderArgs]) error {
-	err := w.app.SendOrder(ctx, job.Args.OrderID)
+func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[SendOrderArgs]) error {
+	err := w.p.SendOrder(ctx, job.Args.OrderID)
 	var e *lssync.Error
 	if errors.As(err, &e) && e.Kind == lssync.KindRateLimited && !e.RetryAfter.IsZero() {
 		return river.JobSnooze(time.Until(e.RetryAfter) + 50*time.Millisecond)
 	}
 	return err
-}
-
-// enqueueSend returns the transactional enqueue of an order's sending.
-func (a *App) enqueueSend(orderID string) storage.Enqueue {
-	return func(tx *sql.Tx) error {
-		_, err := a.queue.InsertTx(context.Background(), tx, sendOrderArgs{OrderID: orderID}, nil)
-		return err
-	}
 }
 
 // send is one attempt at sending an order: what it learned and how many
@@ -77,38 +67,38 @@ type send struct {
 // a second sale. A failure Lightspeed may get over is returned (the job
 // retries); one it will not is recorded on the order, which becomes
 // NOT_SENT with a machine-readable code.
-func (a *App) SendOrder(ctx context.Context, orderID string) error {
-	ctx, writeTrail := a.forOrder(ctx, orderID)
+func (p *Pipeline) SendOrder(ctx context.Context, orderID string) error {
+	ctx, writeTrail := p.forOrder(ctx, orderID)
 	defer writeTrail()
-	s, err := a.prepareSend(ctx, orderID)
+	s, err := p.prepareSend(ctx, orderID)
 	if err != nil || s == nil {
 		return err
 	}
-	sale, found, err := a.createSale(ctx, s)
+	sale, found, err := p.createSale(ctx, s)
 	var current *domain.Sale
 	if err == nil && found {
 		// An earlier attempt made the sale and staff may have worked it
 		// since: webhooks and the sales feed skip an order not yet in the
 		// POS, so what the sale says now is applied with the recording.
 		var snap domain.Sale
-		if snap, err = a.snapshot(ctx, s.target, sale); err == nil {
+		if snap, err = p.snapshot(ctx, s.target, sale); err == nil {
 			current = &snap
 		}
 		if sale.State == lssync.StatePending && sale.DeletedAt == "" {
 			s.calls++
 		}
 	}
-	a.observe(ctx, s.store.ID, lightspeedOnly(err))
+	p.observe(ctx, s.store.ID, lightspeedOnly(err))
 	if err != nil {
-		return a.sendFailed(ctx, s, err)
+		return p.sendFailed(ctx, s, err)
 	}
-	return a.sent(ctx, s, sale, current)
+	return p.sent(ctx, s, sale, current)
 }
 
 // prepareSend loads what sending needs, saves the sale id and counts the
 // attempt. It returns nil when there is nothing to send.
-func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
-	o, err := a.db.Order(ctx, orderID)
+func (p *Pipeline) prepareSend(ctx context.Context, orderID string) (*send, error) {
+	o, err := p.db.Order(ctx, orderID)
 	if err != nil {
 		return nil, err
 	}
@@ -116,19 +106,19 @@ func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
 		return nil, nil
 	}
 	s := &send{order: o}
-	if s.store, err = a.db.Store(ctx, o.StoreID); err != nil {
+	if s.store, err = p.db.Store(ctx, o.StoreID); err != nil {
 		return nil, err
 	}
 	if o.Status.Terminal() {
-		return nil, a.abandonCanceled(ctx, s)
+		return nil, p.abandonCanceled(ctx, s)
 	}
 	if !s.store.Integration.Settings.Complete() {
-		return nil, a.notSent(ctx, o.ID, domain.PosErrNotConfigured, "The store's Lightspeed setup is incomplete.")
+		return nil, p.notSent(ctx, o.ID, domain.PosErrNotConfigured, "The store's Lightspeed setup is incomplete.")
 	}
 	if s.store.Integration.Health == domain.HealthPartnerOutage {
-		return nil, a.waitOutOutage(ctx, o)
+		return nil, p.waitOutOutage(ctx, o)
 	}
-	if s.order, err = a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+	if s.order, err = p.w.UpdateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
 		if o.PosSync.SaleID == nil {
 			id := uuid.NewString()
 			o.PosSync.SaleID = &id
@@ -139,32 +129,32 @@ func (a *App) prepareSend(ctx context.Context, orderID string) (*send, error) {
 		return nil, err
 	}
 	s.saleID = *s.order.PosSync.SaleID
-	if s.target, err = a.target(ctx, o.StoreID); err != nil {
-		a.observe(ctx, o.StoreID, err)
-		return nil, a.sendFailed(ctx, s, err)
+	if s.target, err = p.target(ctx, o.StoreID); err != nil {
+		p.observe(ctx, o.StoreID, err)
+		return nil, p.sendFailed(ctx, s, err)
 	}
 	return s, nil
 }
 
 // createSale creates the sale, unless an earlier attempt already did;
 // found says the sale was there already.
-func (a *App) createSale(ctx context.Context, s *send) (sale lssync.Sale, found bool, err error) {
+func (p *Pipeline) createSale(ctx context.Context, s *send) (sale lssync.Sale, found bool, err error) {
 	if s.order.PosSync.Attempts > 1 {
 		s.calls++
-		sale, err := a.ls.GetSale(ctx, s.target, s.saleID)
+		sale, err := p.ls.GetSale(ctx, s.target, s.saleID)
 		if err == nil || !lssync.IsNotFound(err) {
 			return sale, err == nil, err
 		}
 	}
-	req, err := a.saleRequest(ctx, s)
+	req, err := p.saleRequest(ctx, s)
 	if err != nil {
 		return lssync.Sale{}, false, err
 	}
 	s.calls++
-	sale, err = a.ls.CreateSale(ctx, s.target, req)
+	sale, err = p.ls.CreateSale(ctx, s.target, req)
 	if lssync.IsConflict(err) {
 		s.calls++
-		sale, err = a.ls.GetSale(ctx, s.target, s.saleID)
+		sale, err = p.ls.GetSale(ctx, s.target, s.saleID)
 		return sale, err == nil, err
 	}
 	return sale, false, err
@@ -175,11 +165,11 @@ func (a *App) createSale(ctx context.Context, s *send) (sale lssync.Sale, found 
 // a handful of calls however many orders wait. The order turns NOT_SENT at
 // the deadline (recovery sends it if nobody handled it); until then the job
 // sleeps and looks again.
-func (a *App) waitOutOutage(ctx context.Context, o *domain.Order) error {
-	if a.giveUp(o, domain.PosErrOutage) {
-		return a.notSent(ctx, o.ID, domain.PosErrOutage, "Lightspeed is having problems; manage the order from the Leafly Order Dashboard.")
+func (p *Pipeline) waitOutOutage(ctx context.Context, o *domain.Order) error {
+	if p.giveUp(o, domain.PosErrOutage) {
+		return p.notSent(ctx, o.ID, domain.PosErrOutage, "Lightspeed is having problems; manage the order from the Leafly Order Dashboard.")
 	}
-	wait := min(outageRecheck, o.CreatedAt.Add(a.deadline).Sub(a.now())+time.Second)
+	wait := min(outageRecheck, o.CreatedAt.Add(p.deadline).Sub(p.now())+time.Second)
 	return river.JobSnooze(max(wait, time.Second))
 }
 
@@ -189,55 +179,54 @@ const outageRecheck = 15 * time.Second
 // sent records the sale and confirms the order (source POS), then moves it
 // on as current says, when the sale was found rather than made: staff may
 // have packed, closed or voided it meanwhile.
-func (a *App) sent(ctx context.Context, s *send, sale lssync.Sale, current *domain.Sale) error {
+func (p *Pipeline) sent(ctx context.Context, s *send, sale lssync.Sale, current *domain.Sale) error {
 	customer := s.customer
 	if sale.CustomerID != "" {
 		customer = sale.CustomerID
 	}
-	o, evs, err := a.db.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
+	o, err := p.w.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) ([]river.JobArgs, error) {
 		o.PosSync = domain.PosSync{State: domain.PosSent, SaleID: &s.saleID, CustomerID: nonEmpty(customer),
 			Attempts: o.PosSync.Attempts, Warning: s.warning, SaleVersion: sale.Version}
 		if domain.CanMove(o.FulfillmentMethod, o.Status, domain.StatusConfirmed) {
-			if _, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, a.now()); err != nil {
+			if _, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, p.now()); err != nil {
 				return nil, err
 			}
 		}
 		if current != nil {
-			o.ApplySale(*current, a.now())
+			o.ApplySale(*current, p.now())
 		}
 		return nil, nil
 	})
 	if err != nil {
 		return fmt.Errorf("record sale %s of order %s: %w", s.saleID, s.order.ID, err)
 	}
-	a.publish(ctx, evs)
-	if a.onOrderSent != nil {
-		a.onOrderSent(s.calls)
+	if p.onOrderSent != nil {
+		p.onOrderSent(s.calls)
 	}
-	a.log.InfoContext(ctx, "order sent to lightspeed", "order", o.ID, "sale", s.saleID, "calls", s.calls)
+	p.log.InfoContext(ctx, "order sent to lightspeed", "order", o.ID, "sale", s.saleID, "calls", s.calls)
 	return nil
 }
 
 // sendFailed records why an attempt failed. Failures only the order can
 // fix end its sending; others are returned so the job retries.
-func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
+func (p *Pipeline) sendFailed(ctx context.Context, s *send, err error) error {
 	var unmapped unmappedError
 	if errors.As(err, &unmapped) {
-		return a.notSent(ctx, s.order.ID, domain.PosErrUnmappedItem, unmapped.Error())
+		return p.notSent(ctx, s.order.ID, domain.PosErrUnmappedItem, unmapped.Error())
 	}
 	var de *domain.Error
 	if errors.As(err, &de) {
-		return a.notSent(ctx, s.order.ID, domain.PosErrNotConfigured, de.Message)
+		return p.notSent(ctx, s.order.ID, domain.PosErrNotConfigured, de.Message)
 	}
 	code, msg := posError(err)
-	if code == domain.PosErrRejected || a.giveUp(s.order, code) {
-		return a.notSent(ctx, s.order.ID, code, msg)
+	if code == domain.PosErrRejected || p.giveUp(s.order, code) {
+		return p.notSent(ctx, s.order.ID, code, msg)
 	}
-	if _, rerr := a.updateOrder(ctx, s.order.ID, func(o *domain.Order) (storage.Enqueue, error) {
+	if _, rerr := p.w.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) ([]river.JobArgs, error) {
 		o.PosSync.LastError, o.PosSync.ErrorCode = &msg, &code
 		return nil, nil
 	}); rerr != nil {
-		a.log.ErrorContext(ctx, "record send failure", "order", s.order.ID, "err", rerr)
+		p.log.ErrorContext(ctx, "record send failure", "order", s.order.ID, "err", rerr)
 	}
 	return fmt.Errorf("send order %s: %w", s.order.ID, err)
 }
@@ -245,8 +234,8 @@ func (a *App) sendFailed(ctx context.Context, s *send, err error) error {
 // notSent takes the order off the POS path with a reason: it turns
 // NOT_SENT, actionable on the dashboard. A reason of the order's own
 // raises an ORDER_NOT_SENT alert for it.
-func (a *App) notSent(ctx context.Context, orderID string, code domain.PosErrorCode, msg string) error {
-	o, err := a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+func (p *Pipeline) notSent(ctx context.Context, orderID string, code domain.PosErrorCode, msg string) error {
+	o, err := p.w.UpdateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
 		if o.PosSync.State != domain.PosQueued {
 			return nil, nil
 		}
@@ -256,20 +245,20 @@ func (a *App) notSent(ctx context.Context, orderID string, code domain.PosErrorC
 	if err != nil {
 		return err
 	}
-	a.log.WarnContext(ctx, "order not sent to lightspeed", "order", orderID, "code", code, "reason", msg)
+	p.log.WarnContext(ctx, "order not sent to lightspeed", "order", orderID, "code", code, "reason", msg)
 	if code == domain.PosErrRejected || code == domain.PosErrUnmappedItem {
-		a.raise(ctx, o.StoreID, domain.AlertOrderNotSent, fmt.Sprintf("Leafly order %s could not be sent to Lightspeed: %s Manage it from the Leafly Order Dashboard.", o.LeaflyOrderID, msg), &o.ID)
+		p.raise(ctx, o.StoreID, domain.AlertOrderNotSent, fmt.Sprintf("Leafly order %s could not be sent to Lightspeed: %s Manage it from the Leafly Order Dashboard.", o.LeaflyOrderID, msg), &o.ID)
 	}
 	return nil
 }
 
 // abandonCanceled handles an order canceled before it reached the POS: a
 // sale an earlier attempt may have made is voided.
-func (a *App) abandonCanceled(ctx context.Context, s *send) error {
+func (p *Pipeline) abandonCanceled(ctx context.Context, s *send) error {
 	if s.order.PosSync.SaleID != nil && s.order.PosSync.Attempts > 0 {
-		return a.VoidSale(ctx, s.order.ID)
+		return p.VoidSale(ctx, s.order.ID)
 	}
-	return a.notSent(ctx, s.order.ID, domain.PosErrCanceled, "The order was canceled before it reached Lightspeed.")
+	return p.notSent(ctx, s.order.ID, domain.PosErrCanceled, "The order was canceled before it reached Lightspeed.")
 }
 
 func nonEmpty(s string) *string {
@@ -322,3 +311,6 @@ func lightspeedOnly(err error) error {
 	}
 	return err
 }
+
+// newID returns a new time-ordered id.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }

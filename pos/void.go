@@ -1,68 +1,59 @@
-package app
+package pos
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/jobs"
-	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
 // Voiding the sale of an order the shopper canceled.
 
-// voidSaleArgs asks for the sale of a canceled order to be voided.
-type voidSaleArgs struct {
+// VoidSaleArgs asks for the sale of a canceled order to be voided.
+type VoidSaleArgs struct {
 	OrderID string `json:"order_id"`
 }
 
-func (voidSaleArgs) Kind() string { return "void_sale" }
+func (VoidSaleArgs) Kind() string { return "void_sale" }
 
 // InsertOpts retry until the void is done: the order already reads
 // canceled, and the sale must not be fulfilled.
-func (voidSaleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 1000, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+func (VoidSaleArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 1000, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: jobs.PendingStates}}
 }
 
 type voidSaleWorker struct {
-	backoffDefaults[voidSaleArgs]
-	app *App
+	jobs.Backoff[VoidSaleArgs]
+	p *Pipeline
 }
 
-func (w *voidSaleWorker) Work(ctx context.Context, job *river.Job[voidSaleArgs]) error {
-	return w.app.VoidSale(ctx, job.Args.OrderID)
-}
-
-func (a *App) enqueueVoid(orderID string) storage.Enqueue {
-	return func(tx *sql.Tx) error {
-		_, err := a.queue.InsertTx(context.Background(), tx, voidSaleArgs{OrderID: orderID}, nil)
-		return err
-	}
+func (w *voidSaleWorker) Work(ctx context.Context, job *river.Job[VoidSaleArgs]) error {
+	return w.p.VoidSale(ctx, job.Args.OrderID)
 }
 
 // VoidSale voids the Lightspeed sale of a canceled order. A sale that does
 // not exist, or is voided already, needs nothing; one Lightspeed will not
 // void (it was closed meanwhile) is recorded on the order for staff.
-func (a *App) VoidSale(ctx context.Context, orderID string) error {
-	ctx, writeTrail := a.forOrder(ctx, orderID)
+func (p *Pipeline) VoidSale(ctx context.Context, orderID string) error {
+	ctx, writeTrail := p.forOrder(ctx, orderID)
 	defer writeTrail()
-	o, err := a.db.Order(ctx, orderID)
+	o, err := p.db.Order(ctx, orderID)
 	if err != nil || o.PosSync.SaleID == nil {
 		return err
 	}
-	store, err := a.db.Store(ctx, o.StoreID)
+	store, err := p.db.Store(ctx, o.StoreID)
 	if err != nil {
 		return err
 	}
-	t, err := a.target(ctx, o.StoreID)
+	t, err := p.target(ctx, o.StoreID)
 	if err != nil {
 		return err
 	}
-	sale, err := a.ls.GetSale(ctx, t, *o.PosSync.SaleID)
+	sale, err := p.ls.GetSale(ctx, t, *o.PosSync.SaleID)
 	if lssync.IsNotFound(err) || (err == nil && (sale.State == lssync.StateVoided || sale.DeletedAt != "")) {
 		return nil
 	}
@@ -73,11 +64,11 @@ func (a *App) VoidSale(ctx context.Context, orderID string) error {
 	if st := store.Integration.Settings; st != nil {
 		update.Source = lssync.SaleSource{AuthorID: st.UserID, RegisterID: st.RegisterID, ID: o.LeaflyOrderID, Type: SourceType}
 	}
-	_, err = a.ls.UpdateSale(ctx, t, *o.PosSync.SaleID, update)
+	_, err = p.ls.UpdateSale(ctx, t, *o.PosSync.SaleID, update)
 	if lssync.IsRejected(err) {
 		_, msg := posError(err)
 		warning := "The shopper canceled, but Lightspeed would not void the sale: void it in Lightspeed. " + msg
-		_, rerr := a.updateOrder(ctx, orderID, func(o *domain.Order) (storage.Enqueue, error) {
+		_, rerr := p.w.UpdateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
 			o.PosSync.Warning = &warning
 			return nil, nil
 		})
@@ -86,6 +77,6 @@ func (a *App) VoidSale(ctx context.Context, orderID string) error {
 	if err != nil {
 		return fmt.Errorf("void sale of order %s: %w", orderID, err)
 	}
-	a.log.InfoContext(ctx, "sale voided for a canceled order", "order", orderID, "sale", *o.PosSync.SaleID)
+	p.log.InfoContext(ctx, "sale voided for a canceled order", "order", orderID, "sale", *o.PosSync.SaleID)
 	return nil
 }

@@ -1,4 +1,4 @@
-package app
+package pos
 
 import (
 	"cmp"
@@ -16,16 +16,16 @@ import (
 // saleRequest builds the sale of an order: one line per order line at the
 // order's price (the menu price it was submitted at) with the outlet's tax, the shopper as customer, pickup or
 // delivery, the register and user of the setup, and a note for staff.
-func (a *App) saleRequest(ctx context.Context, s *send) (lssync.SaleRequest, error) {
+func (p *Pipeline) saleRequest(ctx context.Context, s *send) (lssync.SaleRequest, error) {
 	o, settings := s.order, s.store.Integration.Settings
-	lines, err := a.saleLines(ctx, s)
+	lines, err := p.saleLines(ctx, s)
 	if err != nil {
 		return lssync.SaleRequest{}, err
 	}
-	if s.customer, err = a.customerFor(ctx, s); err != nil {
+	if s.customer, err = p.customerFor(ctx, s); err != nil {
 		return lssync.SaleRequest{}, err
 	}
-	token, addressNote, err := a.deliveryAddress(ctx, s)
+	token, addressNote, err := p.deliveryAddress(ctx, s)
 	if err != nil {
 		return lssync.SaleRequest{}, err
 	}
@@ -54,16 +54,16 @@ func (a *App) saleRequest(ctx context.Context, s *send) (lssync.SaleRequest, err
 // sent after a later menu sync must still charge what the order says. A
 // line whose item has no active product is an error only the order can fix
 // (BAD_USER_INPUT).
-func (a *App) saleLines(ctx context.Context, s *send) ([]lssync.LineItemInput, error) {
+func (p *Pipeline) saleLines(ctx context.Context, s *send) ([]lssync.LineItemInput, error) {
 	ids := make([]string, len(s.order.Lines))
 	for i, l := range s.order.Lines {
 		ids[i] = l.MenuItemID
 	}
-	items, err := a.db.MenuItemsByID(ctx, s.store.ID, ids)
+	items, err := p.db.MenuItemsByID(ctx, s.store.ID, ids)
 	if err != nil {
 		return nil, err
 	}
-	tax, err := a.outletTax(ctx, s)
+	tax, err := p.outletTax(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -92,25 +92,25 @@ func (e unmappedError) Error() string { return string(e) }
 
 // customerFor returns the Lightspeed customer of the order's shopper: the
 // one matched by email (remembered per store), or a new one.
-func (a *App) customerFor(ctx context.Context, s *send) (string, error) {
+func (p *Pipeline) customerFor(ctx context.Context, s *send) (string, error) {
 	c := s.order.Customer
 	if c.Email == nil {
-		return a.createCustomer(ctx, s)
+		return p.createCustomer(ctx, s)
 	}
-	return a.db.LightspeedCustomer(ctx, s.store.ID, *c.Email, a.lease(customerCalls), func(ctx context.Context) (string, error) {
+	return p.db.LightspeedCustomer(ctx, s.store.ID, *c.Email, p.lease(customerCalls), func(ctx context.Context) (string, error) {
 		s.calls++
-		found, err := a.ls.SearchCustomersByEmail(ctx, s.target, *c.Email)
+		found, err := p.ls.SearchCustomersByEmail(ctx, s.target, *c.Email)
 		if err != nil {
 			return "", err
 		}
 		if len(found) > 0 {
 			return found[0].ID, nil
 		}
-		return a.createCustomer(ctx, s)
+		return p.createCustomer(ctx, s)
 	})
 }
 
-func (a *App) createCustomer(ctx context.Context, s *send) (string, error) {
+func (p *Pipeline) createCustomer(ctx context.Context, s *send) (string, error) {
 	c := s.order.Customer
 	in := lssync.CustomerInput{FirstName: c.FirstName, LastName: c.LastName, Note: "Created for Leafly orders"}
 	if c.Email != nil {
@@ -123,14 +123,14 @@ func (a *App) createCustomer(ctx context.Context, s *send) (string, error) {
 		in.DateOfBirth = *c.DateOfBirth
 	}
 	s.calls++
-	created, err := a.ls.CreateCustomer(ctx, s.target, in)
+	created, err := p.ls.CreateCustomer(ctx, s.target, in)
 	return created.ID, err
 }
 
 // deliveryAddress adds a delivery order's address to the customer and
 // returns its token. An address Lightspeed refuses does not stop the sale:
 // it goes into the note instead, and the order keeps a warning.
-func (a *App) deliveryAddress(ctx context.Context, s *send) (token, note string, err error) {
+func (p *Pipeline) deliveryAddress(ctx context.Context, s *send) (token, note string, err error) {
 	addr := s.order.DeliveryAddress
 	if s.order.FulfillmentMethod != domain.FulfillmentDelivery || addr == nil {
 		return "", "", nil
@@ -144,7 +144,7 @@ func (a *App) deliveryAddress(ctx context.Context, s *send) (token, note string,
 		in.StateCode = addr.State
 	}
 	s.calls++
-	created, err := a.ls.AddCustomerAddress(ctx, s.target, s.customer, in)
+	created, err := p.ls.AddCustomerAddress(ctx, s.target, s.customer, in)
 	switch {
 	case err == nil:
 		return cmp.Or(created.IDToken, created.ID), "", nil
@@ -157,12 +157,12 @@ func (a *App) deliveryAddress(ctx context.Context, s *send) (token, note string,
 	return "", "", err
 }
 
-func oneLine(a *domain.Address) string {
-	parts := []string{a.Line1}
-	if a.Line2 != nil {
-		parts = append(parts, *a.Line2)
+func oneLine(addr *domain.Address) string {
+	parts := []string{addr.Line1}
+	if addr.Line2 != nil {
+		parts = append(parts, *addr.Line2)
 	}
-	parts = append(parts, a.City, a.State+" "+a.PostalCode, a.Country)
+	parts = append(parts, addr.City, addr.State+" "+addr.PostalCode, addr.Country)
 	return strings.Join(parts, ", ")
 }
 
@@ -191,26 +191,26 @@ type refEntry struct {
 
 // outletTax returns the tax of the setup's outlet, from a cache refreshed
 // hourly, so orders do not pay for reference data.
-func (a *App) outletTax(ctx context.Context, s *send) (tax, error) {
+func (p *Pipeline) outletTax(ctx context.Context, s *send) (tax, error) {
 	outlet := s.store.Integration.Settings.OutletID
-	a.ref.mu.Lock()
-	e, ok := a.ref.stores[s.store.ID]
-	a.ref.mu.Unlock()
-	if !ok || a.now().Sub(e.fetched) > refTTL {
+	p.ref.mu.Lock()
+	e, ok := p.ref.stores[s.store.ID]
+	p.ref.mu.Unlock()
+	if !ok || p.now().Sub(e.fetched) > refTTL {
 		var err error
-		if e, err = a.fetchReference(ctx, s); err != nil {
+		if e, err = p.fetchReference(ctx, s); err != nil {
 			return tax{}, err
 		}
 	}
 	return e.taxes[outlet], nil
 }
 
-func (a *App) fetchReference(ctx context.Context, s *send) (refEntry, error) {
-	outlets, err := a.ls.Outlets(ctx, s.target)
+func (p *Pipeline) fetchReference(ctx context.Context, s *send) (refEntry, error) {
+	outlets, err := p.ls.Outlets(ctx, s.target)
 	if err != nil {
 		return refEntry{}, err
 	}
-	taxes, err := a.ls.Taxes(ctx, s.target)
+	taxes, err := p.ls.Taxes(ctx, s.target)
 	if err != nil {
 		return refEntry{}, err
 	}
@@ -225,7 +225,7 @@ func (a *App) fetchReference(ctx context.Context, s *send) (refEntry, error) {
 			fallback = x
 		}
 	}
-	e := refEntry{taxes: map[string]tax{}, fetched: a.now()}
+	e := refEntry{taxes: map[string]tax{}, fetched: p.now()}
 	for _, o := range outlets {
 		t, ok := byID[o.DefaultTaxID]
 		if !ok {
@@ -233,11 +233,11 @@ func (a *App) fetchReference(ctx context.Context, s *send) (refEntry, error) {
 		}
 		e.taxes[o.ID] = t
 	}
-	a.ref.mu.Lock()
-	if a.ref.stores == nil {
-		a.ref.stores = map[string]refEntry{}
+	p.ref.mu.Lock()
+	if p.ref.stores == nil {
+		p.ref.stores = map[string]refEntry{}
 	}
-	a.ref.stores[s.store.ID] = e
-	a.ref.mu.Unlock()
+	p.ref.stores[s.store.ID] = e
+	p.ref.mu.Unlock()
 	return e, nil
 }

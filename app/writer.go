@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
+	"github.com/leafly/lightspeed-orders/storage"
+)
+
+// writer makes every write of an order, a store or an alert, for the use
+// cases and for the POS pipeline (it is pos.Writer): in the write's
+// transaction it adds the notifications the change calls for (decided in
+// notification.go), the jobs that send them and the jobs the change asked
+// for; after commit it publishes the change's events.
+type writer struct {
+	db     *storage.DB
+	queue  *jobs.Queue
+	broker Broker
+	log    *slog.Logger
+}
+
+// CreateOrder stores a new order with the jobs it calls for; created is
+// false when the order existed already (see storage's CreateOrder).
+func (w *writer) CreateOrder(ctx context.Context, o *domain.Order, jobs []river.JobArgs) (*domain.Order, bool, error) {
+	stored, created, evs, err := w.db.CreateOrder(ctx, o, func(tx storage.Tx, evs []domain.Event) error {
+		return w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	w.publish(ctx, evs)
+	return stored, created, nil
+}
+
+// UpdateOrder is storage's UpdateOrder: change may return jobs the change
+// calls for, which are enqueued in its transaction.
+func (w *writer) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
+	var jobs []river.JobArgs
+	o, evs, err := w.db.UpdateOrder(ctx, id, func(o *domain.Order) (err error) {
+		jobs, err = change(o)
+		return err
+	}, func(tx storage.Tx, evs []domain.Event) error {
+		return w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.publish(ctx, evs)
+	return o, nil
+}
+
+// UpdateStore is storage's UpdateStore, publishing the store's change to
+// storeUpdated subscribers after commit.
+func (w *writer) UpdateStore(ctx context.Context, id string, change func(*domain.Store) error) (*domain.Store, error) {
+	s, evs, err := w.db.UpdateStore(ctx, id, change)
+	if err != nil {
+		return nil, err
+	}
+	w.publish(ctx, evs)
+	return s, nil
+}
+
+// RaiseAlert records an alert unless one is open for the incident, and
+// tells subscribers.
+func (w *writer) RaiseAlert(ctx context.Context, alert *domain.Alert, orderID *string) error {
+	evs, err := w.db.RaiseAlert(ctx, alert, orderID, func(tx storage.Tx, evs []domain.Event) error {
+		return w.writeOutbox(ctx, tx, notificationsFor(evs), nil)
+	})
+	if err != nil {
+		return err
+	}
+	w.publish(ctx, evs)
+	return nil
+}
+
+// ResolveAlerts resolves the store's open alerts of a kind.
+func (w *writer) ResolveAlerts(ctx context.Context, storeID string, kind domain.AlertKind, at time.Time) error {
+	return w.db.ResolveAlerts(ctx, storeID, kind, at, func(tx storage.Tx, alerts []*domain.Alert) error {
+		return w.writeOutbox(ctx, tx, resolvedNotifications(alerts), nil)
+	})
+}
+
+// writeOutbox writes, in the transaction of a change, the notifications ns
+// it calls for (each once: one already written is not written or sent
+// again), the jobs that send them, and the jobs the change asked for.
+func (w *writer) writeOutbox(ctx context.Context, tx storage.Tx, ns []domain.Notification, jobs []river.JobArgs) error {
+	for _, n := range ns {
+		added, err := tx.AddNotification(n)
+		if err != nil {
+			return fmt.Errorf("write notification %s: %w", n.ID, err)
+		}
+		if added {
+			jobs = append(jobs, sendNotificationArgs{ID: n.ID})
+		}
+	}
+	return w.insertJobs(ctx, tx, jobs)
+}
+
+// insertJobs enqueues jobs in tx: they exist exactly when it commits.
+func (w *writer) insertJobs(ctx context.Context, tx storage.Tx, jobs []river.JobArgs) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	sqlTx, err := tx.SQL()
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if _, err := w.queue.InsertTx(ctx, sqlTx, j, nil); err != nil {
+			return fmt.Errorf("enqueue %s: %w", j.Kind(), err)
+		}
+	}
+	return nil
+}
+
+// publish hands committed events to the broker. A failure to publish loses
+// no data (the event log keeps it for replicas to catch up) and is logged.
+func (w *writer) publish(ctx context.Context, evs []domain.Event) {
+	for _, ev := range evs {
+		if err := w.broker.Publish(ctx, ev); err != nil {
+			w.log.ErrorContext(ctx, "publish event", "seq", ev.Seq, "store", ev.StoreID, "err", err)
+		}
+	}
+}

@@ -1,0 +1,238 @@
+package pos
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/jobs"
+	lssync "github.com/leafly/lightspeed-orders/sync"
+)
+
+// Sale changes back from Lightspeed: a sale re-read when a webhook hints at
+// a change (webhook.go), and a periodic read of the sales feed for what
+// webhooks missed; either moves the order as the sale says.
+
+// applySaleArgs asks for one sale to be re-read and applied to its order.
+type applySaleArgs struct {
+	StoreID string `json:"store_id"`
+	SaleID  string `json:"sale_id"`
+	// Version is the webhook's version of the sale, 0 when unknown.
+	Version int64 `json:"version,omitempty"`
+}
+
+func (applySaleArgs) Kind() string { return "apply_sale" }
+
+// InsertOpts collapse the copies of a webhook Lightspeed sends.
+func (applySaleArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 50, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: jobs.PendingStates}}
+}
+
+type applySaleWorker struct {
+	jobs.Backoff[applySaleArgs]
+	p *Pipeline
+}
+
+func (w *applySaleWorker) Work(ctx context.Context, job *river.Job[applySaleArgs]) error {
+	return cancelUnreadable(w.p.ApplySaleByID(ctx, job.Args.StoreID, job.Args.SaleID, job.Args.Version))
+}
+
+// ApplySaleByID re-reads a sale and applies it to the order it was made
+// for. Sales the service did not make are ignored, and so, without a call,
+// is a webhook that is no news to the order (the creation of the sale the
+// service made, or a copy of a webhook). While the order's send is still
+// recording the sale, the job comes back a second later: the change is
+// news only if it is newer than what the send records.
+func (p *Pipeline) ApplySaleByID(ctx context.Context, storeID, saleID string, version int64) error {
+	orderID, err := p.db.OrderIDBySale(ctx, storeID, saleID)
+	if err != nil || orderID == "" {
+		return err
+	}
+	ctx, writeTrail := p.forOrder(ctx, orderID)
+	defer writeTrail()
+	news, recording, err := p.saleNews(ctx, orderID, version)
+	switch {
+	case err != nil:
+		return err
+	case recording:
+		return river.JobSnooze(time.Second)
+	case !news:
+		return nil
+	}
+	t, err := p.target(ctx, storeID)
+	if err != nil {
+		return err
+	}
+	sale, err := p.ls.GetSale(ctx, t, saleID)
+	if lssync.IsNotFound(err) {
+		return p.applySale(ctx, orderID, domain.Sale{Deleted: true, Version: 1 << 62})
+	}
+	if err != nil {
+		return err
+	}
+	snap, err := p.snapshot(ctx, t, sale)
+	if err != nil {
+		return err
+	}
+	return p.applySale(ctx, orderID, snap)
+}
+
+// saleNews reports whether this version of its sale (0: unknown) is news to
+// the order, so that what is not costs no Lightspeed call: only an order in
+// the POS that has not seen the version takes it. recording is true while
+// the order's send has made the sale but not recorded it yet.
+func (p *Pipeline) saleNews(ctx context.Context, orderID string, version int64) (news, recording bool, err error) {
+	o, err := p.db.ReadOrder(ctx, orderID, false)
+	if err != nil {
+		return false, false, err
+	}
+	switch o.PosSync.State {
+	case domain.PosQueued:
+		return false, true, nil
+	case domain.PosSent:
+		return version <= 0 || version > o.PosSync.SaleVersion, false, nil
+	}
+	return false, false, nil
+}
+
+// snapshot reduces a sale to what the mapping reads, asking for its
+// fulfillments only while the sale is pending (packed is their news).
+func (p *Pipeline) snapshot(ctx context.Context, t lssync.Target, sale lssync.Sale) (domain.Sale, error) {
+	snap := domain.Sale{State: sale.State, Deleted: sale.DeletedAt != "", Version: sale.Version}
+	if sale.State != lssync.StatePending || snap.Deleted {
+		return snap, nil
+	}
+	fs, err := p.ls.Fulfillments(ctx, t, sale.ID)
+	if err != nil {
+		return snap, err
+	}
+	for _, f := range fs {
+		snap.Packed = snap.Packed || domain.FulfillmentPacked(f.State)
+	}
+	return snap, nil
+}
+
+// applySale moves the order as the sale says, unless the order has seen a
+// newer version of the sale. Backward, repeated and unknown states change
+// nothing and are logged.
+func (p *Pipeline) applySale(ctx context.Context, orderID string, sale domain.Sale) error {
+	var changes []domain.StatusChange
+	o, err := p.w.UpdateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
+		if o.PosSync.State != domain.PosSent || (sale.Version != 0 && sale.Version <= o.PosSync.SaleVersion) {
+			return nil, nil
+		}
+		o.PosSync.SaleVersion = max(o.PosSync.SaleVersion, sale.Version)
+		changes = o.ApplySale(sale, p.now())
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("apply sale to order %s: %w", orderID, err)
+	}
+	if len(changes) == 0 {
+		p.log.DebugContext(ctx, "sale change ignored", "order", orderID, "state", sale.State, "packed", sale.Packed, "version", sale.Version, "status", o.Status)
+		return nil
+	}
+	p.log.InfoContext(ctx, "order status from lightspeed", "order", orderID, "status", o.Status, "version", sale.Version)
+	return nil
+}
+
+// reconcileArgs asks for one store's sales feed to be read.
+type reconcileArgs struct {
+	StoreID string `json:"store_id"`
+}
+
+func (reconcileArgs) Kind() string { return "reconcile_sales" }
+
+// InsertOpts keep one pending reconciliation per store.
+func (reconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: jobs.PendingStates}}
+}
+
+type reconcileWorker struct {
+	river.WorkerDefaults[reconcileArgs]
+	p *Pipeline
+}
+
+func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[reconcileArgs]) error {
+	return cancelUnreadable(w.p.Reconcile(ctx, job.Args.StoreID))
+}
+
+// reconcileAllArgs asks for the feed of every store whose integration is
+// on and healthy to be read: a degraded store's calls would only fail, and
+// its recovery reads the feed.
+type reconcileAllArgs struct{}
+
+func (reconcileAllArgs) Kind() string { return "reconcile_all" }
+
+func (reconcileAllArgs) stores(ctx context.Context, p *Pipeline) ([]string, error) {
+	return p.db.IntegratedStores(ctx, domain.HealthHealthy)
+}
+
+func (reconcileAllArgs) perStore(storeID string) (river.JobArgs, string) {
+	return reconcileArgs{StoreID: storeID}, "reconciliation"
+}
+
+// salesPageSize is how many sales one call of the reconciliation reads.
+const salesPageSize = 500
+
+// Reconcile reads the store's sales changed since its cursor and applies
+// those the service made, catching the changes no webhook announced. The
+// cursor is kept in the database.
+func (p *Pipeline) Reconcile(ctx context.Context, storeID string) error {
+	t, err := p.target(ctx, storeID)
+	if err != nil {
+		p.observe(ctx, storeID, err)
+		return err
+	}
+	cursor, err := p.db.SalesCursor(ctx, storeID)
+	if err != nil {
+		return err
+	}
+	for {
+		page, err := p.ls.SalesAfter(ctx, t, cursor, salesPageSize)
+		p.observe(ctx, storeID, err)
+		if err != nil {
+			return err
+		}
+		if len(page.Sales) == 0 || page.MaxVersion <= cursor {
+			return nil
+		}
+		if err := p.applyPage(ctx, t, storeID, page.Sales); err != nil {
+			return err
+		}
+		cursor = page.MaxVersion
+		if err := p.db.SetSalesCursor(ctx, storeID, cursor); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *Pipeline) applyPage(ctx context.Context, t lssync.Target, storeID string, sales []lssync.Sale) error {
+	for _, sale := range sales {
+		orderID, err := p.db.OrderIDBySale(ctx, storeID, sale.ID)
+		if err != nil {
+			return err
+		}
+		if orderID == "" {
+			continue
+		}
+		news, _, err := p.saleNews(ctx, orderID, sale.Version)
+		if err != nil {
+			return err
+		}
+		if !news {
+			continue
+		}
+		snap, err := p.snapshot(ctx, t, sale)
+		if err != nil {
+			return err
+		}
+		if err := p.applySale(ctx, orderID, snap); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package pos
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
+)
+
+// Lightspeed's webhooks: received, checked and kept, their sale applied by
+// a job (salefeed.go); the bodies kept are pruned after a while.
+
+// Webhook errors, each answered with its own HTTP status.
+var (
+	ErrUnknownConnection = errors.New("no connection has this webhook URL")
+	ErrBadSignature      = errors.New("webhook signature missing or wrong")
+	ErrMalformedWebhook  = errors.New("webhook body is not a form with a JSON payload")
+)
+
+// webhookToken matches what randomToken makes, with room to spare: anything
+// else (a NUL, which PostgreSQL cannot even compare) names no connection.
+var webhookToken = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
+
+// ReceiveWebhook checks a Lightspeed webhook posted to the connection's URL
+// and queues its processing. The signature is verified over the raw body
+// before anything else of it is read; the raw event is kept; the sale is
+// re-read by the job, so the payload is only a hint. A webhook that cannot
+// be news to an order (see ignoreWebhook) and a copy of a body already kept
+// are acknowledged without a row, a job or a call: kept is false.
+func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte, signature string) (kept bool, err error) {
+	if !webhookToken.MatchString(token) {
+		return false, ErrUnknownConnection
+	}
+	c, err := p.db.CredentialsByWebhookToken(ctx, token)
+	if errors.Is(err, storage.ErrNotConnected) {
+		return false, ErrUnknownConnection
+	}
+	if err != nil {
+		return false, err
+	}
+	if !p.signedBy(body, signature) {
+		return false, ErrBadSignature
+	}
+	hint, err := webhookSale(body)
+	if err != nil {
+		return false, err
+	}
+	o, err := p.db.SaleOrder(ctx, c.StoreID, hint.ID)
+	if err != nil {
+		return false, err
+	}
+	if why := ignoreWebhook(hint, o); why != "" {
+		p.log.DebugContext(ctx, "lightspeed webhook ignored", "store", c.StoreID, "sale", hint.ID, "version", hint.Version, "why", why)
+		return false, nil
+	}
+	return p.db.SaveWebhook(ctx, c.StoreID, &hint.ID, string(body), func(tx storage.Tx) error {
+		sqlTx, err := tx.SQL()
+		if err == nil {
+			_, err = p.queue.InsertTx(ctx, sqlTx, applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}, nil)
+		}
+		return err
+	})
+}
+
+// implausibleGap is how far a webhook's version may run ahead of the
+// highest version the service knows for the store (its sales-feed cursor or
+// the order's sale version). Lightspeed's version is one counter bumped by
+// every change; the documentation's example stands near 1.7e9, so a gap of
+// 2^40 (1.1e12) between two of its changes is no real update.
+const implausibleGap = 1 << 40
+
+// ignoreWebhook says why a webhook cannot be news to the order its sale was
+// made for, or "" when it may be. Dropping it loses no real change: the
+// sale is the truth, read again on the next webhook with a newer version
+// and by the sales feed (Reconcile), which never relies on webhooks. A
+// payload without a version (Lightspeed does not document one) may always
+// be news; its copies are caught by their identical body.
+func ignoreWebhook(h saleHint, o storage.SaleOrder) string {
+	switch {
+	case o.OrderID == "":
+		return "not a sale of the service"
+	case o.PosState != domain.PosSent && o.PosState != domain.PosQueued:
+		return "the order is not in the POS"
+	case !h.Versioned:
+		return ""
+	case h.Version <= 0:
+		return "implausible version"
+	case h.Version-implausibleGap > max(o.SaleVersion, o.SalesCursor):
+		return "implausible version"
+	case h.Version <= o.SaleVersion:
+		return "version already applied"
+	}
+	return ""
+}
+
+// signedBy checks X-Signature ("signature=<v>,algorithm=HMAC-SHA256"): the
+// HMAC-SHA256 of the raw body keyed by the client secret, as hex or base64
+// (Lightspeed does not document which), compared in constant time.
+func (p *Pipeline) signedBy(body []byte, header string) bool {
+	var sig, alg string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch strings.ToLower(k) {
+		case "signature":
+			sig = v
+		case "algorithm":
+			alg = v
+		}
+	}
+	if sig == "" || (alg != "" && !strings.EqualFold(alg, "HMAC-SHA256")) {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(p.clientSecret))
+	mac.Write(body)
+	sum := mac.Sum(nil)
+	for _, want := range []string{hex.EncodeToString(sum), base64.StdEncoding.EncodeToString(sum)} {
+		if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// saleHint is what a webhook says of a sale: its id and, when the payload
+// carries one, its version.
+type saleHint struct {
+	ID string
+	// Version is the payload's version of the sale; Versioned is false when
+	// it has none, or none that reads as a whole number (a number or a
+	// string of digits: the legacy payloads' types are not documented).
+	Version   int64
+	Versioned bool
+}
+
+// webhookSale reads the sale hint from the form's payload field.
+func webhookSale(body []byte) (saleHint, error) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return saleHint{}, ErrMalformedWebhook
+	}
+	var p struct {
+		ID      string          `json:"id"`
+		Version json.RawMessage `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(form.Get("payload")), &p); err != nil || p.ID == "" || len(p.ID) > 100 {
+		return saleHint{}, ErrMalformedWebhook
+	}
+	h := saleHint{ID: p.ID}
+	v, err := strconv.ParseInt(strings.Trim(string(p.Version), `"`), 10, 64)
+	if err == nil {
+		h.Version, h.Versioned = v, true
+	}
+	return h, nil
+}
+
+// pruneWebhooksArgs asks for the webhook bodies older than Retention to be
+// deleted.
+type pruneWebhooksArgs struct {
+	Retention time.Duration `json:"retention"`
+}
+
+func (pruneWebhooksArgs) Kind() string { return "prune_webhooks" }
+
+type pruneWebhooksWorker struct {
+	river.WorkerDefaults[pruneWebhooksArgs]
+	p *Pipeline
+}
+
+func (w *pruneWebhooksWorker) Work(ctx context.Context, job *river.Job[pruneWebhooksArgs]) error {
+	n, err := w.p.db.PruneWebhooks(ctx, w.p.now().Add(-job.Args.Retention))
+	if err != nil {
+		return fmt.Errorf("prune webhooks: %w", err)
+	}
+	if n > 0 {
+		w.p.log.InfoContext(ctx, "old lightspeed webhooks pruned", "count", n, "retention", job.Args.Retention.String())
+	}
+	return nil
+}
+
+// pruneWebhooksJob deletes webhook bodies older than retention every hour,
+// or every retention when that is shorter, and at start (replicas that
+// restart more often than hourly still prune).
+func pruneWebhooksJob(retention time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(min(retention, time.Hour)),
+		func() (river.JobArgs, *river.InsertOpts) { return pruneWebhooksArgs{Retention: retention}, nil },
+		&river.PeriodicJobOpts{ID: "prune_webhooks", RunOnStart: true})
+}
