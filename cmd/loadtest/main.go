@@ -116,25 +116,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "loadtest:", err)
-		os.Exit(1)
-	}
-}
+func main() { drive.Main("loadtest", run) }
 
 // The scenarios, in the order "all" runs them.
 var scenarios = []string{"order-by-id", "orders-page", "fanout", "fanout-updates", "idle-subscribers", "connect-cycles", "cross-replica", "webhook", "resume"}
