@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/leafly/lightspeed-orders/internal/wait"
 )
 
 // The listener's timings: it retries a lost connection after minBackoff,
@@ -43,7 +45,7 @@ func (p *Postgres) Run(ctx context.Context) error {
 			backoff = minBackoff
 		}
 		p.log.Warn("events listener is not listening", "replica", p.replicaID, "err", err, "retry_in", backoff)
-		if !sleep(ctx, backoff) {
+		if !wait.Sleep(ctx, backoff) {
 			return nil
 		}
 		backoff = min(2*backoff, maxBackoff)
@@ -270,17 +272,5 @@ func (p *Postgres) setReady(ready bool) {
 	case !ready && p.readyClosed:
 		p.ready = make(chan struct{})
 		p.readyClosed = false
-	}
-}
-
-// sleep waits for d or until ctx ends, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

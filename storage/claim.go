@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/leafly/lightspeed-orders/internal/wait"
 )
 
 // A claim lets one caller, on any replica, do a piece of Lightspeed work
@@ -58,12 +60,8 @@ const (
 // else holds.
 func awaitClaim(ctx context.Context, attempt int) error {
 	d := min(claimPollMin<<min(attempt, 5), claimPollMax)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
+	if !wait.Sleep(ctx, d) {
 		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
+	return nil
 }

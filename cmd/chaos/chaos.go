@@ -17,6 +17,7 @@ import (
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/internal/drive"
+	"github.com/leafly/lightspeed-orders/internal/wait"
 )
 
 // authSecret signs the tokens of the victim; the program mints its own.
@@ -392,7 +393,7 @@ func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v
 	watches *resumes, out io.Writer) {
 	for i := range events {
 		e := &events[i]
-		if !sleep(ctx, time.Until(t0.Add(e.at))) {
+		if !wait.Sleep(ctx, time.Until(t0.Add(e.at))) {
 			e.err = ctx.Err()
 			return
 		}
@@ -406,7 +407,7 @@ func disrupt(ctx context.Context, t0 time.Time, events []event, r *mrand.Rand, v
 			e.interrupted = len(ids)
 			pause := time.Duration(500+r.IntN(2500)) * time.Millisecond
 			fmt.Fprintf(out, "  %s: victim killed (SIGKILL), restarting in %s\n", e.did.Round(100*time.Millisecond), pause)
-			sleep(ctx, pause)
+			wait.Sleep(ctx, pause)
 			e.err = v.start(ctx)
 			e.down = time.Since(start)
 			if e.err == nil {
@@ -458,7 +459,7 @@ func settle(ctx context.Context, obs *observations, admin drive.GraphQL, storeID
 		} else if time.Since(since) > quietFor {
 			return false, fmt.Sprintf("gave up: nothing changed for %s and no delivery job is left", quietFor)
 		}
-		if !sleep(ctx, 3*time.Second) {
+		if !wait.Sleep(ctx, 3*time.Second) {
 			break
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leafly/lightspeed-orders/internal/wait"
 )
 
 // How soon the work a killed victim was doing gets done (issue 12, part 3):
@@ -112,7 +114,7 @@ func (d *database) waitSent(ctx context.Context, ids []string, back time.Time) (
 			conn.Close(context.Background())
 			conn = nil
 		}
-		if !sleep(ctx, 200*time.Millisecond) {
+		if !wait.Sleep(ctx, 200*time.Millisecond) {
 			return time.Since(back), fmt.Errorf("%w: %d of %d orders not SENT", errCutShort, left, len(ids))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leafly/lightspeed-orders/internal/drive"
+	"github.com/leafly/lightspeed-orders/internal/wait"
 )
 
 // The store's staff, working the sales in Lightspeed (the host's sandbox)
@@ -90,7 +91,7 @@ func (s *staff) take(ctx context.Context, i int, leaflyID string) {
 func (s *staff) work(ctx context.Context, r *rand.Rand, leaflyID string, actions []string) {
 	delay := time.Duration(200+r.IntN(3000)) * time.Millisecond
 	for _, action := range actions {
-		if !sleep(ctx, delay) {
+		if !wait.Sleep(ctx, delay) {
 			return
 		}
 		saleID, ok := s.findSale(ctx, leaflyID)
@@ -118,7 +119,7 @@ func (s *staff) findSale(ctx context.Context, leaflyID string) (string, bool) {
 		s.mu.Lock()
 		s.waits++
 		s.mu.Unlock()
-		if !sleep(ctx, time.Second) {
+		if !wait.Sleep(ctx, time.Second) {
 			return "", false
 		}
 	}
@@ -151,7 +152,7 @@ func (s *staff) act(ctx context.Context, leaflyID, saleID, action string) bool {
 			s.mu.Unlock()
 			return false
 		}
-		if !sleep(ctx, time.Second) {
+		if !wait.Sleep(ctx, time.Second) {
 			return false
 		}
 	}
@@ -181,16 +182,4 @@ func (s *staff) expectations() map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// sleep waits d unless ctx ends first; false if it did.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
