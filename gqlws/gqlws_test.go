@@ -18,15 +18,23 @@ import (
 
 const nextPayload = `{"data":{"name":"test"}}`
 
-func TestGraphQLTransportWS(t *testing.T) {
+// dialKeepAlive starts a harness that keeps connections alive every 10 ms
+// and dials it with subprotocol sub, which the server must choose.
+func dialKeepAlive(t *testing.T, sub string) (*harness, *websocket.Conn) {
+	t.Helper()
 	h := newHarness(t, gqlws.Options{}, transport.Websocket{
 		InitTimeout:           waitTimeout,
 		KeepAlivePingInterval: 10 * time.Millisecond,
 	})
-	c := h.dial(t, "graphql-transport-ws")
-	if got := c.Subprotocol(); got != "graphql-transport-ws" {
-		t.Fatalf("subprotocol %q", got)
+	c := h.dial(t, sub)
+	if got := c.Subprotocol(); got != sub {
+		t.Fatalf("subprotocol %q, want %q", got, sub)
 	}
+	return h, c
+}
+
+func TestGraphQLTransportWS(t *testing.T) {
+	h, c := dialKeepAlive(t, "graphql-transport-ws")
 	waitFor(t, "OnOpen", func() bool { return h.live.Load() == 1 })
 
 	send(t, c, msg{Type: "connection_init"})
@@ -50,14 +58,7 @@ func TestGraphQLTransportWS(t *testing.T) {
 }
 
 func TestLegacyGraphQLWS(t *testing.T) {
-	h := newHarness(t, gqlws.Options{}, transport.Websocket{
-		InitTimeout:           waitTimeout,
-		KeepAlivePingInterval: 10 * time.Millisecond,
-	})
-	c := h.dial(t, "graphql-ws")
-	if got := c.Subprotocol(); got != "graphql-ws" {
-		t.Fatalf("subprotocol %q", got)
-	}
+	h, c := dialKeepAlive(t, "graphql-ws")
 
 	send(t, c, msg{Type: "connection_init"})
 	expectMsg(t, c, "connection_ack", "")
@@ -310,13 +311,7 @@ func isTimeout(err error) bool {
 func TestConnectionCounters(t *testing.T) {
 	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
 	const n = 10
-	clients := make([]*websocket.Conn, n)
-	for i := range clients {
-		clients[i] = h.dial(t, "graphql-transport-ws")
-		send(t, clients[i], msg{Type: "connection_init"})
-		expectMsg(t, clients[i], "connection_ack", "")
-	}
-	waitFor(t, "all connections open", func() bool { return h.live.Load() == n })
+	clients := h.dialAcked(t, n)
 
 	for i, c := range clients {
 		if i%2 == 0 {
@@ -334,13 +329,7 @@ func TestConnectionCounters(t *testing.T) {
 func TestCloseAll(t *testing.T) {
 	h := newHarness(t, gqlws.Options{}, transport.Websocket{InitTimeout: waitTimeout})
 	const n = 3
-	clients := make([]*websocket.Conn, n)
-	for i := range clients {
-		clients[i] = h.dial(t, "graphql-transport-ws")
-		send(t, clients[i], msg{Type: "connection_init"})
-		expectMsg(t, clients[i], "connection_ack", "")
-	}
-	waitFor(t, "all connections open", func() bool { return h.live.Load() == n })
+	clients := h.dialAcked(t, n)
 
 	h.impl.CloseAll(websocket.CloseGoingAway, "server shutting down")
 	for _, c := range clients {
@@ -444,24 +433,8 @@ func TestClosedWhenHandlerReturns(t *testing.T) {
 // TestNormalCloseIsErrWebsocketClosed checks the NextReader error mapping.
 func TestNormalCloseIsErrWebsocketClosed(t *testing.T) {
 	for _, code := range []int{websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived} {
-		errs := make(chan error, 1)
-		srv := newAcceptServer(t, gqlws.New(gqlws.Options{}), transport.WebsocketAcceptOptions{}, func(conn transport.WebsocketConn) {
-			defer conn.Close()
-			_, _, err := conn.NextReader()
-			errs <- err
-		})
-		c := dial(t, srv, nil)
-		frame := websocket.FormatCloseMessage(code, "")
-		if err := c.WriteControl(websocket.CloseMessage, frame, time.Now().Add(waitTimeout)); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-errs:
-			if !errors.Is(err, transport.ErrWebsocketClosed) {
-				t.Fatalf("close %d: got %v, want ErrWebsocketClosed", code, err)
-			}
-		case <-time.After(waitTimeout):
-			t.Fatalf("close %d: NextReader did not return", code)
+		if err := nextReaderAfterClose(t, code, ""); !errors.Is(err, transport.ErrWebsocketClosed) {
+			t.Fatalf("close %d: got %v, want ErrWebsocketClosed", code, err)
 		}
 	}
 }
@@ -469,6 +442,17 @@ func TestNormalCloseIsErrWebsocketClosed(t *testing.T) {
 // TestAbnormalCloseIsNotErrWebsocketClosed checks that other close codes are
 // reported as errors.
 func TestAbnormalCloseIsNotErrWebsocketClosed(t *testing.T) {
+	err := nextReaderAfterClose(t, websocket.CloseInternalServerErr, "boom")
+	var ce *websocket.CloseError
+	if errors.Is(err, transport.ErrWebsocketClosed) || !errors.As(err, &ce) || ce.Code != websocket.CloseInternalServerErr {
+		t.Fatalf("got %v, want close error 1011", err)
+	}
+}
+
+// nextReaderAfterClose has a client send a close frame with code and reason
+// and returns the error the server's NextReader returned for it.
+func nextReaderAfterClose(t *testing.T, code int, reason string) error {
+	t.Helper()
 	errs := make(chan error, 1)
 	srv := newAcceptServer(t, gqlws.New(gqlws.Options{}), transport.WebsocketAcceptOptions{}, func(conn transport.WebsocketConn) {
 		defer conn.Close()
@@ -476,18 +460,16 @@ func TestAbnormalCloseIsNotErrWebsocketClosed(t *testing.T) {
 		errs <- err
 	})
 	c := dial(t, srv, nil)
-	frame := websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "boom")
+	frame := websocket.FormatCloseMessage(code, reason)
 	if err := c.WriteControl(websocket.CloseMessage, frame, time.Now().Add(waitTimeout)); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-errs:
-		var ce *websocket.CloseError
-		if errors.Is(err, transport.ErrWebsocketClosed) || !errors.As(err, &ce) || ce.Code != websocket.CloseInternalServerErr {
-			t.Fatalf("got %v, want close error 1011", err)
-		}
+		return err
 	case <-time.After(waitTimeout):
-		t.Fatal("NextReader did not return")
+		t.Fatalf("close %d: NextReader did not return", code)
+		return nil
 	}
 }
 

@@ -115,6 +115,20 @@ func (h *harness) dial(t *testing.T, subprotocols ...string) *websocket.Conn {
 	return dial(t, h.http, &h.counters, subprotocols...)
 }
 
+// dialAcked dials n graphql-transport-ws clients, has each one's
+// connection_init acknowledged, and waits until OnOpen has counted them all.
+func (h *harness) dialAcked(t *testing.T, n int) []*websocket.Conn {
+	t.Helper()
+	clients := make([]*websocket.Conn, n)
+	for i := range clients {
+		clients[i] = h.dial(t, "graphql-transport-ws")
+		send(t, clients[i], msg{Type: "connection_init"})
+		expectMsg(t, clients[i], "connection_ack", "")
+	}
+	waitFor(t, "all connections open", func() bool { return h.live.Load() == int64(n) })
+	return clients
+}
+
 // msg is a message of either GraphQL websocket protocol.
 type msg struct {
 	Type    string          `json:"type"`
