@@ -33,12 +33,11 @@ func (p *Pipeline) saleRequest(ctx context.Context, s *send) (lssync.SaleRequest
 	if o.FulfillmentMethod == domain.FulfillmentDelivery {
 		attribute, method = lssync.AttributeDelivery, lssync.FulfillmentDispatch
 	}
-	req := lssync.SaleRequest{
-		ID:     s.saleID,
+	req := lssync.SaleRequest{ID: s.saleID, SaleFields: lssync.SaleFields{
 		Source: lssync.SaleSource{AuthorID: settings.UserID, RegisterID: settings.RegisterID, ID: o.LeaflyOrderID, Type: SourceType},
 		State:  lssync.StatePending, Attributes: []string{attribute}, CustomerID: s.customer, Date: o.CreatedAt,
 		Note: saleNote(o, addressNote), FulfillmentOutletID: settings.OutletID, LineItems: lines,
-	}
+	}}
 	if method == lssync.FulfillmentPickup || token != "" {
 		req.FulfillmentDetails = []lssync.FulfillmentDetail{{Type: method, ShippingAddressToken: token,
 			Note: "Leafly order " + o.LeaflyOrderID}}

@@ -92,8 +92,8 @@ func TestRequestURL(t *testing.T) {
 		t.Errorf("refused calls were sent: %v", urls[1:])
 	}
 	t.Run("SaleChecked", func(t *testing.T) {
-		_, err := c.CreateSale(ctx, lssync.Target{DomainPrefix: "shop", AccessToken: "x"}, lssync.SaleRequest{State: lssync.StatePending,
-			LineItems: []lssync.LineItemInput{{Product: lssync.ProductRef{ID: productID}}}})
+		_, err := c.CreateSale(ctx, lssync.Target{DomainPrefix: "shop", AccessToken: "x"}, lssync.SaleRequest{SaleFields: lssync.SaleFields{State: lssync.StatePending,
+			LineItems: []lssync.LineItemInput{{Product: lssync.ProductRef{ID: productID}}}}})
 		e := mustKind(t, err, lssync.KindRejected)
 		if !strings.Contains(e.Error(), "source.author_id") || !strings.Contains(e.Error(), "line_items[0]") || len(urls) != 1 {
 			t.Fatalf("err = %v", err)

@@ -311,8 +311,7 @@ func specClient(t *testing.T) (*lssync.Client, *specTransport) {
 
 func pickupSale() lssync.SaleRequest {
 	seq := 0
-	return lssync.SaleRequest{
-		ID:     saleID,
+	return lssync.SaleRequest{ID: saleID, SaleFields: lssync.SaleFields{
 		Source: lssync.SaleSource{AuthorID: authorID, RegisterID: registerID, ID: "MKT-100234", Type: "leafly"},
 		State:  lssync.StatePending, Attributes: []string{lssync.AttributePickup},
 		CustomerID: customerID, Date: time.Date(2026, 7, 14, 21, 12, 0, 0, time.FixedZone("NZST", 12*3600)),
@@ -327,7 +326,7 @@ func pickupSale() lssync.SaleRequest {
 		}},
 		Payments: []lssync.PaymentInput{{Amount: lssync.NumberFromCents(2300), Type: lssync.PaymentTypeRef{ConfigID: paymentID},
 			Date: time.Date(2026, 7, 14, 9, 12, 0, 0, time.UTC)}},
-	}
+	}}
 }
 
 func TestFidelity(t *testing.T) {

@@ -33,12 +33,9 @@ const (
 	FulfillmentDispatch = "DISPATCH"
 )
 
-// SaleRequest creates a sale (POST /sales, schema SaleRequest). Source
-// (with AuthorID) and State are required.
-type SaleRequest struct {
-	// ID is our own sale UUID, persisted before sending: the only
-	// idempotency handle there is (GET /sales/{id} before any retry).
-	ID string
+// SaleFields are what a sale is created with (SaleRequest) and changed
+// with (SaleUpdate). Source (with AuthorID) and State are required in both.
+type SaleFields struct {
 	// Source attributes the sale to a user and register and carries our
 	// order id (Source.ID) and system name (Source.Type).
 	Source SaleSource
@@ -60,24 +57,20 @@ type SaleRequest struct {
 	Payments []PaymentInput
 }
 
+// SaleRequest creates a sale (POST /sales, schema SaleRequest).
+type SaleRequest struct {
+	// ID is our own sale UUID, persisted before sending: the only
+	// idempotency handle there is (GET /sales/{id} before any retry).
+	ID string
+	SaleFields
+}
+
 // SaleUpdate changes a sale (PUT /sales/{sale_id}, schema SaleUpdateRequest).
 // The schema requires Source.AuthorID and State here too, so a void is
 // {Source: {AuthorID: …}, State: StateVoided}. Whether fields left out are
 // kept or cleared is not documented; nil slices are left out,
 // empty ones are sent as [].
-type SaleUpdate struct {
-	Source              SaleSource
-	State               string
-	Attributes          []string
-	CustomerID          string
-	Date                time.Time
-	Note                string
-	InvoiceNumber       string
-	FulfillmentOutletID string
-	FulfillmentDetails  []FulfillmentDetail
-	LineItems           []LineItemInput
-	Payments            []PaymentInput
-}
+type SaleUpdate SaleFields
 
 // SaleSource says where a sale comes from. In requests AuthorID is the
 // user the sale is attributed to; in responses it is read from author.id,
@@ -361,38 +354,36 @@ type saleBody struct {
 	Payments            []PaymentInput      `json:"payments,omitzero"`
 }
 
-// MarshalJSON writes the request as Lightspeed expects it.
-func (r SaleRequest) MarshalJSON() ([]byte, error) {
-	return json.Marshal(saleBody{ID: r.ID, Source: r.Source, State: r.State, Attributes: r.Attributes,
-		CustomerID: r.CustomerID, Date: formatTime(r.Date), Note: r.Note, InvoiceNumber: r.InvoiceNumber,
-		FulfillmentOutletID: r.FulfillmentOutletID, FulfillmentDetails: r.FulfillmentDetails,
-		LineItems: r.LineItems, Payments: r.Payments})
+// body is the wire form of the fields, with id when one is given.
+func (f SaleFields) body(id string) saleBody {
+	return saleBody{ID: id, Source: f.Source, State: f.State, Attributes: f.Attributes,
+		CustomerID: f.CustomerID, Date: formatTime(f.Date), Note: f.Note, InvoiceNumber: f.InvoiceNumber,
+		FulfillmentOutletID: f.FulfillmentOutletID, FulfillmentDetails: f.FulfillmentDetails,
+		LineItems: f.LineItems, Payments: f.Payments}
 }
+
+// MarshalJSON writes the request as Lightspeed expects it.
+func (r SaleRequest) MarshalJSON() ([]byte, error) { return json.Marshal(r.body(r.ID)) }
 
 // MarshalJSON writes the update as Lightspeed expects it.
-func (u SaleUpdate) MarshalJSON() ([]byte, error) {
-	return json.Marshal(saleBody{Source: u.Source, State: u.State, Attributes: u.Attributes,
-		CustomerID: u.CustomerID, Date: formatTime(u.Date), Note: u.Note, InvoiceNumber: u.InvoiceNumber,
-		FulfillmentOutletID: u.FulfillmentOutletID, FulfillmentDetails: u.FulfillmentDetails,
-		LineItems: u.LineItems, Payments: u.Payments})
-}
+func (u SaleUpdate) MarshalJSON() ([]byte, error) { return json.Marshal(SaleFields(u).body("")) }
 
-// check refuses, before spending rate budget on it, a body Lightspeed's
+// check refuses, before spending rate budget on it, a sale Lightspeed's
 // schema would refuse for missing required fields.
-func (b saleBody) check() error {
+func (f SaleFields) check() error {
 	var errs []error
-	if b.Source.AuthorID == "" {
+	if f.Source.AuthorID == "" {
 		errs = append(errs, errors.New("source.author_id is required"))
 	}
-	if b.State == "" {
+	if f.State == "" {
 		errs = append(errs, errors.New("state is required"))
 	}
-	for i, l := range b.LineItems {
+	for i, l := range f.LineItems {
 		if l.Product.ID == "" || l.Tax.ID == "" || l.Quantity == "" || l.Pricing.Price == "" || l.Tax.Amount == "" {
 			errs = append(errs, fmt.Errorf("line_items[%d]: product.id, quantity, pricing.price, tax.id and tax.amount are required", i))
 		}
 	}
-	for i, p := range b.Payments {
+	for i, p := range f.Payments {
 		if p.Amount == "" || p.Type.ConfigID == "" {
 			errs = append(errs, fmt.Errorf("payments[%d]: amount and type.config_id are required", i))
 		}
@@ -411,7 +402,7 @@ func saleOp(verb, id string) string {
 // is UNCONFIRMED; look the sale up with GetSale before retrying.
 func (c *Client) CreateSale(ctx context.Context, t Target, r SaleRequest) (Sale, error) {
 	op := saleOp("create", r.ID)
-	if err := (saleBody{Source: r.Source, State: r.State, LineItems: r.LineItems, Payments: r.Payments}).check(); err != nil {
+	if err := r.check(); err != nil {
 		return Sale{}, &Error{Kind: KindRejected, Op: op, Err: err}
 	}
 	return getData[Sale](ctx, c, t, apiRequest{op: op, method: http.MethodPost, path: "/sales", body: r})
@@ -426,7 +417,7 @@ func (c *Client) GetSale(ctx context.Context, t Target, id string) (Sale, error)
 // UpdateSale changes the sale, e.g. voids it (State: StateVoided).
 func (c *Client) UpdateSale(ctx context.Context, t Target, id string, u SaleUpdate) (Sale, error) {
 	op := saleOp("update", id)
-	if err := (saleBody{Source: u.Source, State: u.State, LineItems: u.LineItems, Payments: u.Payments}).check(); err != nil {
+	if err := SaleFields(u).check(); err != nil {
 		return Sale{}, &Error{Kind: KindRejected, Op: op, Err: err}
 	}
 	return getData[Sale](ctx, c, t, apiRequest{op: op, method: http.MethodPut,
