@@ -14,21 +14,10 @@ import (
 )
 
 // connectionRow is a row of lightspeed_connections: a store's
-// domain.Credentials, whose tokens the caller sealed.
-type connectionRow struct {
-	StoreID      string `gorm:"primaryKey"`
-	AuthMethod   domain.AuthMethod
-	DomainPrefix string
-	AccessToken  string
-	RefreshToken *string
-	ExpiresAt    *time.Time
-	Scope        *string
-	WebhookID    *string
-	// WebhookToken names the connection in its webhook URL.
-	WebhookToken string
-	ConnectedAt  time.Time
-	UpdatedAt    time.Time
-}
+// domain.Credentials, whose tokens the caller sealed. Its primary key,
+// store_id, is the migration's: every query here names its rows by a
+// condition, so gorm need not know it.
+type connectionRow domain.Credentials
 
 func (connectionRow) TableName() string { return "lightspeed_connections" }
 

@@ -42,15 +42,11 @@ type orderRow struct {
 
 func (orderRow) TableName() string { return "orders" }
 
+// lineRow is a row of order_lines: an order's line at its position.
 type lineRow struct {
-	OrderID                  string `gorm:"primaryKey"`
-	Position                 int    `gorm:"primaryKey"`
-	MenuItemID               string
-	Name                     string
-	Quantity                 int
-	UnitPriceCents           int64
-	DiscountedUnitPriceCents *int64
-	DealTitle                *string
+	OrderID          string `gorm:"primaryKey"`
+	Position         int    `gorm:"primaryKey"`
+	domain.OrderLine `gorm:"embedded"`
 }
 
 func (lineRow) TableName() string { return "order_lines" }
@@ -111,8 +107,7 @@ func (r orderRow) domain() *domain.Order {
 func linesToRows(o *domain.Order) []lineRow {
 	rows := make([]lineRow, len(o.Lines))
 	for i, l := range o.Lines {
-		rows[i] = lineRow{OrderID: o.ID, Position: i, MenuItemID: l.MenuItemID, Name: l.Name, Quantity: l.Quantity,
-			UnitPriceCents: l.UnitPriceCents, DiscountedUnitPriceCents: l.DiscountedUnitPriceCents, DealTitle: l.DealTitle}
+		rows[i] = lineRow{OrderID: o.ID, Position: i, OrderLine: l}
 	}
 	return rows
 }
@@ -351,8 +346,7 @@ func (db *DB) loadLines(tx *gorm.DB, orders []*domain.Order) error {
 	}
 	for _, l := range lines {
 		o := byID[l.OrderID]
-		o.Lines = append(o.Lines, domain.OrderLine{MenuItemID: l.MenuItemID, Name: l.Name, Quantity: l.Quantity,
-			UnitPriceCents: l.UnitPriceCents, DiscountedUnitPriceCents: l.DiscountedUnitPriceCents, DealTitle: l.DealTitle})
+		o.Lines = append(o.Lines, l.OrderLine)
 	}
 	return nil
 }
