@@ -100,13 +100,10 @@ func (b *bench) connectCycles(ctx context.Context) (result, error) {
 	}
 	start := time.Now()
 	_, _ = srv.waitMetric(ctx, "leafly_websocket_connections", 30*time.Second, func(v float64) bool { return v == 0 })
-	goroutines, _ := srv.waitMetric(ctx, "go_goroutines", 30*time.Second, func(v float64) bool { return v <= before.goroutines+goroutineSlack })
-	drained := time.Since(start)
-	after, err := b.footprint(ctx, srv)
+	after, drained, err := b.drain(ctx, srv, before, start)
 	if err != nil {
 		return result{}, err
 	}
-	after.goroutines = goroutines
 	run.warnings = srv.warnings.Load() - warnings
 	return b.cyclesResult(run, cpu, before, after, drained), nil
 }

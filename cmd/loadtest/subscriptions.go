@@ -214,13 +214,10 @@ func (b *bench) idleSubscribers(ctx context.Context) (result, error) {
 	}
 	start := time.Now()
 	disconnect(subs, 10*time.Second)
-	goroutines, _ := srv.waitMetric(ctx, "go_goroutines", 30*time.Second, func(v float64) bool { return v <= before.goroutines+goroutineSlack })
-	drained := time.Since(start)
-	after, err := b.footprint(ctx, srv)
+	after, drained, err := b.drain(ctx, srv, before, start)
 	if err != nil {
 		return result{}, err
 	}
-	after.goroutines = goroutines
 	return b.idleResult(n, subs, before, held, after, drained), nil
 }
 
@@ -253,6 +250,19 @@ func (b *bench) baseline(ctx context.Context, name string) (*serverProcess, fixt
 		return nil, fixture{}, footprint{}, err
 	}
 	return srv, f, before, nil
+}
+
+// drain waits up to 30 s for the server's goroutines to come back to
+// within goroutineSlack of before's, then reads its footprint. drained is
+// the time from start until the goroutines came back (or the wait gave up).
+func (b *bench) drain(ctx context.Context, srv *serverProcess, before footprint, start time.Time) (after footprint, drained time.Duration, err error) {
+	goroutines, _ := srv.waitMetric(ctx, "go_goroutines", 30*time.Second, func(v float64) bool { return v <= before.goroutines+goroutineSlack })
+	drained = time.Since(start)
+	if after, err = b.footprint(ctx, srv); err != nil {
+		return footprint{}, 0, err
+	}
+	after.goroutines = goroutines
+	return after, drained, nil
 }
 
 func (b *bench) footprint(ctx context.Context, srv *serverProcess) (footprint, error) {
