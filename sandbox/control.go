@@ -44,6 +44,16 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// retailerOrAll reports whether prefix names a retailer or is empty (all
+// of them), answering 404 when it names none. The caller holds s.mu.
+func (s *Sandbox) retailerOrAll(w http.ResponseWriter, prefix string) bool {
+	if prefix != "" && s.retailers[prefix] == nil {
+		writeError(w, http.StatusNotFound, "retailer not found")
+		return false
+	}
+	return true
+}
+
 // controlAddFault is POST /control/faults: adds a fault, and/or revokes every
 // token of a retailer (all retailers when domain_prefix is empty).
 func (s *Sandbox) controlAddFault(w http.ResponseWriter, r *http.Request) {
@@ -53,8 +63,7 @@ func (s *Sandbox) controlAddFault(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if in.DomainPrefix != "" && s.retailers[in.DomainPrefix] == nil {
-		writeError(w, http.StatusNotFound, "retailer not found")
+	if !s.retailerOrAll(w, in.DomainPrefix) {
 		return
 	}
 	f, msg := in.toFault(s.now())
@@ -178,8 +187,7 @@ func (s *Sandbox) controlTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if in.DomainPrefix != "" && s.retailers[in.DomainPrefix] == nil {
-		writeError(w, http.StatusNotFound, "retailer not found")
+	if !s.retailerOrAll(w, in.DomainPrefix) {
 		return
 	}
 	if in.AccessTTLMS != nil {

@@ -187,15 +187,11 @@ func connectQuery(scope string) url.Values {
 		"state": {"state-12345"}, "scope": {scope}}
 }
 
-// tokens is the token endpoint's answer.
+// tokens is what the tests read of the token endpoint's answer (its every
+// field is checked in TestOAuthCodeRefreshRotation).
 type tokens struct {
 	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	Expires      int64  `json:"expires"`
-	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token"`
-	DomainPrefix string `json:"domain_prefix"`
-	Scope        string `json:"scope"`
 }
 
 // MustOAuth runs the whole OAuth flow for the demo retailer.

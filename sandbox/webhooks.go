@@ -63,17 +63,27 @@ func (rt *retailer) conflict(in webhookRequest, id string) bool {
 	return false
 }
 
-func (s *Sandbox) createWebhook(c *call) {
+// webhookInput reads a webhook's body, answering the error when it is bad or
+// names the type and URL of a webhook other than the one with id.
+func (c *call) webhookInput(id string) (webhookRequest, bool) {
 	var in webhookRequest
 	if !c.decode(&in) {
-		return
+		return in, false
 	}
 	if msg := in.validate(); msg != "" {
 		c.fail(http.StatusBadRequest, msg)
-		return
+		return in, false
 	}
-	if c.rt.conflict(in, "") {
+	if c.rt.conflict(in, id) {
 		c.fail(http.StatusConflict, "A webhook with this type and URL already exists.")
+		return in, false
+	}
+	return in, true
+}
+
+func (s *Sandbox) createWebhook(c *call) {
+	in, ok := c.webhookInput("")
+	if !ok {
 		return
 	}
 	w := &webhook{ID: newID(), RetailerID: c.rt.info.ID, URL: *in.URL, Active: *in.Active, Type: *in.Type,
@@ -88,16 +98,8 @@ func (s *Sandbox) updateWebhook(c *call) {
 		c.fail(http.StatusNotFound, "webhook not found")
 		return
 	}
-	var in webhookRequest
-	if !c.decode(&in) {
-		return
-	}
-	if msg := in.validate(); msg != "" {
-		c.fail(http.StatusBadRequest, msg)
-		return
-	}
-	if c.rt.conflict(in, w.ID) {
-		c.fail(http.StatusConflict, "A webhook with this type and URL already exists.")
+	in, ok := c.webhookInput(w.ID)
+	if !ok {
 		return
 	}
 	w.URL, w.Active, w.Type = *in.URL, *in.Active, *in.Type
