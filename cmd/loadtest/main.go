@@ -140,7 +140,7 @@ func main() {
 var scenarios = []string{"order-by-id", "orders-page", "fanout", "fanout-updates", "idle-subscribers", "connect-cycles", "cross-replica", "webhook", "resume"}
 
 // namedScenarios run only when -scenario names them.
-var namedScenarios = []string{"orders-burst", "outage"}
+var namedScenarios = []string{"orders-burst", "outage", "rolling-restart"}
 
 // config is what the flags set.
 type config struct {
@@ -169,6 +169,7 @@ type config struct {
 	webhook       webhookConfig
 	cycles        cyclesConfig
 	resume        resumeConfig
+	restart       restartConfig
 }
 
 // run parses args, runs the scenarios they ask for and prints the results.
@@ -200,7 +201,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	printReport(out, b.machine, results)
 	if cfg.jsonPath != "" {
-		return writeJSON(cfg.jsonPath, b.machine, args, results)
+		if err := writeJSON(cfg.jsonPath, b.machine, args, results); err != nil {
+			return err
+		}
+	}
+	return failedChecks(results)
+}
+
+// checkScenarios are the scenarios whose goals are correctness checks
+// rather than performance targets: a missed one makes the run fail.
+var checkScenarios = []string{"rolling-restart"}
+
+// failedChecks returns an error naming the missed goals of checkScenarios.
+func failedChecks(results []result) error {
+	var missed []string
+	for _, r := range results {
+		for _, g := range r.Goals {
+			if !g.Met && slices.Contains(checkScenarios, r.Scenario) {
+				missed = append(missed, r.Scenario+": "+g.Target)
+			}
+		}
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("checks failed: %s", strings.Join(missed, "; "))
 	}
 	return nil
 }
@@ -235,6 +258,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	c.webhook.register(fs)
 	c.cycles.register(fs)
 	c.resume.register(fs)
+	c.restart.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -260,7 +284,7 @@ func (c config) check() error {
 	case c.clients < 1 || c.pageClients < 1 || c.orders < 1 || c.pageOrders < 1 || c.events < 1 || c.idle < 1:
 		return fmt.Errorf("-clients, -page-clients, -orders, -page-orders, -events and -idle must be at least 1")
 	}
-	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check(), c.resume.check())
+	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check(), c.resume.check(), c.restart.check())
 }
 
 func scenarioList(s string) ([]string, error) {
