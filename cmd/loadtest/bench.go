@@ -144,7 +144,7 @@ func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 	case "connect-cycles":
 		r, err = b.connectCycles(ctx)
 	case "rolling-restart":
-		r, err = b.rollingRestart(ctx)
+		return b.rollingRestart(ctx)
 	}
 	return []result{r}, err
 }

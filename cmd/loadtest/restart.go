@@ -108,25 +108,25 @@ type restartRun struct {
 
 // rollingRestart runs the scenario. It needs PostgreSQL: on SQLite there is
 // one process and nothing to roll.
-func (b *bench) rollingRestart(ctx context.Context) (result, error) {
+func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 	if b.db.url == "" {
 		fmt.Fprintf(b.out, "  skipped: replicas share a database only on PostgreSQL; run with -db postgres\n")
-		return result{}, nil
+		return nil, nil
 	}
 	c := b.cfg.restart
 	lightspeed, err := startServer(ctx, b.bin, append(slices.Clone(b.env), "DATA_DIR="+filepath.Join(b.tmp, "lightspeed"),
 		"DATABASE_URL=", "SANDBOX_DEMO=false"), b.out)
 	if err != nil {
-		return result{}, fmt.Errorf("start Lightspeed: %w", err)
+		return nil, fmt.Errorf("start Lightspeed: %w", err)
 	}
 	defer lightspeed.stop()
 	if err := lightspeed.sandbox().SetRateLimit(ctx, webhookLimit, limitWindow); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	rr := &restartRun{b: b, dials: make(chan struct{}, dialParallelism), orders: orderTracker{byID: map[string]*trackedOrder{}, staff: make(chan staffTask, staffQueue)}}
 	lb, err := rr.balance()
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	defer lb.Close()
 	for i, name := range []string{"A", "B"} {
@@ -135,31 +135,31 @@ func (b *bench) rollingRestart(ctx context.Context) (result, error) {
 		r.env = append(slices.Clone(b.env), "HTTP_ADDR="+r.addr, "PUBLIC_URL=http://"+lb.addr, "SANDBOX_DEMO=false",
 			"LIGHTSPEED_API_URL="+lightspeed.url+"/sandbox/{domain_prefix}", "LIGHTSPEED_CONNECT_URL="+lightspeed.url+"/sandbox/connect")
 		if r.srv, err = b.startServerEnv(ctx, r.env); err != nil {
-			return result{}, fmt.Errorf("start replica %s: %w", name, err)
+			return nil, fmt.Errorf("start replica %s: %w", name, err)
 		}
 		defer func() { r.srv.stop() }()
 		rr.replicas[i] = r
 	}
 	if err := b.awaitListeners(ctx, 2); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	lastJob, err := b.lastJob(ctx)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	admin := rr.replicas[0].srv.client(b.tokens.Mint(domain.RoleAdmin), 0)
 	if rr.st, err = drive.ConnectStore(ctx, admin, b.tokens, "Load test rolling restart"); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	if err := b.awaitStartupJobs(ctx, lastJob); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	fmt.Fprintf(b.out, "  store connected by OAuth through the balancer, menu synced (%d items), integration enabled\n", len(rr.st.Menu))
 	var list struct {
 		Orders struct{ UpdatesCursor string }
 	}
 	if err := admin.Do(ctx, `query($s: ID!) { orders(storeId: $s, first: 1) { updatesCursor } }`, map[string]any{"s": rr.st.ID}, &list); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	start := list.Orders.UpdatesCursor
 
@@ -175,7 +175,7 @@ func (b *bench) rollingRestart(ctx context.Context) (result, error) {
 	}
 	defer func() { stopClients(); wg.Wait() }()
 	if err := rr.awaitSubscribed(ctx, c.clients); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	fmt.Fprintf(b.out, "  %s subscribed, %d on A and %d on B, in %s\n", plural(c.clients, "dashboard"), (c.clients+1)/2, c.clients/2,
 		time.Since(rr.base).Round(10*time.Millisecond))
@@ -202,7 +202,7 @@ func (b *bench) rollingRestart(ctx context.Context) (result, error) {
 	}
 	restartsTo := time.Since(rr.base)
 	if restartErr != nil {
-		return result{}, restartErr
+		return nil, restartErr
 	}
 	stopOrders()
 	fmt.Fprintf(b.out, "  %s submitted; waiting for every order to be picked up and every dashboard to catch up\n", plural(rr.orders.count(), "order"))
@@ -210,20 +210,20 @@ func (b *bench) rollingRestart(ctx context.Context) (result, error) {
 	stopStaff()
 	drivers.Wait()
 	if err := b.awaitIdleQueue(ctx); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	want, err := rr.expectedUpdates(ctx, start)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	confirmed, err := rr.confirmations(ctx)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	awaitCaughtUp(dashboards, want, time.Minute)
 	stopClients()
 	wg.Wait()
-	return rr.result(dashboards, want, confirmed, restartsFrom, restartsTo, cpu), nil
+	return []result{rr.result(dashboards, want, confirmed, restartsFrom, restartsTo, cpu)}, nil
 }
 
 // restart stops r with SIGTERM, starts it again on the same address and
