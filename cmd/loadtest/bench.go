@@ -99,6 +99,9 @@ func (b *bench) maxSubscribers() int {
 			n = max(n, s)
 		}
 	}
+	if slices.Contains(b.cfg.scenarios, "stores") {
+		n = max(n, b.cfg.stores.stores*b.cfg.stores.subscribers)
+	}
 	if slices.Contains(b.cfg.scenarios, "rolling-restart") {
 		n = max(n, b.cfg.restart.clients)
 	}
@@ -145,6 +148,8 @@ func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 		r, err = b.connectCycles(ctx)
 	case "rolling-restart":
 		return b.rollingRestart(ctx)
+	case "stores":
+		return b.stores(ctx)
 	}
 	return []result{r}, err
 }

@@ -140,7 +140,7 @@ func main() {
 var scenarios = []string{"order-by-id", "orders-page", "fanout", "fanout-updates", "idle-subscribers", "connect-cycles", "cross-replica", "webhook", "resume"}
 
 // namedScenarios run only when -scenario names them.
-var namedScenarios = []string{"orders-burst", "outage", "rolling-restart"}
+var namedScenarios = []string{"orders-burst", "outage", "rolling-restart", "stores"}
 
 // config is what the flags set.
 type config struct {
@@ -170,6 +170,7 @@ type config struct {
 	cycles        cyclesConfig
 	resume        resumeConfig
 	restart       restartConfig
+	stores        storesConfig
 }
 
 // run parses args, runs the scenarios they ask for and prints the results.
@@ -259,6 +260,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	c.cycles.register(fs)
 	c.resume.register(fs)
 	c.restart.register(fs)
+	c.stores.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -284,7 +286,7 @@ func (c config) check() error {
 	case c.clients < 1 || c.pageClients < 1 || c.orders < 1 || c.pageOrders < 1 || c.events < 1 || c.idle < 1:
 		return fmt.Errorf("-clients, -page-clients, -orders, -page-orders, -events and -idle must be at least 1")
 	}
-	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check(), c.resume.check(), c.restart.check())
+	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check(), c.resume.check(), c.restart.check(), c.stores.check())
 }
 
 func scenarioList(s string) ([]string, error) {
