@@ -174,7 +174,7 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 		wg.Go(func() { d.run(clientCtx, rr) })
 	}
 	defer func() { stopClients(); wg.Wait() }()
-	if err := rr.awaitSubscribed(ctx, c.clients); err != nil {
+	if err := awaitSubscriptions(ctx, []*serverProcess{rr.replicas[0].srv, rr.replicas[1].srv}, c.clients, 2*time.Minute); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(b.out, "  %s subscribed, %d on A and %d on B, in %s\n", plural(c.clients, "dashboard"), (c.clients+1)/2, c.clients/2,
@@ -258,25 +258,6 @@ func (rr *restartRun) restart(ctx context.Context, r *replica) (time.Duration, e
 	}
 	r.phase.Store(phaseRunning)
 	return time.Since(t), rr.b.awaitListeners(ctx, 2)
-}
-
-// awaitSubscribed waits until the replicas count n subscriptions together.
-func (rr *restartRun) awaitSubscribed(ctx context.Context, n int) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		total := 0.0
-		for _, r := range rr.replicas {
-			v, _ := r.srv.metric(ctx, "leafly_subscriptions")
-			total += v
-		}
-		if int(total) == n {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("the replicas count %.0f of %d subscriptions after 2 minutes", total, n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // expectedUpdates lists the store's order updates after the cursor start,
@@ -619,8 +600,7 @@ type dashboard struct {
 // run keeps the dashboard subscribed until ctx ends, reconnecting and
 // resuming after its cursor whenever its connection ends.
 func (d *dashboard) run(ctx context.Context, rr *restartRun) {
-	dialer := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
-		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
+	dialer := subscriberDialer()
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		if attempt > 0 {
 			d.reconnects++

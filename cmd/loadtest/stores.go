@@ -9,10 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/internal/drive"
@@ -176,30 +173,12 @@ func (b *bench) stores(ctx context.Context) ([]result, error) {
 // seedStores seeds n stores, storesSeeders at a time.
 func (b *bench) seedStores(ctx context.Context, srv *serverProcess, n int) ([]fixture, error) {
 	fixtures := make([]fixture, n)
-	var next atomic.Int64
-	var failed atomic.Pointer[error]
-	var wg sync.WaitGroup
-	for range min(storesSeeders, n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || failed.Load() != nil || ctx.Err() != nil {
-					return
-				}
-				f, err := b.seedStore(ctx, srv, fmt.Sprintf("stores-%d", i))
-				if err != nil {
-					failed.CompareAndSwap(nil, &err)
-					return
-				}
-				fixtures[i] = f
-			}
-		})
-	}
-	wg.Wait()
-	if errp := failed.Load(); errp != nil {
-		return nil, *errp
-	}
-	return fixtures, ctx.Err()
+	err := forEach(ctx, n, storesSeeders, func(i int) error {
+		f, err := b.seedStore(ctx, srv, fmt.Sprintf("stores-%d", i))
+		fixtures[i] = f
+		return err
+	})
+	return fixtures, err
 }
 
 // subscribeStores connects -store-subscribers dashboards to each store,
@@ -209,53 +188,26 @@ func (b *bench) subscribeStores(ctx context.Context, replicas [2]*serverProcess,
 	k := b.cfg.stores.subscribers
 	n := len(fixtures) * k
 	start := time.Now()
-	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
-		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
+	d := subscriberDialer()
 	subs := make([]*subscriber, n)
-	var next atomic.Int64
-	var failed atomic.Pointer[error]
-	var wg sync.WaitGroup
-	for range min(dialParallelism, n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || failed.Load() != nil || ctx.Err() != nil {
-					return
-				}
-				store, j := i/k, i%k
-				srv := replicas[(store+j)%2]
-				token := b.tokens.As(fmt.Sprintf("dashboard-%d-%d", store, j)).Mint(domain.RoleStoreStaff, fixtures[store].StoreID)
-				s, err := dialSubscriber(ctx, d, "ws"+strings.TrimPrefix(srv.url, "http")+"/query", token, fixtures[store].StoreID, updatesSubscription)
-				if err != nil {
-					err = fmt.Errorf("dashboard %d of store %d: %w", j, store, err)
-					failed.CompareAndSwap(nil, &err)
-					return
-				}
-				subs[i] = s
-				go s.read(l)
-			}
-		})
+	err := forEach(ctx, n, dialParallelism, func(i int) error {
+		store, j := i/k, i%k
+		srv := replicas[(store+j)%2]
+		token := b.tokens.As(fmt.Sprintf("dashboard-%d-%d", store, j)).Mint(domain.RoleStoreStaff, fixtures[store].StoreID)
+		s, err := dialSubscriber(ctx, d, "ws"+strings.TrimPrefix(srv.url, "http")+"/query", token, fixtures[store].StoreID, updatesSubscription)
+		if err != nil {
+			return fmt.Errorf("dashboard %d of store %d: %w", j, store, err)
+		}
+		subs[i] = s
+		go s.read(l)
+		return nil
+	})
+	if err == nil {
+		err = awaitSubscriptions(ctx, replicas[:], n, 2*time.Minute)
 	}
-	wg.Wait()
-	if errp := failed.Load(); errp != nil || ctx.Err() != nil {
+	if err != nil {
 		disconnect(compact(subs), time.Second)
-		return nil, firstError(ctx.Err(), deref(errp))
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		total := 0.0
-		for _, srv := range replicas {
-			v, _ := srv.metric(ctx, "leafly_subscriptions")
-			total += v
-		}
-		if int(total) == n {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			disconnect(subs, time.Second)
-			return nil, fmt.Errorf("the replicas count %.0f of %d subscriptions after 2 minutes", total, n)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return nil, err
 	}
 	fmt.Fprintf(b.out, "  %s subscribed (%d per store, half on each replica) in %s\n", plural(n, "dashboard"), k, time.Since(start).Round(10*time.Millisecond))
 	return subs, nil
