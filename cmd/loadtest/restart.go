@@ -354,6 +354,9 @@ func (s *statusCounts) String() string {
 	return strings.Join(parts, ", ")
 }
 
+// isRefused reports whether err is a failure to connect (a refused
+// connection, as from a replica that has stopped listening): nothing was
+// sent, so the request may go to the other replica.
 func isRefused(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
