@@ -99,6 +99,12 @@ func (b *bench) maxSubscribers() int {
 			n = max(n, s)
 		}
 	}
+	if slices.Contains(b.cfg.scenarios, "stores") {
+		n = max(n, b.cfg.stores.stores*b.cfg.stores.subscribers)
+	}
+	if slices.Contains(b.cfg.scenarios, "rolling-restart") {
+		n = max(n, b.cfg.restart.clients)
+	}
 	if slices.Contains(b.cfg.scenarios, "cross-replica") {
 		for _, s := range b.cfg.cross.subscribers {
 			n = max(n, s)
@@ -140,6 +146,10 @@ func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 		r, err = b.resume(ctx)
 	case "connect-cycles":
 		r, err = b.connectCycles(ctx)
+	case "rolling-restart":
+		return b.rollingRestart(ctx)
+	case "stores":
+		return b.stores(ctx)
 	}
 	return []result{r}, err
 }
@@ -147,7 +157,12 @@ func (b *bench) scenario(ctx context.Context, name string) ([]result, error) {
 // startServer starts a server on the run's database and, the first time,
 // opens the storage handle (the server has migrated the database by then).
 func (b *bench) startServer(ctx context.Context) (*serverProcess, error) {
-	srv, err := startServer(ctx, b.bin, b.env, b.out)
+	return b.startServerEnv(ctx, b.env)
+}
+
+// startServerEnv is startServer with the environment env.
+func (b *bench) startServerEnv(ctx context.Context, env []string) (*serverProcess, error) {
+	srv, err := startServer(ctx, b.bin, env, b.out)
 	if err != nil {
 		return nil, err
 	}

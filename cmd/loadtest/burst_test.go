@@ -60,11 +60,7 @@ func TestOutageSmoke(t *testing.T) {
 		t.Fatalf("%d results, want 1:\n%s", len(results), stdout)
 	}
 	r := results[0]
-	for _, g := range r.Goals {
-		if !g.Met {
-			t.Errorf("goal %q missed:\n%s", g.Target, stdout)
-		}
-	}
+	assertGoalsMet(t, r, stdout)
 	if r.Values["alerts"] != 1 || r.Values["callsDuringOutage"] < 1 || r.Values["recoveryToLastSentMs"] <= 0 {
 		t.Errorf("values %v: want one alert, some calls during the outage, the orders sent after it", r.Values)
 	}

@@ -11,6 +11,8 @@
 //	go run ./cmd/loadtest -scenario idle-subscribers -idle 10000 -json results.json
 //	go run ./cmd/loadtest -scenario cross-replica -cross-subscribers 1,100,1000
 //	go run ./cmd/loadtest -scenario fanout-updates,resume -db postgres
+//	go run ./cmd/loadtest -scenario rolling-restart -restart-clients 1000
+//	go run ./cmd/loadtest -scenario stores -stores 1000 -store-subscribers 10
 //
 // Scenarios (-scenario takes a comma list, or all):
 //
@@ -89,6 +91,42 @@
 //     (by route), and the time from recovery to the first and the last
 //     order sent and to the alert's resolution. One alert, one sale per
 //     order.
+//   - rolling-restart (only when named; PostgreSQL only, skipped on
+//     SQLite): a deploy restarting two replicas in turn under load. A
+//     third server, on an embedded database of its own and never
+//     restarted, serves the sandbox that stands in for Lightspeed; replicas
+//     A and B keep their ports across restarts and have PUBLIC_URL on a
+//     load balancer in this program (each request to the next replica that
+//     is not starting, to the other when a connection is refused), where
+//     the OAuth redirect and the webhooks go. -restart-clients (1,000)
+//     orderUpdated dashboards of one store subscribe after its order
+//     list's updatesCursor, client i on A when i is even, on B when odd; a
+//     client whose connection ends dials its replica again, then the
+//     other, in turn (100 ms, then up to 1 s apart) and resumes after the
+//     last cursor it received. Orders arrive at -restart-rate (2) a
+//     second, alternately through A and B (the other when a request gets
+//     no answer or a 5xx); staff pack each sale once its order is
+//     CONFIRMED and close it once READY. After -restart-baseline (20s), A
+//     is stopped with SIGTERM and started again, and once it is ready
+//     (/readyz 200, listening for events) and -restart-settle (5s) has
+//     passed, B. Checks, each failing the run (exit status 1): every
+//     dashboard has every update of the event log once, in order; no order
+//     submitted during the restarts took longer to be CONFIRMED (from the
+//     event log) than the baseline's slowest plus 5 s; no answer with a
+//     5xx from a running or draining replica (a starting replica answers
+//     503 until it is ready, and is counted apart). The answers are
+//     reported by kind, status and the replica's phase.
+//   - stores (only when named; PostgreSQL only, skipped on SQLite): the
+//     capacity model's shape (docs/CAPACITY.md). Two replicas; -stores
+//     (1,000) stores, each with -store-subscribers (10) orderUpdated
+//     dashboards, half on each replica; -stores-rate (5) orders a second
+//     for -stores-duration (30s), each on a random store and moved through
+//     PENDING, CONFIRMED, READY and PICKED_UP a second apart, the
+//     mutations alternating between the replicas. Reports delivery
+//     p50/p99/max (every update must reach every dashboard of its store),
+//     mutation round trips, CPU per order and per replica, resident
+//     memory, the database's connections by application and the load
+//     average.
 //
 // Each scenario gets a freshly started server; one database serves the run.
 // With -db postgres (the default) the program creates a database named
@@ -131,7 +169,7 @@ func main() { drive.Main("loadtest", run) }
 var scenarios = []string{"order-by-id", "orders-page", "fanout", "fanout-updates", "idle-subscribers", "connect-cycles", "cross-replica", "webhook", "resume"}
 
 // namedScenarios run only when -scenario names them.
-var namedScenarios = []string{"orders-burst", "outage"}
+var namedScenarios = []string{"orders-burst", "outage", "rolling-restart", "stores"}
 
 // config is what the flags set.
 type config struct {
@@ -160,6 +198,8 @@ type config struct {
 	webhook       webhookConfig
 	cycles        cyclesConfig
 	resume        resumeConfig
+	restart       restartConfig
+	stores        storesConfig
 }
 
 // run parses args, runs the scenarios they ask for and prints the results.
@@ -191,7 +231,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	printReport(out, b.machine, results)
 	if cfg.jsonPath != "" {
-		return writeJSON(cfg.jsonPath, b.machine, args, results)
+		if err := writeJSON(cfg.jsonPath, b.machine, args, results); err != nil {
+			return err
+		}
+	}
+	return failedChecks(results)
+}
+
+// checkScenarios are the scenarios whose goals are correctness checks
+// rather than performance targets: a missed one makes the run fail.
+var checkScenarios = []string{"rolling-restart"}
+
+// failedChecks returns an error naming the missed goals of checkScenarios.
+func failedChecks(results []result) error {
+	var missed []string
+	for _, r := range results {
+		for _, g := range r.Goals {
+			if !g.Met && slices.Contains(checkScenarios, r.Scenario) {
+				missed = append(missed, r.Scenario+": "+g.Target)
+			}
+		}
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("checks failed: %s", strings.Join(missed, "; "))
 	}
 	return nil
 }
@@ -226,6 +288,8 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	c.webhook.register(fs)
 	c.cycles.register(fs)
 	c.resume.register(fs)
+	c.restart.register(fs)
+	c.stores.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -251,7 +315,7 @@ func (c config) check() error {
 	case c.clients < 1 || c.pageClients < 1 || c.orders < 1 || c.pageOrders < 1 || c.events < 1 || c.idle < 1:
 		return fmt.Errorf("-clients, -page-clients, -orders, -page-orders, -events and -idle must be at least 1")
 	}
-	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check(), c.resume.check())
+	return firstError(c.burst.check(), c.outage.check(), c.cross.check(), c.webhook.check(), c.cycles.check(), c.resume.check(), c.restart.check(), c.stores.check())
 }
 
 func scenarioList(s string) ([]string, error) {

@@ -216,36 +216,22 @@ func (s *subscriber) subscribe(query string, variables map[string]any) error {
 // leafly_subscriptions gauge counts them all.
 func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, query string, n int, l *listener) ([]*subscriber, error) {
 	start := time.Now()
-	d := &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
-		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
+	d := subscriberDialer()
 	url := "ws" + strings.TrimPrefix(srv.url, "http") + "/query"
 	subs := make([]*subscriber, n)
-	var next atomic.Int64
-	var failed atomic.Pointer[error]
-	var wg sync.WaitGroup
-	for range min(dialParallelism, n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || failed.Load() != nil || ctx.Err() != nil {
-					return
-				}
-				token := b.tokens.As(fmt.Sprintf("subscriber-%d", i)).Mint(domain.RoleStoreStaff, f.StoreID)
-				s, err := dialSubscriber(ctx, d, url, token, f.StoreID, query)
-				if err != nil {
-					err = fmt.Errorf("subscriber %d: %w", i, err)
-					failed.CompareAndSwap(nil, &err)
-					return
-				}
-				subs[i] = s
-				go s.read(l)
-			}
-		})
-	}
-	wg.Wait()
-	if errp := failed.Load(); errp != nil || ctx.Err() != nil {
+	err := forEach(ctx, n, dialParallelism, func(i int) error {
+		token := b.tokens.As(fmt.Sprintf("subscriber-%d", i)).Mint(domain.RoleStoreStaff, f.StoreID)
+		s, err := dialSubscriber(ctx, d, url, token, f.StoreID, query)
+		if err != nil {
+			return fmt.Errorf("subscriber %d: %w", i, err)
+		}
+		subs[i] = s
+		go s.read(l)
+		return nil
+	})
+	if err != nil {
 		disconnect(compact(subs), time.Second)
-		return nil, errors.Join(ctx.Err(), deref(errp))
+		return nil, err
 	}
 	fmt.Fprintf(b.out, "  %s connected in %s\n", plural(n, "subscriber"), time.Since(start).Round(10*time.Millisecond))
 	if _, err := srv.waitMetric(ctx, "leafly_subscriptions", 60*time.Second, func(v float64) bool { return int(v) == n }); err != nil {
@@ -254,6 +240,57 @@ func (b *bench) subscribe(ctx context.Context, srv *serverProcess, f fixture, qu
 	}
 	fmt.Fprintf(b.out, "  the server counts %s subscriptions after %s\n", count(n), time.Since(start).Round(10*time.Millisecond))
 	return subs, nil
+}
+
+// subscriberDialer is the dialer of the many subscribers: small buffers,
+// the write buffer pooled.
+func subscriberDialer() *websocket.Dialer {
+	return &websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 15 * time.Second,
+		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
+}
+
+// forEach calls do(i) for each i below n, from workers goroutines at a
+// time, and stops at the first error, which it returns (or ctx's).
+func forEach(ctx context.Context, n, workers int, do func(i int) error) error {
+	var next atomic.Int64
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || failed.Load() != nil || ctx.Err() != nil {
+					return
+				}
+				if err := do(i); err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(ctx.Err(), deref(failed.Load()))
+}
+
+// awaitSubscriptions waits until the servers count n subscriptions
+// together (leafly_subscriptions), for at most timeout.
+func awaitSubscriptions(ctx context.Context, srvs []*serverProcess, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		total := 0.0
+		for _, srv := range srvs {
+			v, _ := srv.metric(ctx, "leafly_subscriptions")
+			total += v
+		}
+		if int(total) == n {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the servers count %.0f of %d subscriptions after %s", total, n, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // disconnect closes every subscriber with a normal close frame and waits up
