@@ -132,7 +132,9 @@ func (a *App) replay(ctx context.Context, storeID string, at storage.UpdatePosit
 	for {
 		evs, err := a.db.OrderUpdatesAfter(ctx, storeID, at.Seq, replayPage)
 		if err != nil {
-			a.log.ErrorContext(ctx, "replay order updates", "store", storeID, "after", at.Seq, "err", err)
+			if ctx.Err() == nil { // not merely the subscription ending
+				a.log.ErrorContext(ctx, "replay order updates", "store", storeID, "after", at.Seq, "err", err)
+			}
 			return at, false
 		}
 		for _, ev := range evs {

@@ -189,10 +189,12 @@ func (s *service) shutdown(srv *http.Server, stopBackground func(), listenDone <
 	if err != nil {
 		_ = srv.Close()
 	}
-	s.broker.Close()
 	if qerr := s.queue.Stop(ctx); qerr != nil {
 		s.log.Error("stop job queue", "err", qerr)
 	}
+	// Jobs the queue let finish may have published: close the broker's
+	// connections only after them.
+	s.broker.Close()
 	stopBackground()
 	if lerr := <-listenDone; lerr != nil {
 		s.log.Error("event listener", "err", lerr)
