@@ -48,7 +48,9 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
-			env := map[string]string{"DATA_DIR": t.TempDir(), name: value}
+			// A free port: some bad values are found only once it listens.
+			env := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": "127.0.0.1:0"}
+			env[name] = value
 			if name == "SMTP_URL" {
 				env["NOTIFY_FROM"] = "orders@leafly.example"
 			}
@@ -109,7 +111,7 @@ func TestProductionStartRefusesWithoutLightspeed(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			c.env["DATA_DIR"] = t.TempDir()
+			c.env["DATA_DIR"], c.env["HTTP_ADDR"] = t.TempDir(), "127.0.0.1:0"
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err := run(ctx, nil, func(k string) string { return c.env[k] }, &bytes.Buffer{})
