@@ -119,7 +119,7 @@ func (db *DB) ResolveAlerts(ctx context.Context, storeID string, kind domain.Ale
 }
 
 func (db *DB) notifyAlert(tx *gorm.DB, a *domain.Alert, kind string) error {
-	n := notificationRow{ID: kind + ":" + a.ID, Kind: kind, StoreID: a.StoreID, AlertID: &a.ID, CreatedAt: now()}
+	n := notificationRow{ID: kind + ":" + a.ID, Kind: kind, StoreID: a.StoreID, AlertID: &a.ID, CreatedAt: db.now()}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&n).Error; err != nil || db.notificationHook == nil {
 		return err
 	}
