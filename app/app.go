@@ -67,6 +67,12 @@ type Deps struct {
 	// LightspeedTimeout is how long one Lightspeed call may take (15s when
 	// zero): claims on Lightspeed work are leased from it.
 	LightspeedTimeout time.Duration
+	// ProbeInterval is how often stores in trouble are probed and an order
+	// waiting out an outage looks again (15s when zero); PeriodicJobs takes
+	// the same.
+	ProbeInterval time.Duration
+	// Now is the clock the use cases read (time.Now when nil).
+	Now func() time.Time
 }
 
 // App holds the service's dependencies.
@@ -92,6 +98,8 @@ type App struct {
 	refreshLocks keyedMutex
 	setup        setupCache
 	lsTimeout    time.Duration
+	// probeInterval is how often an order waiting out an outage looks again.
+	probeInterval time.Duration
 }
 
 // New returns an App over its dependencies. Call UseQueue before it runs
@@ -100,9 +108,16 @@ func New(d Deps) *App {
 	if d.LightspeedTimeout <= 0 {
 		d.LightspeedTimeout = 15 * time.Second
 	}
+	if d.ProbeInterval <= 0 {
+		d.ProbeInterval = defaultProbeInterval
+	}
+	clock := d.Now
+	if clock == nil {
+		clock = time.Now
+	}
 	return &App{lsTimeout: d.LightspeedTimeout, db: d.DB, broker: d.Broker, log: d.Log, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
-		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent, notifiers: d.Notifiers, deadline: d.OrderPosDeadline,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent, notifiers: d.Notifiers, deadline: d.OrderPosDeadline, probeInterval: d.ProbeInterval,
+		now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }}
 }
 
 // UseQueue gives the app its job queue, built from the app's own workers,

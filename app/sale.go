@@ -46,7 +46,7 @@ func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[sendOrderArgs
 	err := w.app.SendOrder(ctx, job.Args.OrderID)
 	var e *lssync.Error
 	if errors.As(err, &e) && e.Kind == lssync.KindRateLimited && !e.RetryAfter.IsZero() {
-		return river.JobSnooze(time.Until(e.RetryAfter) + 50*time.Millisecond)
+		return river.JobSnooze(e.RetryAfter.Sub(w.app.now()) + 50*time.Millisecond)
 	}
 	return err
 }
@@ -179,12 +179,9 @@ func (a *App) waitOutOutage(ctx context.Context, o *domain.Order) error {
 	if a.giveUp(o, domain.PosErrOutage) {
 		return a.notSent(ctx, o.ID, domain.PosErrOutage, "Lightspeed is having problems; manage the order from the Leafly Order Dashboard.")
 	}
-	wait := min(outageRecheck, o.CreatedAt.Add(a.deadline).Sub(a.now())+time.Second)
+	wait := min(a.probeInterval, o.CreatedAt.Add(a.deadline).Sub(a.now())+time.Second)
 	return river.JobSnooze(max(wait, time.Second))
 }
-
-// outageRecheck is how often an order waiting out an outage looks again.
-const outageRecheck = 15 * time.Second
 
 // sent records the sale and confirms the order (source POS), then moves it
 // on as current says, when the sale was found rather than made: staff may

@@ -107,9 +107,9 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 	s.app = app.New(app.Deps{DB: s.db, Broker: s.broker, Log: log, Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log, s.recordCall),
 		Vault: v, Tokens: s.tokens, PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL, ClientSecret: cfg.LightspeedClientSecret,
 		OnOrderSent: func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) }, Notifiers: notifiers,
-		OrderPosDeadline: cfg.OrderPosDeadline, LightspeedTimeout: cfg.LightspeedTimeout})
+		OrderPosDeadline: cfg.OrderPosDeadline, LightspeedTimeout: cfg.LightspeedTimeout, ProbeInterval: cfg.ProbeInterval})
 	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: s.app.Workers(),
-		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
+		Periodic: app.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention, cfg.ProbeInterval, cfg.OrderPosDeadline), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
 	}
