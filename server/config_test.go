@@ -15,6 +15,7 @@ import (
 // TestBadConfigurationStopsTheStart checks each bad value stops the start
 // with one line naming its variable.
 func TestBadConfigurationStopsTheStart(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"HTTP_ADDR":                     "8080",
 		"PUBLIC_URL":                    "orders.example.com",
@@ -26,6 +27,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"LIGHTSPEED_API_VERSION":        "latest",
 		"LIGHTSPEED_TIMEOUT":            "0",
 		"LIGHTSPEED_RECONCILE_INTERVAL": "soon",
+		"LIGHTSPEED_PROBE_INTERVAL":     "rarely",
 		"ORDER_POS_DEADLINE":            "-5m",
 		"ALLOWED_ORIGINS":               "https://biz.leafly.com/path",
 		"GRAPHQL_INTROSPECTION":         "maybe",
@@ -78,6 +80,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 // TestStartsOnEmbeddedDefaults starts with nothing but DATA_DIR and an
 // address set, as a newcomer would, and uses the printed ADMIN token.
 func TestStartsOnEmbeddedDefaults(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := startServer(t, map[string]string{"DATA_DIR": dir, "AUTH_SECRET": "", "LOG_LEVEL": ""})
 	out := s.out.String()
@@ -130,6 +133,7 @@ func TestProductionStartRefusesWithoutLightspeed(t *testing.T) {
 // the embedded default, on PostgreSQL only with SANDBOX=true (which
 // eachDatabase sets), and never beside a Lightspeed app.
 func TestStartPrintsTokenAndServesSandboxOnlyOnDefault(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		pg := db.name == "postgres"
 		for name, c := range map[string]struct {
@@ -181,7 +185,6 @@ func serves(t *testing.T, url string) bool {
 func TestStartRefusesAnotherEncryptionKey(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		withKey := func(b byte) map[string]string {
 			env := map[string]string{"ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))}
 			for k, v := range db.env {

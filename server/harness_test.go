@@ -42,11 +42,14 @@ type database struct {
 // eachDatabase runs test once on the embedded database and once on
 // PostgreSQL (skipped, with a message, when TEST_DATABASE_URL is unset),
 // there with SANDBOX=true: a PostgreSQL start serves no sandbox by itself.
+// The two run in parallel, each on a database of its own.
 func eachDatabase(t *testing.T, test func(t *testing.T, db database)) {
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
 		test(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}})
 	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		url := pgtest.NewDatabase(t)
 		test(t, database{"postgres", map[string]string{"DATA_DIR": t.TempDir(), "DATABASE_URL": url, "SANDBOX": "true"}})
 	})

@@ -328,6 +328,7 @@ func errorWith(t *testing.T, r gqlResponse, code string, parts ...string) {
 // TestDemoStore starts the service as `go run ./server` does, with the
 // sandbox demo: the demo store is connected by OAuth and its menu synced.
 func TestDemoStore(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, map[string]string{"SANDBOX_DEMO": "true"})
 		want := len(sandboxOf(t, s).forSale())
@@ -357,6 +358,7 @@ func TestDemoStore(t *testing.T) {
 // TestConnectPersonalToken connects a store with a personal token, the
 // menu's legacy path, and refuses what Lightspeed would not accept.
 func TestConnectPersonalToken(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		st := newLightspeedStore(t, s)
@@ -435,6 +437,7 @@ func checkRequirements(t *testing.T, reqs []any) {
 // TestConnectOAuth connects a store by OAuth through the sandbox's consent
 // screen and refuses every callback that did not come from that consent.
 func TestConnectOAuth(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		base := publicURL(t, s)
@@ -594,6 +597,7 @@ func equalJSON(a, b any) bool {
 // TestMenuSync syncs the demo catalogue, follows products added and deleted
 // in Lightspeed, and reports a Lightspeed outage in the sync state.
 func TestMenuSync(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -708,6 +712,7 @@ func demoSettings(t *testing.T, sb lsSandbox) map[string]any {
 // TestSetupForm reads the setup form's choices from Lightspeed and saves
 // only choices that fit the Lightspeed account.
 func TestSetupForm(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -816,6 +821,7 @@ const (
 // requirement is met, which subscribes the sale webhook and makes the
 // dashboard read-only, and disables it again.
 func TestEnableIntegration(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		base := publicURL(t, s)
