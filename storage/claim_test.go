@@ -18,6 +18,7 @@ const crashedLease = 300 * time.Millisecond
 // dies without releasing it. The next order waits for the lease to lapse,
 // then resolves the customer itself, once.
 func TestClaimOfCrashedHolderLapses(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
@@ -47,6 +48,7 @@ func TestClaimOfCrashedHolderLapses(t *testing.T) {
 // dies; then several callers need the refused token renewed at once. One
 // renews (after the lease lapsed), the others read what it saved.
 func TestRefreshClaimRenewsOnce(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
