@@ -232,17 +232,15 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// waitFor polls cond until it holds or the deadline passes. The polls
-// start 10ms apart and slow to 200ms: many conditions are GraphQL queries,
-// and a long wait polled fast takes the CPU the awaited work needs.
+// waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for pause := 10 * time.Millisecond; !cond(); pause = min(2*pause, 200*time.Millisecond) {
+	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
-		time.Sleep(pause)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
