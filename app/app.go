@@ -53,6 +53,8 @@ type Deps struct {
 	Notifiers Notifiers
 	// POS configures the POS pipeline.
 	POS pos.Config
+	// Now is the clock the use cases and the pipeline read (time.Now when nil).
+	Now func() time.Time
 }
 
 // App is the service's use cases over their dependencies.
@@ -74,7 +76,11 @@ func New(d Deps) (*App, error) {
 	if d.DB == nil || d.Queue == nil || d.Workers == nil {
 		return nil, errors.New("app: DB, Queue and the Workers the queue was built over are required")
 	}
-	now := func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+	clock := d.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	now := func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
 	w := &writer{db: d.DB, queue: d.Queue, broker: d.Broker, log: d.Log}
 	p, err := pos.New(pos.Deps{DB: d.DB, Queue: d.Queue, Workers: d.Workers, Writer: w, Log: d.Log, Now: now, Config: d.POS})
 	if err != nil {

@@ -42,8 +42,14 @@ const (
 // eachDatabase runs test on the embedded database and on PostgreSQL
 // (skipped, with a message, when TEST_DATABASE_URL is unset).
 func eachDatabase(t *testing.T, test func(t *testing.T, cfg storage.Config)) {
-	t.Run("sqlite", func(t *testing.T) { test(t, storage.Config{DataDir: t.TempDir()}) })
-	t.Run("postgres", func(t *testing.T) { test(t, storage.Config{DatabaseURL: pgtest.NewDatabase(t)}) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t, storage.Config{DataDir: t.TempDir()})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		test(t, storage.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	})
 }
 
 // env is an App wired as the server wires it, with a sandbox behind an
@@ -180,6 +186,7 @@ func (e *env) calls(t *testing.T, prefix string) (map[string]int, int) {
 // TestMenuSyncLargeCatalogue syncs a 10,000-product catalogue and reports
 // how long it takes and how many Lightspeed calls it makes.
 func TestMenuSyncLargeCatalogue(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("a 10,000-product sync is not short")
 	}
@@ -284,6 +291,7 @@ func (r *statusRecorder) WriteHeader(status int) {
 // goroutines while every use must renew its OAuth token (they live less
 // than the service renews ahead), then after Lightspeed revoked it.
 func TestTokenRefresh(t *testing.T) {
+	t.Parallel()
 	const workers = 10
 	eachDatabase(t, func(t *testing.T, cfg storage.Config) {
 		watch := &tokenWatch{}
@@ -369,6 +377,7 @@ func TestTokenRefresh(t *testing.T) {
 // read Lightspeed for it at once. One refresh renews it, every read goes
 // through, and no refresh token is presented twice.
 func TestRevokedTokenRenewedAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	const workers = 8
 	eachDatabase(t, func(t *testing.T, cfg storage.Config) {
 		watch := &tokenWatch{}

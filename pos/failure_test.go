@@ -15,6 +15,7 @@ import (
 // each place people see it: a request's error, the order's posSync, the menu
 // sync's lastError and the store's health.
 func TestFailureWording(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		err     error

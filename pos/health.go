@@ -302,8 +302,11 @@ func (p *Pipeline) probeCredentials(ctx context.Context, storeID string) {
 	p.recover(ctx, storeID, domain.HealthCredentialsInvalid)
 }
 
-// healthIntervals are how often the probe and the deadline sweep run.
-const (
-	probeInterval = 15 * time.Second
-	sweepInterval = 10 * time.Second
-)
+// defaultProbeInterval is how often the probe runs when Deps leave it unset.
+const defaultProbeInterval = 15 * time.Second
+
+// sweepInterval is how often the deadline sweep runs: every 10s, or a
+// quarter of a shorter deadline, so an order turns NOT_SENT close to it.
+func sweepInterval(deadline time.Duration) time.Duration {
+	return min(10*time.Second, max(deadline/4, 100*time.Millisecond))
+}

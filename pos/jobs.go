@@ -59,7 +59,9 @@ func (p *Pipeline) addWorkers(w *river.Workers) error {
 
 // PeriodicJobs returns the jobs River's leader enqueues on a schedule.
 // Received webhook bodies are kept for webhookRetention.
-func PeriodicJobs(menuSyncInterval, reconcileInterval, webhookRetention time.Duration) []*river.PeriodicJob {
+// The probe runs every probeInterval, the deadline sweep as sweepInterval
+// says for orderPosDeadline.
+func PeriodicJobs(menuSyncInterval, reconcileInterval, webhookRetention, probeInterval, orderPosDeadline time.Duration) []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(menuSyncInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return menuSyncAllArgs{}, nil },
@@ -67,7 +69,7 @@ func PeriodicJobs(menuSyncInterval, reconcileInterval, webhookRetention time.Dur
 		river.NewPeriodicJob(river.PeriodicInterval(reconcileInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return reconcileAllArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "reconcile_all", RunOnStart: true}),
-		river.NewPeriodicJob(river.PeriodicInterval(sweepInterval),
+		river.NewPeriodicJob(river.PeriodicInterval(sweepInterval(orderPosDeadline)),
 			func() (river.JobArgs, *river.InsertOpts) { return sweepArgs{}, nil }, &river.PeriodicJobOpts{ID: "sweep_unsent_orders"}),
 		river.NewPeriodicJob(river.PeriodicInterval(probeInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return probeArgs{}, nil }, &river.PeriodicJobOpts{ID: "probe_lightspeed"}),

@@ -81,6 +81,10 @@ type Config struct {
 	// LightspeedTimeout is how long one Lightspeed call may take (15s when
 	// zero): claims on Lightspeed work are leased from it.
 	LightspeedTimeout time.Duration
+	// ProbeInterval is how often stores in trouble are probed and an order
+	// waiting out an outage looks again (15s when zero); PeriodicJobs takes
+	// the same.
+	ProbeInterval time.Duration
 }
 
 // Pipeline is the POS pipeline over its dependencies, with what it keeps in
@@ -101,12 +105,14 @@ type Pipeline struct {
 	onOrderSent  func(calls int)
 	deadline     time.Duration
 	lsTimeout    time.Duration
-	ref          reference
-	health       health
-	setup        setupCache
-	menuLocks    keyedMutex
-	healthLocks  keyedMutex
-	refreshLocks keyedMutex
+	// probeInterval is how often an order waiting out an outage looks again.
+	probeInterval time.Duration
+	ref           reference
+	health        health
+	setup         setupCache
+	menuLocks     keyedMutex
+	healthLocks   keyedMutex
+	refreshLocks  keyedMutex
 }
 
 // New returns the pipeline over its dependencies and adds its job workers
@@ -119,9 +125,12 @@ func New(d Deps) (*Pipeline, error) {
 	if d.LightspeedTimeout <= 0 {
 		d.LightspeedTimeout = 15 * time.Second
 	}
+	if d.ProbeInterval <= 0 {
+		d.ProbeInterval = defaultProbeInterval
+	}
 	p := &Pipeline{db: d.DB, queue: d.Queue, w: d.Writer, log: d.Log, now: d.Now, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
 		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent,
-		deadline: d.OrderPosDeadline, lsTimeout: d.LightspeedTimeout}
+		deadline: d.OrderPosDeadline, lsTimeout: d.LightspeedTimeout, probeInterval: d.ProbeInterval}
 	if err := p.addWorkers(d.Workers); err != nil {
 		return nil, err
 	}

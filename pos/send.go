@@ -44,7 +44,7 @@ func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[SendOrderArgs
 	err := w.p.SendOrder(ctx, job.Args.OrderID)
 	var e *lssync.Error
 	if errors.As(err, &e) && e.Kind == lssync.KindRateLimited && !e.RetryAfter.IsZero() {
-		return river.JobSnooze(time.Until(e.RetryAfter) + 50*time.Millisecond)
+		return river.JobSnooze(e.RetryAfter.Sub(w.p.now()) + 50*time.Millisecond)
 	}
 	return err
 }
@@ -169,12 +169,9 @@ func (p *Pipeline) waitOutOutage(ctx context.Context, o *domain.Order) error {
 	if p.giveUp(o, domain.PosErrOutage) {
 		return p.notSent(ctx, o.ID, domain.PosErrOutage, "Lightspeed is having problems; manage the order from the Leafly Order Dashboard.")
 	}
-	wait := min(outageRecheck, o.CreatedAt.Add(p.deadline).Sub(p.now())+time.Second)
+	wait := min(p.probeInterval, o.CreatedAt.Add(p.deadline).Sub(p.now())+time.Second)
 	return river.JobSnooze(max(wait, time.Second))
 }
-
-// outageRecheck is how often an order waiting out an outage looks again.
-const outageRecheck = 15 * time.Second
 
 // sent records the sale and confirms the order (source POS), then moves it
 // on as current says, when the sale was found rather than made: staff may

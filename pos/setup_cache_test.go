@@ -10,6 +10,7 @@ import (
 // TestSetupCacheEntry checks when a cached set of setup options serves: for
 // setupOptionsTTL, and only the connection it was read through.
 func TestSetupCacheEntry(t *testing.T) {
+	t.Parallel()
 	var c setupCache
 	read := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	opts := domain.SetupOptions{Outlets: []domain.SetupChoice{{ID: "o1", Name: "Main Street"}}}

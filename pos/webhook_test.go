@@ -12,6 +12,7 @@ import (
 // whether Lightspeed's legacy payloads carry one, and as what, is not
 // documented, and a version that does not read is no reason to drop a change.
 func TestWebhookSaleVersion(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, payload string
 		want          saleHint
@@ -38,6 +39,7 @@ func TestWebhookSaleVersion(t *testing.T) {
 // TestIgnoreWebhook is the replay rule: what cannot be news to an order is
 // ignored; a newer plausible version, and one without a version, may be.
 func TestIgnoreWebhook(t *testing.T) {
+	t.Parallel()
 	sent := storage.SaleOrder{OrderID: "o", PosState: domain.PosSent, SaleVersion: 3_000_000_100, SalesCursor: 3_000_000_500}
 	v := func(n int64) saleHint { return saleHint{ID: "s", Version: n, Versioned: true} }
 	cases := []struct {

@@ -73,6 +73,7 @@ func matrixRoles(t testing.TB, s *testServer, f fixture) map[string]string {
 // of the served schema has no entry in the matrix (operations or
 // subscriptionOperations), or an entry is not valid against the schema.
 func TestAccessMatrixCoversSchema(t *testing.T) {
+	t.Parallel()
 	schema := graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{})).Schema()
 	covered := map[string]bool{}
 	known := map[string]bool{"admin": true, "manager": true, "staff": true, "marketplace": true}
@@ -118,6 +119,7 @@ func TestAccessMatrixCoversSchema(t *testing.T) {
 // TestAccessMatrix runs every operation as every role, on the caller's own
 // store and on a store the caller does not work for.
 func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -183,6 +185,7 @@ func hasData(data map[string]any) bool {
 }
 
 func TestHTTPAuthentication(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	now := time.Now()
 	sign := func(key string, method jwt.SigningMethod, c jwt.MapClaims) string {

@@ -79,8 +79,8 @@ func manyEmails(n int) []any {
 // what was wrong, on both databases, and nothing of it is logged as an
 // error.
 func TestBadInputIsRefused(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
 		for name, tc := range badInputCases(f) {
@@ -99,8 +99,8 @@ func TestBadInputIsRefused(t *testing.T) {
 // refused as BAD_USER_INPUT (not INTERNAL, not logged as an error), and a
 // misspelt field gets no "Did you mean" that would reveal the schema.
 func TestIntrospectionOff(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		env := map[string]string{"GRAPHQL_INTROSPECTION": "false"}
 		for k, v := range db.env {
 			env[k] = v
@@ -178,8 +178,8 @@ func consentCallback(t *testing.T, authorizeURL string) *url.URL {
 // state, so Lightspeed's real callback still connects; a callback with an
 // error shows a fixed message, never the text the link carries.
 func TestOAuthCallbackBadQuery(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		s := startLightspeedServer(t, db, nil)
 		st := newLightspeedStore(t, s)
 		callback := consentCallback(t, st.authorizeURL(t))
@@ -242,6 +242,7 @@ func post(t *testing.T, s *testServer, p, body string, headers map[string]string
 // message that quotes none of it, over POST and server-sent events, in the
 // answer and in any log.
 func TestEdgesEchoNoSecrets(t *testing.T) {
+	t.Parallel()
 	// gqlgen's SSE transport logs through the standard logger; the test
 	// swaps its output, so it does not run in parallel.
 	stdlog := &lockedBuffer{}

@@ -30,6 +30,7 @@ func aliased(op, field string, n int) string {
 // TestLightspeedFieldsCost sends many aliases of each field that calls
 // Lightspeed: the complexity limit refuses them before any call.
 func TestLightspeedFieldsCost(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -66,6 +67,7 @@ func TestLightspeedFieldsCost(t *testing.T) {
 // TestSetupOptionsCache loads the setup form many times at once: one set of
 // Lightspeed reads serves them all, until the store connects again.
 func TestSetupOptionsCache(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -112,6 +114,7 @@ func TestSetupOptionsCache(t *testing.T) {
 // budget: setup reads and a menu sync are refused at once, without a call,
 // while orders still go out promptly.
 func TestInteractiveReadsLeaveBudgetToOrders(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_RECONCILE_INTERVAL": "1h"})
 		sb := sandboxOf(t, s)

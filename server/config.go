@@ -43,6 +43,7 @@ type config struct {
 	NotifyWebhookURL    string
 	NotifyWebhookSecret string
 	ReconcileInterval   time.Duration
+	ProbeInterval       time.Duration
 	WebhookRetention    time.Duration
 	OrderPosDeadline    time.Duration
 	// AllowedOrigins are the browser origins that may call the API (CORS)
@@ -190,6 +191,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LightspeedAPIVersion:   e.str("LIGHTSPEED_API_VERSION", "2026-07"),
 		LightspeedTimeout:      e.duration("LIGHTSPEED_TIMEOUT", 15*time.Second),
 		ReconcileInterval:      e.duration("LIGHTSPEED_RECONCILE_INTERVAL", time.Minute),
+		ProbeInterval:          e.duration("LIGHTSPEED_PROBE_INTERVAL", 15*time.Second),
 		WebhookRetention:       e.duration("WEBHOOK_RETENTION", 72*time.Hour),
 		MenuSyncInterval:       e.duration("MENU_SYNC_INTERVAL", 15*time.Minute),
 		JobTimeout:             e.duration("JOB_TIMEOUT", time.Minute),

@@ -15,6 +15,7 @@ import (
 // TestBadConfigurationStopsTheStart checks each bad value stops the start
 // with one line naming its variable.
 func TestBadConfigurationStopsTheStart(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"HTTP_ADDR":                     "8080",
 		"METRICS_ADDR":                  "9090",
@@ -27,6 +28,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 		"LIGHTSPEED_API_VERSION":        "latest",
 		"LIGHTSPEED_TIMEOUT":            "0",
 		"LIGHTSPEED_RECONCILE_INTERVAL": "soon",
+		"LIGHTSPEED_PROBE_INTERVAL":     "rarely",
 		"ORDER_POS_DEADLINE":            "-5m",
 		"ALLOWED_ORIGINS":               "https://biz.leafly.com/path",
 		"GRAPHQL_INTROSPECTION":         "maybe",
@@ -49,7 +51,9 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
-			env := map[string]string{"DATA_DIR": t.TempDir(), name: value}
+			// A free port: some bad values are found only once it listens.
+			env := map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": "127.0.0.1:0"}
+			env[name] = value
 			if name == "SMTP_URL" {
 				env["NOTIFY_FROM"] = "orders@leafly.example"
 			}
@@ -77,6 +81,7 @@ func TestBadConfigurationStopsTheStart(t *testing.T) {
 // TestStartsOnEmbeddedDefaults starts with nothing but DATA_DIR and an
 // address set, as a newcomer would, and uses the printed ADMIN token.
 func TestStartsOnEmbeddedDefaults(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := startServer(t, map[string]string{"DATA_DIR": dir, "AUTH_SECRET": "", "LOG_LEVEL": ""})
 	out := s.out.String()
@@ -110,7 +115,7 @@ func TestProductionStartRefusesWithoutLightspeed(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			c.env["DATA_DIR"] = t.TempDir()
+			c.env["DATA_DIR"], c.env["HTTP_ADDR"] = t.TempDir(), "127.0.0.1:0"
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err := run(ctx, nil, func(k string) string { return c.env[k] }, &bytes.Buffer{})
@@ -129,6 +134,7 @@ func TestProductionStartRefusesWithoutLightspeed(t *testing.T) {
 // the embedded default, on PostgreSQL only with SANDBOX=true (which
 // eachDatabase sets), and never beside a Lightspeed app.
 func TestStartPrintsTokenAndServesSandboxOnlyOnDefault(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		pg := db.name == "postgres"
 		for name, c := range map[string]struct {
@@ -185,7 +191,6 @@ func serves(t *testing.T, url string) bool {
 func TestStartRefusesAnotherEncryptionKey(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		withKey := func(b byte) map[string]string {
 			env := map[string]string{"ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))}
 			for k, v := range db.env {

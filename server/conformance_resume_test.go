@@ -29,6 +29,7 @@ var resumeClients = []resumeClient{
 // itself with after set to the last cursor it received, and gets exactly the
 // updates it missed, in order, then live ones.
 func TestConformanceOrderUpdatedResume(t *testing.T) {
+	t.Parallel()
 	requireNodeModules(t, "graphql-ws", "subscriptions-transport-ws", "@apollo/client")
 	eachDatabase(t, func(t *testing.T, db database) {
 		for _, c := range resumeClients {

@@ -27,6 +27,7 @@ import (
 // serverAudits (GraphQL over HTTP): every MUST passes, and every SHOULD that
 // warns is one README.md's "Protocol conformance" lists, and the reverse.
 func TestConformanceGraphQLHTTPAudit(t *testing.T) {
+	t.Parallel()
 	requireNodeModules(t, "graphql-http")
 	documented := documentedAuditWarnings(t)
 	eachDatabase(t, func(t *testing.T, db database) {
@@ -120,6 +121,7 @@ var wsClients = []struct{ name, script, pkg string }{
 // on the same address is reconnected to and resubscribed by the client on
 // its own, and the next event arrives.
 func TestConformanceWebsocketClients(t *testing.T) {
+	t.Parallel()
 	requireNodeModules(t, "graphql-ws", "subscriptions-transport-ws")
 	eachDatabase(t, func(t *testing.T, db database) {
 		for _, c := range wsClients {
@@ -222,6 +224,7 @@ func testRestart(t *testing.T, db database, script string, crash bool) {
 // write it (HttpLink with the bearer token, GraphQLWsLink, a split link): a
 // query with variables, then a subscription that sees a status change.
 func TestConformanceApolloClient(t *testing.T) {
+	t.Parallel()
 	requireNodeModules(t, "@apollo/client", "graphql-ws")
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)

@@ -23,7 +23,6 @@ func TestCORS(t *testing.T) {
 		s := startServer(t, withEnv(db.env, "ALLOWED_ORIGINS", "https://other.leafly.example, "+allowedOrigin+"/"))
 		token := s.Token(t, domain.RoleAdmin)
 		t.Run("PreflightAllowed", func(t *testing.T) {
-			t.Parallel()
 			resp := preflight(t, s, allowedOrigin)
 			wantStatus(t, resp, http.StatusNoContent)
 			h := resp.Header
@@ -35,7 +34,6 @@ func TestCORS(t *testing.T) {
 			wantVaryOrigin(t, h)
 		})
 		t.Run("PreflightDisallowed", func(t *testing.T) {
-			t.Parallel()
 			resp := preflight(t, s, disallowedOrigin)
 			if resp.StatusCode >= 500 || resp.StatusCode == http.StatusNoContent {
 				t.Errorf("status %d, want a plain answer (no 204 preflight, no 5xx)", resp.StatusCode)
@@ -44,12 +42,10 @@ func TestCORS(t *testing.T) {
 			wantVaryOrigin(t, resp.Header)
 		})
 		t.Run("PreflightWithoutOrigin", func(t *testing.T) {
-			t.Parallel()
 			resp := preflight(t, s, "")
 			wantNoCORS(t, resp.Header)
 		})
 		t.Run("RequestAllowed", func(t *testing.T) {
-			t.Parallel()
 			resp := corsPost(t, s, allowedOrigin, token)
 			wantStatus(t, resp, http.StatusOK)
 			wantHeader(t, resp.Header, "Access-Control-Allow-Origin", allowedOrigin)
@@ -58,13 +54,11 @@ func TestCORS(t *testing.T) {
 			wantVaryOrigin(t, resp.Header)
 		})
 		t.Run("RefusalReadable", func(t *testing.T) {
-			t.Parallel()
 			resp := corsPost(t, s, allowedOrigin, "")
 			wantStatus(t, resp, http.StatusUnauthorized)
 			wantHeader(t, resp.Header, "Access-Control-Allow-Origin", allowedOrigin)
 		})
 		t.Run("GetAllowed", func(t *testing.T) {
-			t.Parallel()
 			req, _ := http.NewRequest(http.MethodGet, s.URL+"/query?query=%7B__typename%7D", nil)
 			req.Header.Set("Origin", allowedOrigin)
 			req.Header.Set("Authorization", "Bearer "+token)
@@ -73,19 +67,16 @@ func TestCORS(t *testing.T) {
 			wantHeader(t, resp.Header, "Access-Control-Allow-Origin", allowedOrigin)
 		})
 		t.Run("RequestDisallowed", func(t *testing.T) {
-			t.Parallel()
 			resp := corsPost(t, s, disallowedOrigin, token)
 			wantNoCORS(t, resp.Header)
 			wantVaryOrigin(t, resp.Header)
 		})
 		t.Run("RequestWithoutOrigin", func(t *testing.T) {
-			t.Parallel()
 			resp := corsPost(t, s, "", token)
 			wantStatus(t, resp, http.StatusOK)
 			wantNoCORS(t, resp.Header)
 		})
 		t.Run("OtherRoutes", func(t *testing.T) {
-			t.Parallel()
 			req, _ := http.NewRequest(http.MethodGet, s.URL+"/healthz", nil)
 			req.Header.Set("Origin", allowedOrigin)
 			wantNoCORS(t, send(t, req).Header)

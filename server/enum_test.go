@@ -10,6 +10,7 @@ import (
 // the enums StatusSource and RequirementCode, and read as the same strings
 // as before; extensions.requirements stays a list of strings.
 func TestEnumsOnTheWire(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		env := map[string]string{"GRAPHQL_INTROSPECTION": "true"}
 		maps.Copy(env, db.env)

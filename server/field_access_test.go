@@ -34,6 +34,7 @@ var marketplaceStoreLeaks = map[string]struct{ query, field string }{
 // alert emails, Lightspeed account and register) nor the POS side; a
 // refused operation changes nothing.
 func TestMarketplaceReadsNoStore(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -62,6 +63,7 @@ func TestMarketplaceReadsNoStore(t *testing.T) {
 // TestMarketplaceReadsShopperSide: what the ordering system may read of the
 // order it submits and cancels, all of it at once.
 func TestMarketplaceReadsShopperSide(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
 	const shopperSide = `id leaflyOrderId status fulfillmentMethod hasGovernmentId subtotalCents totalCents cancelReason cancelReasonText createdAt updatedAt
@@ -81,6 +83,7 @@ func TestMarketplaceReadsShopperSide(t *testing.T) {
 // another shopper (any MARKETPLACE caller who knows or guesses the pair) is
 // refused with CONFLICT and reads nothing of the first shopper.
 func TestResubmitDisclosesNoShopper(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -202,6 +205,7 @@ func forbiddenNull(t *testing.T, r gqlResponse, field string, at ...any) map[str
 // blank the answer, over HTTP and a websocket alike; nothing is done for a
 // mutation refused whole.
 func TestForbiddenFieldIsNull(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -267,6 +271,7 @@ const staffUpdatesWithCalls = `subscription($s: ID!) { orderUpdated(storeId: $s)
 // null with its FORBIDDEN error beside the rest of the event, over a
 // websocket and server-sent events alike.
 func TestForbiddenFieldInSubscription(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)

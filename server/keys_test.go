@@ -65,7 +65,6 @@ func sendsOrders(t *testing.T, st lsStore, host *testServer, menu map[string]map
 func TestRotateEncryptionKey(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 		k1, k2 := encryptionKey(1), encryptionKey(2)
 		withKeys := func(current, previous string) map[string]string {
@@ -213,7 +212,6 @@ func TestAuthSecretPrevious(t *testing.T) {
 func TestUnreadableTokenStopsCalls(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 		key := map[string]string{"ENCRYPTION_KEY": encryptionKey(1)}
 		s := startServer(t, hostedEnv(db, host, key))

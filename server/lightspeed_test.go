@@ -201,13 +201,17 @@ func openToken(t *testing.T, sealed string) string {
 
 // waitForJobs waits until the server's job queue has run its start-up
 // periodic job and has nothing left to run, so no background menu sync
-// calls Lightspeed while a test counts calls.
+// calls Lightspeed while a test counts calls. The probe and the deadline
+// sweep do not count: tests run them every 500ms (LIGHTSPEED_PROBE_INTERVAL,
+// a short ORDER_POS_DEADLINE), so one is nearly always due, and a healthy
+// store gives them nothing to do.
 func waitForJobs(t *testing.T, s *testServer) {
 	t.Helper()
 	db := s.Storage(t).SQL()
 	waitFor(t, "the job queue to be idle", 10*time.Second, func() bool {
 		var pending, periodic int
-		if err := db.QueryRow(`SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&pending); err != nil {
+		if err := db.QueryRow(`SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')
+			AND kind NOT IN ('probe_lightspeed', 'sweep_unsent_orders')`).Scan(&pending); err != nil {
 			t.Fatalf("count pending jobs: %v", err)
 		}
 		if err := db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'menu_sync_all' AND state = 'completed'`).Scan(&periodic); err != nil {
@@ -328,6 +332,7 @@ func errorWith(t *testing.T, r gqlResponse, code string, parts ...string) {
 // TestDemoStore starts the service as `go run ./server` does, with the
 // sandbox demo: the demo store is connected by OAuth and its menu synced.
 func TestDemoStore(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, map[string]string{"SANDBOX_DEMO": "true"})
 		want := len(sandboxOf(t, s).forSale())
@@ -357,6 +362,7 @@ func TestDemoStore(t *testing.T) {
 // TestConnectPersonalToken connects a store with a personal token, the
 // menu's legacy path, and refuses what Lightspeed would not accept.
 func TestConnectPersonalToken(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		st := newLightspeedStore(t, s)
@@ -435,6 +441,7 @@ func checkRequirements(t *testing.T, reqs []any) {
 // TestConnectOAuth connects a store by OAuth through the sandbox's consent
 // screen and refuses every callback that did not come from that consent.
 func TestConnectOAuth(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		base := publicURL(t, s)
@@ -594,6 +601,7 @@ func equalJSON(a, b any) bool {
 // TestMenuSync syncs the demo catalogue, follows products added and deleted
 // in Lightspeed, and reports a Lightspeed outage in the sync state.
 func TestMenuSync(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -708,6 +716,7 @@ func demoSettings(t *testing.T, sb lsSandbox) map[string]any {
 // TestSetupForm reads the setup form's choices from Lightspeed and saves
 // only choices that fit the Lightspeed account.
 func TestSetupForm(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -816,6 +825,7 @@ const (
 // requirement is met, which subscribes the sale webhook and makes the
 // dashboard read-only, and disables it again.
 func TestEnableIntegration(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		base := publicURL(t, s)

@@ -249,6 +249,7 @@ func (ch *churn) waitDone(n int) {
 // during the changes and resumes with its last cursor. In the end its list
 // equals the database's, and it received the store's updates in order.
 func TestLiveOrderList(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		keepLive(t, s, []*testServer{s}, newFixture(t, s))
@@ -260,6 +261,7 @@ func TestLiveOrderList(t *testing.T) {
 // publishes its own changes at once and hears of the other's a little
 // later, out of the store's order, and still delivers them in order.
 func TestLiveOrderListAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir(), "SANDBOX": "true"}
 	a := startProcess(t, env)
 	b := startProcess(t, env)
@@ -326,6 +328,7 @@ func diffOrders(got, want map[string]shownOrder) string {
 // resumes from the beginning, and a quiet store's stays usable beyond the
 // replay window, since no update after it is older.
 func TestUpdatesCursor(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		busy := newFixture(t, s)

@@ -14,6 +14,7 @@ import (
 // TestNodeGraphQLWSClient subscribes with the npm graphql-ws client (pinned
 // in e2e/package.json; `npm ci --prefix e2e` installs it).
 func TestNodeGraphQLWSClient(t *testing.T) {
+	t.Parallel()
 	requireNodeModules(t, "graphql-ws")
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)

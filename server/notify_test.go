@@ -60,6 +60,7 @@ func walkOrder(t *testing.T, s *testServer) {
 }
 
 func TestNotificationsByWebhook(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		got := &inbox{}
 		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -118,6 +119,7 @@ func (s *smtpSession) Reset()        { s.to = nil }
 func (s *smtpSession) Logout() error { return nil }
 
 func TestNotificationsByEmail(t *testing.T) {
+	t.Parallel()
 	box := &smtpInbox{}
 	srv := smtp.NewServer(box)
 	srv.Domain, srv.ErrorLog = "localhost", log.New(io.Discard, "", 0)

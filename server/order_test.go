@@ -11,6 +11,7 @@ import (
 )
 
 func TestSubmitOrder(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -43,6 +44,7 @@ func TestSubmitOrder(t *testing.T) {
 // TestOrderReadsHistoryWhenAsked: order(id) loads the status history only
 // when the query selects it, however it selects it.
 func TestOrderReadsHistoryWhenAsked(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -74,6 +76,7 @@ func TestOrderReadsHistoryWhenAsked(t *testing.T) {
 }
 
 func TestSubmitOrderRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -137,6 +140,7 @@ func address() map[string]any {
 }
 
 func TestSubmitOrderIsIdempotentUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -172,6 +176,7 @@ func TestSubmitOrderIsIdempotentUnderConcurrency(t *testing.T) {
 // extensions.lines, and writes nothing: the same Leafly order id sent
 // right afterwards is a new order.
 func TestSubmitOrderAtMenuPrices(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -250,6 +255,7 @@ func TestSubmitOrderAtMenuPrices(t *testing.T) {
 // that order even when the menu price changed since and the retry carries
 // the old price; a new order must carry the new one.
 func TestResubmitAfterMenuPriceChange(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)

@@ -33,8 +33,9 @@ func (st lsStore) waitHealth(t *testing.T, want string) []any {
 }
 
 func TestPartnerOutageThenRecovery(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		s := startLightspeedServer(t, db, map[string]string{"ORDER_POS_DEADLINE": "2s"})
+		s := startLightspeedServer(t, db, map[string]string{"ORDER_POS_DEADLINE": "2s", "LIGHTSPEED_PROBE_INTERVAL": "500ms"})
 		sb := sandboxOf(t, s)
 		st, menu := enabledStore(t, s)
 		c := dialWS(t, s, "graphql-transport-ws", st.Manager)
@@ -86,8 +87,9 @@ func TestPartnerOutageThenRecovery(t *testing.T) {
 // after LIGHTSPEED_TIMEOUT and count as outage failures; the order keeps
 // the trail of its timed-out calls and is sent once Lightspeed answers again.
 func TestTimeoutsAreAnOutage(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_TIMEOUT": "300ms", "ORDER_POS_DEADLINE": "1h"})
+		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_TIMEOUT": "300ms", "ORDER_POS_DEADLINE": "1h", "LIGHTSPEED_PROBE_INTERVAL": "500ms"})
 		sb := sandboxOf(t, s)
 		st, menu := enabledStore(t, s)
 		sb.fault(map[string]any{"timeout": true, "duration": "1h"})
@@ -120,6 +122,7 @@ func TestTimeoutsAreAnOutage(t *testing.T) {
 }
 
 func TestSingleBlipIsNoOutage(t *testing.T) {
+	t.Parallel()
 	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
 	sb := sandboxOf(t, s)
 	st, menu := enabledStore(t, s)
@@ -132,6 +135,7 @@ func TestSingleBlipIsNoOutage(t *testing.T) {
 }
 
 func TestCredentialsRevokedThenReconnected(t *testing.T) {
+	t.Parallel()
 	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
 	sb := sandboxOf(t, s)
 	st, menu := enabledStore(t, s)
@@ -151,6 +155,7 @@ func TestCredentialsRevokedThenReconnected(t *testing.T) {
 }
 
 func TestRateLimitStormRaisesNoAlert(t *testing.T) {
+	t.Parallel()
 	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
 	sb := sandboxOf(t, s)
 	st, menu := enabledStore(t, s)
@@ -185,6 +190,7 @@ func TestRateLimitStormRaisesNoAlert(t *testing.T) {
 // TestKilledDuringOutage kills the process during a partner outage and
 // restarts it: no order is lost and none is sent twice.
 func TestKilledDuringOutage(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	sb := sandboxOf(t, host)

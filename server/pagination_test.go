@@ -17,6 +17,7 @@ const ordersPage = `query($s: ID!, $after: String, $f: OrderFilter) {
 // TestOrdersPaginationWhileOrdersArrive pages through a store's orders while
 // new ones arrive: every order present at the start is seen exactly once.
 func TestOrdersPaginationWhileOrdersArrive(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -57,6 +58,7 @@ func TestOrdersPaginationWhileOrdersArrive(t *testing.T) {
 }
 
 func TestOrdersFilters(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -223,6 +225,7 @@ func databaseOrder(pages []readPage) []string {
 // backward from the end, unfiltered and filtered: both walks list every
 // order once, in the database's order, with Relay's PageInfo on each page.
 func TestOrdersPagingBothWays(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -272,6 +275,7 @@ func TestOrdersPagingBothWays(t *testing.T) {
 // orders arrive: every page keyed on a cursor reads as it did before they
 // came, and every order present at the start is seen exactly once.
 func TestOrdersBackwardWhileOrdersArrive(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -320,6 +324,7 @@ func TestOrdersBackwardWhileOrdersArrive(t *testing.T) {
 // TestOrdersPagingRefused: arguments Relay's cursor connections do not
 // allow, or past the limits, are the caller's mistake.
 func TestOrdersPagingRefused(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)

@@ -22,6 +22,7 @@ func (sb lsSandbox) fault(f map[string]any) {
 }
 
 func TestLostSaleAnswerMakesNoSecondSale(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -39,6 +40,7 @@ func TestLostSaleAnswerMakesNoSecondSale(t *testing.T) {
 }
 
 func TestRateLimitedMidwayLosesNothing(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -83,6 +85,7 @@ func sandboxedProcess(t *testing.T, host *testServer, env map[string]string) *te
 // but before the database recorded it: after a restart there is still
 // exactly one sale, and the order is SENT.
 func TestCrashAfterSaleAccepted(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	sb := sandboxOf(t, host)
@@ -111,7 +114,6 @@ func TestCrashAfterSaleAccepted(t *testing.T) {
 func TestCrashMidSendResumesSoon(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 		sb := sandboxOf(t, host)
 		env := map[string]string{"LIGHTSPEED_TIMEOUT": "2m"}
@@ -155,6 +157,7 @@ func TestCrashMidSendResumesSoon(t *testing.T) {
 // TestTwoProcessesDrainOneQueue sends orders through two server processes
 // sharing one database: each order becomes exactly one sale.
 func TestTwoProcessesDrainOneQueue(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDatabase(t)
 	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	sb := sandboxOf(t, host)
@@ -188,6 +191,7 @@ func TestTwoProcessesDrainOneQueue(t *testing.T) {
 // retry that records the sale must apply what the sale says by then, or the
 // change is lost for good (later reads see no newer version).
 func TestStaffChangeBeforeSaleRecorded(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_TIMEOUT": "2s", "LIGHTSPEED_RECONCILE_INTERVAL": "1s"})
 		sb := sandboxOf(t, s)

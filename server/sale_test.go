@@ -107,6 +107,7 @@ func (sb lsSandbox) sales(leaflyID string) []map[string]any {
 }
 
 func TestOrderBecomesOneSale(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -221,6 +222,7 @@ func TestOrderBecomesOneSale(t *testing.T) {
 // TestNewShopperInConcurrentOrders sends two orders of one new shopper at
 // once: Lightspeed gets one customer.
 func TestNewShopperInConcurrentOrders(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -252,6 +254,7 @@ func TestNewShopperInConcurrentOrders(t *testing.T) {
 // The sale charges the price the order was accepted at, so the order and
 // the sale agree; a new order must carry the new price.
 func TestSaleChargesTheOrderPrice(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -290,6 +293,7 @@ func TestSaleChargesTheOrderPrice(t *testing.T) {
 // TestSupportTrail reads the Lightspeed calls made for an order: managers
 // see them, staff may not.
 func TestSupportTrail(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)

@@ -120,6 +120,7 @@ func initMessage(authorization string) wsMessage {
 // of its protocol: graphql-transport-ws defines 4408; the legacy graphql-ws
 // defines none and gets 1002 (protocol error) with the reason.
 func TestWebsocketInitTimeout(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	for _, tc := range []struct {
 		subprotocol string
@@ -153,6 +154,7 @@ func TestWebsocketInitTimeout(t *testing.T) {
 // connection_init runs nothing. graphql-transport-ws closes with 4401
 // Unauthorized; the legacy graphql-ws answers connection_error and closes.
 func TestWebsocketSubscribeBeforeInit(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
 	payload, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": f.StoreID}})
@@ -188,6 +190,7 @@ func TestWebsocketSubscribeBeforeInit(t *testing.T) {
 // code 4403 and a reason (after connection_error on the legacy protocol),
 // and never acknowledged; the same socket with a valid token is.
 func TestWebsocketBadToken(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	const reason = "Forbidden: a valid bearer token is required in connection_init"
 	for _, subprotocol := range []string{"graphql-transport-ws", "graphql-ws"} {
@@ -352,6 +355,7 @@ func canary(prefix string) string {
 // Canaries written where plain text is expected (a store name, a request id
 // in the log) prove the scan finds what is there.
 func TestNoLightspeedTokenAtRest(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -554,6 +558,7 @@ func TestNoLightspeedTokenAtRest(t *testing.T) {
 // websockets (a body over 1 MiB without Content-Length is in
 // TestRefusedBodiesAreNotLogged).
 func TestOversizedAndCostlyRequests(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
 	admin := s.Token(t, "ADMIN")
@@ -621,6 +626,7 @@ func tooComplexQuery() string {
 // BAD_USER_INPUT, and its body, which may carry a Lightspeed token, is not
 // logged.
 func TestRefusedBodiesAreNotLogged(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
 	for name, tc := range map[string]struct {

@@ -110,7 +110,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 	}
 	workers := river.NewWorkers()
 	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: workers,
-		Periodic: pos.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
+		Periodic: pos.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention, cfg.ProbeInterval, cfg.OrderPosDeadline), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 		POS: pos.Config{Lightspeed: newLightspeedClient(cfg, s.db, s.metrics, log, s.recordCall), Vault: v, Tokens: s.tokens,
 			PublicURL: cfg.PublicURL, ConnectURL: cfg.LightspeedConnectURL, ClientSecret: cfg.LightspeedClientSecret,
 			OnOrderSent:      func(calls int) { s.metrics.callsPerOrder.Observe(float64(calls)) },
-			OrderPosDeadline: cfg.OrderPosDeadline, LightspeedTimeout: cfg.LightspeedTimeout}}); err != nil {
+			OrderPosDeadline: cfg.OrderPosDeadline, LightspeedTimeout: cfg.LightspeedTimeout, ProbeInterval: cfg.ProbeInterval}}); err != nil {
 		s.close()
 		return nil, err
 	}

@@ -41,7 +41,6 @@ func expiringToken(t testing.TB, s *testServer, p domain.Principal, validFor tim
 func TestTokenExpiryEndsConnections(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
 		manager := domain.Principal{Subject: "manager", Role: domain.RoleStoreManager, Stores: []string{f.StoreID}}
@@ -131,7 +130,6 @@ func sseEvents(t *testing.T, s *testServer, token, query string, vars map[string
 func TestSubscriptionsPerWebsocket(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
 		c := dialWS(t, s, "graphql-transport-ws", f.Staff)
@@ -185,7 +183,6 @@ func (c *wsClient) refusal() string {
 func TestWebsocketsPerSubject(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
 		var held []*wsClient

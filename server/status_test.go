@@ -34,6 +34,7 @@ func (st lsStore) waitStatus(t *testing.T, id, want string) map[string]any {
 }
 
 func TestLightspeedStatusesFlowBack(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, nil)
 		sb := sandboxOf(t, s)
@@ -91,6 +92,7 @@ func TestLightspeedStatusesFlowBack(t *testing.T) {
 // Lightspeed: a change made there still reaches the order within one
 // reconciliation interval.
 func TestReconciliationCatchesMissedWebhooks(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_RECONCILE_INTERVAL": "1s"})
 		sb := sandboxOf(t, s)
@@ -112,6 +114,7 @@ func TestReconciliationCatchesMissedWebhooks(t *testing.T) {
 // TestWebhookIntake posts webhooks by hand: bad ones change nothing, copies
 // are harmless.
 func TestWebhookIntake(t *testing.T) {
+	t.Parallel()
 	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
 	sb := sandboxOf(t, s)
 	st, menu := enabledStore(t, s)

@@ -124,6 +124,7 @@ func subscribed(t testing.TB, s *testServer, n int) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestSubscriptionEndToEnd(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -157,6 +158,7 @@ func TestSubscriptionEndToEnd(t *testing.T) {
 }
 
 func TestSubscriptionRefusals(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
 	t.Run("BadToken", func(t *testing.T) {
@@ -194,6 +196,7 @@ func TestSubscriptionRefusals(t *testing.T) {
 }
 
 func TestLegacyGraphQLWS(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
 	c := dialWS(t, s, "graphql-ws", f.Manager)
@@ -211,6 +214,7 @@ func TestLegacyGraphQLWS(t *testing.T) {
 // TestEventCrossesReplicas runs two server processes on one PostgreSQL
 // database: a change committed through A reaches a subscriber connected to B.
 func TestEventCrossesReplicas(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir(), "SANDBOX": "true"}
 	a := startProcess(t, env)
 	b := startProcess(t, env)
@@ -229,6 +233,7 @@ func TestEventCrossesReplicas(t *testing.T) {
 // TestShutdownWithLiveSubscribers stops a server holding subscriptions:
 // clients get a close frame and run returns cleanly.
 func TestShutdownWithLiveSubscribers(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -259,6 +264,7 @@ func TestShutdownWithLiveSubscribers(t *testing.T) {
 // allowed roles hold a live subscription, the others get FORBIDDEN or
 // NOT_FOUND and nothing else.
 func TestSubscriptionAccess(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)

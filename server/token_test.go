@@ -123,7 +123,7 @@ func (st lsStore) waitTokenDead(t *testing.T, sb lsSandbox) {
 func TestCredentialsInvalidRecoversByProbe(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		s := startLightspeedServer(t, db, nil)
+		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_PROBE_INTERVAL": "500ms"})
 		sb := sandboxOf(t, s)
 		st, menu := enabledStore(t, s)
 		sb.fault(map[string]any{"status": 400, "count": 1, "path": "/token", "method": "POST"})

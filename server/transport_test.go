@@ -12,6 +12,7 @@ import (
 )
 
 func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "leafly_websocket_connections"} {
 		resp, err := http.Get(s.URL + path)
@@ -28,6 +29,7 @@ func TestOperationalEndpoints(t *testing.T) {
 }
 
 func TestRequestLimits(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	admin := s.Token(t, "ADMIN")
 	t.Run("OversizedBody", func(t *testing.T) {
@@ -97,6 +99,7 @@ func TestRequestLimits(t *testing.T) {
 }
 
 func TestIntrospectionSwitch(t *testing.T) {
+	t.Parallel()
 	q := `{ __schema { queryType { name } } }`
 	on := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	on.MustDo(t, on.Token(t, "ADMIN"), q, nil)
@@ -108,6 +111,7 @@ func TestIntrospectionSwitch(t *testing.T) {
 
 // TestServerSentEvents subscribes over SSE (POST with Accept: text/event-stream).
 func TestServerSentEvents(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
 	body, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": f.StoreID}})
@@ -139,6 +143,7 @@ func TestServerSentEvents(t *testing.T) {
 // TestRequestIDInErrorsAndLogs checks the caller's request id comes back and
 // reaches the logs.
 func TestRequestIDInErrorsAndLogs(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", strings.NewReader(`{"query":"{ __typename }"}`))
 	req.Header.Set("Authorization", "Bearer "+s.Token(t, "ADMIN"))

@@ -145,6 +145,7 @@ func checkIncreasing(t testing.TB, us []update) {
 }
 
 func TestOrderUpdatedKinds(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, map[string]string{"ORDER_POS_DEADLINE": "2s"})
 		sb := sandboxOf(t, s)
@@ -188,6 +189,7 @@ func TestOrderUpdatedKinds(t *testing.T) {
 // TestOrderUpdatedRetried: retrying an order that did not reach the POS is a
 // posSync change its dashboard hears of.
 func TestOrderUpdatedRetried(t *testing.T) {
+	t.Parallel()
 	s := startLightspeedServer(t, database{"sqlite", map[string]string{"DATA_DIR": t.TempDir()}}, nil)
 	sb := sandboxOf(t, s)
 	st, menu := enabledStore(t, s)
@@ -315,6 +317,7 @@ func readAll(t *testing.T, s *testServer, f fixture, c *wsClient, ids []string, 
 // the last cursor received while they still change: every update arrives
 // once, none twice, none missing.
 func TestOrderUpdatedResume(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -340,6 +343,7 @@ func TestOrderUpdatedResume(t *testing.T) {
 // on A with its cursor while changes go on, missing nothing and hearing
 // nothing twice.
 func TestOrderUpdatedAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "DATA_DIR": t.TempDir(), "SANDBOX": "true"}
 	a := startProcess(t, env)
 	b := startProcess(t, env)
@@ -389,6 +393,7 @@ func cursorRefusal(t *testing.T, s *testServer, token, storeID, after string) st
 // TestOrderUpdatedCursorRefused: a cursor that is none, another store's, or
 // one after which an update left the replay window is refused.
 func TestOrderUpdatedCursorRefused(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
@@ -420,8 +425,9 @@ func TestOrderUpdatedCursorRefused(t *testing.T) {
 // TestStoreUpdated: a store's subscribers hear of every change of its own,
 // from settings to the integration's health.
 func TestStoreUpdated(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		s := startLightspeedServer(t, db, nil)
+		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_PROBE_INTERVAL": "500ms"})
 		sb := sandboxOf(t, s)
 		st := newLightspeedStore(t, s)
 		c := dialWS(t, s, "graphql-transport-ws", st.Staff)

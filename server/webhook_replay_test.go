@@ -123,6 +123,7 @@ func saleVersion(sb lsSandbox, token, sale string) int64 {
 // an implausible version cost no row and no Lightspeed call; a real newer
 // version after them is still applied.
 func TestWebhookReplay(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_RECONCILE_INTERVAL": "1h"})
 		sb := sandboxOf(t, s)
@@ -211,6 +212,7 @@ func TestWebhookReplay(t *testing.T) {
 // TestWebhookRetention keeps webhook bodies for WEBHOOK_RETENTION: a
 // periodic job deletes older ones.
 func TestWebhookRetention(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_RECONCILE_INTERVAL": "1h", "WEBHOOK_RETENTION": "3s"})
 		st, menu, hooks, _ := silentStore(t, s)

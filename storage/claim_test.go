@@ -18,11 +18,12 @@ const crashedLease = 300 * time.Millisecond
 // dies without releasing it. The next order waits for the lease to lapse,
 // then resolves the customer itself, once.
 func TestClaimOfCrashedHolderLapses(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
 		row := claimRow{table: lightspeedCustomerRow{}.TableName(), where: "store_id = ? AND email = ?", args: []any{store.ID, "ada@example.com"}}
-		if _, claimed, err := db.claimCustomer(ctx, row, "crashed", now().Add(crashedLease)); err != nil || !claimed {
+		if _, claimed, err := db.claimCustomer(ctx, row, "crashed", db.now().Add(crashedLease)); err != nil || !claimed {
 			t.Fatalf("claim as the crashed holder: %v, %v", claimed, err)
 		}
 		var calls atomic.Int32
@@ -47,18 +48,19 @@ func TestClaimOfCrashedHolderLapses(t *testing.T) {
 // dies; then several callers need the refused token renewed at once. One
 // renews (after the lease lapsed), the others read what it saved.
 func TestRefreshClaimRenewsOnce(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
 		refresh := "refresh-1"
 		c := domain.Credentials{StoreID: store.ID, AuthMethod: domain.AuthOAuth, DomainPrefix: "demo", AccessToken: "access-1",
-			RefreshToken: &refresh, WebhookToken: "hook-" + store.ID, ConnectedAt: now()}
+			RefreshToken: &refresh, WebhookToken: "hook-" + store.ID, ConnectedAt: db.now()}
 		if err := db.SaveConnection(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		refused := func(c domain.Credentials) bool { return c.AccessToken == "access-1" }
 		row := claimRow{table: connectionRow{}.TableName(), where: "store_id = ?", args: []any{store.ID}}
-		if _, claimed, err := db.claimRefresh(ctx, row, store.ID, "crashed", now().Add(crashedLease), refused); err != nil || !claimed {
+		if _, claimed, err := db.claimRefresh(ctx, row, store.ID, "crashed", db.now().Add(crashedLease), refused); err != nil || !claimed {
 			t.Fatalf("claim as the crashed holder: %v, %v", claimed, err)
 		}
 		var renewals atomic.Int32

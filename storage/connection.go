@@ -28,7 +28,7 @@ var ErrNotConnected = errors.New("store is not connected to Lightspeed")
 // its tokens) but keeping its webhook token and subscription.
 func (db *DB) SaveConnection(ctx context.Context, c domain.Credentials) error {
 	row := connectionRow(c)
-	row.UpdatedAt = now()
+	row.UpdatedAt = db.now()
 	err := db.gorm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "store_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"auth_method", "domain_prefix", "access_token", "refresh_token",
@@ -67,7 +67,7 @@ func (db *DB) RefreshCredentials(ctx context.Context, storeID string, lease time
 	row := claimRow{table: connectionRow{}.TableName(), where: "store_id = ?", args: []any{storeID}}
 	holder := uuid.NewString()
 	for attempt := 0; ; attempt++ {
-		until := now().Add(lease)
+		until := db.now().Add(lease)
 		c, claimed, err := db.claimRefresh(ctx, row, storeID, holder, until, need)
 		switch {
 		case err != nil || !need(c):
@@ -87,7 +87,7 @@ func (db *DB) RefreshCredentials(ctx context.Context, storeID string, lease time
 func (db *DB) claimRefresh(ctx context.Context, row claimRow, storeID, holder string, until time.Time,
 	need func(domain.Credentials) bool) (c domain.Credentials, claimed bool, err error) {
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
-		if claimed, err = row.take(tx, holder, now(), until); err != nil {
+		if claimed, err = row.take(tx, holder, db.now(), until); err != nil {
 			return err
 		}
 		var saved connectionRow
@@ -116,7 +116,7 @@ func (db *DB) renewClaimed(ctx context.Context, row claimRow, holder string, unt
 		}
 		return c, err
 	}
-	fresh.UpdatedAt = now()
+	fresh.UpdatedAt = db.now()
 	err = db.releaseAfter(ctx, row, holder, map[string]any{
 		"access_token": fresh.AccessToken, "refresh_token": fresh.RefreshToken, "expires_at": fresh.ExpiresAt,
 		"scope": fresh.Scope, "updated_at": fresh.UpdatedAt,
@@ -130,7 +130,7 @@ func (db *DB) renewClaimed(ctx context.Context, row claimRow, holder string, unt
 // SetWebhook records the id of the store's sale.update webhook (nil: none).
 func (db *DB) SetWebhook(ctx context.Context, storeID string, webhookID *string) error {
 	return db.gorm.WithContext(ctx).Model(&connectionRow{}).Where("store_id = ?", storeID).
-		Updates(map[string]any{"webhook_id": webhookID, "updated_at": now()}).Error
+		Updates(map[string]any{"webhook_id": webhookID, "updated_at": db.now()}).Error
 }
 
 type oauthStateRow struct {

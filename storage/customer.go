@@ -31,7 +31,7 @@ func (db *DB) LightspeedCustomer(ctx context.Context, storeID, email string, lea
 	row := claimRow{table: lightspeedCustomerRow{}.TableName(), where: "store_id = ? AND email = ?", args: []any{storeID, key}}
 	holder := uuid.NewString()
 	for attempt := 0; ; attempt++ {
-		until := now().Add(lease)
+		until := db.now().Add(lease)
 		id, claimed, err := db.claimCustomer(ctx, row, holder, until)
 		switch {
 		case err != nil || id != "":
@@ -53,7 +53,7 @@ func (db *DB) claimCustomer(ctx context.Context, row claimRow, holder string, un
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&c).Error; err != nil {
 			return err
 		}
-		if claimed, err = row.take(tx, holder, now(), until); err != nil {
+		if claimed, err = row.take(tx, holder, db.now(), until); err != nil {
 			return err
 		}
 		if err := tx.Where(row.where, row.args...).Take(&c).Error; err != nil {

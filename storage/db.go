@@ -25,6 +25,8 @@ type Config struct {
 	// MaxOpenConns bounds the PostgreSQL pool (default 20).
 	MaxOpenConns int
 	Logger       *slog.Logger
+	// Now is the clock the database records times by (time.Now when nil).
+	Now func() time.Time
 }
 
 // DB is the service's database.
@@ -33,6 +35,7 @@ type DB struct {
 	sql      *sql.DB
 	postgres bool
 	log      *slog.Logger
+	clock    func() time.Time
 }
 
 // Open connects to the database cfg names. It does not migrate.
@@ -41,6 +44,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	db := &DB{postgres: cfg.DatabaseURL != "", log: log, clock: cfg.Now}
+	if db.clock == nil {
+		db.clock = time.Now
+	}
 	dialector, err := dialector(cfg)
 	if err != nil {
 		return nil, err
@@ -48,7 +55,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	g, err := gorm.Open(dialector, &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		NowFunc:                db.now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -62,7 +69,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach database: %w", err)
 	}
-	return &DB{gorm: g, sql: sqlDB, postgres: cfg.DatabaseURL != "", log: log}, nil
+	db.gorm, db.sql = g, sqlDB
+	return db, nil
 }
 
 func dialector(cfg Config) (gorm.Dialector, error) {

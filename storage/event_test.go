@@ -16,6 +16,7 @@ import (
 // committed before one with a lower number: a replay after a cursor read
 // then would skip the late one for good.
 func TestOrderUpdatesCommitInNumberOrder(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, items := seedStore(t, db)
@@ -100,6 +101,7 @@ func checkNumbered(t *testing.T, db *DB, storeID string) int {
 // TestOrderUpdateMark: where a replay after a cursor starts, and when the
 // first update after it occurred.
 func TestOrderUpdateMark(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, items := seedStore(t, db)

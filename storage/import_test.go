@@ -15,9 +15,11 @@ import (
 // when TEST_DATABASE_URL is unset), each freshly migrated.
 func eachDatabase(t *testing.T, test func(t *testing.T, db *storage.DB)) {
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
 		test(t, MustOpen(t, storage.Config{DataDir: t.TempDir()}))
 	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		test(t, MustOpen(t, storage.Config{DatabaseURL: pgtest.NewDatabase(t)}))
 	})
 }
@@ -83,6 +85,7 @@ func importedOrder(storeID string, i int, at time.Time) *domain.Order {
 }
 
 func TestImportOrders(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		MustCreateStore(t, db, "store-a")
@@ -117,6 +120,7 @@ func TestImportOrders(t *testing.T) {
 }
 
 func TestImportOrdersConflict(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		MustCreateStore(t, db, "store-b")

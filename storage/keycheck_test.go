@@ -31,6 +31,7 @@ func checkKey(db *DB, v *vault.Vault) error {
 // takes afterwards, and a database that kept tokens before the check takes
 // only the key they were sealed with.
 func TestCheckKey(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		first, other := mustVault(t, 1), mustVault(t, 2)
 		if err := checkKey(db, first); err != nil {
@@ -46,6 +47,7 @@ func TestCheckKey(t *testing.T) {
 }
 
 func TestCheckKeyOfAnOlderDatabase(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		sealedWith, other := mustVault(t, 1), mustVault(t, 2)
 		s, _ := seedStore(t, db)

@@ -34,7 +34,7 @@ func (db *DB) SaveMenuItems(ctx context.Context, items []domain.MenuItem) error 
 	if len(items) == 0 {
 		return nil
 	}
-	at := now()
+	at := db.now()
 	rows := make([]menuItemRow, len(items))
 	for i, it := range items {
 		rows[i] = menuItemRow{ID: it.ID, StoreID: it.StoreID, Name: it.Name, SKU: it.SKU,

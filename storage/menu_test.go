@@ -11,6 +11,7 @@ import (
 // store whose credentials are invalid (refused, or unreadable) alone until
 // it reconnects.
 func TestMenuSyncSkipsInvalidCredentials(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := seedStore(t, db)

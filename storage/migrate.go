@@ -74,7 +74,7 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 		}
 		db.log.Info("migration applied", "version", m.version, "name", m.name)
 		return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			m.version, m.name, time.Now().UTC().Format(time.RFC3339)).Error
+			m.version, m.name, db.now().Format(time.RFC3339)).Error
 	})
 }
 

@@ -47,7 +47,7 @@ func (db *DB) Notification(ctx context.Context, id string) (domain.Notification,
 // NotificationSent records a notification as sent.
 func (db *DB) NotificationSent(ctx context.Context, id string) error {
 	return db.gorm.WithContext(ctx).Model(&notificationRow{}).Where("id = ?", id).
-		Updates(map[string]any{"sent_at": now(), "attempts": gorm.Expr("attempts + 1")}).Error
+		Updates(map[string]any{"sent_at": db.now(), "attempts": gorm.Expr("attempts + 1")}).Error
 }
 
 // NotificationFailed records a failed attempt at sending a notification.

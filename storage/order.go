@@ -201,7 +201,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		if err := change(o); err != nil {
 			return err
 		}
-		o.UpdatedAt = now()
+		o.UpdatedAt = db.now()
 		updated := orderToRow(o)
 		if err := tx.Save(&updated).Error; err != nil {
 			return err

@@ -18,6 +18,7 @@ import (
 // several share a creation time: the id breaks the tie the same way in both
 // directions, so each walk lists every order once in (created_at, id) order.
 func TestOrdersPagesBothWaysWithTies(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		store, items := seedStore(t, db)
 		start := time.Now().UTC().Truncate(time.Microsecond)
@@ -84,6 +85,7 @@ func walkStorage(t *testing.T, db *DB, storeID string, backward bool) []string {
 // (store_id, created_at, id) index, as a forward page is; no scan of orders.
 // Only the at most size+2 rows read are sorted, into the list's order.
 func TestOrdersBackwardPageUsesTheIndex(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		store, items := seedStore(t, db)
 		start := time.Now().UTC().Truncate(time.Microsecond)

@@ -15,6 +15,7 @@ import (
 // tokens; Reseal reads them again. Afterwards the current key alone opens
 // every token and the key check value.
 func TestResealKeepsConcurrentRefresh(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		old, current := mustVault(t, 1), mustVault(t, 2)
@@ -64,6 +65,7 @@ func TestResealKeepsConcurrentRefresh(t *testing.T) {
 // TestResealSkipsUnreadable: tokens no key opens are left and reported;
 // the others are re-sealed.
 func TestResealSkipsUnreadable(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		rotating, _ := vault.New(bytes32(2), bytes32(1))

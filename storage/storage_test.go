@@ -16,8 +16,14 @@ import (
 // eachDB runs test on a fresh, migrated embedded database and on a fresh,
 // migrated PostgreSQL database.
 func eachDB(t *testing.T, test func(t *testing.T, db *DB)) {
-	t.Run("sqlite", func(t *testing.T) { test(t, mustOpen(t, Config{DataDir: t.TempDir()})) })
-	t.Run("postgres", func(t *testing.T) { test(t, mustOpen(t, Config{DatabaseURL: pgtest.NewDatabase(t)})) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t, mustOpen(t, Config{DataDir: t.TempDir()}))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		test(t, mustOpen(t, Config{DatabaseURL: pgtest.NewDatabase(t)}))
+	})
 }
 
 func mustOpen(t *testing.T, cfg Config) *DB {
@@ -34,6 +40,7 @@ func mustOpen(t *testing.T, cfg Config) *DB {
 }
 
 func TestMigrateIsRepeatableAndReady(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		if err := db.Migrate(ctx); err != nil {
@@ -89,6 +96,7 @@ func TestConcurrentMigrate(t *testing.T) {
 }
 
 func TestOrderRoundTrip(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, items := seedStore(t, db)
@@ -122,6 +130,7 @@ func TestOrderRoundTrip(t *testing.T) {
 // TestOrdersPageIsFourStatements proves the order list reads a fixed number
 // of statements whatever the page size and direction: no N+1.
 func TestOrdersPageIsFourStatements(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		store, items := seedStore(t, db)
 		start := time.Now().UTC().Truncate(time.Microsecond)

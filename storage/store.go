@@ -150,7 +150,7 @@ func (db *DB) UpdateStore(ctx context.Context, id string, change func(*domain.St
 		if err := change(s); err != nil {
 			return err
 		}
-		s.UpdatedAt = now()
+		s.UpdatedAt = db.now()
 		updated := storeToRow(s)
 		if err := tx.Save(&updated).Error; err != nil {
 			return err
@@ -194,4 +194,4 @@ func (db *DB) lock(tx *gorm.DB) *gorm.DB {
 
 // now is the time the database records: UTC, at PostgreSQL's microsecond
 // precision, so both databases hold the same value.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }

@@ -28,7 +28,7 @@ func (webhookRow) TableName() string { return "lightspeed_webhooks" }
 // is a copy: nothing is written, then does not run and kept is false.
 func (db *DB) SaveWebhook(ctx context.Context, storeID string, saleID *string, body string, then func(Tx) error) (kept bool, err error) {
 	sum := sha256.Sum256([]byte(body))
-	row := webhookRow{StoreID: storeID, SaleID: saleID, Body: body, BodyHash: hex.EncodeToString(sum[:]), ReceivedAt: now()}
+	row := webhookRow{StoreID: storeID, SaleID: saleID, Body: body, BodyHash: hex.EncodeToString(sum[:]), ReceivedAt: db.now()}
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 		if res.Error != nil || res.RowsAffected == 0 {

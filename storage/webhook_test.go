@@ -9,6 +9,7 @@ import (
 // TestSaveWebhookKeepsOneCopy keeps a body once per store: a copy is not
 // written and its job not enqueued.
 func TestSaveWebhookKeepsOneCopy(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
@@ -31,6 +32,7 @@ func TestSaveWebhookKeepsOneCopy(t *testing.T) {
 
 // TestPruneWebhooks deletes the webhooks received before the cutoff only.
 func TestPruneWebhooks(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
