@@ -129,6 +129,12 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 		return nil, err
 	}
 	defer lb.Close()
+	// Read before the replicas start: their leader may run its start-up
+	// menu sync before they are both listening.
+	lastJob, err := b.lastJob(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i, name := range []string{"A", "B"} {
 		r := &replica{name: name, addr: lb.backends[i]}
 		r.phase.Store(phaseRunning)
@@ -141,10 +147,6 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 		rr.replicas[i] = r
 	}
 	if err := b.awaitListeners(ctx, 2); err != nil {
-		return nil, err
-	}
-	lastJob, err := b.lastJob(ctx)
-	if err != nil {
 		return nil, err
 	}
 	admin := rr.replicas[0].srv.client(b.tokens.Mint(domain.RoleAdmin), 0)
