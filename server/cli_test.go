@@ -135,7 +135,6 @@ func TestCLITokenNeedsTheServiceSecret(t *testing.T) {
 func TestCLIMigrate(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		t.Parallel()
 		status := func() (rows, pending, applied int) {
 			out, err := runCommand(t, db.env, "migrate", "-status")
 			if err != nil {
