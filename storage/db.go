@@ -33,6 +33,7 @@ type Config struct {
 type DB struct {
 	gorm     *gorm.DB
 	sql      *sql.DB
+	read     queryer // the pool, for the reads scanned by hand
 	postgres bool
 	log      *slog.Logger
 	clock    func() time.Time
@@ -69,7 +70,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach database: %w", err)
 	}
-	db.gorm, db.sql = g, sqlDB
+	db.gorm, db.sql, db.read = g, sqlDB, sqlDB
 	return db, nil
 }
 

@@ -194,7 +194,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 			return notFound(err, domain.ErrOrderNotFound(id))
 		}
 		o = row.domain()
-		if err := db.loadDetails(tx, []*domain.Order{o}); err != nil {
+		if err := db.loadDetails(ctx, tx.Statement.ConnPool, []*domain.Order{o}); err != nil {
 			return err
 		}
 		before, seen, sync := o.Status, len(o.StatusHistory), o.PosSync
@@ -270,19 +270,15 @@ func (db *DB) Order(ctx context.Context, id string) (*domain.Order, error) {
 	return db.ReadOrder(ctx, id, true)
 }
 
-// ReadOrder returns the order with the given id and its lines, and its
-// status history when history is true: a read that does not show the
-// history saves a statement.
+// ReadOrder returns the order with the given id and its lines (one
+// statement), and its status history when history is true (a second).
 func (db *DB) ReadOrder(ctx context.Context, id string, history bool) (*domain.Order, error) {
-	var row orderRow
-	if err := db.gorm.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
-		return nil, notFound(err, domain.ErrOrderNotFound(id))
+	o, err := db.readOrder(ctx, id)
+	if err == nil && o == nil {
+		return nil, domain.ErrOrderNotFound(id)
 	}
-	o := row.domain()
-	tx := db.gorm.WithContext(ctx)
-	err := db.loadLines(tx, []*domain.Order{o})
 	if err == nil && history {
-		err = db.loadHistory(tx, []*domain.Order{o})
+		err = db.loadHistory(ctx, db.read, []*domain.Order{o})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("order %s: %w", id, err)
@@ -310,62 +306,10 @@ func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string
 		return nil, err
 	}
 	o := rows[0].domain()
-	if err := db.loadDetails(db.gorm.WithContext(ctx), []*domain.Order{o}); err != nil {
+	if err := db.loadDetails(ctx, db.read, []*domain.Order{o}); err != nil {
 		return nil, fmt.Errorf("order %s: %w", o.ID, err)
 	}
 	return o, nil
-}
-
-// loadDetails fills the lines and status history of orders: two statements
-// whatever the number of orders.
-func (db *DB) loadDetails(tx *gorm.DB, orders []*domain.Order) error {
-	if err := db.loadLines(tx, orders); err != nil {
-		return err
-	}
-	return db.loadHistory(tx, orders)
-}
-
-// indexOrders indexes orders by id, and lists the ids.
-func indexOrders(orders []*domain.Order) (map[string]*domain.Order, []string) {
-	m := make(map[string]*domain.Order, len(orders))
-	ids := make([]string, len(orders))
-	for i, o := range orders {
-		m[o.ID], ids[i] = o, o.ID
-	}
-	return m, ids
-}
-
-func (db *DB) loadLines(tx *gorm.DB, orders []*domain.Order) error {
-	if len(orders) == 0 {
-		return nil
-	}
-	byID, ids := indexOrders(orders)
-	var lines []lineRow
-	if err := tx.Where("order_id IN ?", ids).Order("order_id, position").Find(&lines).Error; err != nil {
-		return fmt.Errorf("load lines: %w", err)
-	}
-	for _, l := range lines {
-		o := byID[l.OrderID]
-		o.Lines = append(o.Lines, l.OrderLine)
-	}
-	return nil
-}
-
-func (db *DB) loadHistory(tx *gorm.DB, orders []*domain.Order) error {
-	if len(orders) == 0 {
-		return nil
-	}
-	byID, ids := indexOrders(orders)
-	var history []statusChangeRow
-	if err := tx.Where("order_id IN ?", ids).Order("order_id, id").Find(&history).Error; err != nil {
-		return fmt.Errorf("load status history: %w", err)
-	}
-	for _, h := range history {
-		o := byID[h.OrderID]
-		o.StatusHistory = append(o.StatusHistory, domain.StatusChange{Status: domain.Status(h.Status),
-			Source: domain.Source(h.Source), OccurredAt: h.OccurredAt.UTC()})
-	}
-	return nil
 }
 
 // countOrders adds n to the store's order count.

@@ -34,7 +34,7 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 		result.Orders = append(result.Orders, r.Row.domain())
 		result.Cursors = append(result.Cursors, encodeCursor(r.Row.CreatedAt, r.Row.ID))
 	}
-	if err := db.loadDetails(db.gorm.WithContext(ctx), result.Orders); err != nil {
+	if err := db.loadDetails(ctx, db.read, result.Orders); err != nil {
 		return result, err
 	}
 	return result, nil
@@ -43,23 +43,36 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 // windowRows reads, in one statement and newest first, up to size+1 rows
 // of the window from the end the page starts at and, when that end is a
 // cursor, the nearest row on the cursor's other side (the probe), which
-// tells whether a page lies beyond it.
+// tells whether a page lies beyond it. gorm builds the statement; the rows
+// are scanned by hand.
 func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilter, w window) ([]windowRow, error) {
 	tx := db.gorm.WithContext(ctx)
+	columns := orderSelect("")
 	sql := "SELECT * FROM (?) AS page"
-	vars := []any{w.page(db.filterOrders(tx.Model(&orderRow{}), storeID, f)).Select("*, 0 AS probe")}
+	vars := []any{w.page(db.filterOrders(tx.Model(&orderRow{}), storeID, f)).Select(columns + ", 0 AS probe")}
 	if probe := w.probe(db.filterOrders(tx.Model(&orderRow{}), storeID, f)); probe != nil {
 		sql += " UNION ALL SELECT * FROM (?) AS probe"
-		vars = append(vars, probe.Select("*, 1 AS probe"))
+		vars = append(vars, probe.Select(columns+", 1 AS probe"))
 	}
-	var rows []windowRow
-	err := tx.Raw(sql+" ORDER BY created_at DESC, id DESC", vars...).Scan(&rows).Error
-	return rows, err
+	cursor, err := tx.Raw(sql+" ORDER BY created_at DESC, id DESC", vars...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer cursor.Close()
+	rows := make([]windowRow, 0, w.size+2)
+	for cursor.Next() {
+		rows = append(rows, windowRow{})
+		r := &rows[len(rows)-1]
+		if err := cursor.Scan(append(orderFields(&r.Row), &r.Probe)...); err != nil {
+			return nil, err
+		}
+	}
+	return rows, cursor.Err()
 }
 
 // windowRow is an order row read by windowRows; Probe is 1 for the probe.
 type windowRow struct {
-	Row   orderRow `gorm:"embedded"`
+	Row   orderRow
 	Probe int
 }
 

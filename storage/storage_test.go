@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -163,11 +164,13 @@ func TestOrdersPageIsFourStatements(t *testing.T) {
 	})
 }
 
-// countStatements counts the statements db sends from now on. A dry run,
-// how gorm renders a subquery, sends nothing.
+// countStatements counts the statements db sends from now on, through
+// gorm and through the reads scanned by hand. A dry run, how gorm renders a
+// subquery, sends nothing.
 func countStatements(t *testing.T, db *DB) *atomic.Int64 {
 	t.Helper()
 	var statements atomic.Int64
+	db.read = countingQueryer{db.read, &statements}
 	count := func(tx *gorm.DB) {
 		if !tx.DryRun {
 			statements.Add(1)
@@ -220,4 +223,15 @@ func newOrder(t *testing.T, s *domain.Store, items map[string]domain.MenuItem, l
 		t.Fatal(err)
 	}
 	return o
+}
+
+// countingQueryer counts the queries it passes on.
+type countingQueryer struct {
+	queryer
+	n *atomic.Int64
+}
+
+func (c countingQueryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.n.Add(1)
+	return c.queryer.QueryContext(ctx, query, args...)
 }

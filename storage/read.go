@@ -1,0 +1,195 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+// The hot reads (an order by id, a page of orders with its lines and
+// history) are scanned by hand through database/sql: gorm's reflection cost
+// more than the statements themselves. Writes and rare reads stay on gorm.
+
+// orderColumns are the columns scanOrder reads, in its order.
+var orderColumns = []string{"id", "store_id", "leafly_order_id", "status", "fulfillment_method",
+	"customer_first_name", "customer_last_name", "customer_email", "customer_phone", "customer_date_of_birth",
+	"delivery_address", "subtotal_cents", "total_cents", "has_government_id", "cancel_reason",
+	"pos_sync_state", "pos_sale_id", "pos_customer_id", "pos_attempts", "pos_last_error", "pos_error_code",
+	"pos_warning", "pos_sale_version", "created_at", "updated_at"}
+
+// orderSelect lists orderColumns for a SELECT, each prefixed with prefix.
+func orderSelect(prefix string) string {
+	return prefix + strings.Join(orderColumns, ", "+prefix)
+}
+
+// orderFields returns where scanning orderColumns puts each into r.
+func orderFields(r *orderRow) []any {
+	return []any{&r.ID, &r.StoreID, &r.LeaflyOrderID, &r.Status, &r.FulfillmentMethod,
+		&r.CustomerFirstName, &r.CustomerLastName, &r.CustomerEmail, &r.CustomerPhone, &r.CustomerDateOfBirth,
+		&r.DeliveryAddress, &r.SubtotalCents, &r.TotalCents, &r.HasGovernmentID, &r.CancelReason,
+		&r.PosSyncState, &r.PosSaleID, &r.PosCustomerID, &r.PosAttempts, &r.PosLastError, &r.PosErrorCode,
+		&r.PosWarning, &r.PosSaleVersion, &r.CreatedAt, &r.UpdatedAt}
+}
+
+// queryer runs a query: the pool, or the connection of a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// rebind turns the ? placeholders of query into PostgreSQL's $1, $2, …
+// when postgres is true. The queries here hold no ? in literals.
+func rebind(postgres bool, query string) string {
+	if !postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, part := range strings.SplitAfter(query, "?") {
+		if strings.HasSuffix(part, "?") {
+			n++
+			part = part[:len(part)-1] + "$" + strconv.Itoa(n)
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+// placeholders returns n comma-separated placeholders, numbered from 1 on
+// PostgreSQL.
+func placeholders(postgres bool, n int) string {
+	return rebind(postgres, strings.TrimSuffix(strings.Repeat("?,", n), ","))
+}
+
+// readOrderSQL reads an order and its lines in one statement, a row per
+// line (one row with NULL line columns for an order without lines).
+var readOrderSQL = "SELECT " + orderSelect("o.") + `,
+	l.menu_item_id, l.name, l.quantity, l.unit_price_cents, l.discounted_unit_price_cents, l.deal_title
+	FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = ? ORDER BY l.position`
+
+// readOrderPostgres is readOrderSQL with PostgreSQL's placeholders.
+var readOrderPostgres = rebind(true, readOrderSQL)
+
+// readOrder reads the order id with its lines in one statement; nil when
+// there is no such order.
+func (db *DB) readOrder(ctx context.Context, id string) (*domain.Order, error) {
+	query := readOrderSQL
+	if db.postgres {
+		query = readOrderPostgres
+	}
+	rows, err := db.read.QueryContext(ctx, query, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var o *domain.Order
+	var row orderRow
+	var line nullableLine
+	dest := append(orderFields(&row), line.fields()...)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		if o == nil {
+			o = row.domain()
+		}
+		if line.MenuItemID.Valid {
+			o.Lines = append(o.Lines, line.domain())
+		}
+	}
+	return o, rows.Err()
+}
+
+// nullableLine is a line read through a LEFT JOIN: MenuItemID is NULL when
+// the order has no line.
+type nullableLine struct {
+	MenuItemID     sql.NullString
+	Name           sql.NullString
+	Quantity       sql.NullInt64
+	UnitPriceCents sql.NullInt64
+	Discounted     *int64
+	DealTitle      *string
+}
+
+func (l *nullableLine) fields() []any {
+	return []any{&l.MenuItemID, &l.Name, &l.Quantity, &l.UnitPriceCents, &l.Discounted, &l.DealTitle}
+}
+
+func (l *nullableLine) domain() domain.OrderLine {
+	return domain.OrderLine{MenuItemID: l.MenuItemID.String, Name: l.Name.String, Quantity: int(l.Quantity.Int64),
+		UnitPriceCents: l.UnitPriceCents.Int64, DiscountedUnitPriceCents: l.Discounted, DealTitle: l.DealTitle}
+}
+
+// loadDetails fills the lines and status history of orders: two statements
+// whatever the number of orders.
+func (db *DB) loadDetails(ctx context.Context, q queryer, orders []*domain.Order) error {
+	if err := db.loadLines(ctx, q, orders); err != nil {
+		return err
+	}
+	return db.loadHistory(ctx, q, orders)
+}
+
+// indexOrders indexes orders by id, and lists the ids.
+func indexOrders(orders []*domain.Order) (map[string]*domain.Order, []any) {
+	m := make(map[string]*domain.Order, len(orders))
+	ids := make([]any, len(orders))
+	for i, o := range orders {
+		m[o.ID], ids[i] = o, o.ID
+	}
+	return m, ids
+}
+
+// eachRow runs query (whose "IN (%s)" takes the orders' ids) and calls scan
+// on each row with the order the row's first column names.
+func (db *DB) eachRow(ctx context.Context, q queryer, orders []*domain.Order, query string, dest []any, scan func(*domain.Order)) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	byID, ids := indexOrders(orders)
+	rows, err := q.QueryContext(ctx, fmt.Sprintf(query, placeholders(db.postgres, len(ids))), ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var orderID string
+	dest = append([]any{&orderID}, dest...)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		scan(byID[orderID])
+	}
+	return rows.Err()
+}
+
+func (db *DB) loadLines(ctx context.Context, q queryer, orders []*domain.Order) error {
+	var l domain.OrderLine
+	err := db.eachRow(ctx, q, orders, `SELECT order_id, menu_item_id, name, quantity, unit_price_cents,
+		discounted_unit_price_cents, deal_title FROM order_lines WHERE order_id IN (%s) ORDER BY order_id, position`,
+		[]any{&l.MenuItemID, &l.Name, &l.Quantity, &l.UnitPriceCents, &l.DiscountedUnitPriceCents, &l.DealTitle},
+		func(o *domain.Order) {
+			o.Lines = append(o.Lines, l)
+		})
+	if err != nil {
+		return fmt.Errorf("load lines: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) loadHistory(ctx context.Context, q queryer, orders []*domain.Order) error {
+	var h statusChangeRow
+	err := db.eachRow(ctx, q, orders, `SELECT order_id, status, source, occurred_at
+		FROM order_status_changes WHERE order_id IN (%s) ORDER BY order_id, id`,
+		[]any{&h.Status, &h.Source, &h.OccurredAt},
+		func(o *domain.Order) {
+			o.StatusHistory = append(o.StatusHistory, domain.StatusChange{Status: domain.Status(h.Status),
+				Source: domain.Source(h.Source), OccurredAt: h.OccurredAt.UTC()})
+		})
+	if err != nil {
+		return fmt.Errorf("load status history: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/domain"
+)
+
+// TestReadOrderInOneStatement reads orders of no line, one line and many
+// lines, with and without their history: one statement without it, two
+// with it, and the same order either way.
+func TestReadOrderInOneStatement(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		orders := map[int]*domain.Order{}
+		for _, n := range []int{0, 1, 40} {
+			o := newOrder(t, store, items, fmt.Sprintf("L-%d", n), at)
+			line := o.Lines[0]
+			o.Lines = nil
+			for i := range max(n, 1) {
+				l := line
+				l.Quantity = i + 1
+				if i%2 == 1 {
+					l.DiscountedUnitPriceCents, l.DealTitle = new(int64(400+i)), new(fmt.Sprintf("deal %d", i))
+				}
+				o.Lines = append(o.Lines, l)
+			}
+			if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+				o.Lines = nil
+			}
+			if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
+				_, err := o.Move(domain.StatusConfirmed, domain.SourceDashboard, at.Add(time.Second))
+				return err
+			}, nil); err != nil {
+				t.Fatal(err)
+			}
+			orders[n] = o
+		}
+		statements := countStatements(t, db)
+		for n, want := range orders {
+			for _, history := range []bool{false, true} {
+				statements.Store(0)
+				got, err := db.ReadOrder(ctx, want.ID, history)
+				if err != nil {
+					t.Fatalf("%d lines, history %v: %v", n, history, err)
+				}
+				if s, wantS := statements.Load(), map[bool]int64{false: 1, true: 2}[history]; s != wantS {
+					t.Errorf("%d lines, history %v: %d statements, want %d", n, history, s, wantS)
+				}
+				if !reflect.DeepEqual(got.Lines, want.Lines) {
+					t.Errorf("%d lines, history %v: lines %+v, want %+v", n, history, got.Lines, want.Lines)
+				}
+				if got.ID != want.ID || got.Status != domain.StatusConfirmed || got.CreatedAt != at || got.TotalCents != want.TotalCents {
+					t.Errorf("%d lines: read %+v", n, got)
+				}
+				wantHistory := 0
+				if history {
+					wantHistory = 2
+				}
+				if len(got.StatusHistory) != wantHistory ||
+					(history && (got.StatusHistory[1].Status != domain.StatusConfirmed || !got.StatusHistory[1].OccurredAt.Equal(at.Add(time.Second)))) {
+					t.Errorf("%d lines, history %v: history %+v", n, history, got.StatusHistory)
+				}
+			}
+		}
+		var notFound *domain.Error
+		if _, err := db.ReadOrder(ctx, "no-such-order", false); !errors.As(err, &notFound) || notFound.Code != domain.CodeNotFound {
+			t.Errorf("ReadOrder(no-such-order): %v, want not found", err)
+		}
+	})
+}
+
+// TestOrdersPageDetails pages orders of no line and many lines: each
+// order gets its own lines and history, in order, and the page's edges
+// (a full list, the end, past the end) say whether more pages lie beyond.
+func TestOrdersPageDetails(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		start := time.Now().UTC().Truncate(time.Microsecond)
+		var created []*domain.Order
+		for i := range 5 {
+			o := newOrder(t, store, items, fmt.Sprintf("P-%d", i), start.Add(time.Duration(i)*time.Second))
+			for range i * 7 {
+				o.Lines = append(o.Lines, o.Lines[0])
+			}
+			if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
+				t.Fatal(err)
+			}
+			created = append(created, o)
+		}
+		if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", created[2].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		created[2].Lines = nil
+		page, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Orders) != 5 || page.Total != 5 || page.HasNext || page.HasPrevious {
+			t.Fatalf("whole list: %d orders of %d, next %v, previous %v", len(page.Orders), page.Total, page.HasNext, page.HasPrevious)
+		}
+		for i, got := range page.Orders {
+			want := created[4-i]
+			if got.ID != want.ID || !reflect.DeepEqual(got.Lines, want.Lines) || len(got.StatusHistory) != 1 ||
+				got.StatusHistory[0].Status != domain.StatusPending || !got.CreatedAt.Equal(want.CreatedAt) {
+				t.Errorf("order %d: got %s with %d lines, %+v; want %s with %d lines", i, got.ID, len(got.Lines), got.StatusHistory, want.ID, len(want.Lines))
+			}
+		}
+		last, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 2, After: page.Cursors[2]})
+		if err != nil || len(last.Orders) != 2 || last.Orders[1].ID != created[0].ID || last.HasNext || !last.HasPrevious {
+			t.Errorf("last page: %+v, %v", last, err)
+		}
+		past, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 2, After: page.Cursors[4]})
+		if err != nil || len(past.Orders) != 0 || past.HasNext || !past.HasPrevious {
+			t.Errorf("past the end: %+v, %v", past, err)
+		}
+	})
+}
