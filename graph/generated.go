@@ -11420,7 +11420,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAlert2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐAlertᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Alert) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAlert2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐAlert(ctx, sel, v[i])
@@ -11669,7 +11669,7 @@ func (ec *executionContext) marshalNMenuItemConnection2ᚖgithubᚗcomᚋleafly�
 }
 
 func (ec *executionContext) marshalNMenuItemEdge2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐMenuItemEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MenuItemEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMenuItemEdge2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐMenuItemEdge(ctx, sel, v[i])
@@ -11746,7 +11746,7 @@ func (ec *executionContext) marshalNOrderCustomer2githubᚗcomᚋleaflyᚋlights
 }
 
 func (ec *executionContext) marshalNOrderEdge2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderEdge2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐOrderEdge(ctx, sel, v[i])
@@ -11782,7 +11782,7 @@ func (ec *executionContext) marshalNOrderLine2githubᚗcomᚋleaflyᚋlightspeed
 }
 
 func (ec *executionContext) marshalNOrderLine2ᚕgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderLineᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.OrderLine) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderLine2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐOrderLine(ctx, sel, v[i])
@@ -11859,7 +11859,7 @@ func (ec *executionContext) marshalNOrderStatusChange2githubᚗcomᚋleaflyᚋli
 }
 
 func (ec *executionContext) marshalNOrderStatusChange2ᚕgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐStatusChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.StatusChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderStatusChange2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐStatusChange(ctx, sel, v[i])
@@ -11969,7 +11969,7 @@ var (
 )
 
 func (ec *executionContext) marshalNRegisterOption2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐRegisterOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RegisterOption) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRegisterOption2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐRegisterOption(ctx, sel, v[i])
@@ -11993,7 +11993,7 @@ func (ec *executionContext) marshalNRegisterOption2ᚖgithubᚗcomᚋleaflyᚋli
 }
 
 func (ec *executionContext) marshalNRequirement2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Requirement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequirement2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐRequirement(ctx, sel, v[i])
@@ -12049,7 +12049,7 @@ var (
 )
 
 func (ec *executionContext) marshalNSetupOption2ᚕᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐSetupOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SetupOption) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSetupOption2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋgraphᚋmodelᚐSetupOption(ctx, sel, v[i])
@@ -12182,7 +12182,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -12226,7 +12226,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -12254,7 +12254,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -12282,7 +12282,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -12525,7 +12525,7 @@ func (ec *executionContext) marshalOOrderStatus2ᚕgithubᚗcomᚋleaflyᚋlight
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderStatus2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐStatus(ctx, sel, v[i])
@@ -12586,7 +12586,7 @@ func (ec *executionContext) marshalOPosCall2ᚕᚖgithubᚗcomᚋleaflyᚋlights
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPosCall2ᚖgithubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosCall(ctx, sel, v[i])
@@ -12662,7 +12662,7 @@ func (ec *executionContext) marshalOPosSyncState2ᚕgithubᚗcomᚋleaflyᚋligh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPosSyncState2githubᚗcomᚋleaflyᚋlightspeedᚑordersᚋdomainᚐPosSyncState(ctx, sel, v[i])
@@ -12724,7 +12724,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -12743,7 +12743,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -12762,7 +12762,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -12781,7 +12781,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -14,7 +14,7 @@ import (
 	"github.com/leafly/lightspeed-orders/app"
 )
 
-//go:generate sh -c "cd .. && go tool gqlgen generate"
+//go:generate sh -c "cd .. && go tool gqlgen generate && go run ./internal/seqlists graph/generated.go"
 
 // Resolver is the root resolver: the one place dependencies are injected.
 type Resolver struct {
