@@ -19,12 +19,14 @@ import (
 type Tokens struct {
 	key      []byte
 	previous [][]byte
+	now      func() time.Time
+	verified verified
 }
 
 // NewTokens returns Tokens that sign with secret and also accept tokens
 // signed with the previous secrets.
 func NewTokens(secret []byte, previous ...[]byte) *Tokens {
-	return &Tokens{key: secret, previous: previous}
+	return &Tokens{key: secret, previous: previous, now: time.Now}
 }
 
 // parse verifies a token (HS256, exp required) with each key in turn.
@@ -32,7 +34,7 @@ func (t *Tokens) parse(token string, c jwt.Claims) error {
 	var err error
 	for _, key := range append([][]byte{t.key}, t.previous...) {
 		_, err = jwt.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return key, nil },
-			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired())
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(t.now))
 		if err == nil {
 			return nil
 		}
@@ -66,17 +68,24 @@ var ErrInvalidToken = &domain.Error{Code: domain.CodeUnauthenticated, Message: "
 // Verify parses a token, with or without its "Bearer " prefix, and returns
 // its principal, which expires at the token's exp (the contract allows no
 // leeway: a token is valid only until then). Only HS256
-// with the key (or a previous one) is accepted; exp is required.
+// with the key (or a previous one) is accepted; exp is required. A token
+// that passed is remembered until it expires (a bounded number of them),
+// so the next request with it skips the signature and the claims' decoding.
 func (t *Tokens) Verify(token string) (domain.Principal, error) {
 	token = strings.TrimSpace(token)
 	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
 		token = strings.TrimSpace(token[7:])
 	}
+	if p, ok := t.verified.get(token, t.now()); ok {
+		return p, nil
+	}
 	var c claims
 	if err := t.parse(token, &c); err != nil || !c.Role.Valid() || c.Subject == "" {
 		return domain.Principal{}, ErrInvalidToken
 	}
-	return domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores, Expires: c.ExpiresAt.Time}, nil
+	p := domain.Principal{Subject: c.Subject, Role: c.Role, Stores: c.Stores, Expires: c.ExpiresAt.Time}
+	t.verified.put(token, p)
+	return p, nil
 }
 
 type principalKey struct{}
