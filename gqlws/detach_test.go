@@ -1,7 +1,6 @@
 package gqlws_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,28 +19,18 @@ import (
 
 type outerKey struct{}
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// logLines is an io.Writer handing each write (one log line) to the test.
+type logLines chan string
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (l logLines) Write(p []byte) (int, error) {
+	l <- string(p)
+	return len(p), nil
 }
 
 // detachServer serves inner within gqlws.Detach, under a handler that puts
 // a value in the request's context and reports on returned each time
 // Detach's ServeHTTP returns. The server's error log goes to errs.
-func detachServer(t *testing.T, inner http.Handler) (srv *httptest.Server, returned <-chan struct{}, errs *syncBuffer) {
+func detachServer(t *testing.T, inner http.Handler) (srv *httptest.Server, returned <-chan struct{}, errs logLines) {
 	t.Helper()
 	ret := make(chan struct{}, 8)
 	detached := gqlws.Detach(inner)
@@ -50,7 +38,7 @@ func detachServer(t *testing.T, inner http.Handler) (srv *httptest.Server, retur
 		detached.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), outerKey{}, "outer")))
 		ret <- struct{}{}
 	}))
-	errs = &syncBuffer{}
+	errs = make(logLines, 16)
 	srv.Config.ErrorLog = log.New(errs, "", 0)
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -147,9 +135,17 @@ func TestDetachPanics(t *testing.T) {
 	}
 	c := dial(t, srv, nil)
 	_, _, _ = c.ReadMessage()
-	for _, p := range []string{"before the hijack", "after the hijack"} {
-		waitFor(t, "the panic "+p+" logged", func() bool {
-			return strings.Contains(errs.String(), "http: panic serving 127.0.0.1:") && strings.Contains(errs.String(), p)
-		})
+	want := map[string]bool{"before the hijack": true, "after the hijack": true}
+	for len(want) > 0 {
+		select {
+		case line := <-errs:
+			for p := range want {
+				if strings.HasPrefix(line, "http: panic serving 127.0.0.1:") && strings.Contains(line, ": "+p+"\n") {
+					delete(want, p)
+				}
+			}
+		case <-time.After(waitTimeout):
+			t.Fatalf("the server did not log the panics %v", want)
+		}
 	}
 }
