@@ -64,6 +64,14 @@
 // then the close frame) and run code once it is closed (OnClose, e.g. to
 // count connections per user).
 //
+// Releasing the HTTP state: a websocket lives as long as the handler that
+// accepted it runs, and while it runs net/http keeps the connection's HTTP
+// state (4 KiB read and write buffers, the response, the connection), of
+// no use once hijacked. Wrap the server's root handler in Detach and each
+// upgrade is served on a goroutine of its own; net/http's goroutine
+// returns at the hijack and that state is released, with the handler's
+// request context, values and lifetime unchanged.
+//
 // Shutdown: http.Server.Shutdown does not close hijacked connections; call
 // Implementation.CloseAll (typically with 1001, going away) to close the open
 // websockets.

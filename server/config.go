@@ -80,6 +80,9 @@ type config struct {
 	// MetricsAddr, when set, is where /metrics is served instead of
 	// HTTPAddr, so that it need not face the internet.
 	MetricsAddr string
+	// DebugAddr, when set, is the loopback address net/http/pprof is
+	// served at, on a listener of its own.
+	DebugAddr string
 }
 
 // configError names the variable that stopped the start.
@@ -180,6 +183,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		HTTPAddr:               e.str("HTTP_ADDR", ":8080"),
 		MetricsAddr:            e.str("METRICS_ADDR", ""),
+		DebugAddr:              e.str("DEBUG_ADDR", ""),
 		PublicURL:              e.url("PUBLIC_URL", "http://localhost:8080", "http", "https"),
 		publicURLSet:           e.str("PUBLIC_URL", "") != "",
 		DatabaseURL:            e.str("DATABASE_URL", ""),
@@ -213,6 +217,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	checkAddr(e, "HTTP_ADDR", c.HTTPAddr)
 	if c.MetricsAddr != "" {
 		checkAddr(e, "METRICS_ADDR", c.MetricsAddr)
+	}
+	if c.DebugAddr != "" {
+		checkLoopbackAddr(e, "DEBUG_ADDR", c.DebugAddr)
 	}
 	checkDatabaseURL(e, c.DatabaseURL)
 	c.AllowedOrigins = origins(e)
@@ -266,6 +273,19 @@ func checkAddr(e *env, name, addr string) {
 	_, port, err := net.SplitHostPort(addr)
 	if _, perr := strconv.Atoi(port); err != nil || perr != nil {
 		e.fail(name, "%q is not a listen address such as :8080 or 127.0.0.1:8080", addr)
+	}
+}
+
+// checkLoopbackAddr refuses a listen address that could be reached from
+// another machine: the host must be localhost or a loopback IP.
+func checkLoopbackAddr(e *env, name, addr string) {
+	checkAddr(e, name, addr)
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		e.fail(name, "%q is not a loopback address such as 127.0.0.1:6060 or [::1]:6060: it serves profiles, which must not be reachable from another machine", addr)
 	}
 }
 

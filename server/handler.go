@@ -43,7 +43,8 @@ const (
 // server is the service's HTTP surface.
 type server struct {
 	mux *http.ServeMux
-	// root is mux under the request id and the access log.
+	// root is mux under the request id and the access log, with websocket
+	// upgrades detached from the HTTP server's goroutine (gqlws.Detach).
 	root http.Handler
 	ws   *gqlws.Implementation
 	// endStreams ends every server-sent event stream.
@@ -86,7 +87,7 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	biz := console.Handler(consoleOptions(cfg, db, tokens, sb != nil))
 	h.mux.Handle("GET /{$}", biz)
 	h.mux.Handle("/console/", biz)
-	h.root = withRequestID(log, h.mux)
+	h.root = gqlws.Detach(withRequestID(log, h.mux))
 	return h
 }
 

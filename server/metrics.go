@@ -88,22 +88,29 @@ func (m *metrics) handler() http.Handler {
 // serve serves /metrics on a listener of its own at addr, when addr is
 // set (METRICS_ADDR), and returns the function that stops it.
 func (m *metrics) serve(addr string, log *slog.Logger) (stop func(), err error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.handler())
+	return serveAside("METRICS_ADDR", "serving metrics", addr, mux, log)
+}
+
+// serveAside serves h on a listener of its own at addr, apart from
+// HTTP_ADDR, and logs msg with the address; an empty addr serves nothing.
+// A listen failure is a config error naming setting.
+func serveAside(setting, msg, addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("config: METRICS_ADDR: %w", err)
+		return nil, fmt.Errorf("config: %s: %w", setting, err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("serve metrics", "err", err)
+			log.Error("serve "+setting, "err", err)
 		}
 	}()
-	log.Info("serving metrics", "addr", ln.Addr().String())
+	log.Info(msg, "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil
 }
 

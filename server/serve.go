@@ -146,6 +146,12 @@ func (s *service) run(ctx context.Context, front *httpFront, stdout io.Writer) e
 		return merr
 	}
 	defer stopMetrics()
+	stopDebug, derr := serveDebug(s.cfg.DebugAddr, s.log)
+	if derr != nil {
+		_ = front.srv.Close()
+		return derr
+	}
+	defer stopDebug()
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	listenDone := make(chan error, 1)
