@@ -152,6 +152,7 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, streams contex
 	srv.Use(m.operations())
 	srv.Use(operationNames{})
 	srv.Use(sk)
+	srv.Use(m.subscriptions)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(app.WithRequestCache(ctx))
 	})

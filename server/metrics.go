@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/leafly/lightspeed-orders/events"
+	"github.com/leafly/lightspeed-orders/graph"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -32,6 +34,9 @@ type metrics struct {
 	callsPerOrder      prometheus.Histogram
 	webhooks           *prometheus.CounterVec
 	websocketRefused   *prometheus.CounterVec
+	// subscriptions shares each distinct live subscription's execution
+	// among its subscribers; it counts towards leafly_subscriptions.
+	subscriptions *graph.Multiplexer
 }
 
 func newMetrics() *metrics {
@@ -50,6 +55,7 @@ func newMetrics() *metrics {
 			Name: "leafly_event_listener_reconnects_total", Help: "Times the PostgreSQL event listener reconnected and caught up.",
 		}),
 	}
+	m.subscriptions = graph.Multiplex(graph.MultiplexOptions{Buffer: events.DefaultBuffer, OnDrop: m.droppedEvents.Inc})
 	m.lightspeedCalls = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "leafly_lightspeed_call_duration_seconds", Help: "Calls to Lightspeed by method, path template and status (0: no answer).",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
@@ -74,11 +80,12 @@ func newMetrics() *metrics {
 	return m
 }
 
-// watchSubscribers exports the live subscription count read from count.
+// watchSubscribers exports the live subscription count: the event
+// subscriptions read from count, and the subscribers sharing one.
 func (m *metrics) watchSubscribers(count func() int) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "leafly_subscriptions", Help: "Live GraphQL subscriptions on this replica.",
-	}, func() float64 { return float64(count()) }))
+	}, func() float64 { return float64(count() + m.subscriptions.Shared()) }))
 }
 
 func (m *metrics) handler() http.Handler {
