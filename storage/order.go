@@ -131,10 +131,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
 			return err
 		}
-		if err := countOrders(tx, o.StoreID, 1); err != nil {
-			return err
-		}
-		nums, err := numberUpdates(tx, o.StoreID, len(o.StatusHistory))
+		nums, err := numberUpdates(tx, o.StoreID, len(o.StatusHistory), 1)
 		if err != nil {
 			return err
 		}
@@ -229,7 +226,7 @@ func (db *DB) logOrderChanges(tx *gorm.DB, o *domain.Order, before domain.Status
 	if synced {
 		n++
 	}
-	nums, err := numberUpdates(tx, o.StoreID, n)
+	nums, err := numberUpdates(tx, o.StoreID, n, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -288,17 +285,6 @@ func (db *DB) ReadOrder(ctx context.Context, id string, history bool) (*domain.O
 		return nil, fmt.Errorf("order %s: %w", id, err)
 	}
 	return o, nil
-}
-
-// OrderIDBySale returns the id of the store's order the sale was made for,
-// or "" when the service did not make it.
-func (db *DB) OrderIDBySale(ctx context.Context, storeID, saleID string) (string, error) {
-	var ids []string
-	err := db.gorm.WithContext(ctx).Model(&orderRow{}).Where("store_id = ? AND pos_sale_id = ?", storeID, saleID).Limit(1).Pluck("id", &ids).Error
-	if err != nil || len(ids) == 0 {
-		return "", err
-	}
-	return ids[0], nil
 }
 
 // OrderByLeaflyID returns the store's order with the given Leafly order id,
