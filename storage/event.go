@@ -220,17 +220,6 @@ func hydrateOrder(r eventRow, orders map[string]*domain.Order, ev *domain.Event)
 	return nil
 }
 
-// logPosSyncChange appends the event of a change of o's posSync, numbered
-// from nums.
-func logPosSyncChange(tx *gorm.DB, o *domain.Order, at time.Time, nums *updateNumbers) (domain.Event, error) {
-	ev := eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, OccurredAt: at}
-	if err := tx.Create(&ev).Error; err != nil {
-		return domain.Event{}, err
-	}
-	return domain.Event{Seq: ev.Seq, StoreID: o.StoreID, Update: &domain.OrderUpdate{Seq: ev.Seq, StoreSeq: *ev.StoreSeq,
-		Kind: domain.OrderPosSyncChanged, Order: o, OccurredAt: at}}, nil
-}
-
 // updateNumbers hands out the numbers a transaction reserved for the order
 // updates of a store it logs.
 type updateNumbers struct{ next int64 }
