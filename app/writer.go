@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -102,7 +103,8 @@ func (w *writer) writeOutbox(ctx context.Context, tx storage.Tx, ns []domain.Not
 	return w.insertJobs(ctx, tx, jobs)
 }
 
-// insertJobs enqueues jobs in tx: they exist exactly when it commits.
+// insertJobs enqueues jobs in tx, in one statement: they exist exactly when
+// it commits.
 func (w *writer) insertJobs(ctx context.Context, tx storage.Tx, jobs []river.JobArgs) error {
 	if len(jobs) == 0 {
 		return nil
@@ -111,12 +113,23 @@ func (w *writer) insertJobs(ctx context.Context, tx storage.Tx, jobs []river.Job
 	if err != nil {
 		return err
 	}
-	for _, j := range jobs {
-		if _, err := w.queue.InsertTx(ctx, sqlTx, j, nil); err != nil {
-			return fmt.Errorf("enqueue %s: %w", j.Kind(), err)
-		}
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		params[i] = river.InsertManyParams{Args: j}
+	}
+	if _, err := w.queue.InsertManyTx(ctx, sqlTx, params); err != nil {
+		return fmt.Errorf("enqueue %s: %w", kinds(jobs), err)
 	}
 	return nil
+}
+
+// kinds lists the kinds of jobs, for errors.
+func kinds(jobs []river.JobArgs) string {
+	ks := make([]string, len(jobs))
+	for i, j := range jobs {
+		ks[i] = j.Kind()
+	}
+	return strings.Join(ks, ", ")
 }
 
 // publish hands committed events to the broker. A failure to publish loses

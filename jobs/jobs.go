@@ -76,10 +76,21 @@ type Config struct {
 
 func driver(db *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
 	if postgres {
-		return riverdatabasesql.New(db)
+		return silent{riverdatabasesql.New(db)}
 	}
-	return riversqlite.New(db)
+	return silent{riversqlite.New(db)}
 }
+
+// silent is a River driver whose transactions announce nothing: every
+// replica polls (PollOnly, and database/sql has no listener), so River's
+// notice of each transaction's new jobs (a NOTIFY on PostgreSQL, a row of
+// river_notification on SQLite) would cost a statement for nobody.
+type silent struct {
+	riverdriver.Driver[*sql.Tx]
+}
+
+// SupportsListenNotify is false: River then sends no notices.
+func (silent) SupportsListenNotify() bool { return false }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
 // replicas migrating River's tables at the same start (River takes none).

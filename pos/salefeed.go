@@ -9,6 +9,7 @@ import (
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/jobs"
+	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
@@ -47,16 +48,15 @@ func (w *applySaleWorker) Work(ctx context.Context, job *river.Job[applySaleArgs
 // recording the sale, the job comes back a second later: the change is
 // news only if it is newer than what the send records.
 func (p *Pipeline) ApplySaleByID(ctx context.Context, storeID, saleID string, version int64) error {
-	orderID, err := p.db.OrderIDBySale(ctx, storeID, saleID)
-	if err != nil || orderID == "" {
+	so, err := p.db.SaleOrder(ctx, storeID, saleID)
+	if err != nil || so.OrderID == "" {
 		return err
 	}
+	orderID := so.OrderID
 	ctx, writeTrail := p.forOrder(ctx, orderID)
 	defer writeTrail()
-	news, recording, err := p.saleNews(ctx, orderID, version)
+	news, recording := saleNews(so, version)
 	switch {
-	case err != nil:
-		return err
 	case recording:
 		return river.JobSnooze(time.Second)
 	case !news:
@@ -84,18 +84,14 @@ func (p *Pipeline) ApplySaleByID(ctx context.Context, storeID, saleID string, ve
 // the order, so that what is not costs no Lightspeed call: only an order in
 // the POS that has not seen the version takes it. recording is true while
 // the order's send has made the sale but not recorded it yet.
-func (p *Pipeline) saleNews(ctx context.Context, orderID string, version int64) (news, recording bool, err error) {
-	o, err := p.db.ReadOrder(ctx, orderID, false)
-	if err != nil {
-		return false, false, err
-	}
-	switch o.PosSync.State {
+func saleNews(o storage.SaleOrder, version int64) (news, recording bool) {
+	switch o.PosState {
 	case domain.PosQueued:
-		return false, true, nil
+		return false, true
 	case domain.PosSent:
-		return version <= 0 || version > o.PosSync.SaleVersion, false, nil
+		return version <= 0 || version > o.SaleVersion, false
 	}
-	return false, false, nil
+	return false, false
 }
 
 // snapshot reduces a sale to what the mapping reads, asking for its
@@ -212,25 +208,18 @@ func (p *Pipeline) Reconcile(ctx context.Context, storeID string) error {
 
 func (p *Pipeline) applyPage(ctx context.Context, t lssync.Target, storeID string, sales []lssync.Sale) error {
 	for _, sale := range sales {
-		orderID, err := p.db.OrderIDBySale(ctx, storeID, sale.ID)
+		so, err := p.db.SaleOrder(ctx, storeID, sale.ID)
 		if err != nil {
 			return err
 		}
-		if orderID == "" {
-			continue
-		}
-		news, _, err := p.saleNews(ctx, orderID, sale.Version)
-		if err != nil {
-			return err
-		}
-		if !news {
+		if news, _ := saleNews(so, sale.Version); !news {
 			continue
 		}
 		snap, err := p.snapshot(ctx, t, sale)
 		if err != nil {
 			return err
 		}
-		if err := p.applySale(ctx, orderID, snap); err != nil {
+		if err := p.applySale(ctx, so.OrderID, snap); err != nil {
 			return err
 		}
 	}

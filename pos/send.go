@@ -98,7 +98,7 @@ func (p *Pipeline) SendOrder(ctx context.Context, orderID string) error {
 // prepareSend loads what sending needs, saves the sale id and counts the
 // attempt. It returns nil when there is nothing to send.
 func (p *Pipeline) prepareSend(ctx context.Context, orderID string) (*send, error) {
-	o, err := p.db.Order(ctx, orderID)
+	o, err := p.db.ReadOrder(ctx, orderID, false)
 	if err != nil {
 		return nil, err
 	}
@@ -118,17 +118,11 @@ func (p *Pipeline) prepareSend(ctx context.Context, orderID string) (*send, erro
 	if s.store.Integration.Health == domain.HealthPartnerOutage {
 		return nil, p.waitOutOutage(ctx, o)
 	}
-	if s.order, err = p.w.UpdateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
-		if o.PosSync.SaleID == nil {
-			id := uuid.NewString()
-			o.PosSync.SaleID = &id
-		}
-		o.PosSync.Attempts++
-		return nil, nil
-	}); err != nil {
+	a, queued, err := p.db.StartSend(ctx, orderID, uuid.NewString())
+	if err != nil || !queued {
 		return nil, err
 	}
-	s.saleID = *s.order.PosSync.SaleID
+	s.saleID, o.PosSync.SaleID, o.PosSync.Attempts = a.SaleID, &a.SaleID, a.Attempts
 	if s.target, err = p.target(ctx, o.StoreID); err != nil {
 		p.observe(ctx, o.StoreID, err)
 		return nil, p.sendFailed(ctx, s, err)

@@ -25,10 +25,18 @@ func (lightspeedCustomerRow) TableName() string { return "lightspeed_customers" 
 // shopper, on any replicas, create one customer, and a slow Lightspeed
 // holds up nobody else. resolve's context ends with the lease; a holder
 // that crashed leaves the next one to search (and find) what it created.
+// A customer once matched stays matched, so a shopper seen before costs one
+// statement and no claim.
 func (db *DB) LightspeedCustomer(ctx context.Context, storeID, email string, lease time.Duration,
 	resolve func(context.Context) (string, error)) (string, error) {
 	key := strings.ToLower(strings.TrimSpace(email))
 	row := claimRow{table: lightspeedCustomerRow{}.TableName(), where: "store_id = ? AND email = ?", args: []any{storeID, key}}
+	var known []string
+	err := db.gorm.WithContext(ctx).Model(&lightspeedCustomerRow{}).Where(row.where, row.args...).Where("customer_id IS NOT NULL").
+		Limit(1).Pluck("customer_id", &known).Error
+	if err != nil || len(known) > 0 {
+		return strings.Join(known, ""), err
+	}
 	holder := uuid.NewString()
 	for attempt := 0; ; attempt++ {
 		until := db.now().Add(lease)

@@ -220,35 +220,27 @@ func hydrateOrder(r eventRow, orders map[string]*domain.Order, ev *domain.Event)
 	return nil
 }
 
-// logPosSyncChange appends the event of a change of o's posSync, numbered
-// from nums.
-func logPosSyncChange(tx *gorm.DB, o *domain.Order, at time.Time, nums *updateNumbers) (domain.Event, error) {
-	ev := eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, OccurredAt: at}
-	if err := tx.Create(&ev).Error; err != nil {
-		return domain.Event{}, err
-	}
-	return domain.Event{Seq: ev.Seq, StoreID: o.StoreID, Update: &domain.OrderUpdate{Seq: ev.Seq, StoreSeq: *ev.StoreSeq,
-		Kind: domain.OrderPosSyncChanged, Order: o, OccurredAt: at}}, nil
-}
-
 // updateNumbers hands out the numbers a transaction reserved for the order
 // updates of a store it logs.
 type updateNumbers struct{ next int64 }
 
-// numberUpdates reserves the store's next n order update numbers. It bumps
-// the counter on the store's row, which keeps the row locked to the commit:
-// the store's order updates therefore commit in the order of their numbers
-// and of their log positions (allocated after the lock), which replays after
-// a cursor and LatestOrderUpdate rely on. (SQLite serialises writers.)
-func numberUpdates(tx *gorm.DB, storeID string, n int) (*updateNumbers, error) {
-	if err := tx.Exec("UPDATE stores SET order_updates = order_updates + ? WHERE id = ?", n, storeID).Error; err != nil {
+// numberUpdates reserves the store's next n order update numbers, and adds
+// created to its order count, in one statement. It bumps the counter on the
+// store's row, which keeps the row locked to the commit: the store's order
+// updates therefore commit in the order of their numbers and of their log
+// positions (allocated after the lock), which replays after a cursor and
+// LatestOrderUpdate rely on. (SQLite serialises writers.)
+func numberUpdates(tx *gorm.DB, storeID string, n, created int) (*updateNumbers, error) {
+	var last []int64
+	err := tx.Raw("UPDATE stores SET order_updates = order_updates + ?, order_count = order_count + ? WHERE id = ? RETURNING order_updates",
+		n, created, storeID).Scan(&last).Error
+	if err != nil {
 		return nil, fmt.Errorf("number order updates: %w", err)
 	}
-	var last int64
-	if err := tx.Raw("SELECT order_updates FROM stores WHERE id = ?", storeID).Scan(&last).Error; err != nil {
-		return nil, fmt.Errorf("number order updates: %w", err)
+	if len(last) == 0 {
+		return nil, fmt.Errorf("number order updates: %w", domain.ErrStoreNotFound(storeID))
 	}
-	return &updateNumbers{next: last - int64(n) + 1}, nil
+	return &updateNumbers{next: last[0] - int64(n) + 1}, nil
 }
 
 // take returns the next reserved number.

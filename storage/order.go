@@ -131,14 +131,11 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
 			return err
 		}
-		if err := countOrders(tx, o.StoreID, 1); err != nil {
-			return err
-		}
-		nums, err := numberUpdates(tx, o.StoreID, len(o.StatusHistory))
+		nums, err := numberUpdates(tx, o.StoreID, len(o.StatusHistory), 1)
 		if err != nil {
 			return err
 		}
-		if events, err = db.recordChanges(tx, o, nil, o.StatusHistory, nums); err != nil {
+		if events, err = recordChanges(tx, o, nil, o.StatusHistory, nums, nil); err != nil {
 			return err
 		}
 		return after(tx, then, events)
@@ -154,27 +151,35 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 }
 
 // recordChanges appends status history entries and their events, numbered
-// from nums.
-func (db *DB) recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, changes []domain.StatusChange, nums *updateNumbers) ([]domain.Event, error) {
-	events := make([]domain.Event, 0, len(changes))
-	for _, c := range changes {
-		h := statusChangeRow{OrderID: o.ID, Status: string(c.Status), Source: string(c.Source), OccurredAt: c.OccurredAt}
-		if err := tx.Create(&h).Error; err != nil {
-			return nil, err
-		}
-		ev := eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, PreviousStatus: (*string)(previous),
-			Status: new(string(c.Status)), Source: new(string(c.Source)), OccurredAt: c.OccurredAt}
-		if err := tx.Create(&ev).Error; err != nil {
-			return nil, err
-		}
-		events = append(events, domain.Event{Seq: ev.Seq, StoreID: o.StoreID,
-			OrderStatus: &domain.OrderStatusEvent{
-				Order: o, PreviousStatus: previous, Status: c.Status, Source: c.Source, OccurredAt: c.OccurredAt,
-			},
-			Update: &domain.OrderUpdate{Seq: ev.Seq, StoreSeq: *ev.StoreSeq, Kind: ev.updateKind(), Order: o, OccurredAt: c.OccurredAt},
-		})
+// from nums, after the events already in rows: one statement for the
+// entries and one for the events.
+func recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, changes []domain.StatusChange, nums *updateNumbers, rows []eventRow) ([]domain.Event, error) {
+	history := make([]statusChangeRow, len(changes))
+	for i, c := range changes {
+		history[i] = statusChangeRow{OrderID: o.ID, Status: string(c.Status), Source: string(c.Source), OccurredAt: c.OccurredAt}
+		rows = append(rows, eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, PreviousStatus: (*string)(previous),
+			Status: new(string(c.Status)), Source: new(string(c.Source)), OccurredAt: c.OccurredAt})
 		status := c.Status
 		previous = &status
+	}
+	if len(history) > 0 {
+		if err := tx.Create(&history).Error; err != nil {
+			return nil, err
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return nil, err
+	}
+	orders := map[string]*domain.Order{o.ID: o}
+	events := make([]domain.Event, len(rows))
+	for i, r := range rows {
+		events[i] = domain.Event{Seq: r.Seq, StoreID: r.StoreID}
+		if err := hydrateOrder(r, orders, &events[i]); err != nil {
+			return nil, err
+		}
 	}
 	return events, nil
 }
@@ -207,7 +212,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 			return err
 		}
 		var err error
-		if events, err = db.logOrderChanges(tx, o, before, sync, o.StatusHistory[seen:]); err != nil {
+		if events, err = logOrderChanges(tx, o, before, sync, o.StatusHistory[seen:]); err != nil {
 			return err
 		}
 		return after(tx, then, events)
@@ -220,7 +225,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 
 // logOrderChanges appends the events of an update of o: first a change of
 // its posSync (from sync), then its new status history entries.
-func (db *DB) logOrderChanges(tx *gorm.DB, o *domain.Order, before domain.Status, sync domain.PosSync, changes []domain.StatusChange) ([]domain.Event, error) {
+func logOrderChanges(tx *gorm.DB, o *domain.Order, before domain.Status, sync domain.PosSync, changes []domain.StatusChange) ([]domain.Event, error) {
 	synced := posSyncShown(sync) != posSyncShown(o.PosSync)
 	if !synced && len(changes) == 0 {
 		return nil, nil
@@ -229,20 +234,15 @@ func (db *DB) logOrderChanges(tx *gorm.DB, o *domain.Order, before domain.Status
 	if synced {
 		n++
 	}
-	nums, err := numberUpdates(tx, o.StoreID, n)
+	nums, err := numberUpdates(tx, o.StoreID, n, 0)
 	if err != nil {
 		return nil, err
 	}
-	var events []domain.Event
+	var rows []eventRow
 	if synced {
-		ev, err := logPosSyncChange(tx, o, o.UpdatedAt, nums)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, ev)
+		rows = append(rows, eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, OccurredAt: o.UpdatedAt})
 	}
-	more, err := db.recordChanges(tx, o, &before, changes, nums)
-	return append(events, more...), err
+	return recordChanges(tx, o, &before, changes, nums, rows)
 }
 
 // posSyncView is what a dashboard acts on in an order's posSync: its state
@@ -284,17 +284,6 @@ func (db *DB) ReadOrder(ctx context.Context, id string, history bool) (*domain.O
 		return nil, fmt.Errorf("order %s: %w", id, err)
 	}
 	return o, nil
-}
-
-// OrderIDBySale returns the id of the store's order the sale was made for,
-// or "" when the service did not make it.
-func (db *DB) OrderIDBySale(ctx context.Context, storeID, saleID string) (string, error) {
-	var ids []string
-	err := db.gorm.WithContext(ctx).Model(&orderRow{}).Where("store_id = ? AND pos_sale_id = ?", storeID, saleID).Limit(1).Pluck("id", &ids).Error
-	if err != nil || len(ids) == 0 {
-		return "", err
-	}
-	return ids[0], nil
 }
 
 // OrderByLeaflyID returns the store's order with the given Leafly order id,
