@@ -304,25 +304,14 @@ func TestTokenRefresh(t *testing.T) {
 		e.control(t, http.MethodPost, "/faults", map[string]any{"domain_prefix": prefix, "path": "/token", "latency_ms": 20})
 
 		t.Run("Concurrent", func(t *testing.T) {
-			errs := make(chan error, workers)
-			var wg sync.WaitGroup
-			for i := range workers {
-				wg.Go(func() {
-					if i%2 == 0 {
-						_, err := e.app.SetupOptions(e.ctx, storeID)
-						errs <- err
-						return
-					}
-					s, err := e.app.SyncMenu(e.ctx, storeID)
-					if err == nil && s.Integration.MenuSync.LastError != nil {
-						err = &domain.Error{Code: domain.CodeInternal, Message: "menu sync: " + *s.Integration.MenuSync.LastError}
-					}
-					errs <- err
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
+			errs := concurrently(workers, func(i int) error {
+				if i%2 == 0 {
+					_, err := e.app.SetupOptions(e.ctx, storeID)
+					return err
+				}
+				return syncMenu(e.ctx, e.app, storeID)
+			})
+			for _, err := range errs {
 				if err != nil {
 					t.Errorf("a concurrent Lightspeed operation failed: %v", err)
 				}
@@ -389,20 +378,8 @@ func TestRevokedTokenRenewedAcrossReplicas(t *testing.T) {
 		e.control(t, http.MethodPost, "/faults", map[string]any{"domain_prefix": prefix, "path": "/token", "latency_ms": 50})
 		e.control(t, http.MethodPost, "/tokens", map[string]any{"domain_prefix": prefix, "revoke_access": true})
 
-		errs := make(chan error, workers)
-		var wg sync.WaitGroup
-		for i := range workers {
-			wg.Go(func() {
-				s, err := replicas[i%2].SyncMenu(e.ctx, storeID)
-				if err == nil && s.Integration.MenuSync.LastError != nil {
-					err = &domain.Error{Code: domain.CodeInternal, Message: "menu sync: " + *s.Integration.MenuSync.LastError}
-				}
-				errs <- err
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		errs := concurrently(workers, func(i int) error { return syncMenu(e.ctx, replicas[i%2], storeID) })
+		for _, err := range errs {
 			if err != nil {
 				t.Errorf("a read with a revoked token failed: %v", err)
 			}
@@ -416,4 +393,25 @@ func TestRevokedTokenRenewedAcrossReplicas(t *testing.T) {
 			t.Errorf("%d refresh tokens presented again after a refresh used them, want none", n)
 		}
 	})
+}
+
+// concurrently runs op(0) to op(n-1) at once and returns their errors.
+func concurrently(n int, op func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = op(i) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// syncMenu syncs the store's menu through a and returns the error, a failure
+// the sync recorded in the store's state included.
+func syncMenu(ctx context.Context, a *app.App, storeID string) error {
+	s, err := a.SyncMenu(ctx, storeID)
+	if err == nil && s.Integration.MenuSync.LastError != nil {
+		err = &domain.Error{Code: domain.CodeInternal, Message: "menu sync: " + *s.Integration.MenuSync.LastError}
+	}
+	return err
 }

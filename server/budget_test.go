@@ -32,10 +32,7 @@ func aliased(op, field string, n int) string {
 func TestLightspeedFieldsCost(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		s := startLightspeedServer(t, db, nil)
-		sb := sandboxOf(t, s)
-		st := newLightspeedStore(t, s)
-		st.connectPersonalToken(t)
+		s, sb, st := connectedStore(t, db)
 		waitForJobs(t, s)
 		sb.resetCalls()
 
@@ -69,10 +66,7 @@ func TestLightspeedFieldsCost(t *testing.T) {
 func TestSetupOptionsCache(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		s := startLightspeedServer(t, db, nil)
-		sb := sandboxOf(t, s)
-		st := newLightspeedStore(t, s)
-		st.connectPersonalToken(t)
+		s, sb, st := connectedStore(t, db)
 		waitForJobs(t, s)
 		sb.resetCalls()
 		load := func(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -326,7 +324,7 @@ type nodeScript struct {
 	name   string
 	lines  chan string
 	done   chan error
-	stderr *lockedWriter
+	stderr *lockedBuffer
 }
 
 // startNode runs node on an e2e/ script; the test's cleanup kills it if it
@@ -335,7 +333,7 @@ func startNode(t *testing.T, script string, args ...string) *nodeScript {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	cmd := exec.CommandContext(ctx, "node", append([]string{"../e2e/" + script}, args...)...)
-	n := &nodeScript{name: script, lines: make(chan string, 100), done: make(chan error, 1), stderr: &lockedWriter{}}
+	n := &nodeScript{name: script, lines: make(chan string, 100), done: make(chan error, 1), stderr: &lockedBuffer{}}
 	cmd.Stderr = n.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -426,22 +424,4 @@ func (n *nodeScript) exited(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s: %v; stderr:\n%s", n.name, err, n.stderr)
 	}
-}
-
-// lockedWriter collects a process's stderr.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

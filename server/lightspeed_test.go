@@ -96,6 +96,16 @@ func (st lsStore) integration(t *testing.T) map[string]any {
 const connectPersonalTokenMutation = `mutation($id: ID!, $prefix: String!, $token: String!) {
 	connectLightspeedPersonalToken(storeId: $id, domainPrefix: $prefix, token: $token) { ` + integrationFields + ` } }`
 
+// connectedStore starts a server with the sandbox on db and creates a store
+// connected to the demo retailer with its personal token.
+func connectedStore(t *testing.T, db database) (*testServer, lsSandbox, lsStore) {
+	t.Helper()
+	s := startLightspeedServer(t, db, nil)
+	st := newLightspeedStore(t, s)
+	st.connectPersonalToken(t)
+	return s, sandboxOf(t, s), st
+}
+
 // connectPersonalToken connects the store to the demo retailer with its
 // personal token.
 func (st lsStore) connectPersonalToken(t *testing.T) map[string]any {
@@ -603,10 +613,7 @@ func equalJSON(a, b any) bool {
 func TestMenuSync(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		s := startLightspeedServer(t, db, nil)
-		sb := sandboxOf(t, s)
-		st := newLightspeedStore(t, s)
-		st.connectPersonalToken(t)
+		s, sb, st := connectedStore(t, db)
 		forSale := sb.forSale()
 
 		first := st.syncMenu(t)
@@ -718,10 +725,7 @@ func demoSettings(t *testing.T, sb lsSandbox) map[string]any {
 func TestSetupForm(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		s := startLightspeedServer(t, db, nil)
-		sb := sandboxOf(t, s)
-		st := newLightspeedStore(t, s)
-		st.connectPersonalToken(t)
+		s, sb, st := connectedStore(t, db)
 
 		t.Run("Options", func(t *testing.T) {
 			opts := path(s.MustDo(t, st.Manager, setupOptionsQuery, map[string]any{"id": st.ID}), "lightspeedSetupOptions")

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/leafly/lightspeed-orders/internal/pgtest"
 )
 
 // When Lightspeed fails: health, one alert per incident, the dashboard
@@ -191,9 +189,7 @@ func TestRateLimitStormRaisesNoAlert(t *testing.T) {
 // restarts it: no order is lost and none is sent twice.
 func TestKilledDuringOutage(t *testing.T) {
 	t.Parallel()
-	url := pgtest.NewDatabase(t)
-	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
-	sb := sandboxOf(t, host)
+	url, host, sb := sandboxHost(t)
 	p := lightspeedProcess(t, host, url)
 	st, menu := enabledStore(t, p)
 	sb.fault(map[string]any{"status": 503, "duration": "1h"})

@@ -59,6 +59,15 @@ func TestRateLimitedMidwayLosesNothing(t *testing.T) {
 	})
 }
 
+// sandboxHost makes a PostgreSQL database for server processes and starts
+// the server whose sandbox they talk to, which outlives them.
+func sandboxHost(t *testing.T) (databaseURL string, host *testServer, sb lsSandbox) {
+	t.Helper()
+	databaseURL = pgtest.NewDatabase(t)
+	host = startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	return databaseURL, host, sandboxOf(t, host)
+}
+
 // lightspeedProcess starts a server process on a PostgreSQL database that
 // talks to the sandbox of host, so the process can die while the sandbox
 // lives on.
@@ -86,9 +95,7 @@ func sandboxedProcess(t *testing.T, host *testServer, env map[string]string) *te
 // exactly one sale, and the order is SENT.
 func TestCrashAfterSaleAccepted(t *testing.T) {
 	t.Parallel()
-	url := pgtest.NewDatabase(t)
-	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
-	sb := sandboxOf(t, host)
+	url, host, sb := sandboxHost(t)
 	p := lightspeedProcess(t, host, url)
 	st, menu := enabledStore(t, p)
 	sb.fault(map[string]any{"after": true, "timeout": true, "path": "/sales", "method": "POST", "count": 1})
@@ -158,9 +165,7 @@ func TestCrashMidSendResumesSoon(t *testing.T) {
 // sharing one database: each order becomes exactly one sale.
 func TestTwoProcessesDrainOneQueue(t *testing.T) {
 	t.Parallel()
-	url := pgtest.NewDatabase(t)
-	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
-	sb := sandboxOf(t, host)
+	url, host, sb := sandboxHost(t)
 	a := lightspeedProcess(t, host, url)
 	b := lightspeedProcess(t, host, url)
 	st, menu := enabledStore(t, a)

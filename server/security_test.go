@@ -69,7 +69,7 @@ func badTokens(t *testing.T) map[string]string {
 }
 
 // dialRaw opens a websocket with the subprotocol and sends nothing.
-func dialRaw(t *testing.T, s *testServer, subprotocol string) *wsClient {
+func dialRaw(t testing.TB, s *testServer, subprotocol string) *wsClient {
 	t.Helper()
 	d := websocket.Dialer{Subprotocols: []string{subprotocol}, HandshakeTimeout: 5 * time.Second}
 	conn, resp, err := d.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/query", nil)

@@ -32,15 +32,17 @@ type wsMessage struct {
 // sends connection_init with the token.
 func dialWS(t testing.TB, s *testServer, subprotocol, token string) *wsClient {
 	t.Helper()
-	d := websocket.Dialer{Subprotocols: []string{subprotocol}, HandshakeTimeout: 5 * time.Second}
-	conn, resp, err := d.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/query", nil)
-	if err != nil {
-		t.Fatalf("dial: %v (response %v)", err, resp)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := &wsClient{t: t, conn: conn}
-	payload, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + token})
-	c.send(wsMessage{Type: "connection_init", Payload: payload})
+	c := dialRaw(t, s, subprotocol)
+	c.send(initMessage("Bearer " + token))
+	return c
+}
+
+// ackedWS opens a graphql-transport-ws websocket with the token and waits
+// for the server to acknowledge it.
+func ackedWS(t testing.TB, s *testServer, token string) *wsClient {
+	t.Helper()
+	c := dialWS(t, s, "graphql-transport-ws", token)
+	c.expect("connection_ack")
 	return c
 }
 
@@ -128,8 +130,7 @@ func TestSubscriptionEndToEnd(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db database) {
 		s := startServer(t, db.env)
 		f := newFixture(t, s)
-		c := dialWS(t, s, "graphql-transport-ws", f.Staff)
-		c.expect("connection_ack")
+		c := ackedWS(t, s, f.Staff)
 		c.subscribe("1", statusSubscription, map[string]any{"s": f.StoreID})
 		subscribed(t, s, 1)
 
@@ -170,8 +171,7 @@ func TestSubscriptionRefusals(t *testing.T) {
 		}
 	})
 	t.Run("ForeignStore", func(t *testing.T) {
-		c := dialWS(t, s, "graphql-transport-ws", f.Stranger)
-		c.expect("connection_ack")
+		c := ackedWS(t, s, f.Stranger)
 		c.subscribe("1", statusSubscription, map[string]any{"s": f.StoreID})
 		m := c.expect("next")
 		if !strings.Contains(string(m.Payload), `"code":"NOT_FOUND"`) || strings.Contains(string(m.Payload), `"data":{`) {
@@ -179,8 +179,7 @@ func TestSubscriptionRefusals(t *testing.T) {
 		}
 	})
 	t.Run("Marketplace", func(t *testing.T) {
-		c := dialWS(t, s, "graphql-transport-ws", f.Market)
-		c.expect("connection_ack")
+		c := ackedWS(t, s, f.Market)
 		c.subscribe("1", statusSubscription, map[string]any{"s": f.StoreID})
 		if m := c.expect("next"); !strings.Contains(string(m.Payload), `"code":"FORBIDDEN"`) {
 			t.Errorf("error payload %s, want FORBIDDEN", m.Payload)
@@ -219,8 +218,7 @@ func TestEventCrossesReplicas(t *testing.T) {
 	a := startProcess(t, env)
 	b := startProcess(t, env)
 	f := newFixture(t, a)
-	c := dialWS(t, b, "graphql-transport-ws", f.Staff)
-	c.expect("connection_ack")
+	c := ackedWS(t, b, f.Staff)
 	c.subscribe("1", statusSubscription, map[string]any{"s": f.StoreID})
 	subscribed(t, b, 1)
 	id := f.submit(t, a, "CROSS-1")
@@ -239,8 +237,7 @@ func TestShutdownWithLiveSubscribers(t *testing.T) {
 		f := newFixture(t, s)
 		var clients []*wsClient
 		for range 5 {
-			c := dialWS(t, s, "graphql-transport-ws", f.Staff)
-			c.expect("connection_ack")
+			c := ackedWS(t, s, f.Staff)
 			c.subscribe("1", statusSubscription, map[string]any{"s": f.StoreID})
 			clients = append(clients, c)
 		}

@@ -114,15 +114,7 @@ func TestServerSentEvents(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f := newFixture(t, s)
-	body, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": f.StoreID}})
-	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+f.Staff)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := subscribeSSE(t, s, f)
 	defer resp.Body.Close()
 	subscribed(t, s, 1)
 	id := f.submit(t, s, "SSE-1")
@@ -138,6 +130,22 @@ func TestServerSentEvents(t *testing.T) {
 		}
 	}
 	t.Fatalf("no SSE event: %v", lines.Err())
+}
+
+// subscribeSSE subscribes to the fixture store's status changes over SSE as
+// its staff.
+func subscribeSSE(t *testing.T, s *testServer, f fixture) *http.Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": f.StoreID}})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+f.Staff)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 // TestRequestIDInErrorsAndLogs checks the caller's request id comes back and
@@ -168,15 +176,7 @@ func TestStreamsOutliveReadTimeout(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, map[string]string{"DATA_DIR": t.TempDir(), "HTTP_READ_TIMEOUT": "1s"})
 	f := newFixture(t, s)
-	body, _ := json.Marshal(map[string]any{"query": statusSubscription, "variables": map[string]any{"s": f.StoreID}})
-	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+f.Staff)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := subscribeSSE(t, s, f)
 	defer resp.Body.Close()
 	ws := dialWS(t, s, "graphql-transport-ws", f.Staff)
 	ws.expect("connection_ack")
