@@ -66,6 +66,12 @@ func (p *Pipeline) ApplySaleByID(ctx context.Context, storeID, saleID string, ve
 	if err != nil {
 		return err
 	}
+	return p.fetchAndApply(ctx, t, orderID, saleID)
+}
+
+// fetchAndApply reads the sale from Lightspeed and applies it to the order
+// it was made for; a sale Lightspeed no longer has is applied as deleted.
+func (p *Pipeline) fetchAndApply(ctx context.Context, t lssync.Target, orderID, saleID string) error {
 	sale, err := p.ls.GetSale(ctx, t, saleID)
 	if lssync.IsNotFound(err) {
 		return p.applySale(ctx, orderID, domain.Sale{Deleted: true, Version: 1 << 62})

@@ -17,13 +17,16 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/storage"
+	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
-// Lightspeed's webhooks: received, checked and kept, their sale applied by
-// a job (salefeed.go); the bodies kept are pruned after a while.
+// Lightspeed's webhooks: received, checked and kept with a job, their sale
+// applied right away and by the job (salefeed.go) when that fails; the
+// bodies kept are pruned after a while.
 
 // Webhook errors, each answered with its own HTTP status.
 var (
@@ -38,8 +41,9 @@ var webhookToken = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
 
 // ReceiveWebhook checks a Lightspeed webhook posted to the connection's URL
 // and queues its processing. The signature is verified over the raw body
-// before anything else of it is read; the raw event is kept; the sale is
-// re-read by the job, so the payload is only a hint. A webhook that cannot
+// before anything else of it is read; the raw event is kept with its job;
+// the sale is re-read, so the payload is only a hint: at once for an order
+// in the POS (see applyInline), else by the job. A webhook that cannot
 // be news to an order (see ignoreWebhook) and a copy of a body already kept
 // are acknowledged without a row, a job or a call: kept is false.
 func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte, signature string) (kept bool, err error) {
@@ -68,13 +72,64 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 		p.log.DebugContext(ctx, "lightspeed webhook ignored", "store", c.StoreID, "sale", hint.ID, "version", hint.Version, "why", why)
 		return false, nil
 	}
-	return p.db.SaveWebhook(ctx, c.StoreID, &hint.ID, string(body), func(tx storage.Tx) error {
+	// An order in the POS has its sale applied right here, after the
+	// webhook is kept; its job waits in case that fails. An order whose
+	// send is still recording the sale is left to the job, which waits
+	// for the send.
+	inline := o.PosState == domain.PosSent && !p.stale(c)
+	var opts *river.InsertOpts
+	if inline {
+		opts = &river.InsertOpts{ScheduledAt: p.now().Add(inlineFallback)}
+	}
+	var job int64
+	kept, err = p.db.SaveWebhook(ctx, c.StoreID, &hint.ID, string(body), func(tx storage.Tx) error {
 		sqlTx, err := tx.SQL()
+		if err != nil {
+			return err
+		}
+		res, err := p.queue.InsertTx(ctx, sqlTx, applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}, opts)
 		if err == nil {
-			_, err = p.queue.InsertTx(ctx, sqlTx, applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}, nil)
+			job = res.Job.ID
 		}
 		return err
 	})
+	if kept && inline {
+		p.applyInline(ctx, c, o.OrderID, hint.ID, job)
+	}
+	return kept, err
+}
+
+// inlineBudget bounds the sale's inline application, well within the 5
+// seconds Lightspeed gives a webhook's answer; inlineFallback is when the
+// job of a webhook applied inline runs if the application failed (or the
+// process died before it ended). It outlasts the budget, so the job never
+// runs alongside the application.
+const (
+	inlineBudget   = 2 * time.Second
+	inlineFallback = inlineBudget + time.Second
+)
+
+// applyInline re-reads the kept webhook's sale and applies it to the order,
+// then deletes the webhook's job, which is left to do the work if anything
+// fails. The calls are interactive: they neither wait for Lightspeed's rate
+// limit nor use the budget kept for sending orders. The order's update
+// applies a version of the sale at most once, so a job that runs anyway
+// changes nothing.
+func (p *Pipeline) applyInline(ctx context.Context, c domain.Credentials, orderID, saleID string, job int64) {
+	ctx, cancel := context.WithTimeout(lssync.Interactive(context.WithoutCancel(ctx)), inlineBudget)
+	defer cancel()
+	ctx, writeTrail := p.forOrder(ctx, orderID)
+	defer writeTrail()
+	t, err := p.targetOf(ctx, c)
+	if err == nil {
+		err = p.fetchAndApply(ctx, t, orderID, saleID)
+	}
+	if err == nil {
+		_, err = p.queue.JobDelete(ctx, job)
+	}
+	if err != nil && !errors.Is(err, rivertype.ErrJobRunning) && !errors.Is(err, river.ErrNotFound) {
+		p.log.InfoContext(ctx, "sale not applied inline: its job will", "store", c.StoreID, "sale", saleID, "err", err)
+	}
 }
 
 // implausibleGap is how far a webhook's version may run ahead of the

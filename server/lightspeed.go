@@ -134,8 +134,9 @@ func oauthCallback(a *app.App, log *slog.Logger) http.HandlerFunc {
 }
 
 // webhookReceiver accepts Lightspeed's webhooks at /webhooks/lightspeed/{token}:
-// it answers as soon as the event is kept and its processing queued, well
-// within Lightspeed's 5 seconds.
+// it answers once the event is kept and its processing queued, and its sale
+// applied when that takes at most a couple of seconds, well within
+// Lightspeed's 5 seconds.
 func webhookReceiver(a *app.App, m *metrics, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))

@@ -228,3 +228,53 @@ func TestWebhookRetention(t *testing.T) {
 		waitFor(t, "the webhook to be pruned", 30*time.Second, func() bool { return webhookRows(t, sqlDB) == 0 })
 	})
 }
+
+// applySaleJobs counts the apply_sale jobs River holds, whatever their state.
+func applySaleJobs(t *testing.T, db *sql.DB) int {
+	t.Helper()
+	return countRows(t, db, `SELECT count(*) FROM river_job WHERE kind = 'apply_sale'`)
+}
+
+// TestWebhookAppliedInline checks a webhook's sale is applied before the
+// webhook is answered, its job deleted once it is, and that a failed
+// application leaves the kept webhook to its job, which applies it.
+func TestWebhookAppliedInline(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_RECONCILE_INTERVAL": "1h"})
+		sb := sandboxOf(t, s)
+		st, menu, hooks, token := silentStore(t, s)
+		id := st.shopperOrder(t, "INLINE-1", "inline@example.com", anyItems(menu, 1), nil)
+		sale := str(path(st.waitPos(t, id, "SENT"), "posSync", "saleId"))
+		waitForJobs(t, s)
+		sqlDB := s.Storage(t).SQL()
+		jobs := applySaleJobs(t, sqlDB)
+
+		sb.staff(sale, "pack")
+		if got := hooks.post(saleBody(sale, fmt.Sprint(saleVersion(sb, token, sale)), "AWAITING_PICKUP")); got != http.StatusOK {
+			t.Fatalf("answered %d, want 200", got)
+		}
+		if got := st.order(t, id)["status"]; got != "READY" {
+			t.Errorf("status %v once the webhook is answered, want READY", got)
+		}
+		if n := applySaleJobs(t, sqlDB); n != jobs {
+			t.Errorf("%d apply_sale jobs after a webhook applied inline, want %d (its job deleted)", n, jobs)
+		}
+
+		// Lightspeed fails the re-read: the webhook is kept and its job,
+		// left waiting, applies the sale.
+		sb.staff(sale, "close")
+		closed := saleBody(sale, fmt.Sprint(saleVersion(sb, token, sale)), "CLOSED")
+		sb.fault(map[string]any{"status": 500, "path": "/sales/", "method": "GET", "count": 1})
+		if got := hooks.post(closed); got != http.StatusOK {
+			t.Fatalf("answered %d, want 200", got)
+		}
+		if got := st.order(t, id)["status"]; got != "READY" {
+			t.Errorf("status %v right after a webhook whose re-read failed, want READY", got)
+		}
+		if n := applySaleJobs(t, sqlDB); n != jobs+1 {
+			t.Errorf("%d apply_sale jobs after a failed inline application, want %d", n, jobs+1)
+		}
+		st.waitStatus(t, id, "PICKED_UP")
+	})
+}
