@@ -66,24 +66,24 @@ func (p *Pipeline) ApplySaleByID(ctx context.Context, storeID, saleID string, ve
 	if err != nil {
 		return err
 	}
-	return p.fetchAndApply(ctx, t, orderID, saleID)
-}
-
-// fetchAndApply reads the sale from Lightspeed and applies it to the order
-// it was made for; a sale Lightspeed no longer has is applied as deleted.
-func (p *Pipeline) fetchAndApply(ctx context.Context, t lssync.Target, orderID, saleID string) error {
-	sale, err := p.ls.GetSale(ctx, t, saleID)
-	if lssync.IsNotFound(err) {
-		return p.applySale(ctx, orderID, domain.Sale{Deleted: true, Version: 1 << 62})
-	}
-	if err != nil {
-		return err
-	}
-	snap, err := p.snapshot(ctx, t, sale)
+	snap, err := p.readSale(ctx, t, saleID)
 	if err != nil {
 		return err
 	}
 	return p.applySale(ctx, orderID, snap)
+}
+
+// readSale reads the sale from Lightspeed as the mapping sees it; a sale
+// Lightspeed no longer has reads as deleted.
+func (p *Pipeline) readSale(ctx context.Context, t lssync.Target, saleID string) (domain.Sale, error) {
+	sale, err := p.ls.GetSale(ctx, t, saleID)
+	if lssync.IsNotFound(err) {
+		return domain.Sale{Deleted: true, Version: 1 << 62}, nil
+	}
+	if err != nil {
+		return domain.Sale{}, err
+	}
+	return p.snapshot(ctx, t, sale)
 }
 
 // saleNews reports whether this version of its sale (0: unknown) is news to

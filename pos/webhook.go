@@ -99,30 +99,30 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 	return kept, err
 }
 
-// inlineBudget bounds the sale's inline application, well within the 5
-// seconds Lightspeed gives a webhook's answer; inlineFallback is when the
-// job of a webhook applied inline runs if the application failed (or the
-// process died before it ended). It outlasts the budget, so the job never
-// runs alongside the application.
+// inlineBudget bounds the inline re-read of a webhook's sale, well within
+// the 5 seconds Lightspeed gives a webhook's answer; inlineFallback is when
+// the job of a webhook applied inline runs if the application failed (or
+// the process died before it ended). It outlasts the re-read and the
+// order's update with room to spare, so the job does not run alongside
+// them.
 const (
 	inlineBudget   = 2 * time.Second
-	inlineFallback = inlineBudget + time.Second
+	inlineFallback = inlineBudget + 3*time.Second
 )
 
 // applyInline re-reads the kept webhook's sale and applies it to the order,
 // then deletes the webhook's job, which is left to do the work if anything
-// fails. The calls are interactive: they neither wait for Lightspeed's rate
-// limit nor use the budget kept for sending orders. The order's update
-// applies a version of the sale at most once, so a job that runs anyway
-// changes nothing.
+// fails. The calls are interactive and bounded by inlineBudget: they
+// neither wait for Lightspeed's rate limit nor use the budget kept for
+// sending orders. The order's update (and its events' publication) is not
+// bounded by the budget, as in the job. It applies a version of the sale at
+// most once, so a job that runs anyway changes nothing.
 func (p *Pipeline) applyInline(ctx context.Context, c domain.Credentials, orderID, saleID string, job int64) {
-	ctx, cancel := context.WithTimeout(lssync.Interactive(context.WithoutCancel(ctx)), inlineBudget)
-	defer cancel()
-	ctx, writeTrail := p.forOrder(ctx, orderID)
+	ctx, writeTrail := p.forOrder(context.WithoutCancel(ctx), orderID)
 	defer writeTrail()
-	t, err := p.targetOf(ctx, c)
+	snap, err := p.readInline(ctx, c, saleID)
 	if err == nil {
-		err = p.fetchAndApply(ctx, t, orderID, saleID)
+		err = p.applySale(ctx, orderID, snap)
 	}
 	if err == nil {
 		_, err = p.queue.JobDelete(ctx, job)
@@ -130,6 +130,17 @@ func (p *Pipeline) applyInline(ctx context.Context, c domain.Credentials, orderI
 	if err != nil && !errors.Is(err, rivertype.ErrJobRunning) && !errors.Is(err, river.ErrNotFound) {
 		p.log.InfoContext(ctx, "sale not applied inline: its job will", "store", c.StoreID, "sale", saleID, "err", err)
 	}
+}
+
+// readInline reads the sale with interactive calls within inlineBudget.
+func (p *Pipeline) readInline(ctx context.Context, c domain.Credentials, saleID string) (domain.Sale, error) {
+	ctx, cancel := context.WithTimeout(lssync.Interactive(ctx), inlineBudget)
+	defer cancel()
+	t, err := p.targetOf(ctx, c)
+	if err != nil {
+		return domain.Sale{}, err
+	}
+	return p.readSale(ctx, t, saleID)
 }
 
 // implausibleGap is how far a webhook's version may run ahead of the
