@@ -27,8 +27,8 @@ import (
 
 // Broker delivers committed events to the subscribers of a store.
 type Broker interface {
-	// Publish delivers ev; call it only after ev's change committed.
-	Publish(ctx context.Context, ev domain.Event) error
+	// Publish delivers evs in order; call it only after their change committed.
+	Publish(ctx context.Context, evs ...domain.Event) error
 	// SubscribeOrderStatus streams the store's order status changes until ctx ends.
 	SubscribeOrderStatus(ctx context.Context, storeID string) <-chan *domain.OrderStatusEvent
 	// SubscribeAlerts streams the store's alerts until ctx ends.

@@ -126,7 +126,7 @@ func (a *App) message(ctx context.Context, n domain.Notification) (notify.Messag
 	if n.OrderID == nil {
 		return notify.Message{}, nil, fmt.Errorf("notification %s names neither an order nor an alert", n.ID)
 	}
-	o, err := a.db.Order(ctx, *n.OrderID)
+	o, err := a.db.ReadOrder(ctx, *n.OrderID, false) // no message shows the history
 	if err != nil {
 		return notify.Message{}, nil, err
 	}

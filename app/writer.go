@@ -42,11 +42,23 @@ func (w *writer) CreateOrder(ctx context.Context, o *domain.Order, jobs []river.
 // UpdateOrder is storage's UpdateOrder: change may return jobs the change
 // calls for, which are enqueued in its transaction.
 func (w *writer) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
+	return w.UpdateOrderWithCalls(ctx, id, nil, change)
+}
+
+// UpdateOrderWithCalls is UpdateOrder that also records calls, the
+// Lightspeed calls made for the change, in its transaction.
+func (w *writer) UpdateOrderWithCalls(ctx context.Context, id string, calls []domain.PosCall,
+	change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
 	var jobs []river.JobArgs
 	o, evs, err := w.db.UpdateOrder(ctx, id, func(o *domain.Order) (err error) {
 		jobs, err = change(o)
 		return err
 	}, func(tx storage.Tx, evs []domain.Event) error {
+		if len(calls) > 0 {
+			if err := tx.RecordCalls(calls); err != nil {
+				return fmt.Errorf("record lightspeed calls: %w", err)
+			}
+		}
 		return w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
 	})
 	if err != nil {
@@ -132,12 +144,14 @@ func kinds(jobs []river.JobArgs) string {
 	return strings.Join(ks, ", ")
 }
 
-// publish hands committed events to the broker. A failure to publish loses
-// no data (the event log keeps it for replicas to catch up) and is logged.
+// publish hands a change's committed events to the broker, together. A
+// failure to publish loses no data (the event log keeps them for replicas
+// to catch up) and is logged.
 func (w *writer) publish(ctx context.Context, evs []domain.Event) {
-	for _, ev := range evs {
-		if err := w.broker.Publish(ctx, ev); err != nil {
-			w.log.ErrorContext(ctx, "publish event", "seq", ev.Seq, "store", ev.StoreID, "err", err)
-		}
+	if len(evs) == 0 {
+		return
+	}
+	if err := w.broker.Publish(ctx, evs...); err != nil {
+		w.log.ErrorContext(ctx, "publish events", "first", evs[0].Seq, "last", evs[len(evs)-1].Seq, "store", evs[0].StoreID, "err", err)
 	}
 }

@@ -9,8 +9,8 @@ import (
 // Broker delivers the committed events of a store to its subscribers. Hub
 // does it within one process, Postgres across every replica.
 type Broker interface {
-	// Publish delivers ev to the store's subscribers. Call it only after the change committed.
-	Publish(ctx context.Context, ev domain.Event) error
+	// Publish delivers evs, in order, to their stores' subscribers. Call it only after their change committed.
+	Publish(ctx context.Context, evs ...domain.Event) error
 	// Subscribe returns a channel of the store's events, closed when ctx ends or the subscriber is dropped for being slow.
 	Subscribe(ctx context.Context, storeID string) <-chan domain.Event
 	// SubscribeOrderStatus is Subscribe for order status changes only.

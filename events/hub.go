@@ -63,10 +63,17 @@ func NewHub(opts HubOptions) *Hub {
 	}
 }
 
-// Publish delivers ev to every subscriber of ev.StoreID whose buffer has
-// room, and drops the others. It never blocks, so ctx is not consulted, and
-// it always returns nil.
-func (h *Hub) Publish(_ context.Context, ev domain.Event) error {
+// Publish delivers each of evs, in order, to every subscriber of its store
+// whose buffer has room, and drops the others. It never blocks, so ctx is
+// not consulted, and it always returns nil.
+func (h *Hub) Publish(_ context.Context, evs ...domain.Event) error {
+	for _, ev := range evs {
+		h.publish(ev)
+	}
+	return nil
+}
+
+func (h *Hub) publish(ev domain.Event) {
 	var slow []*subscriber // allocated only when somebody is slow
 	h.mu.RLock()
 	for _, s := range h.stores[ev.StoreID] {
@@ -78,7 +85,6 @@ func (h *Hub) Publish(_ context.Context, ev domain.Event) error {
 	if len(slow) > 0 {
 		h.drop(slow)
 	}
-	return nil
 }
 
 // Subscribe returns a channel of the events of storeID published from now on.

@@ -195,22 +195,33 @@ func (p *Postgres) ReplicaID() string {
 	return p.replicaID
 }
 
-// Publish delivers ev to this replica's subscribers at once, unless it was
-// delivered already, then announces it to the other replicas. Call it only
-// after the change committed: the others read ev back from the event log.
+// Publish delivers evs, in order, to this replica's subscribers at once,
+// each unless it was delivered already, then announces them to the other
+// replicas, one notification each, in one statement. Call it only after
+// their change committed: the others read them back from the event log.
 // When the announcement fails, the error says so; the other replicas then
-// only see ev if a catch-up of theirs reaches it.
-func (p *Postgres) Publish(ctx context.Context, ev domain.Event) error {
-	if ev.Seq <= 0 {
-		return fmt.Errorf("publish event of store %s: seq %d is not in the event log", ev.StoreID, ev.Seq)
+// only see evs if a catch-up of theirs reaches them.
+func (p *Postgres) Publish(ctx context.Context, evs ...domain.Event) error {
+	payloads := make([]string, len(evs))
+	for i, ev := range evs {
+		if ev.Seq <= 0 {
+			return fmt.Errorf("publish event of store %s: seq %d is not in the event log", ev.StoreID, ev.Seq)
+		}
+		payload, err := json.Marshal(notice{Seq: ev.Seq, Store: ev.StoreID, Origin: p.replicaID})
+		if err != nil {
+			return fmt.Errorf("publish event %d: %w", ev.Seq, err)
+		}
+		payloads[i] = string(payload)
 	}
-	p.deliver(ctx, ev)
-	payload, err := json.Marshal(notice{Seq: ev.Seq, Store: ev.StoreID, Origin: p.replicaID})
-	if err != nil {
-		return fmt.Errorf("publish event %d: %w", ev.Seq, err)
+	for _, ev := range evs {
+		p.deliver(ctx, ev)
 	}
-	if _, err := p.pool.Exec(ctx, "SELECT pg_notify($1, $2)", p.channel, string(payload)); err != nil {
-		return fmt.Errorf("publish event %d: notify: %w", ev.Seq, err)
+	if len(evs) == 0 {
+		return nil
+	}
+	// unnest keeps the array's order, and so the notifications theirs.
+	if _, err := p.pool.Exec(ctx, "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n", p.channel, payloads); err != nil {
+		return fmt.Errorf("publish events %d to %d: notify: %w", evs[0].Seq, evs[len(evs)-1].Seq, err)
 	}
 	return nil
 }

@@ -56,6 +56,33 @@ func TestPostgresDeliversAcrossReplicas(t *testing.T) {
 	assertSeqs(t, receiveN(t, subA, 1), e4.Seq)
 }
 
+// TestPostgresPublishesAChangeTogether checks the events of one change,
+// published together (one notification statement), reach another replica
+// each once and in order, with events of two stores in one call.
+func TestPostgresPublishesAChangeTogether(t *testing.T) {
+	db := newEventLog(t)
+	a := db.replica(t, events.PostgresOptions{ReplicaID: "replica-a"})
+	b := db.replica(t, events.PostgresOptions{ReplicaID: "replica-b"})
+	subA := a.Subscribe(t.Context(), "store-1")
+	subB := b.Subscribe(t.Context(), "store-1")
+	otherB := b.Subscribe(t.Context(), "store-2")
+
+	e1 := db.insert(t, "store-1", domain.StatusConfirmed)
+	e2 := db.insert(t, "store-1", domain.StatusReady)
+	other := db.insert(t, "store-2", domain.StatusConfirmed)
+	e3 := db.insert(t, "store-1", domain.StatusPickedUp)
+	if err := a.Publish(t.Context(), e1, e2, other, e3); err != nil {
+		t.Fatal(err)
+	}
+	assertSeqs(t, receiveN(t, subB, 3), e1.Seq, e2.Seq, e3.Seq)
+	assertSeqs(t, receiveN(t, otherB, 1), other.Seq)
+	assertSeqs(t, receiveN(t, subA, 3), e1.Seq, e2.Seq, e3.Seq)
+	barrier := db.insert(t, "store-1", domain.StatusCanceled)
+	mustPublish(t, a, barrier)
+	assertSeqs(t, receiveN(t, subB, 1), barrier.Seq)
+	assertEmpty(t, otherB)
+}
+
 func TestPostgresDeliversEachEventOnce(t *testing.T) {
 	db := newEventLog(t)
 	early := db.insert(t, "store-1", domain.StatusConfirmed) // committed before B starts

@@ -37,6 +37,10 @@ type Writer interface {
 	// UpdateOrder locks the order and saves what change does to it; change
 	// may return jobs to enqueue with it.
 	UpdateOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error)
+	// UpdateOrderWithCalls is UpdateOrder that also records calls, the
+	// Lightspeed calls made for the change, in its transaction.
+	UpdateOrderWithCalls(ctx context.Context, id string, calls []domain.PosCall,
+		change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error)
 	// UpdateStore saves what change does to the store.
 	UpdateStore(ctx context.Context, id string, change func(*domain.Store) error) (*domain.Store, error)
 	// RaiseAlert records an alert, unless one is open for the incident.

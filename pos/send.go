@@ -175,7 +175,9 @@ func (p *Pipeline) sent(ctx context.Context, s *send, sale lssync.Sale, current 
 	if sale.CustomerID != "" {
 		customer = sale.CustomerID
 	}
-	o, err := p.w.UpdateOrder(ctx, s.order.ID, func(o *domain.Order) ([]river.JobArgs, error) {
+	// The calls that made the sale are recorded with it: one commit.
+	calls := takeTrail(ctx)
+	o, err := p.w.UpdateOrderWithCalls(ctx, s.order.ID, calls, func(o *domain.Order) ([]river.JobArgs, error) {
 		o.PosSync = domain.PosSync{State: domain.PosSent, SaleID: &s.saleID, CustomerID: nonEmpty(customer),
 			Attempts: o.PosSync.Attempts, Warning: s.warning, SaleVersion: sale.Version}
 		if domain.CanMove(o.FulfillmentMethod, o.Status, domain.StatusConfirmed) {
@@ -189,6 +191,7 @@ func (p *Pipeline) sent(ctx context.Context, s *send, sale lssync.Sale, current 
 		return nil, nil
 	})
 	if err != nil {
+		returnTrail(ctx, calls)
 		return fmt.Errorf("record sale %s of order %s: %w", s.saleID, s.order.ID, err)
 	}
 	if p.onOrderSent != nil {

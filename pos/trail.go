@@ -40,6 +40,32 @@ func (p *Pipeline) writeTrail(ctx context.Context, t *trail) {
 	}
 }
 
+// takeTrail returns the calls kept so far in the trail of the order ctx
+// works for and empties it, for a write that records them in its own
+// transaction; give them back with returnTrail if that write fails.
+func takeTrail(ctx context.Context) []domain.PosCall {
+	t, _ := ctx.Value(trailKey{}).(*trail)
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	calls := t.calls
+	t.calls = nil
+	return calls
+}
+
+// returnTrail puts calls taken by takeTrail back at the head of the trail.
+func returnTrail(ctx context.Context, calls []domain.PosCall) {
+	t, _ := ctx.Value(trailKey{}).(*trail)
+	if t == nil || len(calls) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.calls = append(calls, t.calls...)
+}
+
 // RecordCall notes a Lightspeed call in the trail of the order its context
 // works for; calls made for no order are not kept.
 func (p *Pipeline) RecordCall(ctx context.Context, c lssync.Call) {

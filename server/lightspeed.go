@@ -24,6 +24,11 @@ import (
 // userAgent identifies the service to Lightspeed.
 const userAgent = "Leafly-Lightspeed-Orders/1.0 (+https://www.leafly.com)"
 
+// sharedGateEvery is how often a replica reads a retailer's shared
+// rate-limit pause, instead of before every Lightspeed call: a pause another
+// replica records reaches it at most this late (its own apply at once).
+const sharedGateEvery = time.Second
+
 // newLightspeedClient returns the X-Series client, pacing requests per
 // retailer and sharing rate-limit pauses with the other replicas.
 func newLightspeedClient(cfg config, db *storage.DB, m *metrics, log *slog.Logger, onCall func(context.Context, lssync.Call)) *lssync.Client {
@@ -32,7 +37,7 @@ func newLightspeedClient(cfg config, db *storage.DB, m *metrics, log *slog.Logge
 		// Replicas share pauses through the database. The embedded database
 		// serves one process, whose own limiter knows them all, and holds
 		// one connection that a transaction calling Lightspeed may be using.
-		opts.Shared = db
+		opts.Shared, opts.SharedEvery = db, sharedGateEvery
 	}
 	limiter := lssync.NewLimiter(opts)
 	m.watchBudgets(limiter.Budgets)

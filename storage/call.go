@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
@@ -22,12 +24,21 @@ func (callRow) TableName() string { return "lightspeed_calls" }
 
 // RecordCalls keeps calls to Lightspeed made for orders.
 func (db *DB) RecordCalls(ctx context.Context, calls []domain.PosCall) error {
+	return recordCalls(db.gorm.WithContext(ctx), calls)
+}
+
+// RecordCalls is DB.RecordCalls in tx.
+func (t Tx) RecordCalls(calls []domain.PosCall) error {
+	return recordCalls(t.g, calls)
+}
+
+func recordCalls(g *gorm.DB, calls []domain.PosCall) error {
 	rows := make([]callRow, len(calls))
 	for i, c := range calls {
 		rows[i] = callRow{OrderID: c.OrderID, StartedAt: c.StartedAt.UTC(), Method: c.Method, Path: c.Path,
 			Status: c.Status, DurationMS: int(c.Duration.Milliseconds()), Error: c.Error}
 	}
-	return db.gorm.WithContext(ctx).Create(&rows).Error
+	return g.Create(&rows).Error
 }
 
 // Calls returns the calls to Lightspeed made for an order, oldest first.

@@ -119,7 +119,9 @@ func linesToRows(o *domain.Order) []lineRow {
 //
 // then runs in the same transaction once the order is written, with its
 // events, so what it writes (outbox rows, jobs) exists exactly when the
-// order does.
+// order does. The events it gets are not yet in the log (Seq and StoreSeq
+// are 0): they are logged after it, last, so the store's row stays locked
+// (see numberUpdates) for the log's writes and the commit only.
 func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []domain.Event) error) (stored *domain.Order, created bool, events []domain.Event, err error) {
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		row := orderToRow(o)
@@ -131,14 +133,15 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
 			return err
 		}
-		nums, err := numberUpdates(tx, o.StoreID, len(o.StatusHistory), 1)
+		changes, err := recordChanges(tx, o, nil, o.StatusHistory, nil)
 		if err != nil {
 			return err
 		}
-		if events, err = recordChanges(tx, o, nil, o.StatusHistory, nums, nil); err != nil {
+		if err := after(tx, then, changes.events()); err != nil {
 			return err
 		}
-		return after(tx, then, events)
+		events, err = changes.log(tx, 1)
+		return err
 	})
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("create order %s: %w", o.LeaflyOrderID, err)
@@ -150,38 +153,61 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 	return existing, false, nil, err
 }
 
-// recordChanges appends status history entries and their events, numbered
-// from nums, after the events already in rows: one statement for the
-// entries and one for the events.
-func recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, changes []domain.StatusChange, nums *updateNumbers, rows []eventRow) ([]domain.Event, error) {
+// orderChanges are the event rows of a change of o, not yet numbered nor
+// logged.
+type orderChanges struct {
+	o    *domain.Order
+	rows []eventRow
+}
+
+// recordChanges appends status history entries, in one statement, and
+// returns their event rows after rows.
+func recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, changes []domain.StatusChange, rows []eventRow) (orderChanges, error) {
 	history := make([]statusChangeRow, len(changes))
 	for i, c := range changes {
 		history[i] = statusChangeRow{OrderID: o.ID, Status: string(c.Status), Source: string(c.Source), OccurredAt: c.OccurredAt}
-		rows = append(rows, eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, PreviousStatus: (*string)(previous),
+		rows = append(rows, eventRow{StoreID: o.StoreID, OrderID: &o.ID, PreviousStatus: (*string)(previous),
 			Status: new(string(c.Status)), Source: new(string(c.Source)), OccurredAt: c.OccurredAt})
 		status := c.Status
 		previous = &status
 	}
 	if len(history) > 0 {
 		if err := tx.Create(&history).Error; err != nil {
-			return nil, err
+			return orderChanges{}, err
 		}
 	}
-	if len(rows) == 0 {
+	return orderChanges{o: o, rows: rows}, nil
+}
+
+// events returns the changes' events as their rows say now.
+func (c orderChanges) events() []domain.Event {
+	orders := map[string]*domain.Order{c.o.ID: c.o}
+	events := make([]domain.Event, len(c.rows))
+	for i, r := range c.rows {
+		events[i] = domain.Event{Seq: r.Seq, StoreID: r.StoreID}
+		_ = hydrateOrder(r, orders, &events[i]) // every row names c.o
+	}
+	return events
+}
+
+// log numbers the changes' events, adding created to the store's order
+// count, and appends them to the event log: two statements, or none when
+// there is nothing to log.
+func (c orderChanges) log(tx *gorm.DB, created int) ([]domain.Event, error) {
+	if len(c.rows) == 0 {
 		return nil, nil
 	}
-	if err := tx.Create(&rows).Error; err != nil {
+	nums, err := numberUpdates(tx, c.o.StoreID, len(c.rows), created)
+	if err != nil {
 		return nil, err
 	}
-	orders := map[string]*domain.Order{o.ID: o}
-	events := make([]domain.Event, len(rows))
-	for i, r := range rows {
-		events[i] = domain.Event{Seq: r.Seq, StoreID: r.StoreID}
-		if err := hydrateOrder(r, orders, &events[i]); err != nil {
-			return nil, err
-		}
+	for i := range c.rows {
+		c.rows[i].StoreSeq = nums.take()
 	}
-	return events, nil
+	if err := tx.Create(&c.rows).Error; err != nil {
+		return nil, err
+	}
+	return c.events(), nil
 }
 
 // UpdateOrder locks the order, lets change modify it and saves the result:
@@ -189,7 +215,7 @@ func recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, change
 // new entry, all in one transaction.
 //
 // then runs in the same transaction after the order is saved, with the
-// events of the update.
+// events of the update, not yet logged (see CreateOrder).
 func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) error, then func(Tx, []domain.Event) error) (*domain.Order, []domain.Event, error) {
 	var o *domain.Order
 	var events []domain.Event
@@ -211,11 +237,15 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		if err := tx.Save(&updated).Error; err != nil {
 			return err
 		}
-		var err error
-		if events, err = logOrderChanges(tx, o, before, sync, o.StatusHistory[seen:]); err != nil {
+		changes, err := orderChangesOf(tx, o, before, sync, o.StatusHistory[seen:])
+		if err != nil {
 			return err
 		}
-		return after(tx, then, events)
+		if err := after(tx, then, changes.events()); err != nil {
+			return err
+		}
+		events, err = changes.log(tx, 0)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("update order %s: %w", id, err)
@@ -223,26 +253,15 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 	return o, events, nil
 }
 
-// logOrderChanges appends the events of an update of o: first a change of
-// its posSync (from sync), then its new status history entries.
-func logOrderChanges(tx *gorm.DB, o *domain.Order, before domain.Status, sync domain.PosSync, changes []domain.StatusChange) ([]domain.Event, error) {
-	synced := posSyncShown(sync) != posSyncShown(o.PosSync)
-	if !synced && len(changes) == 0 {
-		return nil, nil
-	}
-	n := len(changes)
-	if synced {
-		n++
-	}
-	nums, err := numberUpdates(tx, o.StoreID, n, 0)
-	if err != nil {
-		return nil, err
-	}
+// orderChangesOf records the status history entries of an update of o and
+// returns its events' rows: first a change of its posSync (from sync), then
+// its new status history entries.
+func orderChangesOf(tx *gorm.DB, o *domain.Order, before domain.Status, sync domain.PosSync, changes []domain.StatusChange) (orderChanges, error) {
 	var rows []eventRow
-	if synced {
-		rows = append(rows, eventRow{StoreID: o.StoreID, StoreSeq: nums.take(), OrderID: &o.ID, OccurredAt: o.UpdatedAt})
+	if posSyncShown(sync) != posSyncShown(o.PosSync) {
+		rows = append(rows, eventRow{StoreID: o.StoreID, OrderID: &o.ID, OccurredAt: o.UpdatedAt})
 	}
-	return recordChanges(tx, o, &before, changes, nums, rows)
+	return recordChanges(tx, o, &before, changes, rows)
 }
 
 // posSyncView is what a dashboard acts on in an order's posSync: its state

@@ -98,6 +98,11 @@ type LimiterOptions struct {
 	Backoff time.Duration
 	// Shared, if set, shares blocks across replicas; nil keeps them in-process.
 	Shared SharedGate
+	// SharedEvery is how long a read of Shared stands for a retailer: it is
+	// read again at most this often (default 0: before every request). A
+	// block another replica records then reaches this one up to SharedEvery
+	// late; one this limiter learns applies at once.
+	SharedEvery time.Duration
 	// OnSharedError, if set, hears SharedGate failures. They never stop a
 	// request: the in-process limits still apply.
 	OnSharedError func(error)
@@ -130,6 +135,8 @@ type bucket struct {
 	// remainingAt; it says nothing once a window has passed.
 	remaining   int64
 	remainingAt time.Time
+	// sharedAt is when the shared gate was last read for the retailer.
+	sharedAt time.Time
 }
 
 // NewLimiter returns a limiter with opts' defaults filled in.
@@ -309,7 +316,7 @@ func (l *Limiter) Observe(prefix string, resp *http.Response) {
 // consultShared applies a pause recorded by another replica; blocked reports
 // whether it moved the local pause. Only ctx errors are returned.
 func (l *Limiter) consultShared(ctx context.Context, prefix string) (blocked bool, err error) {
-	if l.opts.Shared == nil {
+	if l.opts.Shared == nil || !l.sharedDue(prefix) {
 		return false, nil
 	}
 	until, err := l.opts.Shared.BlockedUntil(ctx, prefix)
@@ -324,6 +331,22 @@ func (l *Limiter) consultShared(ctx context.Context, prefix string) (blocked boo
 		return false, nil
 	}
 	return l.block(prefix, until), nil
+}
+
+// sharedDue reports whether the shared gate is to be read for the retailer
+// now (see SharedEvery), and if so counts it read.
+func (l *Limiter) sharedDue(prefix string) bool {
+	if l.opts.SharedEvery <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, now := l.bucket(prefix), l.opts.Clock.Now()
+	if !b.sharedAt.IsZero() && now.Sub(b.sharedAt) < l.opts.SharedEvery {
+		return false
+	}
+	b.sharedAt = now
+	return true
 }
 
 func (l *Limiter) sharedError(err error) {

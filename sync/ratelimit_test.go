@@ -303,6 +303,25 @@ func TestLimiterSharedGate(t *testing.T) {
 			t.Fatalf("other replica sent at %v, want %v", times[0], t0.Add(30*time.Second))
 		}
 	})
+	t.Run("ReadEvery", func(t *testing.T) {
+		clock := newFakeClock()
+		gate := &fakeGate{until: map[string]time.Time{}}
+		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: clock, Shared: gate, SharedEvery: time.Second})
+		for range 3 {
+			if err := l.Wait(background(t), shop); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if gate.reads != 1 {
+			t.Fatalf("gate read %d times for 3 requests within SharedEvery, want once", gate.reads)
+		}
+		// Another replica records a pause: seen at the next read, a second on.
+		gate.until[shop] = t0.Add(30 * time.Second)
+		clock.Advance(time.Second)
+		if times := runWaiters(t, l, clock, 1, 1); !times[0].Equal(t0.Add(30 * time.Second)) {
+			t.Fatalf("sent at %v, want after the other replica's pause (%v)", times[0], t0.Add(30*time.Second))
+		}
+	})
 	t.Run("Failing", func(t *testing.T) {
 		clock := newFakeClock()
 		gate := &fakeGate{until: map[string]time.Time{}, err: errors.New("redis down")}
