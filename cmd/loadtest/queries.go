@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -33,7 +30,11 @@ func (b *bench) orderByID(ctx context.Context) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	gql := srv.client(b.tokens.Mint(domain.RoleStoreStaff, f.StoreID), b.cfg.clients)
+	h, err := newRawHTTP(srv.url+"/query", b.tokens.Mint(domain.RoleStoreStaff, f.StoreID), b.cfg.clients, 30*time.Second)
+	if err != nil {
+		return result{}, err
+	}
+	defer h.close()
 	bodies, wants := make([][]byte, len(ids)), make([][]byte, len(ids))
 	for i, id := range ids {
 		if bodies[i], err = json.Marshal(map[string]any{"query": orderQuery, "variables": map[string]any{"id": id}}); err != nil {
@@ -43,12 +44,16 @@ func (b *bench) orderByID(ctx context.Context) (result, error) {
 	}
 	w, err := b.drive(ctx, srv, "order-by-id", "order", b.cfg.clients, func(ctx context.Context, rnd *rand.Rand) error {
 		i := rnd.IntN(len(ids))
-		reply, err := post(ctx, gql, bodies[i])
-		if err == nil && !bytes.HasPrefix(reply, wants[i]) {
-			err = fmt.Errorf("order %s: got %s", ids[i], truncate(reply, 200))
-		}
-		return err
+		return h.post(ctx, func(reply []byte) error {
+			if !bytes.HasPrefix(reply, wants[i]) {
+				return fmt.Errorf("order %s: got %s", ids[i], truncate(reply, 200))
+			}
+			return nil
+		}, bodies[i])
 	})
+	if err == nil {
+		err = h.failure()
+	}
 	if err != nil {
 		return result{}, err
 	}
@@ -86,29 +91,44 @@ func (b *bench) ordersPage(ctx context.Context) (result, error) {
 	if _, err := b.seedOrders(ctx, f, b.cfg.pageOrders); err != nil {
 		return result{}, err
 	}
-	gql := srv.client(b.tokens.Mint(domain.RoleStoreStaff, f.StoreID), b.cfg.pageClients)
+	gql := srv.client(b.tokens.Mint(domain.RoleStoreStaff, f.StoreID), 0)
 	cursors, walk, err := b.collectCursors(ctx, gql, f.StoreID)
 	if err != nil {
 		return result{}, err
 	}
 	// The body is these two halves around the after variable, a cursor
-	// (base64url, so JSON as it is) or null; the reply must name 50 edges.
+	// (base64url, so JSON as it is, quoted once here) or null; the reply
+	// must name 50 edges.
+	quoted := make([][]byte, len(cursors))
+	for i, c := range cursors {
+		quoted[i] = []byte(`"` + c + `"`)
+	}
 	head, err := json.Marshal(map[string]any{"query": ordersPageQuery, "variables": map[string]any{"s": f.StoreID, "after": nil}})
 	if err != nil {
 		return result{}, err
 	}
 	head, tail, _ := bytes.Cut(head, []byte("null"))
+	h, err := newRawHTTP(gql.URL, gql.Token, b.cfg.pageClients, 30*time.Second)
+	if err != nil {
+		return result{}, err
+	}
+	defer h.close()
+	null := []byte("null")
 	w, err := b.drive(ctx, srv, "orders-page", "orders", b.cfg.pageClients, func(ctx context.Context, rnd *rand.Rand) error {
-		after := "null"
+		after := null
 		if rnd.Float64() >= firstPageShare {
-			after = `"` + cursors[rnd.IntN(len(cursors))] + `"`
+			after = quoted[rnd.IntN(len(quoted))]
 		}
-		reply, err := post(ctx, gql, slices.Concat(head, []byte(after), tail))
-		if n := bytes.Count(reply, []byte(`"cursor":`)); err == nil && n != 50 {
-			err = fmt.Errorf("page after %s: %d orders, want 50: %s", after, n, truncate(reply, 200))
-		}
-		return err
+		return h.post(ctx, func(reply []byte) error {
+			if n := bytes.Count(reply, []byte(`"cursor":`)); n != 50 {
+				return fmt.Errorf("page after %s: %d orders, want 50: %s", after, n, truncate(reply, 200))
+			}
+			return nil
+		}, head, after, tail)
 	})
+	if err == nil {
+		err = h.failure()
+	}
 	if err != nil {
 		return result{}, err
 	}
@@ -162,32 +182,6 @@ func (b *bench) collectCursors(ctx context.Context, gql drive.GraphQL, storeID s
 		return nil, w, fmt.Errorf("the store has %d orders: too few to page at random depths", len(cursors))
 	}
 	return cursors[:len(cursors)-50], w, nil
-}
-
-// post sends a prepared GraphQL request body and returns the reply, which
-// must be a 200 without errors. It reads no more of the reply than that:
-// the caller checks what it needs with bytes, so the load program's own
-// CPU stays small.
-func post(ctx context.Context, gql drive.GraphQL, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, gql.URL, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header["Content-Type"] = []string{"application/json"}
-	req.Header["Authorization"] = []string{"Bearer " + gql.Token}
-	resp, err := gql.HTTP.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	reply, err := io.ReadAll(resp.Body)
-	switch {
-	case err != nil:
-		return nil, err
-	case resp.StatusCode != http.StatusOK || bytes.Contains(reply, []byte(`"errors":`)):
-		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, truncate(reply, 200))
-	}
-	return reply, nil
 }
 
 // truncate returns the first n bytes of b, as a string.
