@@ -98,9 +98,10 @@ func hideForeign(err error, orderID string) error {
 
 // Orders returns a page of the store's orders and, withUpdatesCursor, the
 // orderUpdated cursor read before the page (OrderUpdatesCursor): a client
-// subscribing after it misses no update the page does not show.
+// subscribing after it misses no update the page does not show. The page's
+// statements tell an unknown store: it is not read first.
 func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs, withUpdatesCursor bool) (domain.OrderPage, string, error) {
-	if _, err := a.Store(ctx, storeID); err != nil {
+	if _, err := authorize(ctx, domain.OpRead, storeID); err != nil {
 		return domain.OrderPage{}, "", err
 	}
 	page, err := args.page()

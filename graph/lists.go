@@ -31,3 +31,17 @@ func marshalList(ctx context.Context, n int, marshal func(ctx context.Context, i
 	}
 	return ret
 }
+
+// deferredGroup is graphql.NewDeferredGroup(ctx) for an object one of whose
+// fields is @defer'd, and an empty group otherwise: the group collects only
+// deferred fields, and building it (the object's path, a field set, a map)
+// cost more than marshalling most objects. generated.go calls it where
+// gqlgen writes graphql.NewDeferredGroup (internal/seqlists).
+func deferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for _, f := range fields {
+		if f.IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{}
+}

@@ -39,3 +39,19 @@ func TestMarshalListInOrderWithIndexAndRecovery(t *testing.T) {
 		t.Errorf("errors %v, want one at lines[2]", errs)
 	}
 }
+
+// TestDeferredGroupOnlyForDeferredFields proves deferredGroup builds a group
+// (with the object's path) when a field is @defer'd, and an empty one, which
+// gqlgen's generated code never touches, otherwise.
+func TestDeferredGroupOnlyForDeferredFields(t *testing.T) {
+	ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Alias: "order"}}})
+	plain := graphql.CollectedField{Field: &ast.Field{Alias: "id"}}
+	deferred := graphql.CollectedField{Field: &ast.Field{Alias: "store"}, Deferrables: []*graphql.Deferrable{{Label: "later"}}}
+	if g := deferredGroup(ctx, []graphql.CollectedField{plain}); g.Defers != nil || g.FieldSet != nil || g.Path != nil {
+		t.Errorf("no deferred field: group %+v, want empty", g)
+	}
+	g := deferredGroup(ctx, []graphql.CollectedField{plain, deferred})
+	if g.Defers == nil || g.FieldSet == nil || g.Path.String() != "order" {
+		t.Errorf("a deferred field: group %+v, want one at path order", g)
+	}
+}

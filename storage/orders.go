@@ -3,9 +3,9 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
-
-	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -14,7 +14,8 @@ import (
 // The order is (created_at, id) descending and the cursor is that key, so
 // orders arriving while a client pages appear before its first page and
 // never shift the pages after it; a backward page walks the same index the
-// other way. Four statements whatever the page size.
+// other way. Four statements whatever the page size; an unknown store is
+// domain.ErrStoreNotFound.
 func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFilter, page domain.Page) (domain.OrderPage, error) {
 	var result domain.OrderPage
 	w, err := newWindow(page)
@@ -22,6 +23,9 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 		return result, err
 	}
 	total, err := db.countOrders(ctx, storeID, filter)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return result, err
+	}
 	if err != nil {
 		return result, fmt.Errorf("count orders: %w", err)
 	}
@@ -43,18 +47,17 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 // windowRows reads, in one statement and newest first, up to size+1 rows
 // of the window from the end the page starts at and, when that end is a
 // cursor, the nearest row on the cursor's other side (the probe), which
-// tells whether a page lies beyond it. gorm builds the statement; the rows
-// are scanned by hand.
+// tells whether a page lies beyond it. The statement is built and its rows
+// scanned by hand: gorm's statement building cost more than the scan.
 func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilter, w window) ([]windowRow, error) {
-	tx := db.gorm.WithContext(ctx)
-	columns := orderSelect("")
-	sql := "SELECT * FROM (?) AS page"
-	vars := []any{w.page(db.filterOrders(tx.Model(&orderRow{}), storeID, f)).Select(columns + ", 0 AS probe")}
-	if probe := w.probe(db.filterOrders(tx.Model(&orderRow{}), storeID, f)); probe != nil {
-		sql += " UNION ALL SELECT * FROM (?) AS probe"
-		vars = append(vars, probe.Select(columns+", 1 AS probe"))
+	where, filterArgs := orderFilter(storeID, f)
+	query, args := w.page(where, filterArgs)
+	query = "SELECT * FROM (" + query + ") AS page"
+	if probe, probeArgs := w.probe(where, filterArgs); probe != "" {
+		query += " UNION ALL SELECT * FROM (" + probe + ") AS probe"
+		args = append(args, probeArgs...)
 	}
-	cursor, err := tx.Raw(sql+" ORDER BY created_at DESC, id DESC", vars...).Rows()
+	cursor, err := db.read.QueryContext(ctx, rebind(db.postgres, query+" ORDER BY created_at DESC, id DESC"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -96,33 +99,46 @@ func newWindow(p domain.Page) (window, error) {
 	return w, err
 }
 
-// page narrows q to the size+1 rows between the cursors nearest the end the
-// page starts at: the newest going forward, the oldest going backward. Both
-// walk the index on (store_id, created_at, id).
-func (w window) page(q *gorm.DB) *gorm.DB {
+// page is the statement reading the size+1 rows of the orders matching
+// where (with whereArgs) between the cursors nearest the end the page
+// starts at: the newest going forward, the oldest going backward. Both walk
+// the index on (store_id, created_at, id).
+func (w window) page(where string, whereArgs []any) (string, []any) {
+	args := slices.Clip(whereArgs)
 	if w.after != nil {
-		q = q.Where("(created_at, id) < (?, ?)", w.after.at, w.after.id)
+		where += " AND (created_at, id) < (?, ?)"
+		args = append(args, w.after.at, w.after.id)
 	}
 	if w.before != nil {
-		q = q.Where("(created_at, id) > (?, ?)", w.before.at, w.before.id)
+		where += " AND (created_at, id) > (?, ?)"
+		args = append(args, w.before.at, w.before.id)
 	}
+	order := "created_at DESC, id DESC"
 	if w.backward {
-		return q.Order("created_at, id").Limit(w.size + 1)
+		order = "created_at, id"
 	}
-	return q.Order("created_at DESC, id DESC").Limit(w.size + 1)
+	return windowSelect(0, where, order, w.size+1), args
 }
 
-// probe narrows q to the row nearest the cursor the page starts at, on the
-// cursor's other side (the cursor's own row included); nil when the page
-// starts at an end of the list.
-func (w window) probe(q *gorm.DB) *gorm.DB {
+// probe is the statement reading the row matching where nearest the cursor
+// the page starts at, on the cursor's other side (the cursor's own row
+// included); "" when the page starts at an end of the list.
+func (w window) probe(where string, whereArgs []any) (string, []any) {
+	args := slices.Clip(whereArgs)
 	switch {
 	case !w.backward && w.after != nil:
-		return q.Where("(created_at, id) >= (?, ?)", w.after.at, w.after.id).Order("created_at, id").Limit(1)
+		return windowSelect(1, where+" AND (created_at, id) >= (?, ?)", "created_at, id", 1), append(args, w.after.at, w.after.id)
 	case w.backward && w.before != nil:
-		return q.Where("(created_at, id) <= (?, ?)", w.before.at, w.before.id).Order("created_at DESC, id DESC").Limit(1)
+		return windowSelect(1, where+" AND (created_at, id) <= (?, ?)", "created_at DESC, id DESC", 1), append(args, w.before.at, w.before.id)
 	}
-	return nil
+	return "", nil
+}
+
+// windowSelect reads orderColumns and probe of the first limit orders
+// matching where in order.
+func windowSelect(probe int, where, order string, limit int) string {
+	return "SELECT " + orderSelect("") + ", " + strconv.Itoa(probe) + " AS probe FROM orders WHERE " + where +
+		" ORDER BY " + order + " LIMIT " + strconv.Itoa(limit)
 }
 
 // trim returns the page's rows, newest first, and sets p's HasPrevious and
@@ -154,41 +170,71 @@ func (w window) trim(rows []windowRow, p *domain.OrderPage) []windowRow {
 	return page
 }
 
-// countOrders counts the store's orders matching f: an unfiltered count is
-// read from the count each insert keeps on the store.
+// countOrders counts the store's orders matching f, in the statement that
+// finds the store (domain.ErrStoreNotFound when there is none): an
+// unfiltered count is read from the count each insert keeps on the store.
 func (db *DB) countOrders(ctx context.Context, storeID string, f domain.OrderFilter) (int64, error) {
-	var n int64
-	if f.IsZero() {
-		err := db.gorm.WithContext(ctx).Model(&storeRow{}).Where("id = ?", storeID).Pluck("order_count", &n).Error
-		return n, err
+	count, args := "order_count", []any{}
+	if !f.IsZero() {
+		var where string
+		where, args = orderFilter(storeID, f)
+		count = "(SELECT COUNT(*) FROM orders WHERE " + where + ")"
 	}
-	err := db.filterOrders(db.gorm.WithContext(ctx).Model(&orderRow{}), storeID, f).Count(&n).Error
-	return n, err
+	rows, err := db.read.QueryContext(ctx, rebind(db.postgres, "SELECT "+count+" FROM stores WHERE id = ?"), append(args, storeID)...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		return 0, domain.ErrStoreNotFound(storeID)
+	}
+	var n int64
+	return n, rows.Scan(&n)
 }
 
-func (db *DB) filterOrders(q *gorm.DB, storeID string, f domain.OrderFilter) *gorm.DB {
-	q = q.Where("store_id = ?", storeID)
-	if len(f.Status) > 0 {
-		q = q.Where("status IN ?", f.Status)
-	}
+// orderFilter is the condition (with ? placeholders) and its arguments
+// that narrow orders to the store's orders matching f.
+func orderFilter(storeID string, f domain.OrderFilter) (string, []any) {
+	var b strings.Builder
+	b.WriteString("store_id = ?")
+	args := []any{storeID}
+	args = appendIn(&b, args, "status", f.Status)
 	if f.FulfillmentMethod != nil {
-		q = q.Where("fulfillment_method = ?", *f.FulfillmentMethod)
+		b.WriteString(" AND fulfillment_method = ?")
+		args = append(args, string(*f.FulfillmentMethod))
 	}
-	if len(f.PosSyncState) > 0 {
-		q = q.Where("pos_sync_state IN ?", f.PosSyncState)
-	}
+	args = appendIn(&b, args, "pos_sync_state", f.PosSyncState)
 	if f.CreatedAfter != nil {
-		q = q.Where("created_at > ?", f.CreatedAfter.UTC())
+		b.WriteString(" AND created_at > ?")
+		args = append(args, f.CreatedAfter.UTC())
 	}
 	if f.CreatedBefore != nil {
-		q = q.Where("created_at < ?", f.CreatedBefore.UTC())
+		b.WriteString(" AND created_at < ?")
+		args = append(args, f.CreatedBefore.UTC())
 	}
 	if f.Search != nil && strings.TrimSpace(*f.Search) != "" {
 		like := "%" + escapeLike(strings.ToLower(strings.TrimSpace(*f.Search))) + "%"
-		q = q.Where(`(LOWER(customer_first_name || ' ' || customer_last_name) LIKE ? ESCAPE '\'
-			OR LOWER(COALESCE(customer_email, '')) LIKE ? ESCAPE '\' OR LOWER(leafly_order_id) LIKE ? ESCAPE '\')`, like, like, like)
+		b.WriteString(` AND (LOWER(customer_first_name || ' ' || customer_last_name) LIKE ? ESCAPE '\'
+			OR LOWER(COALESCE(customer_email, '')) LIKE ? ESCAPE '\' OR LOWER(leafly_order_id) LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
 	}
-	return q
+	return b.String(), args
+}
+
+// appendIn adds "AND column IN (values)" to b, when there are values, and
+// returns args with the values appended.
+func appendIn[T ~string](b *strings.Builder, args []any, column string, values []T) []any {
+	if len(values) == 0 {
+		return args
+	}
+	b.WriteString(" AND " + column + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(values)), ",") + ")")
+	for _, v := range values {
+		args = append(args, string(v))
+	}
+	return args
 }
 
 func escapeLike(s string) string {

@@ -3,6 +3,7 @@ package storage
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -116,19 +117,25 @@ type captured struct {
 }
 
 // captureStatement keeps the SQL and arguments of the next statement db
-// runs that contains marker.
+// reads by hand that contains marker.
 func captureStatement(t *testing.T, db *DB, marker string) *captured {
 	t.Helper()
-	var c captured
-	err := db.gorm.Callback().Row().After("gorm:row").Register("test:capture", func(tx *gorm.DB) {
-		if sql := tx.Statement.SQL.String(); !tx.DryRun && strings.Contains(sql, marker) && c.sql == "" {
-			c = captured{sql, tx.Statement.Vars}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
+	c := &captured{}
+	db.read = capturingQueryer{db.read, marker, c}
+	return c
+}
+
+type capturingQueryer struct {
+	queryer
+	marker string
+	c      *captured
+}
+
+func (q capturingQueryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if strings.Contains(query, q.marker) && q.c.sql == "" {
+		*q.c = captured{query, args}
 	}
-	return &c
+	return q.queryer.QueryContext(ctx, query, args...)
 }
 
 // explain returns the query plan of sql, one line per step. PostgreSQL is
@@ -167,4 +174,19 @@ func explain(t *testing.T, db *DB, sql string, vars []any) string {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestOrdersOfAnUnknownStore proves the page's count tells an unknown
+// store, filtered or not: the order list reads no store beforehand.
+func TestOrdersOfAnUnknownStore(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		search := "ada"
+		for name, f := range map[string]domain.OrderFilter{"unfiltered": {}, "filtered": {Search: &search}} {
+			_, err := db.Orders(context.Background(), "no-such-store", f, domain.Page{First: 10})
+			if domain.ErrorCode(err) != domain.CodeNotFound || err.Error() != domain.ErrStoreNotFound("no-such-store").Error() {
+				t.Errorf("%s: %v, want %v", name, err, domain.ErrStoreNotFound("no-such-store"))
+			}
+		}
+	})
 }
