@@ -34,9 +34,7 @@ type conn struct {
 	closeErr  error
 	onClose   func()
 
-	hooksMu sync.Mutex
-	hooks   []func() // run once closed; see atClose
-	ended   bool     // the hooks have run
+	hooks deferred // run once closed; see atClose
 }
 
 var (
@@ -47,7 +45,6 @@ var (
 
 func newConn(ws *websocket.Conn, writeTimeout time.Duration, onClose func()) *conn {
 	c := &conn{ws: ws, writeTimeout: writeTimeout, onClose: onClose}
-	c.init.on = ws.Subprotocol() == SubprotocolGraphQLTransportWS
 	echo := ws.CloseHandler()
 	ws.SetCloseHandler(func(code int, text string) error {
 		c.closeReceived.Store(true)
@@ -88,6 +85,17 @@ func (c *conn) WriteJSON(v any) error {
 		return err
 	}
 	return c.ws.WriteJSON(v)
+}
+
+// writeMessage writes b as one text message. It is safe for concurrent
+// use.
+func (c *conn) writeMessage(b []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if err := c.ws.SetWriteDeadline(c.writeDeadline()); err != nil {
+		return err
+	}
+	return c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
 // WriteClose sends a close frame with closeCode and message, waiting at most
@@ -143,7 +151,7 @@ func (c *conn) lingerAndClose() {
 
 func (c *conn) closeNow() error {
 	err := c.ws.Close()
-	c.runHooks()
+	c.hooks.run()
 	if c.onClose != nil {
 		c.onClose()
 	}
@@ -152,26 +160,7 @@ func (c *conn) closeNow() error {
 
 // atClose arranges for f to run once the connection is closed, or runs it
 // now if it already is.
-func (c *conn) atClose(f func()) {
-	c.hooksMu.Lock()
-	if c.ended {
-		c.hooksMu.Unlock()
-		f()
-		return
-	}
-	c.hooks = append(c.hooks, f)
-	c.hooksMu.Unlock()
-}
-
-func (c *conn) runHooks() {
-	c.hooksMu.Lock()
-	hooks := c.hooks
-	c.hooks, c.ended = nil, true
-	c.hooksMu.Unlock()
-	for _, f := range hooks {
-		f()
-	}
-}
+func (c *conn) atClose(f func()) { c.hooks.add(f) }
 
 // connectionError is the legacy graphql-ws message that tells a client why
 // the server ends its connection.

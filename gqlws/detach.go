@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Detach returns next with each upgrade request (one with an Upgrade
@@ -22,7 +24,11 @@ import (
 // next sees what it would see without Detach: its request's context has
 // the same values and ends when next returns (or, before the hijack, when
 // the client goes away), so the connection and everything tied to the
-// request's context still lives exactly as long as next runs. An upgrade
+// request's context still lives exactly as long as next runs. The one
+// exception is a request a Transport keeps: its websocket is then served
+// on a goroutine of its own, next returns at once, and the request's
+// context ends, and the functions given to Finally run, once the websocket
+// is closed. An upgrade
 // next refuses (answering it over HTTP) is answered before the HTTP
 // server's goroutine goes on. A panic in next before the hijack is
 // re-raised on the HTTP server's goroutine, and one after it is logged as
@@ -34,6 +40,7 @@ func Detach(next http.Handler) http.Handler {
 			return
 		}
 		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		ctx = context.WithValue(ctx, lifeKey{}, &life{})
 		stop := context.AfterFunc(r.Context(), cancel)
 		defer stop()
 		d := &detachedWriter{w: w, header: w.Header(), hijacked: make(chan struct{})}
@@ -53,7 +60,7 @@ func Detach(next http.Handler) http.Handler {
 // unless the connection was hijacked: the HTTP server's goroutine has gone
 // on by then.
 func (d *detachedWriter) serve(next http.Handler, r *http.Request, cancel context.CancelFunc, finished chan<- any) {
-	defer cancel()
+	defer Finally(r.Context(), cancel)
 	defer func() {
 		p := recover()
 		select {
@@ -130,3 +137,67 @@ func (d *detachedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap gives http.ResponseController the HTTP server's writer until the
 // hijack (then nil: there is nothing left to control).
 func (d *detachedWriter) Unwrap() http.ResponseWriter { return d.w }
+
+// lifeKey keys the life Detach puts in a request's context.
+type lifeKey struct{}
+
+// life is how long a detached request lasts: until its handler returns,
+// or, when a Transport kept it, until its websocket is closed.
+type life struct {
+	kept    atomic.Bool // a Transport serves the request past its handler
+	finally deferred    // run once the kept request is over
+}
+
+// keep makes the request of ctx last past its handler, until the returned
+// release is called. It reports false when ctx is not a detached request:
+// the handler must then serve the websocket to its end itself.
+func keep(ctx context.Context) (release func(), ok bool) {
+	l, ok := ctx.Value(lifeKey{}).(*life)
+	if !ok {
+		return nil, false
+	}
+	l.kept.Store(true)
+	return l.finally.run, true
+}
+
+// Finally runs f once the request of ctx is over. A middleware calls it
+// as its handler returns, for what it does at the end of a request (an
+// access log line, a cancel): f runs at once, unless a Transport kept the
+// request (a websocket served past its handler, see Detach), in which case
+// f runs once the websocket is closed. Functions run in the order given.
+func Finally(ctx context.Context, f func()) {
+	if l, ok := ctx.Value(lifeKey{}).(*life); ok && l.kept.Load() {
+		l.finally.add(f)
+		return
+	}
+	f()
+}
+
+// deferred is a list of functions run once, in the order added; one added
+// after that runs at once.
+type deferred struct {
+	mu   sync.Mutex
+	fs   []func()
+	done bool
+}
+
+func (d *deferred) add(f func()) {
+	d.mu.Lock()
+	if d.done {
+		d.mu.Unlock()
+		f()
+		return
+	}
+	d.fs = append(d.fs, f)
+	d.mu.Unlock()
+}
+
+func (d *deferred) run() {
+	d.mu.Lock()
+	fs := d.fs
+	d.fs, d.done = nil, true
+	d.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}

@@ -1,44 +1,73 @@
-// Package gqlws adapts github.com/gorilla/websocket to gqlgen's websocket
-// transport.
+// Package gqlws serves GraphQL subscriptions over gorilla/websocket, for a
+// server that holds many mostly idle sockets and sends each event to many
+// of them.
 //
-// gqlgen's transport.Websocket accepts connections through the
-// transport.WebsocketImplementation interface and, by default, uses
-// github.com/coder/websocket. This package provides an implementation backed
-// by gorilla/websocket, tuned for servers that hold many mostly idle
-// subscription connections:
+// Transport is a gqlgen transport (graphql.Transport) of its own, adapted
+// from gqlgen's transport.Websocket, speaking both the graphql-transport-ws
+// and the legacy graphql-ws subprotocols (preferring graphql-transport-ws
+// when the client offers both, and graphql-ws when it offers none):
 //
-//   - read and write buffers are small (DefaultReadBufferSize and
-//     DefaultWriteBufferSize) and write buffers come from a sync.Pool shared
-//     by every connection of an Implementation, so an idle connection holds
-//     no write buffer;
-//   - per-message compression is disabled;
-//   - browser origins are checked against Options.AllowedOrigins;
-//   - both the graphql-transport-ws and the legacy graphql-ws subprotocols
-//     are negotiated.
-//
-// Usage:
-//
+//	impl := gqlws.New(gqlws.Options{AllowedOrigins: origins, OnOpen: open.Inc, OnClose: open.Dec})
 //	srv := handler.New(executableSchema)
-//	srv.AddTransport(transport.Websocket{
-//		Implementation: gqlws.New(gqlws.Options{
-//			AllowedOrigins: []string{"https://app.example.com"},
-//			OnOpen:         func() { liveConns.Inc() },
-//			OnClose:        func() { liveConns.Dec() },
-//		}),
-//		InitTimeout:           10 * time.Second,
+//	srv.AddTransport(gqlws.Transport{
+//		Implementation:        impl,
+//		InitFunc:              authenticate, // may return a *CloseError
+//		InitTimeout:           5 * time.Second,
 //		KeepAlivePingInterval: 25 * time.Second,
+//		PayloadReadLimit:      64 << 10,
 //	})
+//	http.Handle("/query", gqlws.Detach(gqlws.Scope(srv)))
 //
-// The connections returned by Implementation.Accept implement
-// transport.WebsocketConn, transport.WebsocketReadLimiter (so the transport's
-// PayloadReadLimit is enforced) and transport.WebsocketReadDeadliner (so
-// PingPongInterval can drop peers that stop answering pings).
+// What a socket costs:
+//
+//   - Goroutines: one reads the socket, one runs each operation. gqlgen's
+//     transport also keeps a goroutine that waits for the connection's
+//     context and one for keep-alives, and reads on the HTTP handler's
+//     goroutine; here the keep-alive (legacy graphql-ws only) is a timer,
+//     the connection's end a context hook, and the init timeout a read
+//     deadline.
+//   - Stack: within Detach, the upgrade's handler returns as soon as the
+//     socket is set up and the socket is read on a fresh goroutine, so the
+//     stack of the whole middleware chain is released (see Finally for what
+//     a middleware does at the end of such a request).
+//   - Memory: read and write buffers are small (DefaultReadBufferSize and
+//     DefaultWriteBufferSize), write buffers come from a sync.Pool, so an
+//     idle socket holds none, and per-message compression is off.
+//   - Sending: each message is built by appending bytes (the operation id
+//     JSON-escaped once per operation) and written as one websocket message
+//     under the socket's write lock. A response is encoded once however
+//     many sockets it goes to: the Implementation remembers the encoding of
+//     the last responses sent by pointer, and graph.Multiplexer hands the
+//     same *graphql.Response to every subscriber of an execution. A
+//     response must therefore not change once a transport has it.
+//
+// Around connection_init, a graphql-transport-ws socket behaves as that
+// protocol defines: 4408 "Connection initialisation timeout" when
+// InitTimeout passes, 4401 "Unauthorized" when subscribe comes first, 4429
+// "Too many initialisation requests" for a second connection_init, and a
+// ping before connection_init is answered with a pong; once initialised, a
+// message it cannot take closes it with 4400 "Invalid message received". A
+// legacy graphql-ws socket behaves as gqlgen's: 1002 (protocol error) with
+// a reason, after a connection_error saying why where gqlgen sends one.
+// InitFunc refuses a socket by returning an error, a *CloseError for a
+// close code and reason of its choosing (gqlgen's WithWebsocketCloseCode and
+// AppendCloseReason are read only by gqlgen's own transport). gqlgen's
+// transport.GetInitPayload and AddSubscriptionError are not supported.
+//
+// Implementation also adapts gorilla/websocket to gqlgen's own transport:
+// it is a transport.WebsocketImplementation, whose connections implement
+// transport.WebsocketConn, transport.WebsocketReadLimiter (so the
+// transport's PayloadReadLimit is enforced) and
+// transport.WebsocketReadDeadliner (so PingPongInterval can drop peers that
+// stop answering pings), and translate gqlgen's 1002 closes around
+// connection_init into the codes above. Transport does all that gqlgen's
+// transport does with it at less cost per socket.
 //
 // Connection lifecycle: Options.OnOpen is called once for every successfully
 // upgraded connection and Options.OnClose exactly once when that connection is
-// closed, whether the transport closes it, the peer goes away, or the HTTP
-// handler returns without closing it (the adapter closes the connection when
-// the request context ends, so a connection can never outlive its handler).
+// closed, whether the transport closes it, the peer goes away, or the
+// request's context ends (the connection is closed then, so it can never
+// outlive its request).
 //
 // Closing: WriteClose sends the close frame (code and reason, the reason cut
 // to the 123 bytes a control frame allows) within CloseTimeout. When Close is
@@ -48,14 +77,6 @@
 // (for example the rest of an oversized message) is reset by the kernel, and
 // the reset can destroy the close frame before the peer reads it.
 // Options.OnClose is called when the socket is finally closed.
-//
-// Around connection_init, a graphql-transport-ws socket behaves as that
-// protocol defines, where gqlgen's transport closes with 1002 (protocol
-// error): 4408 "Connection initialisation timeout" when InitTimeout passes,
-// 4401 "Unauthorized" when subscribe comes first, 4429 "Too many
-// initialisation requests" for a second connection_init, and a ping before
-// connection_init is answered with a pong. Legacy graphql-ws sockets keep
-// gqlgen's behaviour (that protocol defines none of this).
 //
 // Ending a session: gqlgen gives InitFunc the request's context but no
 // handle on the connection. Wrap the GraphQL handler in Scope, and InitFunc
@@ -69,8 +90,12 @@
 // state (4 KiB read and write buffers, the response, the connection), of
 // no use once hijacked. Wrap the server's root handler in Detach and each
 // upgrade is served on a goroutine of its own; net/http's goroutine
-// returns at the hijack and that state is released, with the handler's
-// request context, values and lifetime unchanged.
+// returns at the hijack and that state is released. A Transport goes
+// further: it keeps the request past its handler (the handler returns at
+// once, the socket is served on a fresh goroutine), and the request's
+// context ends, and what middleware handed to Finally runs (an access log
+// line, say), once the socket is closed. Without Detach, Transport.Do
+// serves the socket until it closes.
 //
 // Shutdown: http.Server.Shutdown does not close hijacked connections; call
 // Implementation.CloseAll (typically with 1001, going away) to close the open
@@ -78,7 +103,7 @@
 //
 // When the upgrade is refused (for example because of a disallowed Origin),
 // gorilla writes the HTTP error response (403 for an origin mismatch, as
-// plain text) before gqlgen's transport logs the failure with the standard
+// plain text); Transport leaves it at that, while gqlgen's transport logs the failure with the standard
 // log package and attempts its own 400 response; the first status wins, the
 // second body is appended to the first, and net/http logs the second status
 // as a superfluous WriteHeader call. Implementation.CheckHandshake makes

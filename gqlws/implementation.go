@@ -29,6 +29,10 @@ type Implementation struct {
 	onOpen       func()
 	onClose      func()
 
+	// payloads holds the encoding of the responses a Transport sends
+	// to several sockets.
+	payloads payloadCache
+
 	mu   sync.Mutex
 	live map[*conn]struct{}
 }
@@ -78,6 +82,7 @@ func (i *Implementation) Accept(
 		return nil, err
 	}
 	c := i.track(r.Context(), ws)
+	c.init.on = ws.Subprotocol() == SubprotocolGraphQLTransportWS
 	fill(r.Context(), c)
 	return c, nil
 }

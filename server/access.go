@@ -67,22 +67,32 @@ func (w *accessWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 func (w *accessWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// accessRecord is what an access line says of a request: only that is kept
+// from it until a websocket's line is written.
+type accessRecord struct {
+	method, path string
+	status       int
+	note         *accessNote
+	start        time.Time
+}
+
 // logAccess writes the access line of a request once it is answered; a
 // websocket's once it closes, its duration the connection's life. Probes,
 // scrapes and the built-in sandbox (standing in for Lightspeed, whose calls
 // the service makes itself) are logged at DEBUG, everything else at INFO.
-func logAccess(ctx context.Context, log *slog.Logger, r *http.Request, w *accessWriter, note *accessNote, start time.Time) {
+func logAccess(ctx context.Context, log *slog.Logger, line accessRecord) {
 	level := slog.LevelInfo
-	switch {
-	case r.URL.Path == "/healthz", r.URL.Path == "/readyz", r.URL.Path == "/metrics", strings.HasPrefix(r.URL.Path, sandboxPath+"/"):
+	switch path := line.path; {
+	case path == "/healthz", path == "/readyz", path == "/metrics", strings.HasPrefix(path, sandboxPath+"/"):
 		level = slog.LevelDebug
 	}
-	status := w.status
+	status := line.status
 	if status == 0 {
 		status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
 	}
-	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)), slog.Int("status", status),
-		slog.Int64("duration_ms", time.Since(start).Milliseconds())}
+	attrs := []slog.Attr{slog.String("method", line.method), slog.String("path", logPath(line.path)), slog.Int("status", status),
+		slog.Int64("duration_ms", time.Since(line.start).Milliseconds())}
+	note := line.note
 	note.mu.Lock()
 	if note.operationType != "" {
 		attrs = append(attrs, slog.String("operation", note.operation), slog.String("operation_type", note.operationType))

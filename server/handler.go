@@ -116,12 +116,12 @@ func consoleOptions(cfg config, db *storage.DB, tokens *auth.Tokens, sandboxServ
 // newGraphQL assembles gqlgen's server with explicit transports and limits.
 func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, streams context.Context, tokens *auth.Tokens, sk *sockets, m *metrics, log *slog.Logger) *gqlhandler.Server {
 	srv := gqlhandler.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{App: a, Log: log})))
-	srv.AddTransport(transport.Websocket{
+	srv.AddTransport(gqlws.Transport{
 		Implementation:        ws,
 		InitFunc:              websocketInit(tokens, sk),
 		InitTimeout:           5 * time.Second,
 		KeepAlivePingInterval: 25 * time.Second,
-		PayloadReadLimit:      new(int64(64 << 10)),
+		PayloadReadLimit:      64 << 10,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -171,16 +171,14 @@ func websocketInit(tokens *auth.Tokens, sk *sockets) transport.WebsocketInitFunc
 		}
 		p, err := tokens.Verify(token)
 		if err != nil {
-			ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
-			ctx = transport.AppendCloseReason(ctx, "Forbidden: a valid bearer token is required in connection_init")
-			return ctx, nil, err
+			return ctx, nil, &gqlws.CloseError{Code: closeForbidden, Reason: "Forbidden: a valid bearer token is required in connection_init", Err: err}
 		}
 		if err := sk.admit(ctx, p); err != nil {
 			code, reason := websocket.CloseInternalServerErr, "Internal error"
 			if err == sk.tooMany {
 				code, reason = closeTooManySockets, fmt.Sprintf("Too many websockets: at most %d per token subject", sk.perSubject)
 			}
-			return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), reason), nil, err
+			return ctx, nil, &gqlws.CloseError{Code: code, Reason: reason, Err: err}
 		}
 		return withSubscriptionCount(auth.WithPrincipal(ctx, p)), nil, nil
 	}
@@ -213,7 +211,7 @@ var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // withRequestID gives each request an id (the caller's X-Request-Id when it
 // is sane), echoes it in the response and writes the request's access line
-// with it (see logAccess).
+// with it (see logAccess): a websocket's once it closes (gqlws.Finally).
 func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -229,7 +227,8 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		aw := &accessWriter{ResponseWriter: w}
 		next.ServeHTTP(aw, r.WithContext(ctx))
-		logAccess(ctx, log, r, aw, note, start)
+		line := accessRecord{method: r.Method, path: r.URL.Path, status: aw.status, note: note, start: start}
+		gqlws.Finally(ctx, func() { logAccess(ctx, log, line) })
 	})
 }
 
