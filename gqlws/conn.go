@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 )
 
@@ -16,9 +15,9 @@ import (
 // (125 bytes payload minus the 2-byte status code).
 const maxCloseReasonLen = 123
 
-// conn adapts *websocket.Conn to transport.WebsocketConn. gorilla allows one
-// concurrent reader and one concurrent writer; the transport reads from a
-// single goroutine but writes from several, so data writes are serialised by
+// conn is a websocket a Transport serves. gorilla allows one concurrent
+// reader and one concurrent writer; the transport reads from a single
+// goroutine but writes from several, so data writes are serialised by
 // writeMu. gorilla's Close and WriteControl are safe to call concurrently with
 // anything, so WriteClose and Close do not take writeMu and cannot be blocked
 // by a stalled data write.
@@ -28,7 +27,6 @@ type conn struct {
 	writeMu      sync.Mutex
 
 	closeReceived atomic.Bool // the peer's close frame was read
-	init          initWatch   // graphql-transport-ws close codes before connection_init
 
 	closeOnce sync.Once
 	closeErr  error
@@ -36,12 +34,6 @@ type conn struct {
 
 	hooks deferred // run once closed; see atClose
 }
-
-var (
-	_ transport.WebsocketConn          = (*conn)(nil)
-	_ transport.WebsocketReadLimiter   = (*conn)(nil)
-	_ transport.WebsocketReadDeadliner = (*conn)(nil)
-)
 
 func newConn(ws *websocket.Conn, writeTimeout time.Duration, onClose func()) *conn {
 	c := &conn{ws: ws, writeTimeout: writeTimeout, onClose: onClose}
@@ -51,30 +43,6 @@ func newConn(ws *websocket.Conn, writeTimeout time.Duration, onClose func()) *co
 		return echo(code, text)
 	})
 	return c
-}
-
-// NextReader returns the next data message. A normal close by the peer is
-// reported as transport.ErrWebsocketClosed.
-func (c *conn) NextReader() (int, io.Reader, error) {
-	for {
-		messageType, r, err := c.ws.NextReader()
-		if err != nil {
-			c.init.failed()
-		}
-		if isNormalClose(err) {
-			return messageType, nil, transport.ErrWebsocketClosed
-		}
-		if err != nil {
-			return messageType, r, err
-		}
-		r, ping := c.init.watch(r)
-		if !ping {
-			return messageType, r, nil
-		}
-		if err := c.WriteJSON(pong); err != nil {
-			return messageType, nil, err
-		}
-	}
 }
 
 // WriteJSON writes v as a JSON text message. It is safe for concurrent use.
@@ -102,11 +70,7 @@ func (c *conn) writeMessage(b []byte) error {
 // CloseTimeout. It does not close the connection; the transport calls Close
 // afterwards. Once a close frame has been sent (by WriteClose, or by gorilla
 // itself, e.g. 1009 when the read limit is exceeded) WriteClose is a no-op.
-//
-// On graphql-transport-ws, a 1002 before connection_init becomes the code
-// the protocol defines (see initWatch).
 func (c *conn) WriteClose(closeCode int, message string) error {
-	closeCode, message = c.init.translate(closeCode, message)
 	payload := websocket.FormatCloseMessage(closeCode, truncateReason(message))
 	err := c.ws.WriteControl(websocket.CloseMessage, payload, time.Now().Add(CloseTimeout))
 	if errors.Is(err, websocket.ErrCloseSent) {
@@ -190,18 +154,6 @@ func (c *conn) Subprotocol() string {
 	return c.ws.Subprotocol()
 }
 
-// SetReadLimit sets the maximum message size. A larger message makes the read
-// fail; gorilla then sends a 1009 (message too big) close frame.
-func (c *conn) SetReadLimit(limit int64) {
-	c.ws.SetReadLimit(limit)
-}
-
-// SetReadDeadline sets the read deadline; the zero time clears it. After a
-// deadline expires the connection is unusable.
-func (c *conn) SetReadDeadline(t time.Time) error {
-	return c.ws.SetReadDeadline(t)
-}
-
 // writeDeadline returns the deadline for a data write; a zero writeTimeout
 // means none.
 func (c *conn) writeDeadline() time.Time {
@@ -209,14 +161,6 @@ func (c *conn) writeDeadline() time.Time {
 		return time.Time{}
 	}
 	return time.Now().Add(c.writeTimeout)
-}
-
-func isNormalClose(err error) bool {
-	return websocket.IsCloseError(err,
-		websocket.CloseNormalClosure,
-		websocket.CloseGoingAway,
-		websocket.CloseNoStatusReceived,
-	)
 }
 
 // truncateReason shortens reason to fit a close frame without splitting a

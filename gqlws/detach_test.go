@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 
 	"github.com/leafly/lightspeed-orders/gqlws"
@@ -49,10 +48,10 @@ func detachServer(t *testing.T, inner http.Handler) (srv *httptest.Server, retur
 // is accepted while the handler goes on serving it, with the request's
 // context values, until it returns; its context ends then.
 func TestDetach(t *testing.T) {
-	impl := gqlws.New(gqlws.Options{})
+	var upgrader websocket.Upgrader
 	contexts := make(chan context.Context, 1)
 	srv, returned, _ := detachServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := impl.Accept(w, r, transport.WebsocketAcceptOptions{})
+		conn, err := upgrader.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
@@ -116,12 +115,12 @@ func TestDetachRefusedUpgrade(t *testing.T) {
 // TestDetachPanics checks a handler's panic is logged by the HTTP server
 // as usual, whether it comes before the hijack or after it.
 func TestDetachPanics(t *testing.T) {
-	impl := gqlws.New(gqlws.Options{})
+	var upgrader websocket.Upgrader
 	srv, _, errs := detachServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("before") {
 			panic("before the hijack")
 		}
-		conn, err := impl.Accept(w, r, transport.WebsocketAcceptOptions{})
+		conn, err := upgrader.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}

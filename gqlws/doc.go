@@ -54,24 +54,15 @@
 // AppendCloseReason are read only by gqlgen's own transport). gqlgen's
 // transport.GetInitPayload and AddSubscriptionError are not supported.
 //
-// Implementation also adapts gorilla/websocket to gqlgen's own transport:
-// it is a transport.WebsocketImplementation, whose connections implement
-// transport.WebsocketConn, transport.WebsocketReadLimiter (so the
-// transport's PayloadReadLimit is enforced) and
-// transport.WebsocketReadDeadliner (so PingPongInterval can drop peers that
-// stop answering pings), and translate gqlgen's 1002 closes around
-// connection_init into the codes above. Transport does all that gqlgen's
-// transport does with it at less cost per socket.
-//
 // Connection lifecycle: Options.OnOpen is called once for every successfully
 // upgraded connection and Options.OnClose exactly once when that connection is
 // closed, whether the transport closes it, the peer goes away, or the
 // request's context ends (the connection is closed then, so it can never
 // outlive its request).
 //
-// Closing: WriteClose sends the close frame (code and reason, the reason cut
-// to the 123 bytes a control frame allows) within CloseTimeout. When Close is
-// called before the peer's close frame was read, the adapter half-closes the
+// Closing: the server sends its close frame (code and reason, the reason cut
+// to the 123 bytes a control frame allows) within CloseTimeout. When it
+// closes a socket before the peer's close frame was read, it half-closes the
 // TCP connection and discards incoming data for at most CloseTimeout before
 // closing it, instead of closing at once: a socket closed with unread input
 // (for example the rest of an oversized message) is reset by the kernel, and
@@ -103,10 +94,7 @@
 //
 // When the upgrade is refused (for example because of a disallowed Origin),
 // gorilla writes the HTTP error response (403 for an origin mismatch, as
-// plain text); Transport leaves it at that, while gqlgen's transport logs the failure with the standard
-// log package and attempts its own 400 response; the first status wins, the
-// second body is appended to the first, and net/http logs the second status
-// as a superfluous WriteHeader call. Implementation.CheckHandshake makes
-// gorilla's checks first, so a server can answer a bad upgrade itself and
-// never hand it to the transport.
+// plain text) and Transport leaves it at that. Implementation.CheckHandshake
+// makes gorilla's checks first, so a server can answer a bad upgrade itself
+// and never hand it to the transport.
 package gqlws

@@ -8,8 +8,8 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// HandshakeError is an upgrade request that Accept would refuse: the HTTP
-// status gorilla's Upgrader answers it with, and why.
+// HandshakeError is an upgrade request that a Transport would refuse: the
+// HTTP status gorilla's Upgrader answers it with, and why.
 type HandshakeError struct {
 	Status int
 	Reason string
@@ -17,12 +17,11 @@ type HandshakeError struct {
 
 func (e *HandshakeError) Error() string { return e.Reason }
 
-// CheckHandshake returns the *HandshakeError Accept would fail r with, or
-// nil when the upgrade is acceptable: it makes the checks gorilla's Upgrader
-// makes on the request, and applies Options.AllowedOrigins. A server calls
-// it before gqlgen's transport to answer a bad upgrade itself, as gqlgen
-// answers a failed Accept a second time and logs it in plain text (see the
-// package documentation).
+// CheckHandshake returns the *HandshakeError a Transport would fail r with,
+// or nil when the upgrade is acceptable: it makes the checks gorilla's
+// Upgrader makes on the request, and applies Options.AllowedOrigins. A
+// server calls it before the transport to answer a bad upgrade itself (see
+// the package documentation).
 func (i *Implementation) CheckHandshake(r *http.Request) error {
 	switch {
 	case !websocket.IsWebSocketUpgrade(r):

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler/testserver"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 
 	"github.com/leafly/lightspeed-orders/gqlws"
@@ -46,8 +45,7 @@ func (c *counters) waitIdle(t *testing.T) {
 	}
 }
 
-// harness is a gqlgen test server with the gorilla adapter mounted, within
-// gqlws.Scope.
+// harness is a gqlgen test server served through a gqlws.Transport.
 type harness struct {
 	counters
 	impl *gqlws.Implementation
@@ -55,38 +53,25 @@ type harness struct {
 	http *httptest.Server
 }
 
-func newHarness(t *testing.T, opts gqlws.Options, ws transport.Websocket) *harness {
+// newTransportHarness serves a gqlgen test server through a gqlws.Transport
+// accepting with opts, as the service does: within Scope, under wrap (when
+// not nil) and Detach.
+func newTransportHarness(t *testing.T, opts gqlws.Options, tr gqlws.Transport, wrap func(http.Handler) http.Handler) *harness {
 	t.Helper()
 	h := &harness{gql: testserver.New()}
 	h.impl = gqlws.New(h.hook(opts))
-	ws.Implementation = h.impl
-	h.gql.AddTransport(ws)
-	h.http = httptest.NewServer(gqlws.Scope(h.gql))
+	tr.Implementation = h.impl
+	h.gql.AddTransport(tr)
+	var root http.Handler = gqlws.Scope(h.gql)
+	if wrap != nil {
+		root = wrap(root)
+	}
+	h.http = httptest.NewServer(gqlws.Detach(root))
 	t.Cleanup(func() {
 		h.waitIdle(t)
 		h.http.Close()
 	})
 	return h
-}
-
-// newAcceptServer serves every request by accepting it with impl and handing
-// the connection to serve.
-func newAcceptServer(
-	t *testing.T,
-	impl transport.WebsocketImplementation,
-	opts transport.WebsocketAcceptOptions,
-	serve func(transport.WebsocketConn),
-) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := impl.Accept(w, r, opts)
-		if err != nil {
-			return
-		}
-		serve(conn)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 func wsURL(srv *httptest.Server) string {

@@ -2,12 +2,9 @@ package gqlws
 
 import (
 	"context"
-	"net/http"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 )
 
@@ -20,9 +17,9 @@ const (
 	SubprotocolGraphQLWS = "graphql-ws"
 )
 
-// Implementation is a gorilla/websocket backed
-// transport.WebsocketImplementation. Create it with New; it is safe for
-// concurrent use and should be shared by all requests of a server.
+// Implementation accepts the websockets a Transport serves (gorilla/websocket
+// upgrades, origin checks, the open connections). Create it with New; it is
+// safe for concurrent use and should be shared by all requests of a server.
 type Implementation struct {
 	upgrader     websocket.Upgrader
 	writeTimeout time.Duration
@@ -36,8 +33,6 @@ type Implementation struct {
 	mu   sync.Mutex
 	live map[*conn]struct{}
 }
-
-var _ transport.WebsocketImplementation = (*Implementation)(nil)
 
 // New returns an Implementation configured by opts.
 func New(opts Options) *Implementation {
@@ -57,34 +52,6 @@ func New(opts Options) *Implementation {
 		onClose:      opts.OnClose,
 		live:         make(map[*conn]struct{}),
 	}
-}
-
-// Accept upgrades the request to a websocket connection. It negotiates the
-// subprotocols of options merged with graphql-transport-ws and graphql-ws
-// (preferring graphql-transport-ws when the client offers both) and sends
-// options.ResponseHeader with the 101 response. On failure gorilla has
-// already written an HTTP error response (403 for a refused Origin).
-//
-// The returned connection also implements transport.WebsocketReadLimiter and
-// transport.WebsocketReadDeadliner, and is closed automatically when the
-// request context ends (when the HTTP handler returns). Within Scope, the
-// request context then reaches it (CloseAt, OnClose).
-func (i *Implementation) Accept(
-	w http.ResponseWriter,
-	r *http.Request,
-	options transport.WebsocketAcceptOptions,
-) (transport.WebsocketConn, error) {
-	upgrader := i.upgrader
-	upgrader.Subprotocols = mergeSubprotocols(upgrader.Subprotocols, options.Subprotocols)
-
-	ws, err := upgrader.Upgrade(w, r, options.ResponseHeader.Clone())
-	if err != nil {
-		return nil, err
-	}
-	c := i.track(r.Context(), ws)
-	c.init.on = ws.Subprotocol() == SubprotocolGraphQLTransportWS
-	fill(r.Context(), c)
-	return c, nil
 }
 
 // track wraps ws, reports it to OnOpen and arranges for it to be closed once
@@ -107,18 +74,6 @@ func (i *Implementation) track(ctx context.Context, ws *websocket.Conn) *conn {
 	// firing after the transport already closed c is harmless.
 	context.AfterFunc(ctx, func() { _ = c.Close() })
 	return c
-}
-
-// mergeSubprotocols returns base followed by the entries of extra that are
-// not already in base. base is never modified.
-func mergeSubprotocols(base, extra []string) []string {
-	merged := slices.Clip(base)
-	for _, p := range extra {
-		if !slices.Contains(merged, p) {
-			merged = append(merged, p)
-		}
-	}
-	return merged
 }
 
 func (i *Implementation) forget(c *conn) {

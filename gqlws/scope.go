@@ -9,15 +9,15 @@ import (
 // slotKey keys the slot Scope puts in a request's context.
 type slotKey struct{}
 
-// slot holds the websocket Accept opened on a request. Accept fills it on
-// the goroutine that then runs gqlgen's InitFunc, so reading it there needs
-// no lock.
+// slot holds the websocket a Transport opened on a request. The Transport
+// fills it on the goroutine that then runs InitFunc, so reading it there
+// needs no lock.
 type slot struct{ c *conn }
 
 // Scope returns next with room in each websocket request's context for the
-// connection Accept opens on it. gqlgen hands InitFunc a context derived
-// from the request's, and no handle on the connection: with Scope around
-// the GraphQL handler, CloseAt and OnClose reach it from that context.
+// connection a Transport opens on it. InitFunc gets a context derived from
+// the request's, and no handle on the connection: with Scope around the
+// GraphQL handler, CloseAt and OnClose reach it from that context.
 func Scope(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {

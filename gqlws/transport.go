@@ -178,9 +178,21 @@ func (s *session) serve() {
 	}
 }
 
-// CloseInvalidMessage ends a graphql-transport-ws socket that sent a
-// message the protocol does not allow once it is initialised.
-const CloseInvalidMessage = 4400
+// The close codes graphql-transport-ws defines
+// (github.com/enisdenjo/graphql-ws, PROTOCOL.md).
+const (
+	// CloseInvalidMessage ends a socket that sent a message the protocol
+	// does not allow once it is initialised.
+	CloseInvalidMessage = 4400
+	// CloseInitTimeout ends a socket whose connection_init did not arrive
+	// in time.
+	CloseInitTimeout = 4408
+	// CloseUnauthorized ends a socket that sent subscribe before
+	// connection_init.
+	CloseUnauthorized = 4401
+	// CloseTooManyInits ends a socket that sent connection_init twice.
+	CloseTooManyInits = 4429
+)
 
 // read returns the next message and its kind; an error ends the socket.
 func (s *session) read() (message, kind, error) {

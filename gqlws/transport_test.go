@@ -4,39 +4,17 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/testserver"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 
 	"github.com/leafly/lightspeed-orders/gqlws"
 )
-
-// newTransportHarness serves a gqlgen test server through a gqlws.Transport
-// as the service does: within Scope, under wrap (when not nil) and Detach.
-func newTransportHarness(t *testing.T, tr gqlws.Transport, wrap func(http.Handler) http.Handler) *harness {
-	t.Helper()
-	h := &harness{gql: testserver.New()}
-	h.impl = gqlws.New(h.hook(gqlws.Options{}))
-	tr.Implementation = h.impl
-	h.gql.AddTransport(tr)
-	var root http.Handler = gqlws.Scope(h.gql)
-	if wrap != nil {
-		root = wrap(root)
-	}
-	h.http = httptest.NewServer(gqlws.Detach(root))
-	t.Cleanup(func() {
-		h.waitIdle(t)
-		h.http.Close()
-	})
-	return h
-}
 
 // TestTransportSubprotocols runs a socket of each subprotocol from
 // connection_init to its close: acknowledgement, keep-alives (legacy
@@ -52,7 +30,7 @@ func TestTransportSubprotocols(t *testing.T) {
 	} {
 		t.Run(tc.sub, func(t *testing.T) {
 			t.Parallel()
-			h := newTransportHarness(t, gqlws.Transport{InitTimeout: waitTimeout, KeepAlivePingInterval: 10 * time.Millisecond}, nil)
+			h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{InitTimeout: waitTimeout, KeepAlivePingInterval: 10 * time.Millisecond}, nil)
 			c := h.dial(t, tc.sub)
 			send(t, c, msg{Type: "connection_init"})
 			expectMsg(t, c, "connection_ack", "")
@@ -111,6 +89,7 @@ func TestTransportBeforeInit(t *testing.T) {
 		{"timeout", "graphql-ws", nil, false, websocket.CloseProtocolError, "connection initialisation timeout"},
 		{"subscribe first", "graphql-transport-ws", []string{"subscribe"}, false, gqlws.CloseUnauthorized, "Unauthorized"},
 		{"start first", "graphql-ws", []string{"start"}, true, websocket.CloseProtocolError, "unexpected message"},
+		{"complete first", "graphql-transport-ws", []string{"complete"}, false, websocket.CloseProtocolError, "unexpected message"},
 		{"second init", "graphql-transport-ws", []string{"connection_init", "connection_init"}, false, gqlws.CloseTooManyInits, "Too many initialisation requests"},
 		{"second init", "graphql-ws", []string{"connection_init", "connection_init"}, true, websocket.CloseProtocolError, "unexpected message"},
 		{"unknown type", "graphql-transport-ws", []string{"not-a-type"}, false, websocket.CloseProtocolError, "decoding error"},
@@ -120,7 +99,7 @@ func TestTransportBeforeInit(t *testing.T) {
 	} {
 		t.Run(tc.sub+" "+tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newTransportHarness(t, gqlws.Transport{InitTimeout: 100 * time.Millisecond}, nil)
+			h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{InitTimeout: 100 * time.Millisecond}, nil)
 			c := h.dial(t, tc.sub)
 			start := time.Now()
 			for i, typ := range tc.send {
@@ -148,7 +127,7 @@ func TestTransportBeforeInit(t *testing.T) {
 // time; the server answers it and still takes connection_init.
 func TestTransportPingBeforeInit(t *testing.T) {
 	t.Parallel()
-	h := newTransportHarness(t, gqlws.Transport{InitTimeout: waitTimeout}, nil)
+	h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{InitTimeout: waitTimeout}, nil)
 	c := h.dial(t, "graphql-transport-ws")
 	send(t, c, msg{Type: "ping"})
 	expectMsg(t, c, "pong", "")
@@ -176,7 +155,7 @@ func TestTransportInitRefused(t *testing.T) {
 		for _, sub := range []string{"graphql-transport-ws", "graphql-ws"} {
 			t.Run(tc.name+" "+sub, func(t *testing.T) {
 				t.Parallel()
-				h := newTransportHarness(t, gqlws.Transport{
+				h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{
 					InitFunc: func(ctx context.Context, _ transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 						return ctx, nil, tc.err
 					},
@@ -194,12 +173,14 @@ func TestTransportInitRefused(t *testing.T) {
 	}
 }
 
-// TestTransportReadLimit: a message over PayloadReadLimit closes with 1009.
+// TestTransportReadLimit: a message over PayloadReadLimit closes with 1009,
+// and the close frame reaches the client although the server leaves the
+// rest of the message unread (the socket lingers rather than being reset).
 func TestTransportReadLimit(t *testing.T) {
 	t.Parallel()
-	h := newTransportHarness(t, gqlws.Transport{PayloadReadLimit: 64}, nil)
+	h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{PayloadReadLimit: 64}, nil)
 	c := h.dial(t, "graphql-transport-ws")
-	send(t, c, msg{Type: "connection_init", Payload: payload(t, map[string]string{"pad": strings.Repeat("x", 100)})})
+	send(t, c, msg{Type: "connection_init", Payload: payload(t, map[string]string{"pad": strings.Repeat("x", 256<<10)})})
 	expectClose(t, c, websocket.CloseMessageTooBig, "")
 }
 
@@ -208,7 +189,7 @@ func TestTransportReadLimit(t *testing.T) {
 func TestTransportCloseAtAndCloseAll(t *testing.T) {
 	t.Parallel()
 	var closed atomic.Int64
-	h := newTransportHarness(t, gqlws.Transport{
+	h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			gqlws.OnClose(ctx, func() { closed.Add(1) })
 			if p.GetString("end") != "" {
@@ -217,13 +198,18 @@ func TestTransportCloseAtAndCloseAll(t *testing.T) {
 			return ctx, nil, nil
 		},
 	}, nil)
-	ending := h.dial(t, "graphql-ws")
-	send(t, ending, msg{Type: "connection_init", Payload: payload(t, map[string]string{"end": "soon"})})
-	expectMsg(t, ending, "connection_ack", "")
-	if m := expectMsg(t, ending, "connection_error", ""); string(m.Payload) != `{"message":"expired"}` {
-		t.Fatalf("connection_error payload %s", m.Payload)
+	// A legacy client hears the reason in a connection_error first.
+	for _, sub := range []string{"graphql-ws", "graphql-transport-ws"} {
+		ending := h.dial(t, sub)
+		send(t, ending, msg{Type: "connection_init", Payload: payload(t, map[string]string{"end": "soon"})})
+		expectMsg(t, ending, "connection_ack", "")
+		if sub == "graphql-ws" {
+			if m := expectMsg(t, ending, "connection_error", ""); string(m.Payload) != `{"message":"expired"}` {
+				t.Fatalf("connection_error payload %s", m.Payload)
+			}
+		}
+		expectClose(t, ending, 4403, "expired")
 	}
-	expectClose(t, ending, 4403, "expired")
 
 	staying := h.dial(t, "graphql-transport-ws")
 	send(t, staying, msg{Type: "connection_init"})
@@ -231,8 +217,8 @@ func TestTransportCloseAtAndCloseAll(t *testing.T) {
 	h.impl.CloseAll(websocket.CloseGoingAway, "server shutting down")
 	expectClose(t, staying, websocket.CloseGoingAway, "server shutting down")
 	h.waitIdle(t)
-	if n := closed.Load(); n != 2 {
-		t.Errorf("OnClose ran %d times, want 2", n)
+	if n := closed.Load(); n != 3 {
+		t.Errorf("OnClose ran %d times, want 3", n)
 	}
 }
 
@@ -242,7 +228,7 @@ func TestTransportCloseAtAndCloseAll(t *testing.T) {
 func TestTransportFinally(t *testing.T) {
 	t.Parallel()
 	returned, over := make(chan struct{}), make(chan struct{})
-	h := newTransportHarness(t, gqlws.Transport{}, func(next http.Handler) http.Handler {
+	h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{}, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			next.ServeHTTP(w, r)
 			close(returned)
@@ -277,7 +263,7 @@ func TestTransportFinally(t *testing.T) {
 // costs the server at most two goroutines (its reader and its operation).
 func TestTransportGoroutinesPerSocket(t *testing.T) {
 	const n = 50
-	h := newTransportHarness(t, gqlws.Transport{KeepAlivePingInterval: time.Minute}, nil)
+	h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{KeepAlivePingInterval: time.Minute}, nil)
 	before := runtime.NumGoroutine()
 	for range n {
 		// The client reads in the test's goroutine: it starts none.

@@ -57,7 +57,7 @@ func bodyRefusal(err error, timeout time.Duration) (int, string) {
 // checkTransport refuses with a coded error what gqlgen's transports would
 // refuse with an uncoded one: a method or content type no transport takes,
 // GET parameters that do not decode, and a bad websocket upgrade (which
-// gqlgen would also answer twice and log as plain text). gqlgen's own
+// the websocket transport would answer in plain text). gqlgen's own
 // refusal of a GET mutation is rewritten by getWriter.
 func checkTransport(ws *gqlws.Implementation, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
