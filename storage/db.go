@@ -82,7 +82,12 @@ func dialector(cfg Config) (gorm.Dialector, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	path := filepath.Join(cfg.DataDir, "orders.db")
-	return sqlite.Open("file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"), nil
+	// Transactions begin IMMEDIATE: another process on the same file (the
+	// CLI, a test's second handle) then waits out busy_timeout at BEGIN. A
+	// deferred transaction that reads and then writes after the other
+	// process committed fails at once with SQLITE_BUSY, whatever the
+	// timeout. Within the process the single connection serialises anyway.
+	return sqlite.Open("file:" + path + "?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"), nil
 }
 
 // configurePool sizes the pool. SQLite allows one writer at a time; a single
