@@ -121,7 +121,7 @@ func TestBrowserConsole(t *testing.T) {
 	staff.labelled("the sandbox staff tab")
 	handled := st.shopperOrder(t, "L-3002", "ada@example.com", anyItems(menu, 1), nil)
 	canceled := st.shopperOrder(t, "L-3003", "ada@example.com", anyItems(menu, 1), nil)
-	st.shopperOrder(t, "L-3004", "ada@example.com", anyItems(menu, 1), nil)
+	retried := st.shopperOrder(t, "L-3004", "ada@example.com", anyItems(menu, 1), nil)
 	tb.waitUntil("the outage pop-up", `document.querySelector('[role=alertdialog][data-kind=PARTNER_OUTAGE]')`)
 	tb.waitUntil("the orders not sent and actionable", `document.querySelector('tr[data-leafly-id="L-3002"][data-pos=NOT_SENT] .move-button') &&
 		document.querySelector('tr[data-leafly-id="L-3003"][data-pos=NOT_SENT] .cancel-button') && document.querySelector('tr[data-leafly-id="L-3004"][data-pos=NOT_SENT] .retry-button')`)
@@ -152,10 +152,18 @@ func TestBrowserConsole(t *testing.T) {
 	tb.screenshot(shots, "console-orders-phone")
 	tb.viewport(1280, 900)
 
+	// A retry while the store is still in its outage is accepted and turns
+	// NOT_SENT again at once (past its deadline); the recovery then sends
+	// it, as nobody handled it. Retrying after the recovery would race the
+	// probe, which resends it itself.
+	tb.click(`tr[data-leafly-id="L-3004"] .retry-button`)
+	tb.waitUntil("L-3004's retry accepted", `document.getElementById('orders-error').textContent === '' && document.querySelector('tr[data-leafly-id="L-3004"][data-pos=NOT_SENT] .retry-button:not([disabled])')`)
+	if o := st.order(t, retried); path(o, "posSync", "state") != "NOT_SENT" || o["status"] != "PENDING" {
+		t.Errorf("L-3004 after a retry in the outage: %v, want NOT_SENT and PENDING", o)
+	}
 	staff.click("#fault-outage")
 	staff.waitUntil("the outage switch off", `document.getElementById('fault-outage').getAttribute('aria-checked') === 'false'`)
-	tb.click(`tr[data-leafly-id="L-3004"] .retry-button`)
-	tb.waitUntil("L-3004 sent again from the dashboard", `document.querySelector('tr[data-leafly-id="L-3004"][data-pos=SENT]') && document.getElementById('orders-error').textContent === ''`)
+	tb.waitUntil("L-3004 sent at the recovery", `document.querySelector('tr[data-leafly-id="L-3004"][data-pos=SENT]') && document.getElementById('orders-error').textContent === ''`)
 	if n := len(sandboxOf(t, s).sales("L-3004")); n != 1 {
 		t.Errorf("L-3004 retried: %d sales, want 1", n)
 	}
