@@ -24,13 +24,18 @@ import (
 // tests use a later event as a barrier: once it arrives, any duplicate of an
 // earlier one would have arrived before it.
 
+// twoReplicas starts replicas A and B over one event log, with a
+// subscription to store-1 on each and one to store-2 on B.
+func twoReplicas(t *testing.T) (db *eventLog, a, b *events.Postgres, subA, subB, otherB <-chan domain.Event) {
+	t.Helper()
+	db = newEventLog(t)
+	a = db.replica(t, events.PostgresOptions{ReplicaID: "replica-a"})
+	b = db.replica(t, events.PostgresOptions{ReplicaID: "replica-b"})
+	return db, a, b, a.Subscribe(t.Context(), "store-1"), b.Subscribe(t.Context(), "store-1"), b.Subscribe(t.Context(), "store-2")
+}
+
 func TestPostgresDeliversAcrossReplicas(t *testing.T) {
-	db := newEventLog(t)
-	a := db.replica(t, events.PostgresOptions{ReplicaID: "replica-a"})
-	b := db.replica(t, events.PostgresOptions{ReplicaID: "replica-b"})
-	subA := a.Subscribe(t.Context(), "store-1")
-	subB := b.Subscribe(t.Context(), "store-1")
-	otherB := b.Subscribe(t.Context(), "store-2")
+	db, a, b, subA, subB, otherB := twoReplicas(t)
 
 	e1 := db.insert(t, "store-1", domain.StatusConfirmed)
 	mustPublish(t, a, e1)
@@ -60,12 +65,7 @@ func TestPostgresDeliversAcrossReplicas(t *testing.T) {
 // published together (one notification statement), reach another replica
 // each once and in order, with events of two stores in one call.
 func TestPostgresPublishesAChangeTogether(t *testing.T) {
-	db := newEventLog(t)
-	a := db.replica(t, events.PostgresOptions{ReplicaID: "replica-a"})
-	b := db.replica(t, events.PostgresOptions{ReplicaID: "replica-b"})
-	subA := a.Subscribe(t.Context(), "store-1")
-	subB := b.Subscribe(t.Context(), "store-1")
-	otherB := b.Subscribe(t.Context(), "store-2")
+	db, a, _, subA, subB, otherB := twoReplicas(t)
 
 	e1 := db.insert(t, "store-1", domain.StatusConfirmed)
 	e2 := db.insert(t, "store-1", domain.StatusReady)
