@@ -119,10 +119,11 @@ func (b *bench) webhookLatency(ctx context.Context) (result, error) {
 		delivered += int64(c.subscribers * c.orders)
 		l.await(delivered, 30*time.Second)
 	}
+	answered := awaitWebhooks(ctx, srv, sumPrefix(before.metrics, webhooksMetric)+float64(c.orders*len(staffActions)), 10*time.Second)
 	perfErr := stopPerf()
 	after, err := b.snapshot(ctx, srv, l.base)
-	if err != nil || perfErr != nil {
-		return result{}, firstError(err, perfErr)
+	if err != nil || perfErr != nil || answered != nil {
+		return result{}, firstError(err, perfErr, answered)
 	}
 	disconnect(subs, 5*time.Second)
 	subscribed = nil
@@ -227,7 +228,7 @@ func (b *bench) webhookResult(subs []*subscriber, steps []step, sent []time.Dura
 	r.CPU = after.cpu.since(before.cpu)
 	accepted := after.metrics[`leafly_lightspeed_webhooks_total{outcome="accepted"}`] - before.metrics[`leafly_lightspeed_webhooks_total{outcome="accepted"}`]
 	ignored := after.metrics[`leafly_lightspeed_webhooks_total{outcome="ignored"}`] - before.metrics[`leafly_lightspeed_webhooks_total{outcome="ignored"}`]
-	refused := sumPrefix(after.metrics, "leafly_lightspeed_webhooks_total{") - sumPrefix(before.metrics, "leafly_lightspeed_webhooks_total{") - accepted - ignored
+	refused := sumPrefix(after.metrics, webhooksMetric) - sumPrefix(before.metrics, webhooksMetric) - accepted - ignored
 	calls := callsSince(after.sandbox, before.sandbox)
 	r.detail("delivered %s/%s (%.2f%%)", count(len(lat)), count(expected), 100*float64(len(lat))/float64(expected))
 	for k, act := range staffActions {
@@ -261,4 +262,24 @@ func sumPrefix(m map[string]float64, prefix string) float64 {
 		}
 	}
 	return n
+}
+
+// webhooksMetric prefixes the server's count of webhooks by outcome.
+const webhooksMetric = "leafly_lightspeed_webhooks_total{"
+
+// awaitWebhooks waits until the server has counted want webhooks: it
+// counts one once its answer is decided, which for a sale applied in the
+// request comes after the subscribers already have the change.
+func awaitWebhooks(ctx context.Context, srv *serverProcess, want float64, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		m, err := srv.metrics(ctx)
+		if err == nil && sumPrefix(m, webhooksMetric) >= want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server counted fewer than %.0f webhooks within %s (last error: %v)", want, limit, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
