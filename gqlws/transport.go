@@ -264,7 +264,7 @@ func (s *session) accept(raw json.RawMessage) bool {
 	}
 	var ack []byte
 	if s.t.InitFunc != nil {
-		ctx, ackPayload, err := s.t.InitFunc(s.ctx, payload)
+		ctx, ackPayload, err := s.initFunc(payload)
 		if err != nil {
 			s.connectionError(err.Error())
 			code, reason := websocket.CloseNormalClosure, "terminated"
@@ -293,6 +293,18 @@ func (s *session) accept(raw json.RawMessage) bool {
 		}
 	}
 	return true
+}
+
+// initFunc runs InitFunc. Should it panic, the socket is closed with 1011
+// before the panic goes on up: within Detach nothing else would close it.
+func (s *session) initFunc(payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.close(websocket.CloseInternalServerErr, "Internal error")
+			panic(p)
+		}
+	}()
+	return s.t.InitFunc(s.ctx, payload)
 }
 
 // keepAliveTick sends a legacy socket's keep-alive and sets the next.

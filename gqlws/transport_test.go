@@ -173,6 +173,26 @@ func TestTransportInitRefused(t *testing.T) {
 	}
 }
 
+// TestTransportInitPanics: a panic in InitFunc closes the socket with 1011
+// (the panic itself goes on to be logged as a handler's); within Detach
+// nothing else would close it.
+func TestTransportInitPanics(t *testing.T) {
+	t.Parallel()
+	for _, sub := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run(sub, func(t *testing.T) {
+			t.Parallel()
+			h := newTransportHarness(t, gqlws.Options{}, gqlws.Transport{
+				InitFunc: func(context.Context, transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+					panic("init blew up")
+				},
+			}, nil)
+			c := h.dial(t, sub)
+			send(t, c, msg{Type: "connection_init"})
+			expectClose(t, c, websocket.CloseInternalServerErr, "Internal error")
+		})
+	}
+}
+
 // TestTransportReadLimit: a message over PayloadReadLimit closes with 1009,
 // and the close frame reaches the client although the server leaves the
 // rest of the message unread (the socket lingers rather than being reset).
