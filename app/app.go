@@ -87,7 +87,8 @@ func New(d Deps) (*App, error) {
 		return nil, err
 	}
 	a := &App{db: d.DB, w: w, pos: p, broker: d.Broker, log: d.Log, now: now, notifiers: d.Notifiers}
-	if err := river.AddWorkerSafely(d.Workers, &sendNotificationWorker{app: a}); err != nil {
+	if err := errors.Join(river.AddWorkerSafely(d.Workers, &sendNotificationWorker{app: a}),
+		river.AddWorkerSafely(d.Workers, &pruneEventsWorker{app: a})); err != nil {
 		return nil, err
 	}
 	return a, nil

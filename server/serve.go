@@ -110,7 +110,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 	}
 	workers := river.NewWorkers()
 	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: workers,
-		Periodic: pos.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention, cfg.ProbeInterval, cfg.OrderPosDeadline), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
+		Periodic: append(pos.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention, cfg.ProbeInterval, cfg.OrderPosDeadline), app.PeriodicJobs()...), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
 	}

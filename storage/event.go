@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -264,4 +265,34 @@ func logStoreChange(tx *gorm.DB, s *domain.Store) (domain.Event, error) {
 		return domain.Event{}, err
 	}
 	return domain.Event{Seq: ev.Seq, StoreID: s.ID, Store: s}, nil
+}
+
+// PruneEvents deletes the logged events no reader can need any more and
+// returns how many it deleted: those before cutoff that are not order
+// updates (a listener catching up reads seconds back), and the order
+// updates that every cursor a resume would still accept lies after. Those
+// are, in each store, the updates before the one just ahead of its first
+// update at or after cutoff (that one is the cursor of a resume with
+// nothing too old to replay), or before its latest update when all are
+// older (a quiet store's cursor stays usable). A cursor at or before a
+// deleted update has a next update older than cutoff, which a resume with
+// a cutoff no later than its own refuses anyway.
+func (db *DB) PruneEvents(ctx context.Context, cutoff time.Time) (int64, error) {
+	const prune = `WITH first_recent AS (
+	SELECT store_id, MIN(seq) AS seq FROM events WHERE order_id IS NOT NULL AND occurred_at >= @cutoff GROUP BY store_id
+), latest AS (
+	SELECT store_id, MAX(seq) AS seq FROM events WHERE order_id IS NOT NULL GROUP BY store_id
+), keep AS (
+	SELECT l.store_id, COALESCE(
+		(SELECT MAX(p.seq) FROM events p WHERE p.store_id = l.store_id AND p.order_id IS NOT NULL AND p.seq < f.seq),
+		CASE WHEN f.seq IS NULL THEN l.seq ELSE 0 END) AS seq
+	FROM latest l LEFT JOIN first_recent f ON f.store_id = l.store_id
+)
+DELETE FROM events WHERE occurred_at < @cutoff
+	AND (order_id IS NULL OR seq < (SELECT keep.seq FROM keep WHERE keep.store_id = events.store_id))`
+	res := db.gorm.WithContext(ctx).Exec(prune, sql.Named("cutoff", cutoff.UTC()))
+	if res.Error != nil {
+		return 0, fmt.Errorf("prune events: %w", res.Error)
+	}
+	return res.RowsAffected, nil
 }

@@ -136,3 +136,79 @@ func TestOrderUpdateMark(t *testing.T) {
 		}
 	})
 }
+
+// TestPruneEvents: pruning keeps every update a resume that would be
+// accepted replays, and the cursor it starts from, in a store with recent
+// updates, in a quiet store (its latest update, whatever its age), and
+// where an old update was logged after a recent one; it deletes the rest
+// of what is older than the cutoff, order updates and alerts alike.
+func TestPruneEvents(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		cutoff := now.Add(-25 * time.Hour)
+		day := 24 * time.Hour
+		// Each store's updates, logged in this order, by how old they are.
+		ages := map[string][]time.Duration{
+			"busy":     {3 * day, 2 * day, time.Hour, 0},
+			"quiet":    {3 * day, 2 * day},
+			"reversed": {3 * day, time.Hour, 2 * day},
+			"fresh":    {time.Hour},
+		}
+		// The seqs each store keeps: what a resume accepted after cutoff can read.
+		keep := map[string][]int{"busy": {1, 2, 3}, "quiet": {1}, "reversed": {0, 1, 2}, "fresh": {0}}
+		seqs, stores := map[string][]int64{}, map[string]string{}
+		for name, list := range ages {
+			t.Run(name, func(t *testing.T) {
+				s, items := seedStore(t, db)
+				for i, age := range list {
+					_, _, evs, err := db.CreateOrder(ctx, newOrder(t, s, items, fmt.Sprintf("P-%s-%d", name, i), now.Add(-age)), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					seqs[name] = append(seqs[name], evs[0].Seq)
+				}
+				old := &domain.Alert{ID: "alert-" + name, StoreID: s.ID, Kind: domain.AlertPartnerOutage, Message: "m", RaisedAt: now.Add(-2 * day)}
+				if _, err := db.RaiseAlert(ctx, old, nil, nil); err != nil {
+					t.Fatal(err)
+				}
+				stores[name] = s.ID
+			})
+		}
+		n, err := db.PruneEvents(ctx, cutoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := 0
+		for name, want := range keep {
+			if want[0] > 0 { // the update before the first kept is deleted: its cursor is refused, as it would be anyway
+				if _, ok, err := db.OrderUpdateMark(ctx, stores[name], seqs[name][want[0]-1]); err != nil || ok {
+					t.Errorf("%s: the mark of a pruned update: %v, %v; want not found", name, ok, err)
+				}
+			}
+			evs, err := db.OrderUpdatesAfter(ctx, stores[name], 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, ev := range evs {
+				got = append(got, ev.Seq)
+			}
+			var wantSeqs []int64
+			for _, i := range want {
+				wantSeqs = append(wantSeqs, seqs[name][i])
+			}
+			if fmt.Sprint(got) != fmt.Sprint(wantSeqs) {
+				t.Errorf("%s: updates left %v, want %v (of %v)", name, got, wantSeqs, seqs[name])
+			}
+			kept += len(want)
+		}
+		if want := int64(4 + 2 + 3 + 1 - kept + 4); n != want {
+			t.Errorf("pruned %d events, want %d (the old order updates and the 4 old alerts)", n, want)
+		}
+		if again, err := db.PruneEvents(ctx, cutoff); err != nil || again != 0 {
+			t.Errorf("a second prune deleted %d, %v; want 0", again, err)
+		}
+	})
+}
