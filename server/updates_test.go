@@ -473,3 +473,17 @@ func TestStoreUpdated(t *testing.T) {
 		})
 	})
 }
+
+// TestEventLogPrunedAtStart: the event log's pruning (storage's
+// TestPruneEvents says what it deletes) is a job every replica's queue
+// runs at start and hourly.
+func TestEventLogPrunedAtStart(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, nil)
+		sqlDB := s.Storage(t).SQL()
+		waitFor(t, "the event log pruned at start", 20*time.Second, func() bool {
+			return countRows(t, sqlDB, `SELECT count(*) FROM river_job WHERE kind = 'prune_events' AND state = 'completed'`) > 0
+		})
+	})
+}
