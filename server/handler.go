@@ -126,7 +126,7 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, streams contex
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(sseTransport{streams: streams})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxParserTokens)
 	present := graph.ErrorPresenter(log, requestID)
