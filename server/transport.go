@@ -192,7 +192,12 @@ func appendResponse(dst []byte, r *graphql.Response) ([]byte, error) {
 
 // appendHTMLSafe appends the JSON src to dst with <, >, & and the line and
 // paragraph separators escaped, as json.Marshal does to a json.RawMessage.
+// Data rarely holds any: four vectorised scans find none far faster than one
+// pass of comparisons over each byte.
 func appendHTMLSafe(dst, src []byte) []byte {
+	if bytes.IndexByte(src, '<') < 0 && bytes.IndexByte(src, '>') < 0 && bytes.IndexByte(src, '&') < 0 && bytes.IndexByte(src, 0xE2) < 0 {
+		return append(dst, src...)
+	}
 	const hex = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(src); i++ {
