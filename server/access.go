@@ -88,7 +88,9 @@ type accessRecord struct {
 // recycled buffer and written to out, log's output, in one Write: none of
 // slog's work per line (the caller's program counter, the record, the
 // handler's state). A line with a string that needs escaping (a path with
-// a quote, say) is left to log.
+// a quote, say) is left to log. out takes concurrent Writes one whole Write
+// at a time, as os.Stdout and io.Pipe do, so a line never interleaves with
+// the logger's.
 type accessLog struct {
 	log *slog.Logger
 	out io.Writer

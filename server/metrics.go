@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -162,20 +161,6 @@ func (t operationTimer) InterceptResponse(ctx context.Context, next graphql.Resp
 // newLogger returns the JSON logger, adding each record's request id.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
-}
-
-// logOutput is the log's output, shared by the logger and the access log
-// (accessLog), which writes its lines itself: each line is one Write, and
-// the Writes are one at a time.
-type logOutput struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (o *logOutput) Write(b []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.w.Write(b)
 }
 
 type requestIDHandler struct{ slog.Handler }

@@ -33,8 +33,7 @@ type broker interface {
 // listens first, answering with the starting handler while it waits for the
 // database, and serves the full handler once the service is assembled.
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
-	out := &logOutput{w: stdout}
-	log := newLogger(out, cfg.LogLevel)
+	log := newLogger(stdout, cfg.LogLevel)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("config: HTTP_ADDR: %w", err)
@@ -50,7 +49,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		cfg.useSandbox(cfg.PublicURL)
 	}
 	front := serveFront(ln, cfg, log)
-	svc, err := assemble(ctx, cfg, log, &accessLog{log: log, out: out}, front.addr)
+	svc, err := assemble(ctx, cfg, log, &accessLog{log: log, out: stdout}, front.addr)
 	if err != nil {
 		_ = front.srv.Close()
 		if ctx.Err() != nil {
