@@ -61,7 +61,7 @@ func (h *server) closeSubscriptions() {
 	h.endStreams()
 }
 
-func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb *sandbox.Sandbox, m *metrics, log *slog.Logger) *server {
+func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb *sandbox.Sandbox, m *metrics, log *slog.Logger, access *accessLog) *server {
 	ws := gqlws.New(gqlws.Options{AllowedOrigins: cfg.AllowedOrigins, OnOpen: m.websockets.Inc, OnClose: m.websockets.Dec})
 	streams, endStreams := context.WithCancel(context.Background())
 	h := &server{mux: http.NewServeMux(), ws: ws, endStreams: endStreams}
@@ -87,7 +87,7 @@ func newHandler(cfg config, a *app.App, db *storage.DB, tokens *auth.Tokens, sb 
 	biz := console.Handler(consoleOptions(cfg, db, tokens, sb != nil))
 	h.mux.Handle("GET /{$}", biz)
 	h.mux.Handle("/console/", biz)
-	h.root = gqlws.Detach(withRequestID(log, h.mux))
+	h.root = gqlws.Detach(withRequestID(access, h.mux))
 	return h
 }
 
@@ -126,7 +126,7 @@ func newGraphQL(cfg config, a *app.App, ws *gqlws.Implementation, streams contex
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(sseTransport{streams: streams})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxParserTokens)
 	present := graph.ErrorPresenter(log, requestID)
@@ -211,8 +211,8 @@ var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // withRequestID gives each request an id (the caller's X-Request-Id when it
 // is sane), echoes it in the response and writes the request's access line
-// with it (see logAccess): a websocket's once it closes (gqlws.Finally).
-func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
+// with it (see accessLog): a websocket's once it closes (gqlws.Finally).
+func withRequestID(access *accessLog, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !safeRequestID.MatchString(id) {
@@ -228,7 +228,7 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		aw := &accessWriter{ResponseWriter: w}
 		next.ServeHTTP(aw, r.WithContext(ctx))
 		line := accessRecord{method: r.Method, path: r.URL.Path, status: aw.status, note: note, start: start}
-		gqlws.Finally(ctx, func() { logAccess(ctx, log, line) })
+		gqlws.Finally(ctx, func() { access.write(ctx, line) })
 	})
 }
 

@@ -35,9 +35,26 @@ func readBody(timeout time.Duration, next http.Handler) http.Handler {
 			writeGraphQLError(w, status, domain.CodeBadUserInput, message)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &readBytes{Reader: bytes.NewReader(body), all: body}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBytes is a body readBody has read.
+type readBytes struct {
+	*bytes.Reader
+	all []byte
+}
+
+func (*readBytes) Close() error { return nil }
+
+// requestBody is what is left to read of r's body: without a copy when
+// readBody read it.
+func requestBody(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(*readBytes); ok {
+		return b.all[len(b.all)-b.Len():], nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 // bodyRefusal is the status and message for a request body that could not

@@ -49,7 +49,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		cfg.useSandbox(cfg.PublicURL)
 	}
 	front := serveFront(ln, cfg, log)
-	svc, err := assemble(ctx, cfg, log, front.addr)
+	svc, err := assemble(ctx, cfg, log, &accessLog{log: log, out: stdout}, front.addr)
 	if err != nil {
 		_ = front.srv.Close()
 		if ctx.Err() != nil {
@@ -80,7 +80,7 @@ type service struct {
 
 // assemble opens the database (waiting for it, see openDatabase), migrates
 // it and wires the parts together. addr is where the service listens.
-func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*service, error) {
+func assemble(ctx context.Context, cfg config, log *slog.Logger, access *accessLog, addr string) (*service, error) {
 	s := &service{cfg: cfg, log: log, metrics: newMetrics(), tokens: auth.NewTokens(cfg.AuthSecret, cfg.AuthPrevious...)}
 	var err error
 	if s.db, err = openDatabase(ctx, cfg, log, addr); err != nil {
@@ -123,7 +123,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, addr string) (*
 		return nil, err
 	}
 	s.live = jobs.NewLiveness(s.db.SQL(), s.db.Postgres(), s.queue.ID(), log)
-	s.handler = newHandler(cfg, s.app, s.db, s.tokens, s.sandbox, s.metrics, log)
+	s.handler = newHandler(cfg, s.app, s.db, s.tokens, s.sandbox, s.metrics, log, access)
 	return s, nil
 }
 

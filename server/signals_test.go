@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/pos"
 	"github.com/leafly/lightspeed-orders/sandbox"
 )
 
@@ -242,6 +244,47 @@ func TestAccessLog(t *testing.T) {
 	}
 	if out := s.out.String(); strings.Contains(out, "secret-webhook-token") || strings.Contains(out, "secret-in-query") {
 		t.Error("the log holds a webhook token or a query string")
+	}
+}
+
+// TestAccessLineMatchesLogger wants each access line accessLog builds to be
+// the line the JSON logger writes for it, byte for byte, and the lines it
+// cannot build to be left to the logger.
+func TestAccessLineMatchesLogger(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 3, 21, 30, 5, 123456000, time.UTC)
+	gql := &accessNote{operation: "WhoIsThere", operationType: "query"}
+	for name, c := range map[string]struct {
+		line                     accessRecord
+		operation, kind, request string
+		plain                    bool
+	}{
+		"GraphQL":         {accessRecord{"POST", "/query", 200, gql, now.Add(-1500 * time.Millisecond)}, "WhoIsThere", "query", "abc-1", true},
+		"Anonymous":       {accessRecord{"POST", "/query", 200, gql, now}, "", "mutation", "abc-1", true},
+		"NoOperation":     {accessRecord{"GET", "/console/app.js", 304, &accessNote{}, now.Add(-time.Millisecond)}, "", "", "9f86d081884c7d65", true},
+		"Websocket":       {accessRecord{"GET", "/query", 101, &accessNote{}, now.Add(-time.Hour)}, "", "", "abc-2", true},
+		"Unanswered":      {accessRecord{"GET", "/healthz", 0, &accessNote{}, now}, "", "", "abc-3", true},
+		"Webhook":         {accessRecord{"POST", pos.WebhookPath + "secret-token", 202, &accessNote{}, now}, "", "", "abc-4", true},
+		"NoRequestID":     {accessRecord{"POST", "/query", 401, &accessNote{}, now}, "", "", "", true},
+		"QuoteInPath":     {accessRecord{"GET", `/a"b\c`, 404, &accessNote{}, now}, "", "", "abc-5", false},
+		"Separator":       {accessRecord{"GET", "/caf\u00e9\u2028", 404, &accessNote{}, now}, "", "", "abc-6", false},
+		"ControlInPath":   {accessRecord{"GET", "/a\x01", 404, &accessNote{}, now}, "", "", "abc-8", false},
+		"InvalidUTF8":     {accessRecord{"GET", "/a\xff", 404, &accessNote{}, now}, "", "", "abc-9", false},
+		"NonASCIIPath":    {accessRecord{"GET", "/caf\u00e9", 404, &accessNote{}, now}, "", "", "abc-10", true},
+		"WebhookNonASCII": {accessRecord{"POST", pos.WebhookPath + "\u00e9", 404, &accessNote{}, now}, "", "", "abc-7", true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var want lockedBuffer
+			ctx := context.WithValue(context.Background(), requestIDKey{}, c.request)
+			level := c.line.level()
+			if err := newLogger(&want, slog.LevelDebug).Handler().Handle(ctx, accessRecordOf(now, level, c.line, c.operation, c.kind)); err != nil {
+				t.Fatal(err)
+			}
+			got, plain := appendAccessLine(nil, now, level, c.line, c.operation, c.kind, c.request)
+			if plain != c.plain || (plain && string(got) != want.String()) {
+				t.Errorf("built %q (%v)\nwant %q (%v)", got, plain, want.String(), c.plain)
+			}
+		})
 	}
 }
 

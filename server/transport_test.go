@@ -3,12 +3,25 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/leafly/lightspeed-orders/graph"
 )
 
 func TestOperationalEndpoints(t *testing.T) {
@@ -200,4 +213,78 @@ func TestStreamsOutliveReadTimeout(t *testing.T) {
 		}
 	}
 	t.Fatalf("no SSE event after the read timeout: %v", lines.Err())
+}
+
+// TestPostTransportMatchesGqlgen sends the same requests through
+// postTransport and gqlgen's transport.POST, over the served schema with its
+// error presenter, and wants the same status, headers and body, byte for
+// byte.
+func TestPostTransportMatchesGqlgen(t *testing.T) {
+	t.Parallel()
+	exec := executor.New(graph.NewExecutableSchema(graph.NewConfig(&graph.Resolver{})))
+	exec.SetErrorPresenter(graph.ErrorPresenter(slog.New(slog.DiscardHandler), requestID))
+	exec.Use(extension.Introspection{})
+	bodies := map[string]string{
+		"Typename":       `{"query":"{ __typename }"}`,
+		"Introspection":  `{"query":"{ __schema { types { name description fields { name description } } } }"}`,
+		"Variables":      `{"query":"query($n: String!) { __type(name: $n) { name kind } }","variables":{"n":"Order"},"operationName":""}`,
+		"SyntaxError":    `{"query":"{ orders("}`,
+		"UnknownField":   `{"query":"{ nope }"}`,
+		"WrongOperation": `{"query":"query A { __typename }","operationName":"B"}`,
+		"MalformedJSON":  `{"query":"{ __typename }",}`,
+		"NotAnObject":    `[1]`,
+		"Empty":          ``,
+	}
+	accepts := []string{"", "application/json", "application/graphql-response+json", "*/*", "application/*", "text/html",
+		"text/html, application/graphql-response+json;q=0.9", "bad;;"}
+	for name, body := range bodies {
+		for _, accept := range accepts {
+			t.Run(name+"/"+accept, func(t *testing.T) {
+				want := postThrough(transport.POST{}, exec, body, accept)
+				got := postThrough(postTransport{}, exec, body, accept)
+				if got.Code != want.Code || !slices.Equal(got.Header()["Content-Type"], want.Header()["Content-Type"]) || got.Body.String() != want.Body.String() {
+					t.Errorf("answered %d %v %s\nwant %d %v %s", got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+				}
+			})
+		}
+	}
+}
+
+// postThrough posts body to tr as readBody hands it on and returns the answer.
+func postThrough(tr graphql.Transport, exec graphql.GraphExecutor, body, accept string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	r := httptest.NewRequestWithContext(graphql.StartOperationTrace(context.Background()), http.MethodPost, "/query", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	if accept != "" {
+		r.Header.Set("Accept", accept)
+	}
+	readBody(time.Second, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tr.Do(w, r, exec) })).ServeHTTP(w, r)
+	return w
+}
+
+// TestAppendResponse wants appendResponse to encode a response as
+// json.Marshal does, whatever its data's characters and its parts.
+func TestAppendResponse(t *testing.T) {
+	t.Parallel()
+	hasNext := true
+	for name, r := range map[string]*graphql.Response{
+		"Data":              {Data: json.RawMessage(`{"order":{"id":"1","lines":[{"name":"Blue Dream","quantity":2}]}}`)},
+		"HTMLAndSeparators": {Data: json.RawMessage(`{"a":"<script>&amp;</script>","b":"x\u2028y\u2029z\u2027","c":"é€😀\u00e2"}`)},
+		"NoData":            {Errors: gqlerror.List{{Message: "boom <&>", Path: ast.Path{ast.PathName("order")}, Extensions: map[string]any{"code": "INTERNAL"}}}},
+		"ErrorsAndData":     {Data: json.RawMessage(`{"order":null}`), Errors: gqlerror.List{{Message: "not found", Locations: []gqlerror.Location{{Line: 1, Column: 3}}}}},
+		"Extensions":        {Data: json.RawMessage(`{}`), Extensions: map[string]any{"persistedQuery": map[string]any{"sha256Hash": "<h>"}}},
+		"Incremental":       {Data: json.RawMessage(`{"x":1}`), Label: "l", Path: ast.Path{ast.PathName("x")}, HasNext: &hasNext},
+		"Empty":             {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := appendResponse([]byte("prefix"), r)
+			if err != nil || string(got) != "prefix"+string(want) {
+				t.Errorf("appended %s, %v\nwant prefix%s", got, err, want)
+			}
+		})
+	}
 }
