@@ -71,7 +71,10 @@ type Config struct {
 	// Listener, on PostgreSQL, is the pool River takes one connection
 	// from, and keeps, to LISTEN for new jobs: idle workers then wake when
 	// a transaction that enqueued a job commits, on any replica, and poll
-	// only as the fallback. Nil polls. SQLite always polls.
+	// only as the fallback: for a notice River skipped (it sends at most
+	// one per queue every FetchCooldown) and for a retry or snooze due
+	// within River's scheduler interval (5s), which gets none. Nil polls.
+	// SQLite always polls.
 	Listener *pgxpool.Pool
 	// PollInterval is how often idle workers look for new jobs (default
 	// 1s with a Listener, 50ms without).
