@@ -73,11 +73,12 @@ type Config struct {
 	// a transaction that enqueued a job commits, on any replica, and poll
 	// only as the fallback: for a notice River skipped (it sends at most
 	// one per queue every FetchCooldown) and for a retry or snooze due
-	// within River's scheduler interval (5s), which gets none. Nil polls.
+	// within River's scheduler interval (5s), which gets none (a sale
+	// still being recorded snoozes 1s). Nil polls.
 	// SQLite always polls.
 	Listener *pgxpool.Pool
 	// PollInterval is how often idle workers look for new jobs (default
-	// 1s with a Listener, 50ms without).
+	// 200ms with a Listener, 50ms without).
 	PollInterval time.Duration
 	// JobTimeout bounds one run of a job (default 1m). A job still running
 	// twice that long is rescued and run again by River: the fallback when
@@ -205,7 +206,7 @@ func New(cfg Config) (*Queue, error) {
 	}
 	poll := 50 * time.Millisecond
 	if cfg.Listener != nil {
-		poll = time.Second
+		poll = 200 * time.Millisecond
 	}
 	rc := &river.Config{
 		ID:                newClientID(),
