@@ -14,10 +14,12 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -66,7 +68,17 @@ type Config struct {
 	// MaxWorkers bounds the jobs run at once by this replica on each of
 	// its two queues, river.QueueDefault and QueueLightspeed (default 20).
 	MaxWorkers int
-	// PollInterval is how often idle workers look for new jobs (default 50ms).
+	// Listener, on PostgreSQL, is the pool River takes one connection
+	// from, and keeps, to LISTEN for new jobs: idle workers then wake when
+	// a transaction that enqueued a job commits, on any replica, and poll
+	// only as the fallback: for a notice River skipped (it sends at most
+	// one per queue every FetchCooldown) and for a retry or snooze due
+	// within River's scheduler interval (5s), which gets none (a sale
+	// still being recorded snoozes 1s). Nil polls.
+	// SQLite always polls.
+	Listener *pgxpool.Pool
+	// PollInterval is how often idle workers look for new jobs (default
+	// 200ms with a Listener, 50ms without).
 	PollInterval time.Duration
 	// JobTimeout bounds one run of a job (default 1m). A job still running
 	// twice that long is rescued and run again by River: the fallback when
@@ -74,17 +86,39 @@ type Config struct {
 	JobTimeout time.Duration
 }
 
-func driver(db *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
-	if postgres {
-		return silent{riverdatabasesql.New(db)}
+func driver(db *sql.DB, postgres bool, listener *pgxpool.Pool) riverdriver.Driver[*sql.Tx] {
+	if !postgres {
+		return silent{riversqlite.New(db)}
 	}
-	return silent{riversqlite.New(db)}
+	if listener != nil {
+		return riverdatabasesql.NewWithPgxListener(db, listener)
+	}
+	return riverdatabasesql.New(db)
 }
 
-// silent is a River driver whose transactions announce nothing: every
-// replica polls (PollOnly, and database/sql has no listener), so River's
-// notice of each transaction's new jobs (a NOTIFY on PostgreSQL, a row of
-// river_notification on SQLite) would cost a statement for nobody.
+// NewListener returns the pool for Config.Listener: at most one connection
+// to the PostgreSQL databaseURL names, made when the queue starts (River
+// keeps it, and closes it when the queue stops). Close the pool after
+// stopping the queue.
+func NewListener(databaseURL string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("job listener: parse database url: %w", err)
+	}
+	pc.MaxConns, pc.MinConns = 1, 0
+	p, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, fmt.Errorf("job listener: %w", err)
+	}
+	return p, nil
+}
+
+// silent is a River driver whose transactions announce nothing. On SQLite
+// the one process polls (PollOnly), so River's notice of each
+// transaction's new jobs (a row of river_notification) would cost a
+// statement for nobody. On PostgreSQL every transaction that enqueues an
+// available job sends River's NOTIFY (at most one per queue every
+// FetchCooldown per process), which wakes the listening replicas.
 type silent struct {
 	riverdriver.Driver[*sql.Tx]
 }
@@ -101,7 +135,7 @@ const migrationLock = 7_461_002
 // started together on a new database take turns instead of failing on each
 // other's tables (a migration may use what the one before it committed).
 func Migrate(ctx context.Context, db *sql.DB, postgres bool) error {
-	m, err := rivermigrate.New(driver(db, postgres), nil)
+	m, err := rivermigrate.New(driver(db, postgres, nil), nil)
 	if err != nil {
 		return fmt.Errorf("river migrator: %w", err)
 	}
@@ -146,7 +180,7 @@ type Migration struct {
 // Migrations lists River's migrations, applied or pending, in version
 // order. It changes nothing.
 func Migrations(ctx context.Context, db *sql.DB, postgres bool) ([]Migration, error) {
-	m, err := rivermigrate.New(driver(db, postgres), nil)
+	m, err := rivermigrate.New(driver(db, postgres, nil), nil)
 	if err != nil {
 		return nil, fmt.Errorf("river migrator: %w", err)
 	}
@@ -167,14 +201,21 @@ func Migrations(ctx context.Context, db *sql.DB, postgres bool) ([]Migration, er
 
 // New returns a queue ready to Start. Without workers it can only insert.
 func New(cfg Config) (*Queue, error) {
+	if cfg.Listener != nil && !cfg.Postgres {
+		return nil, errors.New("river client: a listener needs PostgreSQL")
+	}
+	poll := 50 * time.Millisecond
+	if cfg.Listener != nil {
+		poll = 200 * time.Millisecond
+	}
 	rc := &river.Config{
 		ID:                newClientID(),
 		Logger:            quiet(cfg.Logger),
 		Workers:           cfg.Workers,
 		PeriodicJobs:      cfg.Periodic,
-		FetchPollInterval: orDefault(cfg.PollInterval, 50*time.Millisecond),
+		FetchPollInterval: orDefault(cfg.PollInterval, poll),
 		FetchCooldown:     10 * time.Millisecond,
-		PollOnly:          true,
+		PollOnly:          cfg.Listener == nil,
 		JobTimeout:        orDefault(cfg.JobTimeout, time.Minute),
 	}
 	rc.RescueStuckJobsAfter = 2 * rc.JobTimeout
@@ -185,7 +226,7 @@ func New(cfg Config) (*Queue, error) {
 		}
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}, QueueLightspeed: {MaxWorkers: n}}
 	}
-	q, err := river.NewClient(driver(cfg.DB, cfg.Postgres), rc)
+	q, err := river.NewClient(driver(cfg.DB, cfg.Postgres, cfg.Listener), rc)
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}

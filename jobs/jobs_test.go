@@ -70,6 +70,75 @@ func TestTransactionalEnqueue(t *testing.T) {
 	})
 }
 
+// TestInsertWakesWorkers: on PostgreSQL a job another process enqueues in
+// a transaction runs as soon as that transaction commits: the workers
+// listen for River's notice instead of waiting for their poll (an hour
+// here). SQLite has no listener and polls (TestTransactionalEnqueue).
+func TestInsertWakesWorkers(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	db := mustOpen(t, url)
+	if err := jobs.Migrate(ctx, db.SQL(), true); err != nil {
+		t.Fatal(err)
+	}
+	listener, err := jobs.NewListener(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	w := &pingWorker{got: make(chan int, 2)}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, w)
+	q, err := jobs.New(jobs.Config{DB: db.SQL(), Postgres: true, Listener: listener, Workers: workers, PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(ctx)
+	other := mustOpen(t, url)
+	// The workers' first fetch may run job 0; only a notice runs job 1.
+	// Each is enqueued by a queue of its own: a queue sends at most one
+	// notice every 10ms.
+	for n := range 2 {
+		ins, err := jobs.New(jobs.Config{DB: other.SQL(), Postgres: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := other.SQL().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ins.InsertTx(ctx, tx, pingArgs{N: n}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-w.got:
+			if got != n {
+				t.Fatalf("ran job %d, want %d", got, n)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("job %d did not run within 10s of its commit", n)
+		}
+	}
+}
+
+// mustOpen opens the PostgreSQL database url names until the test ends.
+func mustOpen(t *testing.T, url string) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), storage.Config{DatabaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestConcurrentMigrate: replicas started together on a new PostgreSQL
 // database all migrate River's tables at once; each start succeeds and
 // the migrations are applied once.

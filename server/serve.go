@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/app"
@@ -71,6 +72,7 @@ type service struct {
 	broker  broker
 	listen  func(context.Context) error
 	queue   *jobs.Queue
+	wakeup  *pgxpool.Pool // River's LISTEN for new jobs, on PostgreSQL
 	live    *jobs.Liveness
 	sandbox *sandbox.Sandbox
 	app     *app.App
@@ -108,8 +110,14 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, access *accessL
 	if cfg.Sandbox {
 		s.sandbox = newSandbox(log)
 	}
+	if s.db.Postgres() {
+		if s.wakeup, err = jobs.NewListener(cfg.DatabaseURL); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
 	workers := river.NewWorkers()
-	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Workers: workers,
+	if s.queue, err = jobs.New(jobs.Config{DB: s.db.SQL(), Postgres: s.db.Postgres(), Listener: s.wakeup, Workers: workers,
 		Periodic: append(pos.PeriodicJobs(cfg.MenuSyncInterval, cfg.ReconcileInterval, cfg.WebhookRetention, cfg.ProbeInterval, cfg.OrderPosDeadline), app.PeriodicJobs()...), Logger: log, JobTimeout: cfg.JobTimeout}); err != nil {
 		s.close()
 		return nil, err
@@ -219,6 +227,9 @@ func (s *service) close() {
 	}
 	if s.broker != nil {
 		s.broker.Close()
+	}
+	if s.wakeup != nil {
+		s.wakeup.Close()
 	}
 	s.db.Close()
 }
