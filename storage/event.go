@@ -212,13 +212,19 @@ func hydrateOrder(r eventRow, orders map[string]*domain.Order, ev *domain.Event)
 	if !ok {
 		return domain.ErrOrderNotFound(*r.OrderID)
 	}
+	orderEvent(r, o, ev)
+	return nil
+}
+
+// orderEvent fills the order update of r, the change of o, and the status
+// change when r is one.
+func orderEvent(r eventRow, o *domain.Order, ev *domain.Event) {
 	at := r.OccurredAt.UTC()
 	ev.Update = &domain.OrderUpdate{Seq: r.Seq, StoreSeq: deref64(r.StoreSeq), Kind: r.updateKind(), Order: o, OccurredAt: at}
 	if r.Status != nil && r.Source != nil {
 		ev.OrderStatus = &domain.OrderStatusEvent{Order: o, PreviousStatus: (*domain.Status)(r.PreviousStatus),
 			Status: domain.Status(*r.Status), Source: domain.Source(*r.Source), OccurredAt: at}
 	}
-	return nil
 }
 
 // updateNumbers hands out the numbers a transaction reserved for the order

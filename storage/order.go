@@ -181,11 +181,10 @@ func recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, change
 
 // events returns the changes' events as their rows say now.
 func (c orderChanges) events() []domain.Event {
-	orders := map[string]*domain.Order{c.o.ID: c.o}
 	events := make([]domain.Event, len(c.rows))
 	for i, r := range c.rows {
 		events[i] = domain.Event{Seq: r.Seq, StoreID: r.StoreID}
-		_ = hydrateOrder(r, orders, &events[i]) // every row names c.o
+		orderEvent(r, c.o, &events[i])
 	}
 	return events
 }
