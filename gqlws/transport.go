@@ -296,7 +296,8 @@ func (s *session) accept(raw json.RawMessage) bool {
 }
 
 // initFunc runs InitFunc. Should it panic, the socket is closed with 1011
-// before the panic goes on up: within Detach nothing else would close it.
+// before the panic goes on up (gqlgen's handler recovers and logs it):
+// nothing else would close a hijacked connection.
 func (s *session) initFunc(payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	defer func() {
 		if p := recover(); p != nil {

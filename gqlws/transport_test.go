@@ -174,8 +174,8 @@ func TestTransportInitRefused(t *testing.T) {
 }
 
 // TestTransportInitPanics: a panic in InitFunc closes the socket with 1011
-// (the panic itself goes on to be logged as a handler's); within Detach
-// nothing else would close it.
+// (the panic goes on up to gqlgen's handler, which logs it); nothing else
+// would close the hijacked connection.
 func TestTransportInitPanics(t *testing.T) {
 	t.Parallel()
 	for _, sub := range []string{"graphql-transport-ws", "graphql-ws"} {
