@@ -155,8 +155,17 @@ func TestBrowserConsole(t *testing.T) {
 	// A retry while the store is still in its outage is accepted and turns
 	// NOT_SENT again at once (past its deadline); the recovery then sends
 	// it, as nobody handled it. Retrying after the recovery would race the
-	// probe, which resends it itself.
+	// probe, which resends it itself. The retry's answer (QUEUED) is held
+	// until the updates after it (QUEUED, then NOT_SENT) have arrived, as a
+	// slow network may deliver it: the row must stay NOT_SENT.
+	tb.eval(holdRetryAnswer)
 	tb.click(`tr[data-leafly-id="L-3004"] .retry-button`)
+	if held := tb.waitUntil("the retry's answer taken in", `window.retryAnswer`); held != "held past NOT_SENT" {
+		t.Errorf("the retry's answer was %v, want held past NOT_SENT", held)
+	}
+	if pos := tb.eval(`document.querySelector('tr[data-leafly-id="L-3004"]').dataset.pos`); pos != "NOT_SENT" {
+		t.Errorf("L-3004 on the dashboard after the retry's late answer: %v, want NOT_SENT", pos)
+	}
 	tb.waitUntil("L-3004's retry accepted", `document.getElementById('orders-error').textContent === '' && document.querySelector('tr[data-leafly-id="L-3004"][data-pos=NOT_SENT] .retry-button:not([disabled])')`)
 	if o := st.order(t, retried); path(o, "posSync", "state") != "NOT_SENT" || o["status"] != "PENDING" {
 		t.Errorf("L-3004 after a retry in the outage: %v, want NOT_SENT and PENDING", o)
@@ -322,6 +331,31 @@ func getJSON(t *testing.T, u string, v any) {
 		t.Fatalf("GET %s: %d: %v", u, resp.StatusCode, err)
 	}
 }
+
+// holdRetryAnswer makes the page's fetch hold the answer of L-3004's
+// retryOrderSync until the dashboard has shown the order QUEUED and then
+// NOT_SENT from its subscription (for at most 30 s). window.retryAnswer
+// says, once the page has taken the answer in, whether it was held past
+// NOT_SENT.
+const holdRetryAnswer = `(() => {
+	const states = [];
+	new MutationObserver(() => {
+		const row = document.querySelector('tr[data-leafly-id="L-3004"]');
+		if (row && states[states.length - 1] !== row.dataset.pos) states.push(row.dataset.pos);
+	}).observe(document.getElementById('order-rows'), { childList: true });
+	const passed = () => { const q = states.indexOf('QUEUED'); return q >= 0 && states.indexOf('NOT_SENT', q) > q; };
+	const real = window.fetch;
+	window.fetch = async (url, init) => {
+		const res = await real(url, init);
+		if (!String(init && init.body).includes('retryOrderSync')) return res;
+		const until = Date.now() + 30000;
+		while (!passed() && Date.now() < until) await new Promise((ok) => setTimeout(ok, 20));
+		const outcome = passed() ? 'held past NOT_SENT' : 'released after 30 s: ' + states.join(' ');
+		const json = res.json.bind(res);
+		res.json = () => json().then((v) => { setTimeout(() => { window.retryAnswer = outcome; }); return v; });
+		return res;
+	};
+})()`
 
 // openConsole opens the console of the service at base in a new tab; when
 // the test fails, it logs the page's error sentences.

@@ -62,5 +62,20 @@ export const money = (cents) => (cents / 100).toLocaleString('en-US', { style: '
 
 export const when = (t) => (t ? new Date(t).toLocaleString() : '—');
 
+// later says whether the time a (RFC 3339) is after b, to the nanosecond the
+// service writes: Date.parse stops at the millisecond.
+export function later(a, b) {
+  const [sa, fa] = instant(a);
+  const [sb, fb] = instant(b);
+  return sa !== sb ? sa > sb : fa > fb;
+}
+
+// instant splits an RFC 3339 time into its whole seconds (milliseconds since
+// the epoch) and its fraction as nine digits.
+function instant(t) {
+  const m = /^([^.]+?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i.exec(t);
+  return m ? [Date.parse(m[1] + m[3]), (m[2] || '').padEnd(9, '0')] : [Date.parse(t), ''];
+}
+
 // words turns an enum value into words: NOT_SENT → Not sent.
 export const words = (v) => (v ? v.charAt(0) + v.slice(1).toLowerCase().replaceAll('_', ' ') : '');

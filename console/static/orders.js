@@ -2,7 +2,7 @@
 // recipe of README.md's "A live order list"), filtered, searched and paged,
 // with the actions the dashboard allows and each order's detail.
 import { errorText } from './gql.js';
-import { h, replace, field, select, busy, money, when, words } from './dom.js';
+import { h, replace, field, select, busy, money, when, later, words } from './dom.js';
 import { READ_ONLY_SENTENCE } from './integration.js';
 
 const PAGE = 20;
@@ -48,6 +48,7 @@ export function ordersTab(ctx, panel) {
   let unsubscribe = () => {};
   let openId = null;
   let generation = 0; // a restart makes earlier loads' answers stale
+  const seen = new Map(); // id → updatedAt of the newest state of the order received
 
   const filter = () => {
     const f = {};
@@ -123,9 +124,21 @@ export function ordersTab(ctx, panel) {
     merge(Object.values(data)[0]);
   }
 
+  // fresh says order is no older than any state of it received before, and
+  // remembers it: an action's answer can arrive after the update that
+  // followed it (a retry's QUEUED after the NOT_SENT its send wrote), and
+  // must not undo it.
+  function fresh(order) {
+    const last = seen.get(order.id);
+    if (last && later(last, order.updatedAt)) return false;
+    seen.set(order.id, order.updatedAt);
+    return true;
+  }
+
   // merge keeps an order as it is now if it belongs in the list, drops it
   // if it no longer matches the filter.
   function merge(order) {
+    if (!fresh(order)) return;
     const inRange = oldest === null || Date.parse(order.createdAt) >= Date.parse(oldest);
     const had = orders.has(order.id);
     if (matches(order) && (had || inRange)) {
@@ -144,6 +157,7 @@ export function ordersTab(ctx, panel) {
     if (g !== generation) return false;
     const { edges, pageInfo, updatesCursor, totalCount } = data.orders;
     orders = new Map(edges.map(({ node }) => [node.id, node]));
+    edges.forEach(({ node }) => fresh(node)); // an older one is replayed past from updatesCursor
     oldest = pageInfo.hasNextPage ? edges[edges.length - 1].node.createdAt : null;
     endCursor = pageInfo.endCursor;
     cursor = updatesCursor; // read with the list: every update it may miss comes after it
@@ -156,7 +170,7 @@ export function ordersTab(ctx, panel) {
     await busy(more, report, async () => {
       const data = await ctx.client.request(LIST, { s: ctx.storeId, f: filter(), after: endCursor });
       const { edges, pageInfo } = data.orders;
-      for (const { node } of edges) if (!orders.has(node.id)) orders.set(node.id, node);
+      for (const { node } of edges) if (!orders.has(node.id) && fresh(node)) orders.set(node.id, node);
       oldest = pageInfo.hasNextPage ? edges[edges.length - 1].node.createdAt : null;
       endCursor = pageInfo.endCursor;
       show();
