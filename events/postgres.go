@@ -34,6 +34,10 @@ const (
 type PostgresOptions struct {
 	// DatabaseURL is the PostgreSQL database to notify and listen on.
 	DatabaseURL string
+	// ListenURL, when set, is where the listener connects instead: the same
+	// database reached without a transaction pooler, which cannot hold a
+	// LISTEN.
+	ListenURL string
 	// Hub delivers to the subscribers of this replica.
 	Hub *Hub
 	// Loader reads the events announced by other replicas.
@@ -114,13 +118,18 @@ func NewPostgres(opts PostgresOptions) (*Postgres, error) {
 		return nil, fmt.Errorf("new postgres broker: parse database url: %w", err)
 	}
 	poolConfig.MaxConns = opts.MaxConns
+	listenConfig := poolConfig.ConnConfig.Copy()
+	if opts.ListenURL != "" {
+		if listenConfig, err = pgx.ParseConfig(opts.ListenURL); err != nil {
+			return nil, fmt.Errorf("new postgres broker: parse listen url: %w", err)
+		}
+	}
+	if listenConfig.RuntimeParams["application_name"] == "" {
+		listenConfig.RuntimeParams["application_name"] = ListenerApplicationName(opts.ReplicaID)
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), poolConfig)
 	if err != nil {
 		return nil, fmt.Errorf("new postgres broker: %w", err)
-	}
-	listenConfig := poolConfig.ConnConfig.Copy()
-	if listenConfig.RuntimeParams["application_name"] == "" {
-		listenConfig.RuntimeParams["application_name"] = ListenerApplicationName(opts.ReplicaID)
 	}
 	return &Postgres{
 		hub:            opts.Hub,
@@ -139,7 +148,7 @@ func NewPostgres(opts PostgresOptions) (*Postgres, error) {
 }
 
 // ListenerApplicationName is the application_name of the listener
-// connection of replicaID (unless DatabaseURL sets one), so that operators
+// connection of replicaID (unless its URL sets one), so that operators
 // and tests can find it in pg_stat_activity.
 func ListenerApplicationName(replicaID string) string {
 	return "events-listener " + replicaID

@@ -98,7 +98,8 @@ func driver(db *sql.DB, postgres bool, listener *pgxpool.Pool) riverdriver.Drive
 
 // NewListener returns the pool for Config.Listener: at most one connection
 // to the PostgreSQL databaseURL names, made when the queue starts (River
-// keeps it, and closes it when the queue stops). Close the pool after
+// keeps it, and closes it when the queue stops). Its application_name is
+// ListenerApplicationName unless databaseURL sets one. Close the pool after
 // stopping the queue.
 func NewListener(databaseURL string) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(databaseURL)
@@ -106,12 +107,19 @@ func NewListener(databaseURL string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("job listener: parse database url: %w", err)
 	}
 	pc.MaxConns, pc.MinConns = 1, 0
+	if pc.ConnConfig.RuntimeParams["application_name"] == "" {
+		pc.ConnConfig.RuntimeParams["application_name"] = ListenerApplicationName
+	}
 	p, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("job listener: %w", err)
 	}
 	return p, nil
 }
+
+// ListenerApplicationName names the connection of NewListener in
+// pg_stat_activity.
+const ListenerApplicationName = "jobs-listener"
 
 // silent is a River driver whose transactions announce nothing. On SQLite
 // the one process polls (PollOnly), so River's notice of each

@@ -16,10 +16,14 @@ import (
 // config is everything the service reads from its environment. README.md
 // documents each variable.
 type config struct {
-	HTTPAddr               string
-	PublicURL              string
-	publicURLSet           bool
-	DatabaseURL            string
+	HTTPAddr     string
+	PublicURL    string
+	publicURLSet bool
+	DatabaseURL  string
+	// DatabaseListenURL is where the connections that LISTEN go (the
+	// event listener's and River's): DatabaseURL unless DATABASE_LISTEN_URL
+	// names the same database reached without a transaction pooler.
+	DatabaseListenURL      string
 	DataDir                string
 	AuthSecret             []byte
 	EncryptionKey          []byte
@@ -221,7 +225,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.DebugAddr != "" {
 		checkLoopbackAddr(e, "DEBUG_ADDR", c.DebugAddr)
 	}
-	checkDatabaseURL(e, c.DatabaseURL)
+	checkDatabaseURL(e, "DATABASE_URL", c.DatabaseURL)
+	c.DatabaseListenURL = databaseListenURL(e, c.DatabaseURL)
 	c.AllowedOrigins = origins(e)
 	c.LogLevel = logLevel(e)
 	c.AuthSecret = secret(e, "AUTH_SECRET", 32, false)
@@ -289,14 +294,29 @@ func checkLoopbackAddr(e *env, name, addr string) {
 	}
 }
 
-func checkDatabaseURL(e *env, v string) {
+func checkDatabaseURL(e *env, name, v string) {
 	if v == "" {
 		return
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		e.fail("DATABASE_URL", "not a postgres:// URL (leave it empty for the embedded database)")
+		e.fail(name, "not a postgres:// URL (leave it empty for the embedded database)")
 	}
+}
+
+// databaseListenURL reads DATABASE_LISTEN_URL: databaseURL when unset. It
+// means nothing on the embedded database, so it is refused there.
+func databaseListenURL(e *env, databaseURL string) string {
+	v := e.str("DATABASE_LISTEN_URL", "")
+	if v == "" {
+		return databaseURL
+	}
+	if databaseURL == "" {
+		e.fail("DATABASE_LISTEN_URL", "set without DATABASE_URL: it is the PostgreSQL database's URL for LISTEN, and the embedded database has none")
+		return ""
+	}
+	checkDatabaseURL(e, "DATABASE_LISTEN_URL", v)
+	return v
 }
 
 // origins reads ALLOWED_ORIGINS: nil when unset, for serve to default.

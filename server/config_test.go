@@ -100,8 +100,9 @@ func TestStartsOnEmbeddedDefaults(t *testing.T) {
 
 // TestProductionStartRefusesWithoutLightspeed checks a PostgreSQL start with
 // neither a Lightspeed app nor SANDBOX=true stops with one line naming
-// LIGHTSPEED_CLIENT_ID (before touching the database), and that the sandbox
-// and a Lightspeed app are not asked for together.
+// LIGHTSPEED_CLIENT_ID (before touching the database), that the sandbox
+// and a Lightspeed app are not asked for together, and that
+// DATABASE_LISTEN_URL is a PostgreSQL URL, and only with DATABASE_URL.
 func TestProductionStartRefusesWithoutLightspeed(t *testing.T) {
 	t.Parallel()
 	unreachable := "postgres://nobody@127.0.0.1:1/none?sslmode=disable"
@@ -112,6 +113,8 @@ func TestProductionStartRefusesWithoutLightspeed(t *testing.T) {
 		"PostgresWithoutApp":    {map[string]string{"DATABASE_URL": unreachable}, "LIGHTSPEED_CLIENT_ID"},
 		"SandboxTurnedOff":      {map[string]string{"SANDBOX": "false"}, "LIGHTSPEED_CLIENT_ID"},
 		"SandboxAndAppTogether": {map[string]string{"SANDBOX": "true", "LIGHTSPEED_CLIENT_ID": "app", "LIGHTSPEED_CLIENT_SECRET": "secret"}, "SANDBOX"},
+		"ListenURLNotPostgres":  {map[string]string{"DATABASE_URL": unreachable, "SANDBOX": "true", "DATABASE_LISTEN_URL": "mysql://root@localhost/test"}, "DATABASE_LISTEN_URL"},
+		"ListenURLEmbedded":     {map[string]string{"DATABASE_LISTEN_URL": unreachable}, "DATABASE_LISTEN_URL"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -309,3 +309,53 @@ func (p *dbProxy) track(conn net.Conn) bool {
 	}
 	return p.up
 }
+
+// TestDatabaseListenURL runs two replicas whose DATABASE_LISTEN_URL names
+// their database with an application_name of its own, as a direct URL
+// beside a transaction pooler's would: every connection that LISTENs (each
+// replica's event listener and River's) goes there and no other does, and
+// a change made through A still reaches a subscriber on B.
+func TestDatabaseListenURL(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewDatabase(t)
+	u, err := neturl.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", "orders-listen")
+	u.RawQuery = q.Encode()
+	env := map[string]string{"DATABASE_URL": dbURL, "DATABASE_LISTEN_URL": u.String(), "DATA_DIR": t.TempDir(), "SANDBOX": "true"}
+	a := startProcess(t, env)
+	b := startProcess(t, env)
+	direct, err := storage.Open(context.Background(), storage.Config{DatabaseURL: dbURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	count := func(where string) int {
+		var n int
+		if err := direct.SQL().QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND ` + where).Scan(&n); err != nil {
+			t.Fatalf("read pg_stat_activity: %v", err)
+		}
+		return n
+	}
+	waitFor(t, "both replicas' two listeners on DATABASE_LISTEN_URL", time.Minute, func() bool {
+		return count(`application_name = 'orders-listen' AND query ILIKE 'listen %'`) == 4
+	})
+	if n := count(`application_name <> 'orders-listen' AND query ILIKE 'listen %'`); n != 0 {
+		t.Errorf("%d connections LISTEN through DATABASE_URL, want none", n)
+	}
+	if n := count(`application_name = 'orders-listen'`); n != 4 {
+		t.Errorf("%d connections on DATABASE_LISTEN_URL, want the 4 listeners only", n)
+	}
+
+	f := newFixture(t, a)
+	c := ackedWS(t, b, f.Staff)
+	c.subscribe("1", statusSubscription, map[string]any{"s": f.StoreID})
+	subscribed(t, b, 1)
+	id := f.submit(t, a, "LISTEN-1")
+	if got := path(c.next(), "orderStatusChanged", "order", "id"); got != id {
+		t.Fatalf("replica B received order %v, want %s", got, id)
+	}
+}

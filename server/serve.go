@@ -111,7 +111,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, access *accessL
 		s.sandbox = newSandbox(log)
 	}
 	if s.db.Postgres() {
-		if s.wakeup, err = jobs.NewListener(cfg.DatabaseURL); err != nil {
+		if s.wakeup, err = jobs.NewListener(cfg.DatabaseListenURL); err != nil {
 			s.close()
 			return nil, err
 		}
@@ -243,7 +243,7 @@ func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker
 	if !db.Postgres() {
 		return hub, func(ctx context.Context) error { <-ctx.Done(); return nil }, nil
 	}
-	pg, err := events.NewPostgres(events.PostgresOptions{DatabaseURL: cfg.DatabaseURL, Hub: hub, Loader: db, Logger: log,
+	pg, err := events.NewPostgres(events.PostgresOptions{DatabaseURL: cfg.DatabaseURL, ListenURL: cfg.DatabaseListenURL, Hub: hub, Loader: db, Logger: log,
 		OnReconnect: m.listenerReconnects.Inc})
 	if err != nil {
 		return nil, nil, err
