@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -113,16 +114,30 @@ func (l *listener) await(n int64, timeout time.Duration) {
 
 // read handles the server's messages until the connection ends: it records
 // events, answers pings and remembers why it stopped if it was not closed.
+// Each message is read into the same buffer, and an event is recognised by
+// nextKey without decoding it; anything else is decoded in full.
 func (s *subscriber) read(l *listener) {
 	defer close(s.done)
+	var buf bytes.Buffer
+	var key []byte
 	for {
-		_, data, err := s.conn.ReadMessage()
+		_, r, err := s.conn.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		at := time.Since(l.base)
 		if err != nil {
 			if !s.closing.Load() {
 				s.err = err
 			}
 			return
+		}
+		data := buf.Bytes()
+		var ok bool
+		if key, ok = nextKey(key[:0], data); ok {
+			s.record(l, key, at)
+			continue
 		}
 		var m inbound
 		if err := json.Unmarshal(data, &m); err != nil {
@@ -131,9 +146,8 @@ func (s *subscriber) read(l *listener) {
 		}
 		switch m.Type {
 		case "next":
-			if step, ok := l.steps[m.key()]; ok && len(m.Payload.Errors) == 0 {
-				s.got = append(s.got, delivery{step, at})
-				l.delivered.Add(1)
+			if len(m.Payload.Errors) == 0 {
+				s.record(l, []byte(m.key()), at)
 			} else {
 				s.unexpected++
 			}
@@ -146,6 +160,62 @@ func (s *subscriber) read(l *listener) {
 			s.err = fmt.Errorf("unexpected %s message: %s", m.Type, data)
 		}
 	}
+}
+
+// record counts the event of key ("leaflyOrderId/status") if it is one of
+// the planned ones, received at at.
+func (s *subscriber) record(l *listener, key []byte, at time.Duration) {
+	if step, ok := l.steps[string(key)]; ok {
+		s.got = append(s.got, delivery{step, at})
+		l.delivered.Add(1)
+		return
+	}
+	s.unexpected++
+}
+
+// nextKey appends to dst the key inbound.key gives for m, found without
+// decoding m, when m is a next message without errors in the server's
+// layout: {"type":"next","id":…,"payload":{"data":{FIELD:{… "order":{…}}}}},
+// the event's status before "order" for orderStatusChanged, the order's
+// after it for orderUpdated. Otherwise it returns false, and m is decoded.
+func nextKey(dst, m []byte) ([]byte, bool) {
+	_, event, ok := bytes.Cut(m, []byte(`,"payload":{"data":{"`))
+	if !ok || !bytes.HasPrefix(m, []byte(`{"type":"next",`)) || bytes.Contains(event, []byte(`"errors":`)) {
+		return dst, false
+	}
+	before, order, ok := bytes.Cut(event, []byte(`"order":{`))
+	if !ok {
+		return dst, false
+	}
+	id, ok := quoted(order, `"leaflyOrderId":"`)
+	if !ok {
+		return dst, false
+	}
+	statusIn := before
+	if bytes.HasPrefix(event, []byte(`orderUpdated"`)) {
+		statusIn = order
+	} else if !bytes.HasPrefix(event, []byte(`orderStatusChanged"`)) {
+		return dst, false
+	}
+	status, ok := quoted(statusIn, `"status":"`)
+	if !ok {
+		return dst, false
+	}
+	return append(append(append(dst, id...), '/'), status...), true
+}
+
+// quoted returns the string after the first prefix in b, up to its closing
+// quote; false when it is missing or holds an escape.
+func quoted(b []byte, prefix string) ([]byte, bool) {
+	_, rest, ok := bytes.Cut(b, []byte(prefix))
+	if !ok {
+		return nil, false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return nil, false
+	}
+	return rest[:end], true
 }
 
 // dialSubscriber connects, initialises the connection with token and
