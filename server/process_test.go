@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -103,4 +104,29 @@ func (s *testServer) Crash(t testing.TB) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the killed server process did not exit")
 	}
+}
+
+// TestGCHeadroom checks the server binary paces its collector by its
+// headroom (go_gc_gogc_percent rises above 100 once a collection ran on its
+// small heap) and leaves an operator's GOGC as it is.
+func TestGCHeadroom(t *testing.T) {
+	t.Parallel()
+	paced := startProcess(t, map[string]string{"DATA_DIR": t.TempDir(), "GOGC": ""})
+	waitFor(t, "go_gc_gogc_percent above 100", 30*time.Second, func() bool {
+		p, err := strconv.Atoi(metric(t, paced, "go_gc_gogc_percent"))
+		return err == nil && p > 100
+	})
+	set := startProcess(t, map[string]string{"DATA_DIR": t.TempDir(), "GOGC": "50"})
+	collections := func() int {
+		n, _ := strconv.Atoi(metric(t, set, "go_gc_duration_seconds_count"))
+		return n
+	}
+	first := collections()
+	// Each scrape allocates: wait for two collections, checking GOGC after each.
+	waitFor(t, "two collections with GOGC=50", 30*time.Second, func() bool {
+		if p := metric(t, set, "go_gc_gogc_percent"); p != "50" {
+			t.Fatalf("go_gc_gogc_percent %s with GOGC=50, want 50", p)
+		}
+		return collections() >= first+2
+	})
 }
