@@ -143,7 +143,8 @@
 // at debug; info only adds the start and stop lines, and the "listening" line
 // is how the program learns the server's address) and a fixed AUTH_SECRET,
 // from which the program mints its tokens. GOGC, GOMEMLIMIT, GOMAXPROCS,
-// GODEBUG and DB_MAX_CONNS pass through to the server when set.
+// GODEBUG and DB_MAX_CONNS pass through to the server when set (a GOGC then
+// replaces the server's own pacing of its collector, see README.md).
 //
 // Clients and server share the machine: the CPU table says how the measured
 // window's CPU time split between the server, PostgreSQL (and anything else)
