@@ -359,3 +359,41 @@ func TestDatabaseListenURL(t *testing.T) {
 		t.Fatalf("replica B received order %v, want %s", got, id)
 	}
 }
+
+// TestDatabaseListenURLChecked checks a DATABASE_LISTEN_URL that PostgreSQL
+// refuses stops the start at once, and one that does not answer within
+// DATABASE_WAIT stops it then, each with one line naming the setting.
+func TestDatabaseListenURLChecked(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		listen func(t *testing.T, dbURL string) string
+		want   string
+	}{
+		"Refused": {func(t *testing.T, dbURL string) string {
+			u, err := neturl.Parse(dbURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.Path = "/no_such_database"
+			return u.String()
+		}, "no_such_database"},
+		"NoAnswer": {func(t *testing.T, dbURL string) string { return newDBProxy(t, "").url(t, dbURL) }, "DATABASE_WAIT (1s)"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dbURL := pgtest.NewDatabase(t)
+			env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "AUTH_SECRET": testSecret, "DATA_DIR": t.TempDir(), "SANDBOX": "true",
+				"DATABASE_URL": dbURL, "DATABASE_LISTEN_URL": c.listen(t, dbURL), "DATABASE_WAIT": "1s"}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := run(ctx, nil, func(k string) string { return env[k] }, io.Discard)
+			if err == nil {
+				t.Fatal("the service started")
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "config: DATABASE_LISTEN_URL: ") || !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line starting with %q and naming %q", msg, "config: DATABASE_LISTEN_URL: ", c.want)
+			}
+		})
+	}
+}

@@ -88,6 +88,10 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, access *accessL
 	if s.db, err = openDatabase(ctx, cfg, log, addr); err != nil {
 		return nil, err
 	}
+	if err := checkListenURL(ctx, cfg, log, addr); err != nil {
+		s.db.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
 		return nil, err
