@@ -30,7 +30,9 @@ import (
 // detector) and a staff action in the sandbox panel moves it to READY live;
 // a sandbox outage raises the pop-up and the orders past their deadline are
 // handled from the read-only dashboard (moved, canceled, sent again once
-// Lightspeed is back); disabling makes the dashboard writable again.
+// Lightspeed is back); disabling makes the dashboard writable again. An
+// action's answer that arrives after a newer live update (a retry's, the
+// integration tab's reread) does not undo it.
 func TestBrowserConsole(t *testing.T) {
 	t.Parallel()
 	b := startBrowser(t)
@@ -178,8 +180,19 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	tb.eval(fmt.Sprintf(`location.hash = %q`, storeID+"/integration"))
 	tb.waitUntil("the disable button", `document.getElementById('disable')`)
+	// The store as read after disabling is held in the page until the store
+	// was renamed through the API and the tab heard of it from storeUpdated:
+	// that older answer must not undo the newer name.
+	tb.eval(holdStoreAnswer)
 	tb.click("#disable")
-	tb.waitUntil("the integration off", `document.getElementById('enabled-state').textContent === 'off'`)
+	tb.waitUntil("the store's answer held and the integration off", `window.storeHeld && document.getElementById('enabled-state').textContent === 'off'`)
+	s.MustDo(t, st.Admin, `mutation($in: UpdateStoreInput!) { updateStore(input: $in) { id } }`, map[string]any{"in": map[string]any{"id": storeID, "name": "Console Renamed"}})
+	tb.waitUntil("the new name from storeUpdated", integrationTitle+`.includes('Console Renamed')`)
+	tb.eval(`window.releaseStore = true`)
+	tb.waitUntil("the held answer taken in", `window.storeTaken`)
+	if title := tb.eval(integrationTitle); !strings.Contains(str(title), "Console Renamed") {
+		t.Errorf("integration tab titled %v after the older answer, want the new name", title)
+	}
 	tb.eval(fmt.Sprintf(`location.hash = %q`, storeID+"/orders"))
 	tb.waitUntil("a writable dashboard", `document.getElementById('read-only').hidden && document.querySelector('tr[data-leafly-id="L-3001"] .move-button')`)
 	tb.click(`tr[data-leafly-id="L-3001"] .move-button`) // READY to PICKED_UP
@@ -353,6 +366,27 @@ const holdRetryAnswer = `(() => {
 		const outcome = passed() ? 'held past NOT_SENT' : 'released after 30 s: ' + states.join(' ');
 		const json = res.json.bind(res);
 		res.json = () => json().then((v) => { setTimeout(() => { window.retryAnswer = outcome; }); return v; });
+		return res;
+	};
+})()`
+
+// integrationTitle is the integration tab's heading, which names the store.
+const integrationTitle = `[...document.querySelectorAll('h1')].find((e) => e.textContent.startsWith('Integration')).textContent`
+
+// holdStoreAnswer makes the page's fetch hold the answer of its next store
+// query (the integration tab's refresh) until window.releaseStore is set
+// (for at most 30 s). window.storeHeld says the answer is held,
+// window.storeTaken that the page has taken it in.
+const holdStoreAnswer = `(() => {
+	const real = window.fetch;
+	window.fetch = async (url, init) => {
+		const res = await real(url, init);
+		if (window.storeHeld || !String(init && init.body).includes('store(id:')) return res;
+		window.storeHeld = true;
+		const until = Date.now() + 30000;
+		while (!window.releaseStore && Date.now() < until) await new Promise((ok) => setTimeout(ok, 20));
+		const json = res.json.bind(res);
+		res.json = () => json().then((v) => { setTimeout(() => { window.storeTaken = true; }); return v; });
 		return res;
 	};
 })()`

@@ -51,12 +51,18 @@ export function integrationTab(ctx, panel) {
   let store = null;
   let optionsFor = null; // the connection the setup form's options were read for
   let syncing = false;
+  let updates = 0; // storeUpdated events received
 
+  // refresh shows the store as a query reads it, unless a storeUpdated
+  // arrived meanwhile: each carries the whole store after its change, so the
+  // query's answer may be the older of the two, and every later change
+  // brings its own.
   const refresh = async () => {
+    const before = updates;
     try {
       const data = await ctx.client.request(`query($id: ID!) { store(id: $id) { ${STORE} } }`, { id: ctx.storeId });
       if (!data.store) throw new Error(`Store ${ctx.storeId} was not found, or your sign-in does not cover it.`);
-      show(data.store);
+      if (updates === before) show(data.store);
     } catch (e) {
       report(e);
     }
@@ -260,7 +266,10 @@ export function integrationTab(ctx, panel) {
   }
 
   ctx.onStop(ctx.client.subscribe(() => ({ query: `subscription($id: ID!) { storeUpdated(storeId: $id) { ${STORE} } }`, variables: { id: ctx.storeId } }), {
-    next: (data) => show(data.storeUpdated),
+    next: (data) => {
+      updates++;
+      show(data.storeUpdated);
+    },
     error: report,
     resumed: refresh,
   }));
