@@ -63,12 +63,13 @@ func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilt
 	}
 	defer cursor.Close()
 	rows := make([]windowRow, 0, w.size+2)
+	var r windowRow
+	dest := append(orderFields(&r.Row), &r.Probe)
 	for cursor.Next() {
-		rows = append(rows, windowRow{})
-		r := &rows[len(rows)-1]
-		if err := cursor.Scan(append(orderFields(&r.Row), &r.Probe)...); err != nil {
+		if err := cursor.Scan(dest...); err != nil {
 			return nil, err
 		}
+		rows = append(rows, r)
 	}
 	return rows, cursor.Err()
 }

@@ -133,23 +133,32 @@ func (db *DB) loadDetails(ctx context.Context, q queryer, orders []*domain.Order
 }
 
 // indexOrders indexes orders by id, and lists the ids.
-func indexOrders(orders []*domain.Order) (map[string]*domain.Order, []any) {
+func indexOrders(orders []*domain.Order) (map[string]*domain.Order, []string) {
 	m := make(map[string]*domain.Order, len(orders))
-	ids := make([]any, len(orders))
+	ids := make([]string, len(orders))
 	for i, o := range orders {
 		m[o.ID], ids[i] = o, o.ID
 	}
 	return m, ids
 }
 
-// eachRow runs query (whose "IN (%s)" takes the orders' ids) and calls scan
-// on each row with the order the row's first column names.
+// eachRow runs query (whose "order_id %s" takes the orders' ids) and calls
+// scan on each row with the order the row's first column names. On
+// PostgreSQL the ids go as one array, so the statement and its parameters
+// are the same whatever the number of orders.
 func (db *DB) eachRow(ctx context.Context, q queryer, orders []*domain.Order, query string, dest []any, scan func(*domain.Order)) error {
 	if len(orders) == 0 {
 		return nil
 	}
 	byID, ids := indexOrders(orders)
-	rows, err := q.QueryContext(ctx, fmt.Sprintf(query, placeholders(db.postgres, len(ids))), ids...)
+	in, args := "= ANY($1)", []any{ids}
+	if !db.postgres {
+		in, args = "IN ("+placeholders(false, len(ids))+")", make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+	}
+	rows, err := q.QueryContext(ctx, fmt.Sprintf(query, in), args...)
 	if err != nil {
 		return err
 	}
@@ -168,7 +177,7 @@ func (db *DB) eachRow(ctx context.Context, q queryer, orders []*domain.Order, qu
 func (db *DB) loadLines(ctx context.Context, q queryer, orders []*domain.Order) error {
 	var l domain.OrderLine
 	err := db.eachRow(ctx, q, orders, `SELECT order_id, menu_item_id, name, quantity, unit_price_cents,
-		discounted_unit_price_cents, deal_title FROM order_lines WHERE order_id IN (%s) ORDER BY order_id, position`,
+		discounted_unit_price_cents, deal_title FROM order_lines WHERE order_id %s ORDER BY order_id, position`,
 		[]any{&l.MenuItemID, &l.Name, &l.Quantity, &l.UnitPriceCents, &l.DiscountedUnitPriceCents, &l.DealTitle},
 		func(o *domain.Order) {
 			o.Lines = append(o.Lines, l)
@@ -182,7 +191,7 @@ func (db *DB) loadLines(ctx context.Context, q queryer, orders []*domain.Order) 
 func (db *DB) loadHistory(ctx context.Context, q queryer, orders []*domain.Order) error {
 	var h statusChangeRow
 	err := db.eachRow(ctx, q, orders, `SELECT order_id, status, source, occurred_at
-		FROM order_status_changes WHERE order_id IN (%s) ORDER BY order_id, id`,
+		FROM order_status_changes WHERE order_id %s ORDER BY order_id, id`,
 		[]any{&h.Status, &h.Source, &h.OccurredAt},
 		func(o *domain.Order) {
 			o.StatusHistory = append(o.StatusHistory, domain.StatusChange{Status: domain.Status(h.Status),
