@@ -42,21 +42,21 @@ func (w *writer) CreateOrder(ctx context.Context, o *domain.Order, jobs []river.
 // UpdateOrder is storage's UpdateOrder: change may return jobs the change
 // calls for, which are enqueued in its transaction.
 func (w *writer) UpdateOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
-	return w.UpdateOrderWithCalls(ctx, id, nil, change)
+	return w.UpdateOrderWith(ctx, id, nil, change)
 }
 
-// UpdateOrderWithCalls is UpdateOrder that also records calls, the
-// Lightspeed calls made for the change, in its transaction.
-func (w *writer) UpdateOrderWithCalls(ctx context.Context, id string, calls []domain.PosCall,
+// UpdateOrderWith is UpdateOrder that also runs with in its transaction,
+// once the order is saved and before the outbox is written.
+func (w *writer) UpdateOrderWith(ctx context.Context, id string, with func(storage.Tx) error,
 	change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
 	var jobs []river.JobArgs
 	o, evs, err := w.db.UpdateOrder(ctx, id, func(o *domain.Order) (err error) {
 		jobs, err = change(o)
 		return err
 	}, func(tx storage.Tx, evs []domain.Event) error {
-		if len(calls) > 0 {
-			if err := tx.RecordCalls(calls); err != nil {
-				return fmt.Errorf("record lightspeed calls: %w", err)
+		if with != nil {
+			if err := with(tx); err != nil {
+				return err
 			}
 		}
 		return w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)

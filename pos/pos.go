@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/leafly/lightspeed-orders/auth"
 	"github.com/leafly/lightspeed-orders/domain"
@@ -37,9 +38,10 @@ type Writer interface {
 	// UpdateOrder locks the order and saves what change does to it; change
 	// may return jobs to enqueue with it.
 	UpdateOrder(ctx context.Context, id string, change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error)
-	// UpdateOrderWithCalls is UpdateOrder that also records calls, the
-	// Lightspeed calls made for the change, in its transaction.
-	UpdateOrderWithCalls(ctx context.Context, id string, calls []domain.PosCall,
+	// UpdateOrderWith is UpdateOrder that also runs with in its
+	// transaction, once the order is saved, to write what the change was
+	// made of (see recording).
+	UpdateOrderWith(ctx context.Context, id string, with func(storage.Tx) error,
 		change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error)
 	// UpdateStore saves what change does to the store.
 	UpdateStore(ctx context.Context, id string, change func(*domain.Store) error) (*domain.Store, error)
@@ -117,6 +119,8 @@ type Pipeline struct {
 	menuLocks     keyedMutex
 	healthLocks   keyedMutex
 	refreshLocks  keyedMutex
+	// webhooks joins the copies of a webhook being kept (ReceiveWebhook).
+	webhooks singleflight.Group
 }
 
 // New returns the pipeline over its dependencies and adds its job workers

@@ -70,7 +70,7 @@ func (p *Pipeline) ApplySaleByID(ctx context.Context, storeID, saleID string, ve
 	if err != nil {
 		return err
 	}
-	return p.applySale(ctx, orderID, snap)
+	return p.applySale(ctx, orderID, snap, nil)
 }
 
 // readSale reads the sale from Lightspeed as the mapping sees it; a sale
@@ -119,10 +119,13 @@ func (p *Pipeline) snapshot(ctx context.Context, t lssync.Target, sale lssync.Sa
 
 // applySale moves the order as the sale says, unless the order has seen a
 // newer version of the sale. Backward, repeated and unknown states change
-// nothing and are logged.
-func (p *Pipeline) applySale(ctx context.Context, orderID string, sale domain.Sale) error {
+// nothing and are logged. The update's transaction also records the calls
+// of the order's trail and runs also, unless it is nil.
+func (p *Pipeline) applySale(ctx context.Context, orderID string, sale domain.Sale, also func(storage.Tx) error) error {
 	var changes []domain.StatusChange
-	o, err := p.w.UpdateOrder(ctx, orderID, func(o *domain.Order) ([]river.JobArgs, error) {
+	// The calls that read the sale are recorded with it: one commit.
+	calls := takeTrail(ctx)
+	o, err := p.w.UpdateOrderWith(ctx, orderID, recording(calls, also), func(o *domain.Order) ([]river.JobArgs, error) {
 		if o.PosSync.State != domain.PosSent || (sale.Version != 0 && sale.Version <= o.PosSync.SaleVersion) {
 			return nil, nil
 		}
@@ -131,6 +134,7 @@ func (p *Pipeline) applySale(ctx context.Context, orderID string, sale domain.Sa
 		return nil, nil
 	})
 	if err != nil {
+		returnTrail(ctx, calls)
 		return fmt.Errorf("apply sale to order %s: %w", orderID, err)
 	}
 	if len(changes) == 0 {
@@ -225,7 +229,7 @@ func (p *Pipeline) applyPage(ctx context.Context, t lssync.Target, storeID strin
 		if err != nil {
 			return err
 		}
-		if err := p.applySale(ctx, so.OrderID, snap); err != nil {
+		if err := p.applySale(ctx, so.OrderID, snap, nil); err != nil {
 			return err
 		}
 	}

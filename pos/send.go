@@ -177,7 +177,7 @@ func (p *Pipeline) sent(ctx context.Context, s *send, sale lssync.Sale, current 
 	}
 	// The calls that made the sale are recorded with it: one commit.
 	calls := takeTrail(ctx)
-	o, err := p.w.UpdateOrderWithCalls(ctx, s.order.ID, calls, func(o *domain.Order) ([]river.JobArgs, error) {
+	o, err := p.w.UpdateOrderWith(ctx, s.order.ID, recording(calls, nil), func(o *domain.Order) ([]river.JobArgs, error) {
 		o.PosSync = domain.PosSync{State: domain.PosSent, SaleID: &s.saleID, CustomerID: nonEmpty(customer),
 			Attempts: o.PosSync.Attempts, Warning: s.warning, SaleVersion: sale.Version}
 		if domain.CanMove(o.FulfillmentMethod, o.Status, domain.StatusConfirmed) {

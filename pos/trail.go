@@ -2,9 +2,11 @@ package pos
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
@@ -81,4 +83,21 @@ func (p *Pipeline) RecordCall(ctx context.Context, c lssync.Call) {
 	t.mu.Lock()
 	t.calls = append(t.calls, call)
 	t.mu.Unlock()
+}
+
+// recording returns the with of a write (Writer.UpdateOrderWith) that
+// records calls, the Lightspeed calls made for it, and then runs also
+// unless it is nil.
+func recording(calls []domain.PosCall, also func(storage.Tx) error) func(storage.Tx) error {
+	return func(tx storage.Tx) error {
+		if len(calls) > 0 {
+			if err := tx.RecordCalls(calls); err != nil {
+				return fmt.Errorf("record lightspeed calls: %w", err)
+			}
+		}
+		if also == nil {
+			return nil
+		}
+		return also(tx)
+	}
 }

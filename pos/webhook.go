@@ -17,16 +17,16 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
 )
 
-// Lightspeed's webhooks: received, checked and kept with a job, their sale
-// applied right away and by the job (salefeed.go) when that fails; the
-// bodies kept are pruned after a while.
+// Lightspeed's webhooks: received, checked, their sale re-read and applied
+// in the transaction that keeps them, or kept with a job that applies it
+// (salefeed.go) when that cannot be done at once; the bodies kept are
+// pruned after a while.
 
 // Webhook errors, each answered with its own HTTP status.
 var (
@@ -40,12 +40,13 @@ var (
 var webhookToken = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
 
 // ReceiveWebhook checks a Lightspeed webhook posted to the connection's URL
-// and queues its processing. The signature is verified over the raw body
-// before anything else of it is read; the raw event is kept with its job;
-// the sale is re-read, so the payload is only a hint: at once for an order
-// in the POS (see applyInline), else by the job. A webhook that cannot
-// be news to an order (see ignoreWebhook) and a copy of a body already kept
-// are acknowledged without a row, a job or a call: kept is false.
+// and keeps it. The signature is verified over the raw body before anything
+// else of it is read. The sale is re-read, so the payload is only a hint:
+// at once for an order in the POS (see applyInline), else by a job kept
+// with the webhook. A webhook that cannot be news to an order (see
+// ignoreWebhook) and a copy of a body already kept are acknowledged without
+// a row, a job or a call: kept is false. Nothing is acknowledged before it
+// is kept: Lightspeed sends again a webhook answered with an error.
 func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte, signature string) (kept bool, err error) {
 	if !webhookToken.MatchString(token) {
 		return false, ErrUnknownConnection
@@ -64,7 +65,8 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 	if err != nil {
 		return false, err
 	}
-	o, err := p.db.SaleOrder(ctx, c.StoreID, hint.ID)
+	hook := storage.NewWebhook(c.StoreID, &hint.ID, string(body))
+	o, err := p.db.WebhookOrder(ctx, hook)
 	if err != nil {
 		return false, err
 	}
@@ -72,64 +74,68 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 		p.log.DebugContext(ctx, "lightspeed webhook ignored", "store", c.StoreID, "sale", hint.ID, "version", hint.Version, "why", why)
 		return false, nil
 	}
-	// An order in the POS has its sale applied right here, after the
-	// webhook is kept; its job waits in case that fails. An order whose
-	// send is still recording the sale is left to the job, which waits
-	// for the send.
-	inline := o.PosState == domain.PosSent && !p.stale(c)
-	var opts *river.InsertOpts
-	if inline {
-		opts = &river.InsertOpts{ScheduledAt: p.now().Add(inlineFallback)}
+	// Copies that arrive together are one webhook: the first is kept, and
+	// the others wait for it and are copies of a body kept (or fail with
+	// it, to be sent again).
+	first := false
+	v, err, _ := p.webhooks.Do(hook.Key(), func() (any, error) {
+		first = true
+		return p.keepWebhook(ctx, c, o, hint, hook)
+	})
+	if !first {
+		return false, err
 	}
-	var job int64
-	kept, err = p.db.SaveWebhook(ctx, c.StoreID, &hint.ID, string(body), func(tx storage.Tx) error {
+	return v.(bool), err
+}
+
+// keepWebhook applies the webhook's sale at once for an order in the POS,
+// in the transaction that keeps it; when that fails, or while the order's
+// send is still recording the sale, it keeps the webhook with a job, which
+// applies the sale (or waits for the send).
+func (p *Pipeline) keepWebhook(ctx context.Context, c domain.Credentials, o storage.SaleOrder, hint saleHint, hook storage.Webhook) (kept bool, err error) {
+	if o.PosState == domain.PosSent && !p.stale(c) {
+		if kept, ok := p.applyInline(ctx, c, o.OrderID, hook); ok {
+			return kept, nil
+		}
+	}
+	return p.db.SaveWebhook(ctx, hook, func(tx storage.Tx) error {
 		sqlTx, err := tx.SQL()
 		if err != nil {
 			return err
 		}
-		res, err := p.queue.InsertTx(ctx, sqlTx, applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}, opts)
-		if err == nil {
-			job = res.Job.ID
-		}
+		_, err = p.queue.InsertTx(ctx, sqlTx, applySaleArgs{StoreID: c.StoreID, SaleID: hint.ID, Version: hint.Version}, nil)
 		return err
 	})
-	if kept && inline {
-		p.applyInline(ctx, c, o.OrderID, hint.ID, job)
-	}
-	return kept, err
 }
 
 // inlineBudget bounds the inline re-read of a webhook's sale, well within
-// the 5 seconds Lightspeed gives a webhook's answer; inlineFallback is when
-// the job of a webhook applied inline runs if the application failed (or
-// the process died before it ended). It outlasts the re-read and the
-// order's update with room to spare, so the job does not run alongside
-// them.
-const (
-	inlineBudget   = 2 * time.Second
-	inlineFallback = inlineBudget + 3*time.Second
-)
+// the 5 seconds Lightspeed gives a webhook's answer.
+const inlineBudget = 2 * time.Second
 
-// applyInline re-reads the kept webhook's sale and applies it to the order,
-// then deletes the webhook's job, which is left to do the work if anything
-// fails. The calls are interactive and bounded by inlineBudget: they
-// neither wait for Lightspeed's rate limit nor use the budget kept for
-// sending orders. The order's update (and its events' publication) is not
-// bounded by the budget, as in the job. It applies a version of the sale at
-// most once, so a job that runs anyway changes nothing.
-func (p *Pipeline) applyInline(ctx context.Context, c domain.Credentials, orderID, saleID string, job int64) {
+// applyInline re-reads the webhook's sale and, in one transaction, keeps the
+// webhook, applies the sale to the order and records the calls that read
+// it. ok is false when any of that failed: nothing of it is kept but the
+// calls, and the caller keeps the webhook with a job. The calls are
+// interactive and bounded by inlineBudget: they neither wait for
+// Lightspeed's rate limit nor use the budget kept for sending orders. The
+// order's update (and its events' publication) is not bounded by the
+// budget, as in the job. It applies a version of the sale at most once,
+// so a copy of the webhook let through by another replica changes nothing.
+func (p *Pipeline) applyInline(ctx context.Context, c domain.Credentials, orderID string, hook storage.Webhook) (kept, ok bool) {
 	ctx, writeTrail := p.forOrder(context.WithoutCancel(ctx), orderID)
 	defer writeTrail()
-	snap, err := p.readInline(ctx, c, saleID)
+	snap, err := p.readInline(ctx, c, *hook.SaleID)
 	if err == nil {
-		err = p.applySale(ctx, orderID, snap)
+		err = p.applySale(ctx, orderID, snap, func(tx storage.Tx) (err error) {
+			kept, err = tx.SaveWebhook(hook)
+			return err
+		})
 	}
-	if err == nil {
-		_, err = p.queue.JobDelete(ctx, job)
+	if err != nil {
+		p.log.InfoContext(ctx, "sale not applied inline: a job will", "store", c.StoreID, "sale", *hook.SaleID, "err", err)
+		return false, false
 	}
-	if err != nil && !errors.Is(err, rivertype.ErrJobRunning) && !errors.Is(err, river.ErrNotFound) {
-		p.log.InfoContext(ctx, "sale not applied inline: its job will", "store", c.StoreID, "sale", saleID, "err", err)
-	}
+	return kept, true
 }
 
 // readInline reads the sale with interactive calls within inlineBudget.
@@ -162,6 +168,8 @@ func ignoreWebhook(h saleHint, o storage.SaleOrder) string {
 		return "not a sale of the service"
 	case o.PosState != domain.PosSent && o.PosState != domain.PosQueued:
 		return "the order is not in the POS"
+	case o.Kept:
+		return "a copy of a webhook kept"
 	case !h.Versioned:
 		return ""
 	case h.Version <= 0:

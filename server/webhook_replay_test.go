@@ -236,8 +236,9 @@ func applySaleJobs(t *testing.T, db *sql.DB) int {
 }
 
 // TestWebhookAppliedInline checks a webhook's sale is applied before the
-// webhook is answered, its job deleted once it is, and that a failed
-// application leaves the kept webhook to its job, which applies it.
+// webhook is answered, with the webhook kept and the re-read in the
+// order's trail, and no job; and that a failed re-read keeps the webhook
+// with a job, which applies it.
 func TestWebhookAppliedInline(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
@@ -250,6 +251,12 @@ func TestWebhookAppliedInline(t *testing.T) {
 		sqlDB := s.Storage(t).SQL()
 		jobs := applySaleJobs(t, sqlDB)
 
+		rows := webhookRows(t, sqlDB)
+		reads := func() int {
+			return countRows(t, sqlDB, `SELECT count(*) FROM lightspeed_calls WHERE order_id = '`+id+`' AND method = 'GET'`)
+		}
+		read := reads()
+
 		sb.staff(sale, "pack")
 		if got := hooks.post(saleBody(sale, fmt.Sprint(saleVersion(sb, token, sale)), "AWAITING_PICKUP")); got != http.StatusOK {
 			t.Fatalf("answered %d, want 200", got)
@@ -258,19 +265,22 @@ func TestWebhookAppliedInline(t *testing.T) {
 			t.Errorf("status %v once the webhook is answered, want READY", got)
 		}
 		if n := applySaleJobs(t, sqlDB); n != jobs {
-			t.Errorf("%d apply_sale jobs after a webhook applied inline, want %d (its job deleted)", n, jobs)
+			t.Errorf("%d apply_sale jobs after a webhook applied inline, want %d", n, jobs)
+		}
+		if n := webhookRows(t, sqlDB); n != rows+1 {
+			t.Errorf("%d webhook rows once a webhook is applied inline, want %d", n, rows+1)
+		}
+		if n := reads(); n <= read {
+			t.Errorf("%d GET calls in the order's trail once its webhook is answered, want more than %d", n, read)
 		}
 
-		// Lightspeed fails the re-read: the webhook is kept and its job,
-		// left waiting, applies the sale.
+		// Lightspeed fails the re-read: the webhook is kept with a job,
+		// which applies the sale.
 		sb.staff(sale, "close")
 		closed := saleBody(sale, fmt.Sprint(saleVersion(sb, token, sale)), "CLOSED")
 		sb.fault(map[string]any{"status": 500, "path": "/sales/", "method": "GET", "count": 1})
 		if got := hooks.post(closed); got != http.StatusOK {
 			t.Fatalf("answered %d, want 200", got)
-		}
-		if got := st.order(t, id)["status"]; got != "READY" {
-			t.Errorf("status %v right after a webhook whose re-read failed, want READY", got)
 		}
 		if n := applySaleJobs(t, sqlDB); n != jobs+1 {
 			t.Errorf("%d apply_sale jobs after a failed inline application, want %d", n, jobs+1)

@@ -23,24 +23,45 @@ type webhookRow struct {
 
 func (webhookRow) TableName() string { return "lightspeed_webhooks" }
 
+// Webhook is a webhook received from Lightspeed, as it is kept: its body
+// and the hash its copies are known by.
+type Webhook struct {
+	StoreID string
+	SaleID  *string
+	Body    string
+	hash    string
+}
+
+// NewWebhook returns the webhook the store received with body.
+func NewWebhook(storeID string, saleID *string, body string) Webhook {
+	sum := sha256.Sum256([]byte(body))
+	return Webhook{StoreID: storeID, SaleID: saleID, Body: body, hash: hex.EncodeToString(sum[:])}
+}
+
+// Key is the same for a webhook and its copies, and differs for any other
+// webhook.
+func (w Webhook) Key() string {
+	return w.StoreID + "/" + w.hash
+}
+
 // SaveWebhook keeps a received webhook and, in the same transaction, runs
 // then (which enqueues its processing). A body the store already has kept
 // is a copy: nothing is written, then does not run and kept is false.
-func (db *DB) SaveWebhook(ctx context.Context, storeID string, saleID *string, body string, then func(Tx) error) (kept bool, err error) {
-	sum := sha256.Sum256([]byte(body))
-	row := webhookRow{StoreID: storeID, SaleID: saleID, Body: body, BodyHash: hex.EncodeToString(sum[:]), ReceivedAt: db.now()}
+func (db *DB) SaveWebhook(ctx context.Context, w Webhook, then func(Tx) error) (kept bool, err error) {
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		kept = true
-		if then == nil {
-			return nil
+		if kept, err = (Tx{tx}).SaveWebhook(w); err != nil || !kept || then == nil {
+			return err
 		}
 		return then(Tx{tx})
 	})
 	return kept && err == nil, err
+}
+
+// SaveWebhook is DB.SaveWebhook in tx, without then.
+func (t Tx) SaveWebhook(w Webhook) (kept bool, err error) {
+	row := webhookRow{StoreID: w.StoreID, SaleID: w.SaleID, Body: w.Body, BodyHash: w.hash, ReceivedAt: t.g.NowFunc()}
+	res := t.g.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	return res.RowsAffected > 0, res.Error
 }
 
 // PruneWebhooks deletes the webhooks received before cutoff and returns how
@@ -58,25 +79,40 @@ type SaleOrder struct {
 	PosState    domain.PosSyncState
 	SaleVersion int64
 	SalesCursor int64
+	// Kept is true when WebhookOrder found a copy of the webhook kept.
+	Kept bool
 }
 
 // SaleOrder reads, in one statement, the order the store's sale was made
 // for.
 func (db *DB) SaleOrder(ctx context.Context, storeID, saleID string) (SaleOrder, error) {
+	return db.saleOrder(ctx, storeID, saleID, "")
+}
+
+// WebhookOrder is SaleOrder for the sale of a webhook received, and says in
+// the same statement whether the store has kept a copy of it.
+func (db *DB) WebhookOrder(ctx context.Context, w Webhook) (SaleOrder, error) {
+	return db.saleOrder(ctx, w.StoreID, deref(w.SaleID), w.hash)
+}
+
+func (db *DB) saleOrder(ctx context.Context, storeID, saleID, hash string) (SaleOrder, error) {
 	var rows []struct {
 		ID             string
 		PosSyncState   string
 		PosSaleVersion int64
 		SalesCursor    int64
+		Kept           bool
 	}
-	err := db.gorm.WithContext(ctx).Raw(`SELECT o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor
+	err := db.gorm.WithContext(ctx).Raw(`SELECT o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor,
+		EXISTS (SELECT 1 FROM lightspeed_webhooks w WHERE w.store_id = o.store_id AND w.body_hash = ?) AS kept
 		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.store_id = ? AND o.pos_sale_id = ? LIMIT 1`,
-		storeID, saleID).Scan(&rows).Error
+		hash, storeID, saleID).Scan(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return SaleOrder{}, err
 	}
 	r := rows[0]
-	return SaleOrder{OrderID: r.ID, PosState: domain.PosSyncState(r.PosSyncState), SaleVersion: r.PosSaleVersion, SalesCursor: r.SalesCursor}, nil
+	return SaleOrder{OrderID: r.ID, PosState: domain.PosSyncState(r.PosSyncState), SaleVersion: r.PosSaleVersion,
+		SalesCursor: r.SalesCursor, Kept: r.Kept}, nil
 }
 
 // SalesCursor returns the store's position in Lightspeed's sales feed.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/domain"
 )
 
 // TestSaveWebhookKeepsOneCopy keeps a body once per store: a copy is not
@@ -16,16 +18,65 @@ func TestSaveWebhookKeepsOneCopy(t *testing.T) {
 		enqueued := 0
 		enqueue := func(Tx) error { enqueued++; return nil }
 		for i, want := range []bool{true, false, false} {
-			kept, err := db.SaveWebhook(ctx, store.ID, nil, "payload=same", enqueue)
+			kept, err := db.SaveWebhook(ctx, NewWebhook(store.ID, nil, "payload=same"), enqueue)
 			if err != nil || kept != want {
 				t.Fatalf("save %d: kept %v, %v; want %v", i+1, kept, err, want)
 			}
 		}
-		if kept, err := db.SaveWebhook(ctx, store.ID, nil, "payload=other", enqueue); err != nil || !kept {
+		if kept, err := db.SaveWebhook(ctx, NewWebhook(store.ID, nil, "payload=other"), enqueue); err != nil || !kept {
 			t.Fatalf("save of another body: kept %v, %v; want true", kept, err)
 		}
 		if enqueued != 2 {
 			t.Errorf("%d jobs enqueued for two bodies, want 2", enqueued)
+		}
+	})
+}
+
+// TestWebhookOrder reads a webhook's order as SaleOrder does, and whether a
+// copy of the webhook is kept: only an identical body of the same store is
+// one.
+func TestWebhookOrder(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		other := &domain.Store{ID: store.ID + "-other", Name: "O", TimeZone: "UTC", CreatedAt: store.CreatedAt, UpdatedAt: store.UpdatedAt}
+		if err := db.CreateStore(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		queued := newOrder(t, store, items, "W-1", time.Now().UTC())
+		queued.PosSync.State = domain.PosQueued
+		o, _, _, err := db.CreateOrder(ctx, queued, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := db.StartSend(ctx, o.ID, "sale-w"); err != nil || !ok {
+			t.Fatalf("start send: %v, %v", ok, err)
+		}
+		sale := "sale-w"
+		hook := NewWebhook(store.ID, &sale, "payload=w1")
+		got, err := db.WebhookOrder(ctx, hook)
+		if err != nil || got.OrderID != o.ID || got.Kept {
+			t.Fatalf("before any is kept: %+v, %v; want order %s, not kept", got, err, o.ID)
+		}
+		for _, w := range []Webhook{NewWebhook(other.ID, &sale, "payload=w1"), NewWebhook(store.ID, &sale, "payload=w2")} {
+			if _, err := db.SaveWebhook(ctx, w, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := db.WebhookOrder(ctx, hook); err != nil || got.Kept {
+			t.Fatalf("with the body kept by another store and another body kept: %+v, %v; want not kept", got, err)
+		}
+		if _, err := db.SaveWebhook(ctx, hook, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err = db.WebhookOrder(ctx, hook)
+		if err != nil || !got.Kept || got.OrderID != o.ID {
+			t.Fatalf("once kept: %+v, %v; want kept", got, err)
+		}
+		plain, err := db.SaleOrder(ctx, store.ID, sale)
+		if err != nil || plain.OrderID != o.ID || plain.Kept {
+			t.Errorf("SaleOrder: %+v, %v; want the order, Kept false", plain, err)
 		}
 	})
 }
@@ -37,7 +88,7 @@ func TestPruneWebhooks(t *testing.T) {
 		ctx := context.Background()
 		store, _ := seedStore(t, db)
 		for _, body := range []string{"payload=old", "payload=new"} {
-			if _, err := db.SaveWebhook(ctx, store.ID, nil, body, nil); err != nil {
+			if _, err := db.SaveWebhook(ctx, NewWebhook(store.ID, nil, body), nil); err != nil {
 				t.Fatal(err)
 			}
 		}
