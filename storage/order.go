@@ -219,12 +219,8 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 	var o *domain.Order
 	var events []domain.Event
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
-		var row orderRow
-		if err := db.lock(tx).Take(&row, "id = ?", id).Error; err != nil {
-			return notFound(err, domain.ErrOrderNotFound(id))
-		}
-		o = row.domain()
-		if err := db.loadDetails(ctx, tx.Statement.ConnPool, []*domain.Order{o}); err != nil {
+		var err error
+		if o, err = db.lockOrder(ctx, tx, id); err != nil {
 			return err
 		}
 		before, seen, sync := o.Status, len(o.StatusHistory), o.PosSync

@@ -3,9 +3,14 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -38,6 +43,7 @@ func orderFields(r *orderRow) []any {
 // queryer runs a query: the pool, or the connection of a transaction.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // rebind turns the ? placeholders of query into PostgreSQL's $1, $2, …
@@ -201,4 +207,76 @@ func (db *DB) loadHistory(ctx context.Context, q queryer, orders []*domain.Order
 		return fmt.Errorf("load status history: %w", err)
 	}
 	return nil
+}
+
+// lockOrderPostgres locks an order and reads it with its lines and status
+// history in one statement, the lines and the history as JSON arrays.
+var lockOrderPostgres = "SELECT " + orderSelect("o.") + `,
+	(SELECT COALESCE(json_agg(json_build_object('m', l.menu_item_id, 'n', l.name, 'q', l.quantity,
+		'u', l.unit_price_cents, 'd', l.discounted_unit_price_cents, 't', l.deal_title) ORDER BY l.position), '[]')
+		FROM order_lines l WHERE l.order_id = o.id),
+	(SELECT COALESCE(json_agg(json_build_object('s', h.status, 'o', h.source, 'at', h.occurred_at) ORDER BY h.id), '[]')
+		FROM order_status_changes h WHERE h.order_id = o.id)
+	FROM orders o WHERE o.id = $1 FOR UPDATE OF o`
+
+// jsonLine and jsonChange are a line and a status change as
+// lockOrderPostgres reads them.
+type jsonLine struct {
+	MenuItemID     string  `json:"m"`
+	Name           string  `json:"n"`
+	Quantity       int     `json:"q"`
+	UnitPriceCents int64   `json:"u"`
+	Discounted     *int64  `json:"d"`
+	DealTitle      *string `json:"t"`
+}
+
+type jsonChange struct {
+	Status     domain.Status `json:"s"`
+	Source     domain.Source `json:"o"`
+	OccurredAt time.Time     `json:"at"`
+}
+
+// lockOrder locks the order id for the rest of tx and reads it with its
+// lines and status history: one statement on PostgreSQL, three on SQLite
+// (whose transactions hold the whole database, and whose statements make
+// no round trip).
+func (db *DB) lockOrder(ctx context.Context, tx *gorm.DB, id string) (*domain.Order, error) {
+	if !db.postgres {
+		var row orderRow
+		if err := tx.Take(&row, "id = ?", id).Error; err != nil {
+			return nil, notFound(err, domain.ErrOrderNotFound(id))
+		}
+		o := row.domain()
+		return o, db.loadDetails(ctx, tx.Statement.ConnPool, []*domain.Order{o})
+	}
+	q, ok := tx.Statement.ConnPool.(queryer)
+	if !ok {
+		return nil, fmt.Errorf("lock order %s: not in a database/sql transaction (%T)", id, tx.Statement.ConnPool)
+	}
+	var row orderRow
+	var lines, history []byte
+	err := q.QueryRowContext(ctx, lockOrderPostgres, id).Scan(append(orderFields(&row), &lines, &history)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.ErrOrderNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	o := row.domain()
+	var ls []jsonLine
+	var hs []jsonChange
+	if err := json.Unmarshal(lines, &ls); err != nil {
+		return nil, fmt.Errorf("lock order %s: lines: %w", id, err)
+	}
+	if err := json.Unmarshal(history, &hs); err != nil {
+		return nil, fmt.Errorf("lock order %s: status history: %w", id, err)
+	}
+	for _, l := range ls {
+		o.Lines = append(o.Lines, domain.OrderLine{MenuItemID: l.MenuItemID, Name: l.Name, Quantity: l.Quantity,
+			UnitPriceCents: l.UnitPriceCents, DiscountedUnitPriceCents: l.Discounted, DealTitle: l.DealTitle})
+	}
+	for _, h := range hs {
+		o.StatusHistory = append(o.StatusHistory, domain.StatusChange{Status: h.Status, Source: h.Source, OccurredAt: h.OccurredAt.UTC()})
+	}
+	return o, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -129,6 +130,64 @@ func TestOrdersPageDetails(t *testing.T) {
 		past, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 2, After: page.Cursors[4]})
 		if err != nil || len(past.Orders) != 0 || past.HasNext || !past.HasPrevious {
 			t.Errorf("past the end: %+v, %v", past, err)
+		}
+	})
+}
+
+// TestUpdateOrderReadsTheOrder: the order an update hands its change is the
+// order as ReadOrder reads it, lines (none, one, many, with deals) and
+// history included; an update of no order is ErrOrderNotFound.
+func TestUpdateOrderReadsTheOrder(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		for _, n := range []int{0, 1, 40} {
+			o := newOrder(t, store, items, fmt.Sprintf("U-%d", n), at)
+			line := o.Lines[0]
+			o.Lines = nil
+			for i := range n {
+				l := line
+				l.Quantity = i + 1
+				if i%2 == 1 {
+					l.DiscountedUnitPriceCents, l.DealTitle = new(int64(400+i)), new(fmt.Sprintf("deal %d", i))
+				}
+				o.Lines = append(o.Lines, l)
+			}
+			if n == 0 {
+				o.Lines = []domain.OrderLine{line}
+			}
+			if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			for step, status := range []domain.Status{domain.StatusConfirmed, domain.StatusReady} {
+				want, err := db.ReadOrder(ctx, o.ID, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got domain.Order
+				if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
+					got = *o
+					got.Lines, got.StatusHistory = slices.Clone(o.Lines), slices.Clone(o.StatusHistory)
+					_, err := o.Move(status, domain.SourceDashboard, at.Add(time.Duration(step+1)*time.Second))
+					return err
+				}, nil); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(&got, want) {
+					t.Errorf("%d lines, update %d: the update read\n%+v\nReadOrder read\n%+v", n, step+1, got, *want)
+				}
+			}
+		}
+		var notFound *domain.Error
+		if _, _, err := db.UpdateOrder(ctx, "no-such-order", func(*domain.Order) error { return nil }, nil); !errors.As(err, &notFound) {
+			t.Errorf("update of no order: %v, want ErrOrderNotFound", err)
 		}
 	})
 }
