@@ -189,19 +189,15 @@ func (a *App) dashboardAction(ctx context.Context, id string, op domain.Operatio
 	if err != nil {
 		return nil, err
 	}
-	current, err := a.db.Order(ctx, id)
+	scope, err := a.db.OrderScope(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := domain.Authorize(p, op, current.StoreID); err != nil {
+	if err := domain.Authorize(p, op, scope.StoreID); err != nil {
 		return nil, hideForeign(err, id)
 	}
-	store, err := a.db.Store(ctx, current.StoreID)
-	if err != nil {
-		return nil, err
-	}
 	return a.w.UpdateOrder(ctx, id, func(o *domain.Order) ([]river.JobArgs, error) {
-		if p.Role != domain.RoleMarketplace && !o.Status.Terminal() && !o.Actionable(store.Integration.Enabled) {
+		if p.Role != domain.RoleMarketplace && !o.Status.Terminal() && !o.Actionable(scope.IntegrationEnabled) {
 			return nil, domain.Errorf(domain.CodeDashboardReadOnly, "The order dashboard is read-only while the Lightspeed order integration is on: manage order %s in Lightspeed.", o.ID)
 		}
 		return change(o)

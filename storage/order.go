@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -298,6 +300,27 @@ func (db *DB) ReadOrder(ctx context.Context, id string, history bool) (*domain.O
 		return nil, fmt.Errorf("order %s: %w", id, err)
 	}
 	return o, nil
+}
+
+// OrderScope is what the dashboard's actions check before they lock an
+// order: its store, and whether the store's order integration is on.
+type OrderScope struct {
+	StoreID            string
+	IntegrationEnabled bool
+}
+
+// OrderScope reads the scope of the order id in one statement.
+func (db *DB) OrderScope(ctx context.Context, id string) (OrderScope, error) {
+	var sc OrderScope
+	err := db.read.QueryRowContext(ctx, rebind(db.postgres, `SELECT o.store_id, s.integration_enabled
+		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.id = ?`), id).Scan(&sc.StoreID, &sc.IntegrationEnabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return OrderScope{}, domain.ErrOrderNotFound(id)
+	}
+	if err != nil {
+		return OrderScope{}, fmt.Errorf("order %s: %w", id, err)
+	}
+	return sc, nil
 }
 
 // OrderByLeaflyID returns the store's order with the given Leafly order id,

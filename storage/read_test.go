@@ -191,3 +191,32 @@ func TestUpdateOrderReadsTheOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestOrderScope reads an order's store and whether its integration is on;
+// no order is ErrOrderNotFound.
+func TestOrderScope(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		o, _, _, err := db.CreateOrder(ctx, newOrder(t, store, items, "SCOPE-1", time.Now().UTC()), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, enabled := range []bool{false, true} {
+			if _, _, err := db.UpdateStore(ctx, store.ID, func(s *domain.Store) error {
+				s.Integration.Enabled = enabled
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := db.OrderScope(ctx, o.ID); err != nil || got != (OrderScope{StoreID: store.ID, IntegrationEnabled: enabled}) {
+				t.Errorf("integration enabled %v: %+v, %v", enabled, got, err)
+			}
+		}
+		var notFound *domain.Error
+		if _, err := db.OrderScope(ctx, "no-such-order"); !errors.As(err, &notFound) || notFound.Code != domain.CodeNotFound {
+			t.Errorf("scope of no order: %v, want ErrOrderNotFound", err)
+		}
+	})
+}
