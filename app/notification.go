@@ -94,12 +94,8 @@ func alertNotification(kind domain.NotificationKind, al *domain.Alert, at time.T
 // SendNotification builds the message of an outbox row from the order as
 // it is now and sends it. A notification already sent is not sent again.
 func (a *App) SendNotification(ctx context.Context, id string) error {
-	n, err := a.db.Notification(ctx, id)
+	n, msg, to, err := a.message(ctx, id)
 	if err != nil || n.SentAt != nil {
-		return err
-	}
-	msg, to, err := a.message(ctx, n)
-	if err != nil {
 		return err
 	}
 	if err := to.Notify(ctx, msg); err != nil {
@@ -111,29 +107,39 @@ func (a *App) SendNotification(ctx context.Context, id string) error {
 	return a.db.NotificationSent(ctx, id)
 }
 
-func (a *App) message(ctx context.Context, n domain.Notification) (notify.Message, notify.Notifier, error) {
-	store, err := a.db.Store(ctx, n.StoreID)
+// message reads the notification id and builds its message: an order's in
+// one statement, an alert's in three.
+func (a *App) message(ctx context.Context, id string) (domain.Notification, notify.Message, notify.Notifier, error) {
+	n, store, o, ok, err := a.db.OrderNotification(ctx, id)
 	if err != nil {
-		return notify.Message{}, nil, err
+		return n, notify.Message{}, nil, err
 	}
-	if n.AlertID != nil {
-		alert, err := a.db.Alert(ctx, *n.AlertID)
-		if err != nil {
-			return notify.Message{}, nil, err
-		}
-		return notify.AlertMessage(*store, *alert, n.Kind == domain.NotifyAlertResolved, n.ID), a.notifiers.Store, nil
+	if ok {
+		msg, to := a.orderMessage(n, *store, *o)
+		return n, msg, to, nil
 	}
-	if n.OrderID == nil {
-		return notify.Message{}, nil, fmt.Errorf("notification %s names neither an order nor an alert", n.ID)
+	if n, err = a.db.Notification(ctx, id); err != nil || n.SentAt != nil {
+		return n, notify.Message{}, nil, err
 	}
-	o, err := a.db.ReadOrder(ctx, *n.OrderID, false) // no message shows the history
+	if n.AlertID == nil {
+		return n, notify.Message{}, nil, fmt.Errorf("notification %s names neither an order nor an alert", n.ID)
+	}
+	if store, err = a.db.Store(ctx, n.StoreID); err != nil {
+		return n, notify.Message{}, nil, err
+	}
+	alert, err := a.db.Alert(ctx, *n.AlertID)
 	if err != nil {
-		return notify.Message{}, nil, err
+		return n, notify.Message{}, nil, err
 	}
+	return n, notify.AlertMessage(*store, *alert, n.Kind == domain.NotifyAlertResolved, n.ID), a.notifiers.Store, nil
+}
+
+// orderMessage is the message of n, a notification of order o (no message
+// shows its history).
+func (a *App) orderMessage(n domain.Notification, store domain.Store, o domain.Order) (notify.Message, notify.Notifier) {
 	if n.Kind == domain.NotifyNewOrder {
-		return notify.NewOrderMessage(*store, *o, n.ID), a.notifiers.Store, nil
+		return notify.NewOrderMessage(store, o, n.ID), a.notifiers.Store
 	}
-	shown := *o
-	shown.Status = *n.Status
-	return notify.OrderStatusMessage(*store, shown, n.PreviousStatus, n.ID), a.notifiers.Shopper, nil
+	o.Status = *n.Status
+	return notify.OrderStatusMessage(store, o, n.PreviousStatus, n.ID), a.notifiers.Shopper
 }

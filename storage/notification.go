@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -54,4 +55,56 @@ func (db *DB) NotificationSent(ctx context.Context, id string) error {
 func (db *DB) NotificationFailed(ctx context.Context, id, reason string) error {
 	return db.gorm.WithContext(ctx).Model(&notificationRow{}).Where("id = ?", id).
 		Updates(map[string]any{"last_error": reason, "attempts": gorm.Expr("attempts + 1")}).Error
+}
+
+// notificationColumns are the columns notificationFields reads, in its
+// order, each prefixed with n.
+const notificationColumns = `n.id, n.kind, n.store_id, n.order_id, n.alert_id, n.status, n.previous_status,
+	n.created_at, n.sent_at, n.attempts, n.last_error`
+
+func notificationFields(r *notificationRow) []any {
+	return []any{&r.ID, &r.Kind, &r.StoreID, &r.OrderID, &r.AlertID, &r.Status, &r.PreviousStatus,
+		&r.CreatedAt, &r.SentAt, &r.Attempts, &r.LastError}
+}
+
+// orderNotificationSQL reads a notification of an order with its store and
+// the order, a row per line of the order.
+var orderNotificationSQL = "SELECT " + notificationColumns + ", " + storeColumns + ", " + orderSelect("o.") + `,
+	l.menu_item_id, l.name, l.quantity, l.unit_price_cents, l.discounted_unit_price_cents, l.deal_title
+	FROM notifications n JOIN stores s ON s.id = n.store_id
+	LEFT JOIN lightspeed_connections c ON c.store_id = s.id
+	JOIN orders o ON o.id = n.order_id
+	LEFT JOIN order_lines l ON l.order_id = o.id
+	WHERE n.id = ? ORDER BY l.position`
+
+// OrderNotification reads, in one statement, the notification id of an
+// order with what its message needs: the store and the order with its
+// lines. ok is false when there is no such notification of an order (the
+// notification of an alert, or none).
+func (db *DB) OrderNotification(ctx context.Context, id string) (n domain.Notification, store *domain.Store, o *domain.Order, ok bool, err error) {
+	rows, err := db.read.QueryContext(ctx, rebind(db.postgres, orderNotificationSQL), id)
+	if err != nil {
+		return n, nil, nil, false, fmt.Errorf("notification %s: %w", id, err)
+	}
+	defer rows.Close()
+	var nr notificationRow
+	var sr storeRow
+	var or orderRow
+	var line nullableLine
+	dest := append(append(append(notificationFields(&nr), storeFields(&sr)...), orderFields(&or)...), line.fields()...)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return n, nil, nil, false, fmt.Errorf("notification %s: %w", id, err)
+		}
+		if o == nil {
+			n, store, o = nr.domain(), sr.domain(), or.domain()
+		}
+		if line.MenuItemID.Valid {
+			o.Lines = append(o.Lines, line.domain())
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, nil, nil, false, fmt.Errorf("notification %s: %w", id, err)
+	}
+	return n, store, o, o != nil, nil
 }

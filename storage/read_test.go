@@ -220,3 +220,62 @@ func TestOrderScope(t *testing.T) {
 		}
 	})
 }
+
+// TestOrderNotification reads a notification of an order with its store
+// and order as Notification, Store and ReadOrder read them, for an order
+// of no line and of many; a notification of no order is not one.
+func TestOrderNotification(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		for i, lines := range []int{0, len(items)} {
+			o := newOrder(t, store, items, fmt.Sprintf("N-%d", i), at)
+			id := "order_status:" + o.ID + ":CONFIRMED"
+			if _, _, _, err := db.CreateOrder(ctx, o, func(tx Tx, _ []domain.Event) error {
+				_, err := tx.AddNotification(domain.Notification{ID: id, Kind: domain.NotifyOrderStatus, StoreID: store.ID,
+					OrderID: &o.ID, Status: new(domain.StatusConfirmed), PreviousStatus: new(domain.StatusPending), CreatedAt: at})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if lines == 0 {
+				if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.NotificationSent(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			n, s, got, ok, err := db.OrderNotification(ctx, id)
+			if err != nil || !ok {
+				t.Fatalf("%d lines: %v, %v", lines, ok, err)
+			}
+			wantN, err := db.Notification(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantS, err := db.Store(ctx, store.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantO, err := db.ReadOrder(ctx, o.ID, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(n, wantN) || !reflect.DeepEqual(s, wantS) || !reflect.DeepEqual(got, wantO) || len(got.Lines) != lines {
+				t.Errorf("%d lines: read\n%+v\n%+v\n%+v\nwant\n%+v\n%+v\n%+v", lines, n, s, got, wantN, wantS, wantO)
+			}
+		}
+		alert := domain.Notification{ID: "alert_raised:a-1", Kind: domain.NotifyAlertRaised, StoreID: store.ID, AlertID: new("a-1"), CreatedAt: at}
+		if err := db.gorm.Create(new(notificationRow(alert))).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{alert.ID, "no-such-notification"} {
+			if _, _, _, ok, err := db.OrderNotification(ctx, id); err != nil || ok {
+				t.Errorf("%s: %v, %v; want not a notification of an order", id, ok, err)
+			}
+		}
+	})
+}

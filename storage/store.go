@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -92,6 +94,23 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
+// storeColumns are the columns storeFields reads, in its order: a store s
+// and its connection c (LEFT JOIN lightspeed_connections c ON c.store_id
+// = s.id).
+const storeColumns = `s.id, s.name, s.time_zone, s.pickup_enabled, s.delivery_enabled,
+	s.advertising_subscription_active, s.integration_enabled, s.integration_health, s.alert_emails,
+	s.new_order_emails, s.outlet_id, s.register_id, s.user_id, s.payment_type_id, s.menu_sync_enabled,
+	s.menu_synced_at, s.menu_sync_error, s.menu_sync_version, s.created_at, s.updated_at,
+	c.auth_method, c.domain_prefix, c.connected_at`
+
+func storeFields(r *storeRow) []any {
+	return []any{&r.ID, &r.Name, &r.TimeZone, &r.PickupEnabled, &r.DeliveryEnabled,
+		&r.AdvertisingSubscriptionActive, &r.IntegrationEnabled, &r.IntegrationHealth, &r.AlertEmails,
+		&r.NewOrderEmails, &r.OutletID, &r.RegisterID, &r.UserID, &r.PaymentTypeID, &r.MenuSyncEnabled,
+		&r.MenuSyncedAt, &r.MenuSyncError, &r.MenuSyncVersion, &r.CreatedAt, &r.UpdatedAt,
+		&r.ConnAuthMethod, &r.ConnDomainPrefix, &r.ConnConnectedAt}
+}
+
 // storeQuery selects stores with their connection's public fields.
 func (db *DB) storeQuery(tx *gorm.DB) *gorm.DB {
 	return tx.Model(&storeRow{}).
@@ -125,9 +144,13 @@ func (db *DB) CreateStore(ctx context.Context, s *domain.Store) error {
 // Store returns the store with the given id.
 func (db *DB) Store(ctx context.Context, id string) (*domain.Store, error) {
 	var row storeRow
-	err := db.storeQuery(db.gorm.WithContext(ctx)).Take(&row, "stores.id = ?", id).Error
+	err := db.read.QueryRowContext(ctx, rebind(db.postgres, `SELECT `+storeColumns+`
+		FROM stores s LEFT JOIN lightspeed_connections c ON c.store_id = s.id WHERE s.id = ?`), id).Scan(storeFields(&row)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.ErrStoreNotFound(id)
+	}
 	if err != nil {
-		return nil, notFound(err, domain.ErrStoreNotFound(id))
+		return nil, fmt.Errorf("store %s: %w", id, err)
 	}
 	return row.domain(), nil
 }
