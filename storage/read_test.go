@@ -24,16 +24,7 @@ func TestReadOrderInOneStatement(t *testing.T) {
 		orders := map[int]*domain.Order{}
 		for _, n := range []int{0, 1, 40} {
 			o := newOrder(t, store, items, fmt.Sprintf("L-%d", n), at)
-			line := o.Lines[0]
-			o.Lines = nil
-			for i := range max(n, 1) {
-				l := line
-				l.Quantity = i + 1
-				if i%2 == 1 {
-					l.DiscountedUnitPriceCents, l.DealTitle = new(int64(400+i)), new(fmt.Sprintf("deal %d", i))
-				}
-				o.Lines = append(o.Lines, l)
-			}
+			o.Lines = linesLike(o.Lines[0], max(n, 1))
 			if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -134,6 +125,20 @@ func TestOrdersPageDetails(t *testing.T) {
 	})
 }
 
+// linesLike returns n lines like line, of quantities 1 to n, every second
+// one with a deal.
+func linesLike(line domain.OrderLine, n int) []domain.OrderLine {
+	lines := make([]domain.OrderLine, n)
+	for i := range lines {
+		lines[i] = line
+		lines[i].Quantity = i + 1
+		if i%2 == 1 {
+			lines[i].DiscountedUnitPriceCents, lines[i].DealTitle = new(int64(400+i)), new(fmt.Sprintf("deal %d", i))
+		}
+	}
+	return lines
+}
+
 // TestUpdateOrderReadsTheOrder: the order an update hands its change is the
 // order as ReadOrder reads it, lines (none, one, many, with deals) and
 // history included; an update of no order is ErrOrderNotFound.
@@ -145,19 +150,7 @@ func TestUpdateOrderReadsTheOrder(t *testing.T) {
 		at := time.Now().UTC().Truncate(time.Microsecond)
 		for _, n := range []int{0, 1, 40} {
 			o := newOrder(t, store, items, fmt.Sprintf("U-%d", n), at)
-			line := o.Lines[0]
-			o.Lines = nil
-			for i := range n {
-				l := line
-				l.Quantity = i + 1
-				if i%2 == 1 {
-					l.DiscountedUnitPriceCents, l.DealTitle = new(int64(400+i)), new(fmt.Sprintf("deal %d", i))
-				}
-				o.Lines = append(o.Lines, l)
-			}
-			if n == 0 {
-				o.Lines = []domain.OrderLine{line}
-			}
+			o.Lines = linesLike(o.Lines[0], max(n, 1))
 			if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
 				t.Fatal(err)
 			}
