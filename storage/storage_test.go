@@ -27,7 +27,7 @@ func eachDB(t *testing.T, test func(t *testing.T, db *DB)) {
 	})
 }
 
-func mustOpen(t *testing.T, cfg Config) *DB {
+func mustOpen(t testing.TB, cfg Config) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), cfg)
 	if err != nil {
@@ -188,7 +188,7 @@ func countStatements(t *testing.T, db *DB) *atomic.Int64 {
 	return &statements
 }
 
-func seedStore(t *testing.T, db *DB) (*domain.Store, map[string]domain.MenuItem) {
+func seedStore(t testing.TB, db *DB) (*domain.Store, map[string]domain.MenuItem) {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	s := &domain.Store{ID: "store-" + t.Name(), Name: "S", TimeZone: "UTC", PickupEnabled: true,
@@ -211,7 +211,7 @@ func seedStore(t *testing.T, db *DB) (*domain.Store, map[string]domain.MenuItem)
 	return s, items
 }
 
-func newOrder(t *testing.T, s *domain.Store, items map[string]domain.MenuItem, leaflyID string, at time.Time) *domain.Order {
+func newOrder(t testing.TB, s *domain.Store, items map[string]domain.MenuItem, leaflyID string, at time.Time) *domain.Order {
 	t.Helper()
 	in := domain.SubmitOrder{StoreID: s.ID, LeaflyOrderID: leaflyID, FulfillmentMethod: domain.FulfillmentPickup,
 		Customer: domain.Customer{FirstName: "Ada", LastName: "Lovelace"}}

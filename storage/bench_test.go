@@ -1,0 +1,57 @@
+package storage
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/pgtest"
+)
+
+// BenchmarkNotificationReads reads what the message of an order's
+// notification needs: in one statement (OrderNotification), and as the
+// three reads it replaced (Notification, Store, ReadOrder). On SQLite and,
+// with TEST_DATABASE_URL, on PostgreSQL; run with -count to alternate them.
+func BenchmarkNotificationReads(b *testing.B) {
+	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
+	}
+	for name, cfg := range dbs {
+		db := mustOpen(b, cfg)
+		ctx := context.Background()
+		store, items := seedStore(b, db)
+		at := time.Now().UTC()
+		o := newOrder(b, store, items, "BENCH-1", at)
+		id := "new_order:" + o.ID
+		if _, _, _, err := db.CreateOrder(ctx, o, func(tx Tx, _ []domain.Event) error {
+			_, err := tx.AddNotification(domain.Notification{ID: id, Kind: domain.NotifyNewOrder, StoreID: store.ID, OrderID: &o.ID, CreatedAt: at})
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/one", func(b *testing.B) {
+			for b.Loop() {
+				if _, _, _, ok, err := db.OrderNotification(ctx, id); err != nil || !ok {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+		b.Run(name+"/three", func(b *testing.B) {
+			for b.Loop() {
+				n, err := db.Notification(ctx, id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.Store(ctx, n.StoreID); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.ReadOrder(ctx, *n.OrderID, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
