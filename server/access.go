@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -85,15 +84,13 @@ type accessRecord struct {
 // the service makes itself) are logged at DEBUG, everything else at INFO.
 //
 // A line is what log writes for it, byte for byte, but appended into a
-// recycled buffer and written to out, log's output, in one Write: none of
-// slog's work per line (the caller's program counter, the record, the
-// handler's state). A line with a string that needs escaping (a path with
-// a quote, say) is left to log. out takes concurrent Writes one whole Write
-// at a time, as os.Stdout and io.Pipe do, so a line never interleaves with
-// the logger's.
+// recycled buffer and handed to out, log's output, which writes access
+// lines in batches: none of slog's work per line (the caller's program
+// counter, the record, the handler's state). A line with a string that
+// needs escaping (a path with a quote, say) is left to log.
 type accessLog struct {
 	log *slog.Logger
-	out io.Writer
+	out *logOutput
 }
 
 // accessLines recycles the buffers access lines are built in.
@@ -117,7 +114,7 @@ func (a *accessLog) write(ctx context.Context, line accessRecord) {
 		_ = a.log.Handler().Handle(ctx, accessRecordOf(now, level, line, operation, operationType))
 		return
 	}
-	_, _ = a.out.Write(b)
+	a.out.Buffer(b)
 }
 
 func (line accessRecord) level() slog.Level {

@@ -34,7 +34,9 @@ type broker interface {
 // listens first, answering with the starting handler while it waits for the
 // database, and serves the full handler once the service is assembled.
 func serve(ctx context.Context, cfg config, stdout io.Writer) error {
-	log := newLogger(stdout, cfg.LogLevel)
+	out := newLogOutput(stdout)
+	defer out.Close()
+	log := newLogger(out, cfg.LogLevel)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("config: HTTP_ADDR: %w", err)
@@ -50,7 +52,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		cfg.useSandbox(cfg.PublicURL)
 	}
 	front := serveFront(ln, cfg, log)
-	svc, err := assemble(ctx, cfg, log, &accessLog{log: log, out: stdout}, front.addr)
+	svc, err := assemble(ctx, cfg, log, &accessLog{log: log, out: out}, front.addr)
 	if err != nil {
 		_ = front.srv.Close()
 		if ctx.Err() != nil {
@@ -60,7 +62,7 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	defer svc.close()
-	return svc.run(ctx, front, stdout)
+	return svc.run(ctx, front, out)
 }
 
 // service is the assembled program: every part serve starts and stops.
