@@ -69,10 +69,8 @@ func TestReadOrderInOneStatement(t *testing.T) {
 				}
 			}
 		}
-		var notFound *domain.Error
-		if _, err := db.ReadOrder(ctx, "no-such-order", false); !errors.As(err, &notFound) || notFound.Code != domain.CodeNotFound {
-			t.Errorf("ReadOrder(no-such-order): %v, want not found", err)
-		}
+		_, err := db.ReadOrder(ctx, "no-such-order", false)
+		wantNotFound(t, "ReadOrder(no-such-order)", err)
 	})
 }
 
@@ -178,10 +176,8 @@ func TestUpdateOrderReadsTheOrder(t *testing.T) {
 				}
 			}
 		}
-		var notFound *domain.Error
-		if _, _, err := db.UpdateOrder(ctx, "no-such-order", func(*domain.Order) error { return nil }, nil); !errors.As(err, &notFound) {
-			t.Errorf("update of no order: %v, want ErrOrderNotFound", err)
-		}
+		_, _, err := db.UpdateOrder(ctx, "no-such-order", func(*domain.Order) error { return nil }, nil)
+		wantNotFound(t, "UpdateOrder(no-such-order)", err)
 	})
 }
 
@@ -207,10 +203,8 @@ func TestOrderScope(t *testing.T) {
 				t.Errorf("integration enabled %v: %+v, %v", enabled, got, err)
 			}
 		}
-		var notFound *domain.Error
-		if _, err := db.OrderScope(ctx, "no-such-order"); !errors.As(err, &notFound) || notFound.Code != domain.CodeNotFound {
-			t.Errorf("scope of no order: %v, want ErrOrderNotFound", err)
-		}
+		_, err = db.OrderScope(ctx, "no-such-order")
+		wantNotFound(t, "OrderScope(no-such-order)", err)
 	})
 }
 
@@ -271,4 +265,13 @@ func TestOrderNotification(t *testing.T) {
 			}
 		}
 	})
+}
+
+// wantNotFound fails the test unless err is a not-found domain error.
+func wantNotFound(t *testing.T, what string, err error) {
+	t.Helper()
+	var nf *domain.Error
+	if !errors.As(err, &nf) || nf.Code != domain.CodeNotFound {
+		t.Errorf("%s: %v, want not found", what, err)
+	}
 }
