@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"gorm.io/gorm"
@@ -248,6 +249,67 @@ func numberUpdates(tx *gorm.DB, storeID string, n, created int) (*updateNumbers,
 		return nil, fmt.Errorf("number order updates: %w", domain.ErrStoreNotFound(storeID))
 	}
 	return &updateNumbers{next: last[0] - int64(n) + 1}, nil
+}
+
+// logNumberedSQL is numberUpdates and the event log's insert in one
+// statement. The insert reads the UPDATE's row, so its log positions are
+// allocated after the store's row is locked, as numberUpdates requires.
+const logNumberedSQL = `WITH n AS (
+	UPDATE stores SET order_updates = order_updates + $1, order_count = order_count + $2 WHERE id = $3
+	RETURNING order_updates - $1 AS base)
+INSERT INTO events (store_seq, store_id, order_id, previous_status, status, source, occurred_at)
+SELECT n.base + e.i, $3, e.order_id, e.previous_status, e.status, e.source, e.occurred_at
+FROM n, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+	WITH ORDINALITY AS e(order_id, previous_status, status, source, occurred_at, i)
+ORDER BY e.i
+RETURNING seq, store_seq`
+
+// logNumbered numbers the store's order update rows and appends them to the
+// event log in one statement (PostgreSQL), filling their Seq and StoreSeq.
+// The store's row stays locked to the commit, as with numberUpdates; one
+// statement instead of two keeps it locked for one round trip less.
+func logNumbered(tx *gorm.DB, storeID string, rows []eventRow, created int) error {
+	sqlTx, err := (Tx{tx}).SQL()
+	if err != nil {
+		return err
+	}
+	orders := make([]*string, len(rows))
+	previous := make([]*string, len(rows))
+	statuses := make([]*string, len(rows))
+	sources := make([]*string, len(rows))
+	at := make([]time.Time, len(rows))
+	for i, r := range rows {
+		orders[i], previous[i], statuses[i], sources[i], at[i] = r.OrderID, r.PreviousStatus, r.Status, r.Source, r.OccurredAt
+	}
+	res, err := sqlTx.QueryContext(tx.Statement.Context, logNumberedSQL, len(rows), created, storeID,
+		orders, previous, statuses, sources, at)
+	if err != nil {
+		return fmt.Errorf("log order updates: %w", err)
+	}
+	defer res.Close()
+	type logged struct{ seq, storeSeq int64 }
+	var got []logged
+	first := int64(math.MaxInt64)
+	for res.Next() {
+		var l logged
+		if err := res.Scan(&l.seq, &l.storeSeq); err != nil {
+			return fmt.Errorf("log order updates: %w", err)
+		}
+		got, first = append(got, l), min(first, l.storeSeq)
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("log order updates: %w", err)
+	}
+	if len(got) != len(rows) {
+		return fmt.Errorf("log order updates: %w", domain.ErrStoreNotFound(storeID))
+	}
+	// The rows' numbers follow their order; RETURNING's order is not
+	// promised, so each comes back to its row by its number.
+	for _, l := range got {
+		r := &rows[l.storeSeq-first]
+		r.Seq, r.StoreSeq = l.seq, &l.storeSeq
+	}
+	return nil
 }
 
 // take returns the next reserved number.

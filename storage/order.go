@@ -192,11 +192,17 @@ func (c orderChanges) events() []domain.Event {
 }
 
 // log numbers the changes' events, adding created to the store's order
-// count, and appends them to the event log: two statements, or none when
-// there is nothing to log.
+// count, and appends them to the event log: one statement on PostgreSQL
+// (see logNumbered), two on SQLite, none when there is nothing to log.
 func (c orderChanges) log(tx *gorm.DB, created int) ([]domain.Event, error) {
 	if len(c.rows) == 0 {
 		return nil, nil
+	}
+	if tx.Dialector.Name() == "postgres" {
+		if err := logNumbered(tx, c.o.StoreID, c.rows, created); err != nil {
+			return nil, err
+		}
+		return c.events(), nil
 	}
 	nums, err := numberUpdates(tx, c.o.StoreID, len(c.rows), created)
 	if err != nil {
