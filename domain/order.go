@@ -71,6 +71,11 @@ type PosSync struct {
 	Warning *string
 	// SaleVersion is the version of the sale last applied to the order.
 	SaleVersion int64
+	// HintedVersion is the highest version of the sale a webhook announced
+	// while the order was QUEUED (math.MaxInt64 for a webhook without a
+	// version): the send that records the sale has the sale re-read when
+	// it records an older version.
+	HintedVersion int64
 }
 
 // PosErrorCode is the machine-readable reason an order is not in the POS.

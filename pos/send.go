@@ -179,7 +179,7 @@ func (p *Pipeline) sent(ctx context.Context, s *send, sale lssync.Sale, current 
 	calls := takeTrail(ctx)
 	o, err := p.w.UpdateOrderWith(ctx, s.order.ID, recording(calls, nil), func(o *domain.Order) ([]river.JobArgs, error) {
 		o.PosSync = domain.PosSync{State: domain.PosSent, SaleID: &s.saleID, CustomerID: nonEmpty(customer),
-			Attempts: o.PosSync.Attempts, Warning: s.warning, SaleVersion: sale.Version}
+			Attempts: o.PosSync.Attempts, Warning: s.warning, SaleVersion: sale.Version, HintedVersion: o.PosSync.HintedVersion}
 		if domain.CanMove(o.FulfillmentMethod, o.Status, domain.StatusConfirmed) {
 			if _, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, p.now()); err != nil {
 				return nil, err
@@ -188,7 +188,7 @@ func (p *Pipeline) sent(ctx context.Context, s *send, sale lssync.Sale, current 
 		if current != nil {
 			o.ApplySale(*current, p.now())
 		}
-		return nil, nil
+		return hintedChange(o), nil
 	})
 	if err != nil {
 		returnTrail(ctx, calls)
@@ -199,6 +199,21 @@ func (p *Pipeline) sent(ctx context.Context, s *send, sale lssync.Sale, current 
 	}
 	p.log.InfoContext(ctx, "order sent to lightspeed", "order", o.ID, "sale", s.saleID, "calls", s.calls)
 	return nil
+}
+
+// hintedChange is the job that re-reads the order's sale when a webhook
+// kept while the order was QUEUED announced a newer version than the one
+// recorded (see keepWebhook), or none.
+func hintedChange(o *domain.Order) []river.JobArgs {
+	hinted := o.PosSync.HintedVersion
+	if hinted <= o.PosSync.SaleVersion {
+		return nil
+	}
+	args := applySaleArgs{StoreID: o.StoreID, SaleID: *o.PosSync.SaleID}
+	if hinted != unversioned {
+		args.Version = hinted
+	}
+	return []river.JobArgs{args}
 }
 
 // sendFailed records why an attempt failed. Failures only the order can

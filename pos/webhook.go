@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -89,9 +90,13 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 }
 
 // keepWebhook applies the webhook's sale at once for an order in the POS,
-// in the transaction that keeps it; when that fails, or while the order's
-// send is still recording the sale, it keeps the webhook with a job, which
-// applies the sale (or waits for the send).
+// in the transaction that keeps it. While the order's send is still
+// recording the sale, it keeps the webhook and hands its version to the
+// send (see Pipeline.sent), which has the sale re-read if it records an
+// older one: the sale Lightspeed announces as it makes it (nearly every
+// order's) then costs no job and no call. Otherwise, or when the inline
+// application fails, it keeps the webhook with a job, which applies the
+// sale.
 func (p *Pipeline) keepWebhook(ctx context.Context, c domain.Credentials, o storage.SaleOrder, hint saleHint, hook storage.Webhook) (kept bool, err error) {
 	if o.PosState == domain.PosSent && !p.stale(c) {
 		if kept, ok := p.applyInline(ctx, c, o.OrderID, hook); ok {
@@ -99,6 +104,15 @@ func (p *Pipeline) keepWebhook(ctx context.Context, c domain.Credentials, o stor
 		}
 	}
 	return p.db.SaveWebhook(ctx, hook, func(tx storage.Tx) error {
+		if o.PosState == domain.PosQueued {
+			// Under the order's row lock, which the send's recording
+			// takes too: either it sees the hint or the order is no
+			// longer QUEUED here.
+			queued, err := tx.HintQueuedOrder(o.OrderID, hint.hinted())
+			if err != nil || queued {
+				return err
+			}
+		}
 		sqlTx, err := tx.SQL()
 		if err != nil {
 			return err
@@ -219,6 +233,18 @@ type saleHint struct {
 	// string of digits: the legacy payloads' types are not documented).
 	Version   int64
 	Versioned bool
+}
+
+// unversioned is the hinted version of a webhook without one: newer than
+// any version a send records, so the sale is re-read.
+const unversioned = math.MaxInt64
+
+// hinted is the version the hint announces, unversioned when it has none.
+func (h saleHint) hinted() int64 {
+	if !h.Versioned {
+		return unversioned
+	}
+	return h.Version
 }
 
 // webhookSale reads the sale hint from the form's payload field.

@@ -2,7 +2,10 @@ package pos
 
 import (
 	"net/url"
+	"reflect"
 	"testing"
+
+	"github.com/riverqueue/river"
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/storage"
@@ -68,5 +71,31 @@ func TestIgnoreWebhook(t *testing.T) {
 				t.Errorf("ignoreWebhook(%+v, %+v) = %q, want ignored %v", c.hint, c.order, why, c.ignore)
 			}
 		})
+	}
+}
+
+// TestHintedChange checks the send that records a sale has it re-read only
+// when a webhook kept while the order was QUEUED announced a newer version,
+// or one without a version.
+func TestHintedChange(t *testing.T) {
+	t.Parallel()
+	sale := "sale-1"
+	order := func(recorded, hinted int64) *domain.Order {
+		return &domain.Order{StoreID: "store-1", PosSync: domain.PosSync{SaleID: &sale, SaleVersion: recorded, HintedVersion: hinted}}
+	}
+	for _, c := range []struct {
+		name             string
+		recorded, hinted int64
+		want             []river.JobArgs
+	}{
+		{"NoWebhook", 40, 0, nil},
+		{"OlderVersion", 40, 39, nil},
+		{"RecordedVersion", 40, 40, nil},
+		{"NewerVersion", 40, 41, []river.JobArgs{applySaleArgs{StoreID: "store-1", SaleID: sale, Version: 41}}},
+		{"NoVersion", 40, unversioned, []river.JobArgs{applySaleArgs{StoreID: "store-1", SaleID: sale}}},
+	} {
+		if got := hintedChange(order(c.recorded, c.hinted)); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

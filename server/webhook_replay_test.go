@@ -288,3 +288,54 @@ func TestWebhookAppliedInline(t *testing.T) {
 		st.waitStatus(t, id, "PICKED_UP")
 	})
 }
+
+// TestWebhookWhileSending posts webhooks of a sale while its order's send
+// is still recording it (Lightspeed made the sale, its answer is slow):
+// each is kept without a job, and the send, recording the sale as it finds
+// it, has the sale re-read once, for the one version newer than that.
+func TestWebhookWhileSending(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_RECONCILE_INTERVAL": "1h", "LIGHTSPEED_TIMEOUT": "10s"})
+		sb := sandboxOf(t, s)
+		st, menu, hooks, token := silentStore(t, s)
+		sqlDB := s.Storage(t).SQL()
+		jobs, rows := applySaleJobs(t, sqlDB), webhookRows(t, sqlDB)
+
+		sb.fault(map[string]any{"after": true, "timeout": true, "path": "/sales", "method": "POST", "count": 1})
+		id := st.shopperOrder(t, "WHILE-1", "while@example.com", anyItems(menu, 1), nil)
+		var sale string
+		waitFor(t, "Lightspeed to make the sale", 20*time.Second, func() bool {
+			if sales := sb.sales("WHILE-1"); len(sales) == 1 {
+				sale = str(sales[0]["id"])
+			}
+			return sale != ""
+		})
+		made := saleVersion(sb, token, sale)
+		sb.staff(sale, "pack")
+		packed := saleVersion(sb, token, sale)
+		for _, v := range []int64{made, packed, packed + 3} {
+			if got := hooks.post(saleBody(sale, fmt.Sprint(v), "SAVED")); got != http.StatusOK {
+				t.Fatalf("webhook of version %d answered %d, want 200", v, got)
+			}
+		}
+		if state := path(st.order(t, id), "posSync", "state"); state != "QUEUED" {
+			t.Fatalf("posSync state %v once the webhooks are answered, want QUEUED (the send still waiting)", state)
+		}
+		if n := webhookRows(t, sqlDB); n != rows+3 {
+			t.Errorf("%d webhook rows kept while the order is sent, want %d", n, rows+3)
+		}
+		if n := applySaleJobs(t, sqlDB); n != jobs {
+			t.Errorf("%d apply_sale jobs for webhooks kept while the order is sent, want %d", n, jobs)
+		}
+
+		o := st.waitPosWithin(t, id, "SENT", 30*time.Second)
+		if o["status"] != "READY" {
+			t.Errorf("status %v once sent, want READY (the sale was packed)", o["status"])
+		}
+		waitJobsDone(t, sqlDB)
+		if n := applySaleJobs(t, sqlDB); n != jobs+1 {
+			t.Errorf("%d apply_sale jobs once the sale is recorded, want %d: one for the version newer than it", n, jobs+1)
+		}
+	})
+}

@@ -38,6 +38,7 @@ type orderRow struct {
 	PosErrorCode        *string
 	PosWarning          *string
 	PosSaleVersion      int64
+	PosWebhookVersion   int64
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 }
@@ -74,7 +75,7 @@ func orderToRow(o *domain.Order) orderRow {
 		PosSyncState: string(o.PosSync.State), PosSaleID: o.PosSync.SaleID, PosCustomerID: o.PosSync.CustomerID,
 		PosAttempts: o.PosSync.Attempts, PosLastError: o.PosSync.LastError,
 		PosErrorCode: (*string)(o.PosSync.ErrorCode), PosWarning: o.PosSync.Warning, PosSaleVersion: o.PosSync.SaleVersion,
-		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		PosWebhookVersion: o.PosSync.HintedVersion, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
 	if o.DeliveryAddress != nil {
 		b, _ := json.Marshal(o.DeliveryAddress)
@@ -94,7 +95,8 @@ func (r orderRow) domain() *domain.Order {
 		CancelReason: (*domain.CancelReason)(r.CancelReason),
 		PosSync: domain.PosSync{State: domain.PosSyncState(r.PosSyncState), SaleID: r.PosSaleID,
 			CustomerID: r.PosCustomerID, Attempts: r.PosAttempts, LastError: r.PosLastError,
-			ErrorCode: (*domain.PosErrorCode)(r.PosErrorCode), Warning: r.PosWarning, SaleVersion: r.PosSaleVersion},
+			ErrorCode: (*domain.PosErrorCode)(r.PosErrorCode), Warning: r.PosWarning, SaleVersion: r.PosSaleVersion,
+			HintedVersion: r.PosWebhookVersion},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if r.DeliveryAddress != nil {

@@ -64,6 +64,17 @@ func (t Tx) SaveWebhook(w Webhook) (kept bool, err error) {
 	return res.RowsAffected > 0, res.Error
 }
 
+// HintQueuedOrder records, in tx, that a webhook announced the version of
+// the sale of the order while the order is QUEUED, locking the order's
+// row. queued is false, and nothing is recorded, when the order is no
+// longer QUEUED. The send, which records the sale under the same lock,
+// then sees the hint (domain.PosSync.HintedVersion).
+func (t Tx) HintQueuedOrder(orderID string, version int64) (queued bool, err error) {
+	res := t.g.Exec(`UPDATE orders SET pos_webhook_version = CASE WHEN pos_webhook_version < ? THEN ? ELSE pos_webhook_version END
+		WHERE id = ? AND pos_sync_state = ?`, version, version, orderID, domain.PosQueued)
+	return res.RowsAffected > 0, res.Error
+}
+
 // PruneWebhooks deletes the webhooks received before cutoff and returns how
 // many it deleted.
 func (db *DB) PruneWebhooks(ctx context.Context, cutoff time.Time) (int64, error) {
