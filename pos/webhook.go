@@ -93,10 +93,11 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 // in the transaction that keeps it. While the order's send is still
 // recording the sale, it keeps the webhook and hands its version to the
 // send (see Pipeline.sent), which has the sale re-read if it records an
-// older one: the sale Lightspeed announces as it makes it (nearly every
-// order's) then costs no job and no call. Otherwise, or when the inline
-// application fails, it keeps the webhook with a job, which applies the
-// sale.
+// older one; a send that recorded the sale meanwhile, this version or a
+// newer one, needs nothing more. The sale Lightspeed announces as it makes
+// it (nearly every order's) then costs no job and no call. Otherwise, or
+// when the inline application fails, it keeps the webhook with a job,
+// which applies the sale.
 func (p *Pipeline) keepWebhook(ctx context.Context, c domain.Credentials, o storage.SaleOrder, hint saleHint, hook storage.Webhook) (kept bool, err error) {
 	if o.PosState == domain.PosSent && !p.stale(c) {
 		if kept, ok := p.applyInline(ctx, c, o.OrderID, hook); ok {
@@ -106,11 +107,16 @@ func (p *Pipeline) keepWebhook(ctx context.Context, c domain.Credentials, o stor
 	return p.db.SaveWebhook(ctx, hook, func(tx storage.Tx) error {
 		if o.PosState == domain.PosQueued {
 			// Under the order's row lock, which the send's recording
-			// takes too: either it sees the hint or the order is no
-			// longer QUEUED here.
-			queued, err := tx.HintQueuedOrder(o.OrderID, hint.hinted())
-			if err != nil || queued {
+			// takes too: either the send sees the hint, or it has
+			// recorded the sale by now, maybe this very version.
+			state, recorded, err := tx.LockSaleOrder(o.OrderID)
+			switch {
+			case err != nil:
 				return err
+			case state == domain.PosQueued:
+				return tx.HintSale(o.OrderID, hint.hinted())
+			case state == domain.PosSent && hint.hinted() <= recorded:
+				return nil
 			}
 		}
 		sqlTx, err := tx.SQL()

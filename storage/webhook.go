@@ -64,15 +64,31 @@ func (t Tx) SaveWebhook(w Webhook) (kept bool, err error) {
 	return res.RowsAffected > 0, res.Error
 }
 
-// HintQueuedOrder records, in tx, that a webhook announced the version of
-// the sale of the order while the order is QUEUED, locking the order's
-// row. queued is false, and nothing is recorded, when the order is no
-// longer QUEUED. The send, which records the sale under the same lock,
-// then sees the hint (domain.PosSync.HintedVersion).
-func (t Tx) HintQueuedOrder(orderID string, version int64) (queued bool, err error) {
-	res := t.g.Exec(`UPDATE orders SET pos_webhook_version = CASE WHEN pos_webhook_version < ? THEN ? ELSE pos_webhook_version END
-		WHERE id = ? AND pos_sync_state = ?`, version, version, orderID, domain.PosQueued)
-	return res.RowsAffected > 0, res.Error
+// LockSaleOrder locks the order's row in tx (on PostgreSQL; SQLite
+// serialises writers) and returns its POS state and the version of its sale
+// it has applied. The send records the sale under the same lock.
+func (t Tx) LockSaleOrder(orderID string) (domain.PosSyncState, int64, error) {
+	query := "SELECT pos_sync_state, pos_sale_version FROM orders WHERE id = ?"
+	if t.g.Dialector.Name() == "postgres" {
+		query += " FOR UPDATE"
+	}
+	var rows []struct {
+		PosSyncState   string
+		PosSaleVersion int64
+	}
+	if err := t.g.Raw(query, orderID).Scan(&rows).Error; err != nil {
+		return "", 0, err
+	}
+	if len(rows) == 0 {
+		return "", 0, domain.ErrOrderNotFound(orderID)
+	}
+	return domain.PosSyncState(rows[0].PosSyncState), rows[0].PosSaleVersion, nil
+}
+
+// HintSale notes on the order, in tx, that a webhook announced this
+// version of its sale (domain.PosSync.HintedVersion), keeping the highest.
+func (t Tx) HintSale(orderID string, version int64) error {
+	return t.g.Exec("UPDATE orders SET pos_webhook_version = ? WHERE id = ? AND pos_webhook_version < ?", version, orderID, version).Error
 }
 
 // PruneWebhooks deletes the webhooks received before cutoff and returns how

@@ -2,8 +2,11 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -78,6 +81,58 @@ func TestWebhookOrder(t *testing.T) {
 		if err != nil || plain.OrderID != o.ID || plain.Kept {
 			t.Errorf("SaleOrder: %+v, %v; want the order, Kept false", plain, err)
 		}
+	})
+}
+
+// TestHintSale notes the highest version webhooks announced on a QUEUED
+// order, which the order then carries, and LockSaleOrder reads its state.
+func TestHintSale(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		queued := newOrder(t, store, items, "H-1", time.Now().UTC())
+		queued.PosSync.State = domain.PosQueued
+		o, _, _, err := db.CreateOrder(ctx, queued, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hint := func(version int64) (state domain.PosSyncState, recorded int64) {
+			t.Helper()
+			sale := "sale-h"
+			if _, err := db.SaveWebhook(ctx, NewWebhook(store.ID, &sale, fmt.Sprint("payload=", version)), func(tx Tx) (err error) {
+				if state, recorded, err = tx.LockSaleOrder(o.ID); err != nil {
+					return err
+				}
+				return tx.HintSale(o.ID, version)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return state, recorded
+		}
+		for _, v := range []int64{40, 90, 60} {
+			if state, recorded := hint(v); state != domain.PosQueued || recorded != 0 {
+				t.Errorf("hint %d: state %s, version %d; want QUEUED, 0", v, state, recorded)
+			}
+		}
+		got, err := db.ReadOrder(ctx, o.ID, false)
+		if err != nil || got.PosSync.HintedVersion != 90 {
+			t.Fatalf("hinted version %d, %v; want 90, the highest", got.PosSync.HintedVersion, err)
+		}
+		if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
+			o.PosSync.State, o.PosSync.SaleVersion = domain.PosSent, 70
+			return nil
+		}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if state, recorded := hint(95); state != domain.PosSent || recorded != 70 {
+			t.Errorf("once sent: state %s, version %d; want SENT, 70", state, recorded)
+		}
+		err = db.transaction(ctx, func(tx *gorm.DB) error {
+			_, _, err := (Tx{tx}).LockSaleOrder("no-such-order")
+			return err
+		})
+		wantNotFound(t, "LockSaleOrder of no order", err)
 	})
 }
 
