@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -31,9 +33,11 @@ type Config struct {
 
 // DB is the service's database.
 type DB struct {
-	gorm     *gorm.DB
-	sql      *sql.DB
-	read     queryer // the pool, for the reads scanned by hand
+	gorm *gorm.DB
+	sql  *sql.DB
+	read queryer // the pool, for the reads scanned by hand
+	// readPgx runs a read scanned by pgx itself on PostgreSQL: withPgx.
+	readPgx  func(ctx context.Context, fn func(*pgx.Conn) error) error
 	postgres bool
 	log      *slog.Logger
 	clock    func() time.Time
@@ -70,7 +74,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach database: %w", err)
 	}
-	db.gorm, db.sql, db.read = g, sqlDB, sqlDB
+	db.gorm, db.sql, db.read, db.readPgx = g, sqlDB, sqlDB, db.withPgx
 	return db, nil
 }
 
@@ -130,4 +134,22 @@ func notFound(err error, nf error) error {
 		return nf
 	}
 	return err
+}
+
+// withPgx runs fn with the pgx connection under one of the pool's
+// connections (PostgreSQL only): a hot read scanned by pgx itself skips
+// database/sql's conversion of every value through driver.Value.
+func (db *DB) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("storage: the PostgreSQL driver's connection is a %T, not pgx's", dc)
+		}
+		return fn(c.Conn())
+	})
 }

@@ -102,7 +102,7 @@ func (db *DB) OrderUpdateMark(ctx context.Context, storeID string, seq int64) (O
 		if err != nil {
 			return m, false, fmt.Errorf("order update %d: %w", seq, err)
 		}
-		m.At.StoreSeq = deref64(r.StoreSeq)
+		m.At.StoreSeq = deref(r.StoreSeq)
 	}
 	var next []eventRow
 	err := tx.Select("occurred_at").Where("store_id = ? AND seq > ? AND order_id IS NOT NULL", storeID, seq).
@@ -126,7 +126,7 @@ func (db *DB) LatestOrderUpdate(ctx context.Context, storeID string) (UpdatePosi
 	if err != nil || len(rows) == 0 {
 		return UpdatePosition{}, err
 	}
-	return UpdatePosition{Seq: rows[0].Seq, StoreSeq: deref64(rows[0].StoreSeq)}, nil
+	return UpdatePosition{Seq: rows[0].Seq, StoreSeq: deref(rows[0].StoreSeq)}, nil
 }
 
 // LatestSeq returns the highest sequence number logged so far.
@@ -221,7 +221,7 @@ func hydrateOrder(r eventRow, orders map[string]*domain.Order, ev *domain.Event)
 // change when r is one.
 func orderEvent(r eventRow, o *domain.Order, ev *domain.Event) {
 	at := r.OccurredAt.UTC()
-	ev.Update = &domain.OrderUpdate{Seq: r.Seq, StoreSeq: deref64(r.StoreSeq), Kind: r.updateKind(), Order: o, OccurredAt: at}
+	ev.Update = &domain.OrderUpdate{Seq: r.Seq, StoreSeq: deref(r.StoreSeq), Kind: r.updateKind(), Order: o, OccurredAt: at}
 	if r.Status != nil && r.Source != nil {
 		ev.OrderStatus = &domain.OrderStatusEvent{Order: o, PreviousStatus: (*domain.Status)(r.PreviousStatus),
 			Status: domain.Status(*r.Status), Source: domain.Source(*r.Source), OccurredAt: at}
@@ -317,13 +317,6 @@ func (u *updateNumbers) take() *int64 {
 	n := u.next
 	u.next++
 	return &n
-}
-
-func deref64(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 // logStoreChange appends the event of a change of s itself.

@@ -99,7 +99,7 @@ func (db *DB) OrderNotification(ctx context.Context, id string) (n domain.Notifi
 		if o == nil {
 			n, store, o = nr.domain(), sr.domain(), or.domain()
 		}
-		if line.MenuItemID.Valid {
+		if line.MenuItemID != nil {
 			o.Lines = append(o.Lines, line.domain())
 		}
 	}

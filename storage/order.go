@@ -282,11 +282,13 @@ func posSyncShown(p domain.PosSync) posSyncView {
 	return posSyncView{state: p.State, lastError: deref(p.LastError), errorCode: deref((*string)(p.ErrorCode)), warn: deref(p.Warning)}
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// deref is *p, or T's zero value when p is nil.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
 	}
-	return *s
+	return *p
 }
 
 // Order returns the order with the given id, lines and history included.

@@ -10,14 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
 // The hot reads (an order by id, a page of orders with its lines and
-// history) are scanned by hand through database/sql: gorm's reflection cost
-// more than the statements themselves. Writes and rare reads stay on gorm.
+// history) are scanned by hand: gorm's reflection cost more than the
+// statements themselves. On PostgreSQL an order by id is scanned by pgx
+// itself (readPgx), which skips database/sql's conversion of each value
+// through driver.Value. Writes and rare reads stay on gorm.
 
 // orderColumns are the columns scanOrder reads, in its order.
 var orderColumns = []string{"id", "store_id", "leafly_order_id", "status", "fulfillment_method",
@@ -81,16 +84,37 @@ var readOrderPostgres = rebind(true, readOrderSQL)
 
 // readOrder reads the order id with its lines in one statement; nil when
 // there is no such order.
-func (db *DB) readOrder(ctx context.Context, id string) (*domain.Order, error) {
-	query := readOrderSQL
+func (db *DB) readOrder(ctx context.Context, id string) (o *domain.Order, err error) {
 	if db.postgres {
-		query = readOrderPostgres
+		err = db.readPgx(ctx, func(c *pgx.Conn) error {
+			rows, err := c.Query(ctx, readOrderPostgres, id)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			o, err = scanOrder(rows)
+			return err
+		})
+		return o, err
 	}
-	rows, err := db.read.QueryContext(ctx, query, id)
+	rows, err := db.read.QueryContext(ctx, readOrderSQL, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	return scanOrder(rows)
+}
+
+// rowScanner is what scanOrder needs of the rows of a query: database/sql's
+// and pgx's both have it.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanOrder scans the rows of readOrderSQL: the order, a row per line.
+func scanOrder(rows rowScanner) (*domain.Order, error) {
 	var o *domain.Order
 	var row orderRow
 	var line nullableLine
@@ -102,7 +126,7 @@ func (db *DB) readOrder(ctx context.Context, id string) (*domain.Order, error) {
 		if o == nil {
 			o = row.domain()
 		}
-		if line.MenuItemID.Valid {
+		if line.MenuItemID != nil {
 			o.Lines = append(o.Lines, line.domain())
 		}
 	}
@@ -112,10 +136,10 @@ func (db *DB) readOrder(ctx context.Context, id string) (*domain.Order, error) {
 // nullableLine is a line read through a LEFT JOIN: MenuItemID is NULL when
 // the order has no line.
 type nullableLine struct {
-	MenuItemID     sql.NullString
-	Name           sql.NullString
-	Quantity       sql.NullInt64
-	UnitPriceCents sql.NullInt64
+	MenuItemID     *string
+	Name           *string
+	Quantity       *int64
+	UnitPriceCents *int64
 	Discounted     *int64
 	DealTitle      *string
 }
@@ -124,9 +148,11 @@ func (l *nullableLine) fields() []any {
 	return []any{&l.MenuItemID, &l.Name, &l.Quantity, &l.UnitPriceCents, &l.Discounted, &l.DealTitle}
 }
 
+// domain returns the line. The pointers it hands on are the row's own: a
+// scan into a pointer allocates a new value for each row that is not NULL.
 func (l *nullableLine) domain() domain.OrderLine {
-	return domain.OrderLine{MenuItemID: l.MenuItemID.String, Name: l.Name.String, Quantity: int(l.Quantity.Int64),
-		UnitPriceCents: l.UnitPriceCents.Int64, DiscountedUnitPriceCents: l.Discounted, DealTitle: l.DealTitle}
+	return domain.OrderLine{MenuItemID: *l.MenuItemID, Name: deref(l.Name), Quantity: int(deref(l.Quantity)),
+		UnitPriceCents: deref(l.UnitPriceCents), DiscountedUnitPriceCents: l.Discounted, DealTitle: l.DealTitle}
 }
 
 // loadDetails fills the lines and status history of orders: two statements

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
@@ -171,6 +172,11 @@ func countStatements(t *testing.T, db *DB) *atomic.Int64 {
 	t.Helper()
 	var statements atomic.Int64
 	db.read = countingQueryer{db.read, &statements}
+	readPgx := db.readPgx
+	db.readPgx = func(ctx context.Context, fn func(*pgx.Conn) error) error {
+		statements.Add(1)
+		return readPgx(ctx, fn)
+	}
 	count := func(tx *gorm.DB) {
 		if !tx.DryRun {
 			statements.Add(1)

@@ -16,7 +16,7 @@ import (
 const authSecret = "loadtest-secret-loadtest-secret-loadtest!"
 
 // passThrough are the variables handed on to the server when set.
-var passThrough = []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG", "DB_MAX_CONNS"}
+var passThrough = []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG", "DB_MAX_CONNS", "DEBUG_ADDR"}
 
 // bench is one run of the program: the database and data directory every
 // scenario's server uses, the server binary, and a direct handle on storage
