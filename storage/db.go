@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -33,11 +32,10 @@ type Config struct {
 
 // DB is the service's database.
 type DB struct {
-	gorm *gorm.DB
-	sql  *sql.DB
-	read queryer // the pool, for the reads scanned by hand
-	// readPgx runs a read scanned by pgx itself on PostgreSQL: withPgx.
-	readPgx  func(ctx context.Context, fn func(*pgx.Conn) error) error
+	gorm     *gorm.DB
+	sql      *sql.DB
+	read     queryer // the pool, for the reads scanned by hand
+	reads    reader  // the pool's reader: pgxReads on PostgreSQL
 	postgres bool
 	log      *slog.Logger
 	clock    func() time.Time
@@ -74,7 +72,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach database: %w", err)
 	}
-	db.gorm, db.sql, db.read, db.readPgx = g, sqlDB, sqlDB, db.withPgx
+	db.gorm, db.sql, db.read, db.reads = g, sqlDB, sqlDB, sqlReader(sqlDB)
+	if db.postgres {
+		db.reads = db.pgxReads
+	}
 	return db, nil
 }
 
@@ -136,10 +137,11 @@ func notFound(err error, nf error) error {
 	return err
 }
 
-// withPgx runs fn with the pgx connection under one of the pool's
-// connections (PostgreSQL only): a hot read scanned by pgx itself skips
-// database/sql's conversion of every value through driver.Value.
-func (db *DB) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
+// pgxReads is the reader of the pool on PostgreSQL: it runs the read on the
+// pgx connection under one of the pool's connections, so that its rows are
+// scanned by pgx itself, without database/sql's conversion of each value
+// through driver.Value.
+func (db *DB) pgxReads(ctx context.Context, query string, args []any, scan func(rowScanner) error) error {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return err
@@ -150,6 +152,15 @@ func (db *DB) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
 		if !ok {
 			return fmt.Errorf("storage: the PostgreSQL driver's connection is a %T, not pgx's", dc)
 		}
-		return fn(c.Conn())
+		rows, err := c.Conn().Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if err := scan(rows); err != nil {
+			return err
+		}
+		rows.Close()
+		return rows.Err()
 	})
 }

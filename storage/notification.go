@@ -82,28 +82,26 @@ var orderNotificationSQL = "SELECT " + notificationColumns + ", " + storeColumns
 // lines. ok is false when there is no such notification of an order (the
 // notification of an alert, or none).
 func (db *DB) OrderNotification(ctx context.Context, id string) (n domain.Notification, store *domain.Store, o *domain.Order, ok bool, err error) {
-	rows, err := db.read.QueryContext(ctx, rebind(db.postgres, orderNotificationSQL), id)
-	if err != nil {
-		return n, nil, nil, false, fmt.Errorf("notification %s: %w", id, err)
-	}
-	defer rows.Close()
 	var nr notificationRow
 	var sr storeRow
 	var or orderRow
 	var line nullableLine
 	dest := append(append(append(notificationFields(&nr), storeFields(&sr)...), orderFields(&or)...), line.fields()...)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return n, nil, nil, false, fmt.Errorf("notification %s: %w", id, err)
+	err = db.reads(ctx, rebind(db.postgres, orderNotificationSQL), []any{id}, func(rows rowScanner) error {
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			if o == nil {
+				n, store, o = nr.domain(), sr.domain(), or.domain()
+			}
+			if line.MenuItemID != nil {
+				o.Lines = append(o.Lines, line.domain())
+			}
 		}
-		if o == nil {
-			n, store, o = nr.domain(), sr.domain(), or.domain()
-		}
-		if line.MenuItemID != nil {
-			o.Lines = append(o.Lines, line.domain())
-		}
-	}
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err != nil {
 		return n, nil, nil, false, fmt.Errorf("notification %s: %w", id, err)
 	}
 	return n, store, o, o != nil, nil

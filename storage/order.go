@@ -304,7 +304,7 @@ func (db *DB) ReadOrder(ctx context.Context, id string, history bool) (*domain.O
 		return nil, domain.ErrOrderNotFound(id)
 	}
 	if err == nil && history {
-		err = db.loadHistory(ctx, db.read, []*domain.Order{o})
+		err = db.loadHistory(ctx, db.reads, []*domain.Order{o})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("order %s: %w", id, err)
@@ -342,7 +342,7 @@ func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string
 		return nil, err
 	}
 	o := rows[0].domain()
-	if err := db.loadDetails(ctx, db.read, []*domain.Order{o}); err != nil {
+	if err := db.loadDetails(ctx, db.reads, []*domain.Order{o}); err != nil {
 		return nil, fmt.Errorf("order %s: %w", o.ID, err)
 	}
 	return o, nil

@@ -38,7 +38,7 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 		result.Orders = append(result.Orders, r.Row.domain())
 		result.Cursors = append(result.Cursors, encodeCursor(r.Row.CreatedAt, r.Row.ID))
 	}
-	if err := db.loadDetails(ctx, db.read, result.Orders); err != nil {
+	if err := db.loadDetails(ctx, db.reads, result.Orders); err != nil {
 		return result, err
 	}
 	return result, nil
@@ -57,21 +57,19 @@ func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilt
 		query += " UNION ALL SELECT * FROM (" + probe + ") AS probe"
 		args = append(args, probeArgs...)
 	}
-	cursor, err := db.read.QueryContext(ctx, rebind(db.postgres, query+" ORDER BY created_at DESC, id DESC"), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer cursor.Close()
 	rows := make([]windowRow, 0, w.size+2)
 	var r windowRow
 	dest := append(orderFields(&r.Row), &r.Probe)
-	for cursor.Next() {
-		if err := cursor.Scan(dest...); err != nil {
-			return nil, err
+	err := db.reads(ctx, rebind(db.postgres, query+" ORDER BY created_at DESC, id DESC"), args, func(cursor rowScanner) error {
+		for cursor.Next() {
+			if err := cursor.Scan(dest...); err != nil {
+				return err
+			}
+			rows = append(rows, r)
 		}
-		rows = append(rows, r)
-	}
-	return rows, cursor.Err()
+		return cursor.Err()
+	})
+	return rows, err
 }
 
 // windowRow is an order row read by windowRows; Probe is 1 for the probe.
@@ -181,19 +179,17 @@ func (db *DB) countOrders(ctx context.Context, storeID string, f domain.OrderFil
 		where, args = orderFilter(storeID, f)
 		count = "(SELECT COUNT(*) FROM orders WHERE " + where + ")"
 	}
-	rows, err := db.read.QueryContext(ctx, rebind(db.postgres, "SELECT "+count+" FROM stores WHERE id = ?"), append(args, storeID)...)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return 0, err
-		}
-		return 0, domain.ErrStoreNotFound(storeID)
-	}
 	var n int64
-	return n, rows.Scan(&n)
+	err := db.reads(ctx, rebind(db.postgres, "SELECT "+count+" FROM stores WHERE id = ?"), append(args, storeID), func(rows rowScanner) error {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return domain.ErrStoreNotFound(storeID)
+		}
+		return rows.Scan(&n)
+	})
+	return n, err
 }
 
 // orderFilter is the condition (with ? placeholders) and its arguments

@@ -3,7 +3,6 @@ package storage
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -121,21 +120,14 @@ type captured struct {
 func captureStatement(t *testing.T, db *DB, marker string) *captured {
 	t.Helper()
 	c := &captured{}
-	db.read = capturingQueryer{db.read, marker, c}
-	return c
-}
-
-type capturingQueryer struct {
-	queryer
-	marker string
-	c      *captured
-}
-
-func (q capturingQueryer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if strings.Contains(query, q.marker) && q.c.sql == "" {
-		*q.c = captured{query, args}
+	reads := db.reads
+	db.reads = func(ctx context.Context, query string, args []any, scan func(rowScanner) error) error {
+		if strings.Contains(query, marker) && c.sql == "" {
+			*c = captured{query, args}
+		}
+		return reads(ctx, query, args, scan)
 	}
-	return q.queryer.QueryContext(ctx, query, args...)
+	return c
 }
 
 // explain returns the query plan of sql, one line per step. PostgreSQL is

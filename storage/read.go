@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
@@ -18,9 +17,9 @@ import (
 
 // The hot reads (an order by id, a page of orders with its lines and
 // history) are scanned by hand: gorm's reflection cost more than the
-// statements themselves. On PostgreSQL an order by id is scanned by pgx
-// itself (readPgx), which skips database/sql's conversion of each value
-// through driver.Value. Writes and rare reads stay on gorm.
+// statements themselves. On PostgreSQL they are scanned by pgx itself
+// (pgxReads), which skips database/sql's conversion of each value through
+// driver.Value. Writes and rare reads stay on gorm.
 
 // orderColumns are the columns scanOrder reads, in its order.
 var orderColumns = []string{"id", "store_id", "leafly_order_id", "status", "fulfillment_method",
@@ -85,27 +84,37 @@ var readOrderPostgres = rebind(true, readOrderSQL)
 // readOrder reads the order id with its lines in one statement; nil when
 // there is no such order.
 func (db *DB) readOrder(ctx context.Context, id string) (o *domain.Order, err error) {
+	query := readOrderSQL
 	if db.postgres {
-		err = db.readPgx(ctx, func(c *pgx.Conn) error {
-			rows, err := c.Query(ctx, readOrderPostgres, id)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			o, err = scanOrder(rows)
-			return err
-		})
-		return o, err
+		query = readOrderPostgres
 	}
-	rows, err := db.read.QueryContext(ctx, readOrderSQL, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return scanOrder(rows)
+	err = db.reads(ctx, query, []any{id}, func(rows rowScanner) error {
+		o, err = scanOrder(rows)
+		return err
+	})
+	return o, err
 }
 
-// rowScanner is what scanOrder needs of the rows of a query: database/sql's
+// A reader runs a read and hands its rows to scan, which need not read them
+// all; it closes them after scan returns.
+type reader func(ctx context.Context, query string, args []any, scan func(rowScanner) error) error
+
+// sqlReader is the reader of q: the pool or a transaction's connection.
+func sqlReader(q queryer) reader {
+	return func(ctx context.Context, query string, args []any, scan func(rowScanner) error) error {
+		rows, err := q.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if err := scan(rows); err != nil {
+			return err
+		}
+		return rows.Close()
+	}
+}
+
+// rowScanner is what a reader hands to its scan: database/sql's rows
 // and pgx's both have it.
 type rowScanner interface {
 	Next() bool
@@ -157,11 +166,11 @@ func (l *nullableLine) domain() domain.OrderLine {
 
 // loadDetails fills the lines and status history of orders: two statements
 // whatever the number of orders.
-func (db *DB) loadDetails(ctx context.Context, q queryer, orders []*domain.Order) error {
-	if err := db.loadLines(ctx, q, orders); err != nil {
+func (db *DB) loadDetails(ctx context.Context, r reader, orders []*domain.Order) error {
+	if err := db.loadLines(ctx, r, orders); err != nil {
 		return err
 	}
-	return db.loadHistory(ctx, q, orders)
+	return db.loadHistory(ctx, r, orders)
 }
 
 // indexOrders indexes orders by id, and lists the ids.
@@ -178,7 +187,7 @@ func indexOrders(orders []*domain.Order) (map[string]*domain.Order, []string) {
 // scan on each row with the order the row's first column names. On
 // PostgreSQL the ids go as one array, so the statement and its parameters
 // are the same whatever the number of orders.
-func (db *DB) eachRow(ctx context.Context, q queryer, orders []*domain.Order, query string, dest []any, scan func(*domain.Order)) error {
+func (db *DB) eachRow(ctx context.Context, r reader, orders []*domain.Order, query string, dest []any, scan func(*domain.Order)) error {
 	if len(orders) == 0 {
 		return nil
 	}
@@ -190,25 +199,22 @@ func (db *DB) eachRow(ctx context.Context, q queryer, orders []*domain.Order, qu
 			args[i] = id
 		}
 	}
-	rows, err := q.QueryContext(ctx, fmt.Sprintf(query, in), args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	var orderID string
 	dest = append([]any{&orderID}, dest...)
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
+	return r(ctx, fmt.Sprintf(query, in), args, func(rows rowScanner) error {
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			scan(byID[orderID])
 		}
-		scan(byID[orderID])
-	}
-	return rows.Err()
+		return rows.Err()
+	})
 }
 
-func (db *DB) loadLines(ctx context.Context, q queryer, orders []*domain.Order) error {
+func (db *DB) loadLines(ctx context.Context, r reader, orders []*domain.Order) error {
 	var l domain.OrderLine
-	err := db.eachRow(ctx, q, orders, `SELECT order_id, menu_item_id, name, quantity, unit_price_cents,
+	err := db.eachRow(ctx, r, orders, `SELECT order_id, menu_item_id, name, quantity, unit_price_cents,
 		discounted_unit_price_cents, deal_title FROM order_lines WHERE order_id %s ORDER BY order_id, position`,
 		[]any{&l.MenuItemID, &l.Name, &l.Quantity, &l.UnitPriceCents, &l.DiscountedUnitPriceCents, &l.DealTitle},
 		func(o *domain.Order) {
@@ -220,9 +226,9 @@ func (db *DB) loadLines(ctx context.Context, q queryer, orders []*domain.Order) 
 	return nil
 }
 
-func (db *DB) loadHistory(ctx context.Context, q queryer, orders []*domain.Order) error {
+func (db *DB) loadHistory(ctx context.Context, r reader, orders []*domain.Order) error {
 	var h statusChangeRow
-	err := db.eachRow(ctx, q, orders, `SELECT order_id, status, source, occurred_at
+	err := db.eachRow(ctx, r, orders, `SELECT order_id, status, source, occurred_at
 		FROM order_status_changes WHERE order_id %s ORDER BY order_id, id`,
 		[]any{&h.Status, &h.Source, &h.OccurredAt},
 		func(o *domain.Order) {
@@ -273,7 +279,7 @@ func (db *DB) lockOrder(ctx context.Context, tx *gorm.DB, id string) (*domain.Or
 			return nil, notFound(err, domain.ErrOrderNotFound(id))
 		}
 		o := row.domain()
-		return o, db.loadDetails(ctx, tx.Statement.ConnPool, []*domain.Order{o})
+		return o, db.loadDetails(ctx, sqlReader(tx.Statement.ConnPool), []*domain.Order{o})
 	}
 	q, ok := tx.Statement.ConnPool.(queryer)
 	if !ok {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
@@ -172,10 +171,10 @@ func countStatements(t *testing.T, db *DB) *atomic.Int64 {
 	t.Helper()
 	var statements atomic.Int64
 	db.read = countingQueryer{db.read, &statements}
-	readPgx := db.readPgx
-	db.readPgx = func(ctx context.Context, fn func(*pgx.Conn) error) error {
+	reads := db.reads
+	db.reads = func(ctx context.Context, query string, args []any, scan func(rowScanner) error) error {
 		statements.Add(1)
-		return readPgx(ctx, fn)
+		return reads(ctx, query, args, scan)
 	}
 	count := func(tx *gorm.DB) {
 		if !tx.DryRun {
