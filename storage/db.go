@@ -34,8 +34,7 @@ type Config struct {
 type DB struct {
 	gorm     *gorm.DB
 	sql      *sql.DB
-	read     queryer // the pool, for the reads scanned by hand
-	reads    reader  // the pool's reader: pgxReads on PostgreSQL
+	reads    reader // the pool's, for the reads scanned by hand: pgxReads on PostgreSQL
 	postgres bool
 	log      *slog.Logger
 	clock    func() time.Time
@@ -72,7 +71,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach database: %w", err)
 	}
-	db.gorm, db.sql, db.read, db.reads = g, sqlDB, sqlDB, sqlReader(sqlDB)
+	db.gorm, db.sql, db.reads = g, sqlDB, sqlReader(sqlDB)
 	if db.postgres {
 		db.reads = db.pgxReads
 	}

@@ -322,8 +322,8 @@ type OrderScope struct {
 // OrderScope reads the scope of the order id in one statement.
 func (db *DB) OrderScope(ctx context.Context, id string) (OrderScope, error) {
 	var sc OrderScope
-	err := db.read.QueryRowContext(ctx, rebind(db.postgres, `SELECT o.store_id, s.integration_enabled
-		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.id = ?`), id).Scan(&sc.StoreID, &sc.IntegrationEnabled)
+	err := db.readRow(ctx, rebind(db.postgres, `SELECT o.store_id, s.integration_enabled
+		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.id = ?`), []any{id}, &sc.StoreID, &sc.IntegrationEnabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OrderScope{}, domain.ErrOrderNotFound(id)
 	}

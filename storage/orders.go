@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -180,15 +182,10 @@ func (db *DB) countOrders(ctx context.Context, storeID string, f domain.OrderFil
 		count = "(SELECT COUNT(*) FROM orders WHERE " + where + ")"
 	}
 	var n int64
-	err := db.reads(ctx, rebind(db.postgres, "SELECT "+count+" FROM stores WHERE id = ?"), append(args, storeID), func(rows rowScanner) error {
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			return domain.ErrStoreNotFound(storeID)
-		}
-		return rows.Scan(&n)
-	})
+	err := db.readRow(ctx, rebind(db.postgres, "SELECT "+count+" FROM stores WHERE id = ?"), append(args, storeID), &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, domain.ErrStoreNotFound(storeID)
+	}
 	return n, err
 }
 

@@ -42,7 +42,7 @@ func orderFields(r *orderRow) []any {
 		&r.PosWarning, &r.PosSaleVersion, &r.PosWebhookVersion, &r.CreatedAt, &r.UpdatedAt}
 }
 
-// queryer runs a query: the pool, or the connection of a transaction.
+// queryer runs a query: the pool, or a transaction's connection.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -98,6 +98,20 @@ func (db *DB) readOrder(ctx context.Context, id string) (o *domain.Order, err er
 // A reader runs a read and hands its rows to scan, which need not read them
 // all; it closes them after scan returns.
 type reader func(ctx context.Context, query string, args []any, scan func(rowScanner) error) error
+
+// readRow scans the one row of query into dest: sql.ErrNoRows when there is
+// none.
+func (db *DB) readRow(ctx context.Context, query string, args []any, dest ...any) error {
+	return db.reads(ctx, query, args, func(rows rowScanner) error {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return sql.ErrNoRows
+		}
+		return rows.Scan(dest...)
+	})
+}
 
 // sqlReader is the reader of q: the pool or a transaction's connection.
 func sqlReader(q queryer) reader {

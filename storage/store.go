@@ -144,8 +144,8 @@ func (db *DB) CreateStore(ctx context.Context, s *domain.Store) error {
 // Store returns the store with the given id.
 func (db *DB) Store(ctx context.Context, id string) (*domain.Store, error) {
 	var row storeRow
-	err := db.read.QueryRowContext(ctx, rebind(db.postgres, `SELECT `+storeColumns+`
-		FROM stores s LEFT JOIN lightspeed_connections c ON c.store_id = s.id WHERE s.id = ?`), id).Scan(storeFields(&row)...)
+	err := db.readRow(ctx, rebind(db.postgres, `SELECT `+storeColumns+`
+		FROM stores s LEFT JOIN lightspeed_connections c ON c.store_id = s.id WHERE s.id = ?`), []any{id}, storeFields(&row)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.ErrStoreNotFound(id)
 	}
