@@ -143,8 +143,10 @@
 // at debug; info only adds the start and stop lines, and the "listening" line
 // is how the program learns the server's address) and a fixed AUTH_SECRET,
 // from which the program mints its tokens. GOGC, GOMEMLIMIT, GOMAXPROCS,
-// GODEBUG and DB_MAX_CONNS pass through to the server when set (a GOGC then
-// replaces the server's own pacing of its collector, see README.md).
+// GODEBUG, DB_MAX_CONNS and DEBUG_ADDR pass through to the server when set (a
+// GOGC then replaces the server's own pacing of its collector, see
+// README.md; with DEBUG_ADDR=127.0.0.1:6060 a scenario's server can be
+// profiled while it runs, with go tool pprof on /debug/pprof/profile).
 //
 // Clients and server share the machine: the CPU table says how the measured
 // window's CPU time split between the server, PostgreSQL (and anything else)
