@@ -15,12 +15,7 @@ func TestStartSend(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, items := seedStore(t, db)
-		queued := newOrder(t, store, items, "S-1", time.Now().UTC())
-		queued.PosSync.State = domain.PosQueued
-		o, _, _, err := db.CreateOrder(ctx, queued, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := createQueued(t, db, store, items, "S-1", time.Now().UTC())
 		a, ok, err := db.StartSend(ctx, o.ID, "sale-1")
 		if err != nil || !ok || a != (SendAttempt{SaleID: "sale-1", Attempts: 1}) {
 			t.Fatalf("first attempt: %+v, %v, %v; want sale-1, attempt 1", a, ok, err)
@@ -57,12 +52,7 @@ func TestUpdateLogsSeveralEvents(t *testing.T) {
 		ctx := context.Background()
 		store, items := seedStore(t, db)
 		at := time.Now().UTC().Truncate(time.Microsecond)
-		queued := newOrder(t, store, items, "E-1", at)
-		queued.PosSync.State = domain.PosQueued
-		o, _, _, err := db.CreateOrder(ctx, queued, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := createQueued(t, db, store, items, "E-1", at)
 		_, evs, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
 			o.PosSync.State = domain.PosSent
 			for _, s := range []domain.Status{domain.StatusConfirmed, domain.StatusReady} {

@@ -227,3 +227,15 @@ func newOrder(t testing.TB, s *domain.Store, items map[string]domain.MenuItem, l
 	}
 	return o
 }
+
+// createQueued creates an order like newOrder's, queued for the POS.
+func createQueued(t testing.TB, db *DB, s *domain.Store, items map[string]domain.MenuItem, leaflyID string, at time.Time) *domain.Order {
+	t.Helper()
+	o := newOrder(t, s, items, leaflyID, at)
+	o.PosSync.State = domain.PosQueued
+	created, _, _, err := db.CreateOrder(context.Background(), o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
+}

@@ -47,12 +47,7 @@ func TestWebhookOrder(t *testing.T) {
 		if err := db.CreateStore(ctx, other); err != nil {
 			t.Fatal(err)
 		}
-		queued := newOrder(t, store, items, "W-1", time.Now().UTC())
-		queued.PosSync.State = domain.PosQueued
-		o, _, _, err := db.CreateOrder(ctx, queued, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := createQueued(t, db, store, items, "W-1", time.Now().UTC())
 		if _, ok, err := db.StartSend(ctx, o.ID, "sale-w"); err != nil || !ok {
 			t.Fatalf("start send: %v, %v", ok, err)
 		}
@@ -91,12 +86,7 @@ func TestHintSale(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		store, items := seedStore(t, db)
-		queued := newOrder(t, store, items, "H-1", time.Now().UTC())
-		queued.PosSync.State = domain.PosQueued
-		o, _, _, err := db.CreateOrder(ctx, queued, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := createQueued(t, db, store, items, "H-1", time.Now().UTC())
 		hint := func(version int64) (state domain.PosSyncState, recorded int64) {
 			t.Helper()
 			sale := "sale-h"
