@@ -83,12 +83,13 @@ var readOrderPostgres = rebind(true, readOrderSQL)
 
 // readOrder reads the order id with its lines in one statement; nil when
 // there is no such order.
-func (db *DB) readOrder(ctx context.Context, id string) (o *domain.Order, err error) {
+func (db *DB) readOrder(ctx context.Context, id string) (*domain.Order, error) {
 	query := readOrderSQL
 	if db.postgres {
 		query = readOrderPostgres
 	}
-	err = db.reads(ctx, query, []any{id}, func(rows rowScanner) error {
+	var o *domain.Order
+	err := db.reads(ctx, query, []any{id}, func(rows rowScanner) (err error) {
 		o, err = scanOrder(rows)
 		return err
 	})
