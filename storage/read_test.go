@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/pgtest"
 )
 
 // TestReadOrderInOneStatement reads orders of no line, one line and many
@@ -273,5 +274,32 @@ func wantNotFound(t *testing.T, what string, err error) {
 	var nf *domain.Error
 	if !errors.As(err, &nf) || nf.Code != domain.CodeNotFound {
 		t.Errorf("%s: %v, want not found", what, err)
+	}
+}
+
+// TestReadCanceledMidway: on PostgreSQL a read whose context ends while the
+// database is still answering fails with the context's error, and the reads
+// after it, on the pool's one connection, succeed: pgx closes the
+// interrupted connection, and the pool does not hand it out again.
+func TestReadCanceledMidway(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t, Config{DatabaseURL: pgtest.NewDatabase(t), MaxOpenConns: 1})
+	store, items := seedStore(t, db)
+	o := createQueued(t, db, store, items, "C-1", time.Now().UTC())
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := db.reads(ctx, "SELECT pg_sleep(30)", nil, func(rows rowScanner) error {
+		for rows.Next() {
+		}
+		return rows.Err()
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("read past its deadline: %v, want context.DeadlineExceeded", err)
+	}
+	for i := range 3 {
+		got, err := db.ReadOrder(context.Background(), o.ID, true)
+		if err != nil || got.ID != o.ID || len(got.Lines) != len(o.Lines) {
+			t.Fatalf("read %d after the canceled one: %+v, %v", i, got, err)
+		}
 	}
 }
