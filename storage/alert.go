@@ -65,7 +65,7 @@ func (db *DB) Alerts(ctx context.Context, storeID string, unresolvedOnly bool) (
 func (db *DB) RaiseAlert(ctx context.Context, a *domain.Alert, orderID *string, then func(Tx, []domain.Event) error) ([]domain.Event, error) {
 	var events []domain.Event
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
-		if err := db.lock(tx).Take(&storeRow{}, "id = ?", a.StoreID).Error; err != nil {
+		if err := lock(tx).Take(&storeRow{}, "id = ?", a.StoreID).Error; err != nil {
 			return notFound(err, domain.ErrStoreNotFound(a.StoreID))
 		}
 		q := tx.Model(&alertRow{}).Where("store_id = ? AND kind = ? AND resolved_at IS NULL", a.StoreID, a.Kind)

@@ -162,7 +162,7 @@ func (db *DB) UpdateStore(ctx context.Context, id string, change func(*domain.St
 	var s *domain.Store
 	var events []domain.Event
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
-		if err := db.lock(tx).Take(&storeRow{}, "id = ?", id).Error; err != nil {
+		if err := lock(tx).Take(&storeRow{}, "id = ?", id).Error; err != nil {
 			return notFound(err, domain.ErrStoreNotFound(id))
 		}
 		var row storeRow
@@ -208,8 +208,8 @@ func sameStore(a, b storeRow) bool {
 
 // lock makes the next read of tx take a row lock where the database has them
 // (SQLite serialises transactions instead).
-func (db *DB) lock(tx *gorm.DB) *gorm.DB {
-	if db.postgres {
+func lock(tx *gorm.DB) *gorm.DB {
+	if tx.Dialector.Name() == "postgres" {
 		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	return tx

@@ -68,15 +68,8 @@ func (t Tx) SaveWebhook(w Webhook) (kept bool, err error) {
 // serialises writers) and returns its POS state and the version of its sale
 // it has applied. The send records the sale under the same lock.
 func (t Tx) LockSaleOrder(orderID string) (domain.PosSyncState, int64, error) {
-	query := "SELECT pos_sync_state, pos_sale_version FROM orders WHERE id = ?"
-	if t.g.Dialector.Name() == "postgres" {
-		query += " FOR UPDATE"
-	}
-	var rows []struct {
-		PosSyncState   string
-		PosSaleVersion int64
-	}
-	if err := t.g.Raw(query, orderID).Scan(&rows).Error; err != nil {
+	var rows []orderRow
+	if err := lock(t.g).Select("pos_sync_state", "pos_sale_version").Where("id = ?", orderID).Limit(1).Find(&rows).Error; err != nil {
 		return "", 0, err
 	}
 	if len(rows) == 0 {
