@@ -4,8 +4,8 @@
 // state and signature instead), runs the domain rules in storage
 // transactions, and publishes the resulting events after commit. Every
 // write of an order, a store or an alert goes through its writer, which
-// decides the notifications the change calls for and writes them, with the
-// jobs that send them, in the change's transaction. The Lightspeed work is
+// decides the notifications the change calls for, writes them in the
+// change's transaction and sends them after commit (outbox.go). The Lightspeed work is
 // package pos's: the use cases call it once they have checked the caller.
 package app
 
@@ -87,12 +87,20 @@ func New(d Deps) (*App, error) {
 		return nil, err
 	}
 	a := &App{db: d.DB, w: w, pos: p, broker: d.Broker, log: d.Log, now: now, notifiers: d.Notifiers}
+	w.sender = newSender(a.sendNow)
 	if err := errors.Join(river.AddWorkerSafely(d.Workers, &sendNotificationWorker{app: a}),
+		river.AddWorkerSafely(d.Workers, &sweepNotificationsWorker{app: a}),
 		river.AddWorkerSafely(d.Workers, &pruneEventsWorker{app: a})); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
+
+// Drain waits for the notifications being sent right after their change
+// committed, until ctx ends: call it once the queue has stopped, when
+// nothing makes changes any more. One not sent by then is sent by the job
+// queue later (see outbox.go).
+func (a *App) Drain(ctx context.Context) error { return a.w.sender.wait(ctx) }
 
 // authorize checks the caller of ctx may perform op on the store.
 func authorize(ctx context.Context, op domain.Operation, storeID string) (domain.Principal, error) {

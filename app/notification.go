@@ -14,7 +14,7 @@ import (
 )
 
 // Notifications: each one is an outbox row written in the transaction of
-// the change it tells of, and sent by a job. Which changes call for one is
+// the change it tells of, and sent after commit (outbox.go). Which changes call for one is
 // decided here (storage only stores the rows): the shopper hears of each
 // status change after the order was placed, the store of each new order,
 // and the store's alert recipients of each alert raised or resolved.
@@ -25,7 +25,8 @@ type Notifiers struct {
 	Shopper, Store notify.Notifier
 }
 
-// sendNotificationArgs asks for one outbox row to be sent.
+// sendNotificationArgs asks for one outbox row to be sent: the retry of a
+// failed attempt, or the send of one no process attempted.
 type sendNotificationArgs struct {
 	ID string `json:"id"`
 }
@@ -99,7 +100,7 @@ func (a *App) SendNotification(ctx context.Context, id string) error {
 		return err
 	}
 	if err := to.Notify(ctx, msg); err != nil {
-		if ferr := a.db.NotificationFailed(ctx, id, err.Error()); ferr != nil {
+		if ferr := a.db.NotificationFailed(ctx, id, err.Error(), nil); ferr != nil {
 			a.log.ErrorContext(ctx, "record notification failure", "id", id, "err", ferr)
 		}
 		return fmt.Errorf("send notification %s: %w", id, err)

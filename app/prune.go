@@ -42,9 +42,15 @@ func (w *pruneEventsWorker) Work(ctx context.Context, _ *river.Job[pruneEventsAr
 }
 
 // PeriodicJobs are the App's own periodic jobs, for the queue's config:
-// pruning the event log every hour and at start.
+// pruning the event log every hour and sweeping the notifications no
+// process attempted every sweepNotificationsEvery, both at start too.
 func PeriodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(pruneEventsEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return pruneEventsArgs{}, nil },
-		&river.PeriodicJobOpts{ID: "prune_events", RunOnStart: true})}
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(pruneEventsEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return pruneEventsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "prune_events", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(sweepNotificationsEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return sweepNotificationsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "sweep_notifications", RunOnStart: true}),
+	}
 }

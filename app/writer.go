@@ -17,25 +17,29 @@ import (
 // writer makes every write of an order, a store or an alert, for the use
 // cases and for the POS pipeline (it is pos.Writer): in the write's
 // transaction it adds the notifications the change calls for (decided in
-// notification.go), the jobs that send them and the jobs the change asked
-// for; after commit it publishes the change's events.
+// notification.go) and the jobs the change asked for; after commit it
+// publishes the change's events and starts sending its notifications
+// (outbox.go).
 type writer struct {
 	db     *storage.DB
 	queue  *jobs.Queue
 	broker Broker
 	log    *slog.Logger
+	sender *sender
 }
 
 // CreateOrder stores a new order with the jobs it calls for; created is
 // false when the order existed already (see storage's CreateOrder).
 func (w *writer) CreateOrder(ctx context.Context, o *domain.Order, jobs []river.JobArgs) (*domain.Order, bool, error) {
-	stored, created, evs, err := w.db.CreateOrder(ctx, o, func(tx storage.Tx, evs []domain.Event) error {
-		return w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
+	var sends []string
+	stored, created, evs, err := w.db.CreateOrder(ctx, o, func(tx storage.Tx, evs []domain.Event) (err error) {
+		sends, err = w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
+		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	w.publish(ctx, evs)
+	w.committed(ctx, evs, sends)
 	return stored, created, nil
 }
 
@@ -50,21 +54,23 @@ func (w *writer) UpdateOrder(ctx context.Context, id string, change func(*domain
 func (w *writer) UpdateOrderWith(ctx context.Context, id string, with func(storage.Tx) error,
 	change func(*domain.Order) ([]river.JobArgs, error)) (*domain.Order, error) {
 	var jobs []river.JobArgs
+	var sends []string
 	o, evs, err := w.db.UpdateOrder(ctx, id, func(o *domain.Order) (err error) {
 		jobs, err = change(o)
 		return err
-	}, func(tx storage.Tx, evs []domain.Event) error {
+	}, func(tx storage.Tx, evs []domain.Event) (err error) {
 		if with != nil {
 			if err := with(tx); err != nil {
 				return err
 			}
 		}
-		return w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
+		sends, err = w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	w.publish(ctx, evs)
+	w.committed(ctx, evs, sends)
 	return o, nil
 }
 
@@ -82,66 +88,84 @@ func (w *writer) UpdateStore(ctx context.Context, id string, change func(*domain
 // RaiseAlert records an alert unless one is open for the incident, and
 // tells subscribers.
 func (w *writer) RaiseAlert(ctx context.Context, alert *domain.Alert, orderID *string) error {
-	evs, err := w.db.RaiseAlert(ctx, alert, orderID, func(tx storage.Tx, evs []domain.Event) error {
-		return w.writeOutbox(ctx, tx, notificationsFor(evs), nil)
+	var sends []string
+	evs, err := w.db.RaiseAlert(ctx, alert, orderID, func(tx storage.Tx, evs []domain.Event) (err error) {
+		sends, err = w.writeOutbox(ctx, tx, notificationsFor(evs), nil)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	w.publish(ctx, evs)
+	w.committed(ctx, evs, sends)
 	return nil
 }
 
 // ResolveAlerts resolves the store's open alerts of a kind.
 func (w *writer) ResolveAlerts(ctx context.Context, storeID string, kind domain.AlertKind, at time.Time) error {
-	return w.db.ResolveAlerts(ctx, storeID, kind, at, func(tx storage.Tx, alerts []*domain.Alert) error {
-		return w.writeOutbox(ctx, tx, resolvedNotifications(alerts), nil)
+	var sends []string
+	err := w.db.ResolveAlerts(ctx, storeID, kind, at, func(tx storage.Tx, alerts []*domain.Alert) (err error) {
+		sends, err = w.writeOutbox(ctx, tx, resolvedNotifications(alerts), nil)
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	w.committed(ctx, nil, sends)
+	return nil
 }
 
 // writeOutbox writes, in the transaction of a change, the notifications ns
-// it calls for (each once: one already written is not written or sent
-// again), the jobs that send them, and the jobs the change asked for.
-func (w *writer) writeOutbox(ctx context.Context, tx storage.Tx, ns []domain.Notification, jobs []river.JobArgs) error {
+// it calls for and the jobs the change asked for. It returns the ids of the
+// notifications it wrote, to send once the change commits: one already
+// written is not written or sent again.
+func (w *writer) writeOutbox(ctx context.Context, tx storage.Tx, ns []domain.Notification, jobs []river.JobArgs) ([]string, error) {
+	var added []string
 	for _, n := range ns {
-		added, err := tx.AddNotification(n)
+		ok, err := tx.AddNotification(n)
 		if err != nil {
-			return fmt.Errorf("write notification %s: %w", n.ID, err)
+			return nil, fmt.Errorf("write notification %s: %w", n.ID, err)
 		}
-		if added {
-			jobs = append(jobs, sendNotificationArgs{ID: n.ID})
+		if ok {
+			added = append(added, n.ID)
 		}
 	}
-	return w.insertJobs(ctx, tx, jobs)
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		params[i] = river.InsertManyParams{Args: j}
+	}
+	return added, w.insertParams(ctx, tx, params)
 }
 
-// insertJobs enqueues jobs in tx, in one statement: they exist exactly when
-// it commits.
-func (w *writer) insertJobs(ctx context.Context, tx storage.Tx, jobs []river.JobArgs) error {
-	if len(jobs) == 0 {
+// insertParams enqueues jobs in tx, in one statement: they exist exactly
+// when it commits.
+func (w *writer) insertParams(ctx context.Context, tx storage.Tx, params []river.InsertManyParams) error {
+	if len(params) == 0 {
 		return nil
 	}
 	sqlTx, err := tx.SQL()
 	if err != nil {
 		return err
 	}
-	params := make([]river.InsertManyParams, len(jobs))
-	for i, j := range jobs {
-		params[i] = river.InsertManyParams{Args: j}
-	}
 	if _, err := w.queue.InsertManyTx(ctx, sqlTx, params); err != nil {
-		return fmt.Errorf("enqueue %s: %w", kinds(jobs), err)
+		return fmt.Errorf("enqueue %s: %w", kinds(params), err)
 	}
 	return nil
 }
 
 // kinds lists the kinds of jobs, for errors.
-func kinds(jobs []river.JobArgs) string {
-	ks := make([]string, len(jobs))
-	for i, j := range jobs {
-		ks[i] = j.Kind()
+func kinds(params []river.InsertManyParams) string {
+	ks := make([]string, len(params))
+	for i, p := range params {
+		ks[i] = p.Args.Kind()
 	}
 	return strings.Join(ks, ", ")
+}
+
+// committed is what follows a change's commit: its events are published
+// and its notifications sends started.
+func (w *writer) committed(ctx context.Context, evs []domain.Event, sends []string) {
+	w.publish(ctx, evs)
+	w.sender.start(sends)
 }
 
 // publish hands a change's committed events to the broker, together. A

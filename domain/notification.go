@@ -29,4 +29,7 @@ type Notification struct {
 	SentAt         *time.Time
 	Attempts       int
 	LastError      *string
+	// QueuedAt is when the notification was handed to the job queue: after
+	// a first attempt failed, or when no attempt followed its change.
+	QueuedAt *time.Time
 }

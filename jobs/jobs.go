@@ -41,10 +41,11 @@ type Backoff[T river.JobArgs] struct {
 
 // NextRetry backs off from a second to a minute.
 func (Backoff[T]) NextRetry(job *river.Job[T]) time.Time {
-	return time.Now().Add(backoff(job.Attempt))
+	return time.Now().Add(RetryDelay(job.Attempt))
 }
 
-func backoff(attempt int) time.Duration {
+// RetryDelay is how long Backoff waits after the attempt-th failed attempt.
+func RetryDelay(attempt int) time.Duration {
 	d := time.Second << min(max(attempt-1, 0), 6)
 	return min(d, time.Minute)
 }

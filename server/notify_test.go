@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/storage"
 )
 
 // Notifications: one per status change for the shopper, one per new order
@@ -88,6 +92,135 @@ func TestNotificationsByWebhook(t *testing.T) {
 		}
 		if kinds["new_order"] != 1 || kinds["order_status"] != 3 || len(ids) != len(msgs) {
 			t.Errorf("notifications %v (ids %d of %d), want one new_order and three order_status, each once", kinds, len(ids), len(msgs))
+		}
+		// Sent right after commit, each in one attempt, by no job.
+		sqlDB := s.Storage(t).SQL()
+		waitFor(t, "four notifications recorded as sent", 10*time.Second, func() bool {
+			return countRows(t, sqlDB, `SELECT count(*) FROM notifications WHERE sent_at IS NOT NULL AND attempts = 1 AND queued_at IS NULL`) == 4
+		})
+		if n := countRows(t, sqlDB, `SELECT count(*) FROM river_job WHERE kind = 'send_notification'`); n != 0 {
+			t.Errorf("%d send_notification jobs, want none: a notification whose first attempt succeeds takes no job", n)
+		}
+	})
+}
+
+// hookEnv starts a notification webhook receiver answering with reply and
+// returns the server settings that send to it.
+func hookEnv(t *testing.T, db database, reply func(m map[string]any) int) map[string]string {
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		w.WriteHeader(reply(m))
+	}))
+	t.Cleanup(hook.Close)
+	env := map[string]string{"NOTIFY_WEBHOOK_URL": hook.URL, "NOTIFY_WEBHOOK_SECRET": "notify-secret"}
+	for k, v := range db.env {
+		env[k] = v
+	}
+	return env
+}
+
+// TestNotificationRetriedByTheQueue: a notification whose attempt after
+// commit fails is handed to the job queue, which sends it a second later;
+// one the receiver rejects is recorded and not retried.
+func TestNotificationRetriedByTheQueue(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		got := &inbox{}
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		s := startServer(t, hookEnv(t, db, func(m map[string]any) int {
+			if m["kind"] == "new_order" {
+				return http.StatusUnprocessableEntity
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if id := str(m["id"]); !seen[id] {
+				seen[id] = true
+				return http.StatusServiceUnavailable
+			}
+			got.add(m)
+			return http.StatusOK
+		}))
+		walkOrder(t, s)
+		if msgs := got.wait(t, 3); len(msgs) != 3 {
+			t.Errorf("%d shopper notifications delivered, want 3", len(msgs))
+		}
+		sqlDB := s.Storage(t).SQL()
+		waitFor(t, "three notifications sent on their second attempt", 10*time.Second, func() bool {
+			return countRows(t, sqlDB, `SELECT count(*) FROM notifications
+				WHERE kind = 'order_status' AND sent_at IS NOT NULL AND attempts = 2 AND queued_at IS NOT NULL AND last_error LIKE '%503%'`) == 3
+		})
+		if n := countRows(t, sqlDB, `SELECT count(*) FROM notifications
+			WHERE kind = 'new_order' AND sent_at IS NULL AND attempts = 1 AND queued_at IS NULL AND last_error LIKE '%422%'`); n != 1 {
+			t.Errorf("%d rejected new_order notifications recorded as attempted once and not queued, want 1", n)
+		}
+		if n := countRows(t, sqlDB, `SELECT count(*) FROM river_job WHERE kind = 'send_notification'`); n != 3 {
+			t.Errorf("%d send_notification jobs, want 3: one per failed attempt, none for the rejection", n)
+		}
+	})
+}
+
+// TestNotificationNeverAttemptedIsSwept: a change that committed without
+// its process sending its notification (the process stopped in between) is
+// sent by the sweep once orphanedAfter old; one already attempted, queued,
+// sent or still young is left alone.
+func TestNotificationNeverAttemptedIsSwept(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		got := &inbox{}
+		env := hookEnv(t, db, func(m map[string]any) int {
+			got.add(m)
+			return http.StatusOK
+		})
+		s := startServer(t, env)
+		f := newFixture(t, s)
+		id := f.submit(t, s, "N-1")
+		got.wait(t, 1)
+		s.Stop(t)
+
+		// What a process stopped between commit and send leaves: the
+		// change's notifications written, none attempted.
+		st := s.Storage(t)
+		now := time.Now().UTC()
+		old := now.Add(-time.Minute)
+		failed, prev := "status 422", domain.Status("PENDING")
+		row := func(status domain.Status, at time.Time) domain.Notification {
+			return domain.Notification{ID: "order_status:" + id + ":" + string(status), Kind: domain.NotifyOrderStatus, StoreID: f.StoreID,
+				OrderID: &id, Status: &status, PreviousStatus: &prev, CreatedAt: at}
+		}
+		orphan, young, rejected, queued, sent := row("CONFIRMED", old), row("READY", now), row("PICKED_UP", old), row("CANCELED", old), row("EXPIRED", old)
+		rejected.Attempts, rejected.LastError = 1, &failed
+		queued.QueuedAt, sent.SentAt, sent.Attempts = &old, &old, 1
+		_, _, err := st.UpdateOrder(context.Background(), id, func(*domain.Order) error { return nil }, func(tx storage.Tx, _ []domain.Event) error {
+			for _, n := range []domain.Notification{orphan, young, rejected, queued, sent} {
+				if _, err := tx.AddNotification(n); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		startServer(t, env)
+		msgs := got.wait(t, 2)
+		if msgs[1]["id"] != orphan.ID {
+			t.Errorf("sent %v after the restart, want %s", msgs[1]["id"], orphan.ID)
+		}
+		sqlDB := st.SQL()
+		waitFor(t, "the orphan recorded as sent", 10*time.Second, func() bool {
+			return countRows(t, sqlDB, `SELECT count(*) FROM notifications WHERE id = '`+orphan.ID+`' AND sent_at IS NOT NULL AND queued_at IS NOT NULL`) == 1
+		})
+		if n := countRows(t, sqlDB, `SELECT count(*) FROM river_job WHERE kind = 'send_notification'`); n != 1 {
+			t.Errorf("%d send_notification jobs, want 1 (the orphan's)", n)
+		}
+		if n := countRows(t, sqlDB, `SELECT count(*) FROM notifications WHERE queued_at IS NOT NULL`); n != 2 {
+			t.Errorf("%d notifications queued, want 2 (the orphan and the one queued before)", n)
+		}
+		if msgs := got.wait(t, 2); len(msgs) != 2 {
+			t.Errorf("%d notifications delivered, want 2: %v", len(msgs), msgs)
 		}
 	})
 }

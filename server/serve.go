@@ -212,6 +212,9 @@ func (s *service) shutdown(srv *http.Server, stopBackground func(), listenDone <
 	if qerr := s.queue.Stop(ctx); qerr != nil {
 		s.log.Error("stop job queue", "err", qerr)
 	}
+	if derr := s.app.Drain(ctx); derr != nil {
+		s.log.Error("send notifications after commit", "err", derr)
+	}
 	// Jobs the queue let finish may have published: close the broker's
 	// connections only after them.
 	s.broker.Close()

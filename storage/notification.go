@@ -24,6 +24,7 @@ type notificationRow struct {
 	SentAt         *time.Time
 	Attempts       int
 	LastError      *string
+	QueuedAt       *time.Time
 }
 
 func (notificationRow) TableName() string { return "notifications" }
@@ -51,20 +52,61 @@ func (db *DB) NotificationSent(ctx context.Context, id string) error {
 		Updates(map[string]any{"sent_at": db.now(), "attempts": gorm.Expr("attempts + 1")}).Error
 }
 
-// NotificationFailed records a failed attempt at sending a notification.
-func (db *DB) NotificationFailed(ctx context.Context, id, reason string) error {
-	return db.gorm.WithContext(ctx).Model(&notificationRow{}).Where("id = ?", id).
-		Updates(map[string]any{"last_error": reason, "attempts": gorm.Expr("attempts + 1")}).Error
+// NotificationFailed records a failed attempt at sending a notification;
+// then, when set, runs in the same transaction (to hand the notification
+// to the job queue, see Tx.QueueNotifications).
+func (db *DB) NotificationFailed(ctx context.Context, id, reason string, then func(Tx) error) error {
+	return db.transaction(ctx, func(tx *gorm.DB) error {
+		err := tx.Model(&notificationRow{}).Where("id = ?", id).
+			Updates(map[string]any{"last_error": reason, "attempts": gorm.Expr("attempts + 1")}).Error
+		if err != nil || then == nil {
+			return err
+		}
+		return then(Tx{tx})
+	})
+}
+
+// QueueNotifications records the notifications ids as handed to the job
+// queue, whose jobs tx inserts.
+func (t Tx) QueueNotifications(ids []string, at time.Time) error {
+	return t.g.Model(&notificationRow{}).Where("id IN ?", ids).Update("queued_at", at).Error
+}
+
+// SweepNotifications hands to queue, in one transaction, up to limit
+// notifications written before cutoff that were never sent, attempted or
+// queued: their change committed, but the process that wrote them stopped
+// before it sent them. They are recorded as queued with queue's jobs, so a
+// later sweep leaves them be. It returns how many it handed over.
+func (db *DB) SweepNotifications(ctx context.Context, cutoff time.Time, limit int, queue func(Tx, []string) error) (int, error) {
+	var ids []string
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		q := tx.Model(&notificationRow{}).Where("sent_at IS NULL AND attempts = 0 AND queued_at IS NULL AND created_at < ?", cutoff).
+			Order("created_at").Limit(limit)
+		if db.postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+			return err
+		}
+		if err := (Tx{tx}).QueueNotifications(ids, db.now()); err != nil {
+			return err
+		}
+		return queue(Tx{tx}, ids)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sweep notifications: %w", err)
+	}
+	return len(ids), nil
 }
 
 // notificationColumns are the columns notificationFields reads, in its
 // order, each prefixed with n.
 const notificationColumns = `n.id, n.kind, n.store_id, n.order_id, n.alert_id, n.status, n.previous_status,
-	n.created_at, n.sent_at, n.attempts, n.last_error`
+	n.created_at, n.sent_at, n.attempts, n.last_error, n.queued_at`
 
 func notificationFields(r *notificationRow) []any {
 	return []any{&r.ID, &r.Kind, &r.StoreID, &r.OrderID, &r.AlertID, &r.Status, &r.PreviousStatus,
-		&r.CreatedAt, &r.SentAt, &r.Attempts, &r.LastError}
+		&r.CreatedAt, &r.SentAt, &r.Attempts, &r.LastError, &r.QueuedAt}
 }
 
 // orderNotificationSQL reads a notification of an order with its store and

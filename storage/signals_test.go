@@ -43,7 +43,7 @@ func TestReadSignals(t *testing.T) {
 		if err := db.NotificationSent(ctx, "n-sent"); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.NotificationFailed(ctx, "n-failing", "smtp: 451"); err != nil {
+		if err := db.NotificationFailed(ctx, "n-failing", "smtp: 451", nil); err != nil {
 			t.Fatal(err)
 		}
 		s, err = db.ReadSignals(ctx)

@@ -72,8 +72,10 @@ func (d *database) drop() error {
 	return fmt.Errorf("drop database %s: %w", d.name, err)
 }
 
-// pendingDeliveries counts the victim's jobs that still have something to
-// deliver: orders to send, sales to apply or void, notifications to send.
+// pendingDeliveries counts what the victim still has to deliver: jobs that
+// send orders, apply or void sales or send notifications, and notifications
+// no process attempted yet (a kill between a change's commit and its send
+// leaves them for the victim's sweep).
 func (d *database) pendingDeliveries(ctx context.Context) (int, error) {
 	conn, err := connect(ctx, d.url)
 	if err != nil {
@@ -81,9 +83,10 @@ func (d *database) pendingDeliveries(ctx context.Context) (int, error) {
 	}
 	defer conn.Close(context.Background())
 	var n int
-	err = conn.QueryRow(ctx, `SELECT count(*) FROM river_job
+	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM river_job
 		WHERE kind IN ('send_order', 'apply_sale', 'void_sale', 'send_notification')
-		AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&n)
+		AND state NOT IN ('completed', 'cancelled', 'discarded'))
+		+ (SELECT count(*) FROM notifications WHERE sent_at IS NULL AND attempts = 0 AND queued_at IS NULL)`).Scan(&n)
 	return n, err
 }
 
