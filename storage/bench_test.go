@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,6 +53,49 @@ func BenchmarkNotificationReads(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// cpuTime is the CPU time this process has used, user and system: on
+// PostgreSQL a write's wall time is mostly the commit's flush, so its own
+// CPU is what a change of the write shows in.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkUpdateOrder is an order change with no status change (an
+// attempt counted), the write every step of an order's send and every
+// webhook makes: lock, save, log. On SQLite and, with TEST_DATABASE_URL,
+// on PostgreSQL.
+func BenchmarkUpdateOrder(b *testing.B) {
+	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
+	}
+	for name, cfg := range dbs {
+		db := mustOpen(b, cfg)
+		ctx := context.Background()
+		store, items := seedStore(b, db)
+		o := newOrder(b, store, items, "BENCH-1", time.Now().UTC())
+		if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			before := cpuTime(b)
+			for b.Loop() {
+				if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
+					o.PosSync.Attempts++
+					return nil
+				}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

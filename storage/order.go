@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -239,7 +240,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		}
 		o.UpdatedAt = db.now()
 		updated := orderToRow(o)
-		if err := tx.Save(&updated).Error; err != nil {
+		if err := db.saveOrder(ctx, tx, &updated); err != nil {
 			return err
 		}
 		changes, err := orderChangesOf(tx, o, before, sync, o.StatusHistory[seen:])
@@ -256,6 +257,30 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		return nil, nil, fmt.Errorf("update order %s: %w", id, err)
 	}
 	return o, events, nil
+}
+
+// updateOrderSQL writes every column of an order but its id, as gorm's
+// Save would, in a statement written once: Save's reflection over the row
+// cost more than the statement.
+var (
+	updateOrderSQL      = "UPDATE orders SET " + strings.Join(orderColumns[1:], " = ?, ") + " = ? WHERE id = ?"
+	updateOrderPostgres = rebind(true, updateOrderSQL)
+)
+
+// saveOrder writes row, which tx holds locked, over its stored row.
+func (db *DB) saveOrder(ctx context.Context, tx *gorm.DB, row *orderRow) error {
+	q := updateOrderSQL
+	if db.postgres {
+		q = updateOrderPostgres
+	}
+	res, err := tx.Statement.ConnPool.ExecContext(ctx, q, append(orderFields(row)[1:], &row.ID)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("save order: %d rows written (%v)", n, err)
+	}
+	return nil
 }
 
 // orderChangesOf records the status history entries of an update of o and
