@@ -99,3 +99,36 @@ func BenchmarkUpdateOrder(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIntakeReads are the reads every submitted order makes before
+// its transaction: its lines' menu items, and whether the store has the
+// order already (it has not). On SQLite and, with TEST_DATABASE_URL, on
+// PostgreSQL.
+func BenchmarkIntakeReads(b *testing.B) {
+	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
+	}
+	for name, cfg := range dbs {
+		db := mustOpen(b, cfg)
+		ctx := context.Background()
+		store, items := seedStore(b, db)
+		var ids []string
+		for id := range items {
+			ids = append(ids, id)
+		}
+		b.Run(name, func(b *testing.B) {
+			before := cpuTime(b)
+			for b.Loop() {
+				found, err := db.MenuItemsByID(ctx, store.ID, ids)
+				if err != nil || len(found) != len(ids) {
+					b.Fatal(len(found), err)
+				}
+				if o, err := db.OrderByLeaflyID(ctx, store.ID, "NEW-1"); err != nil || o != nil {
+					b.Fatal(o, err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

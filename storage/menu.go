@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -50,15 +51,33 @@ func (db *DB) SaveMenuItems(ctx context.Context, items []domain.MenuItem) error 
 	return nil
 }
 
-// MenuItemsByID returns the store's menu items with the given ids, by id.
+// MenuItemsByID returns the store's menu items with the given ids, by id:
+// every order submitted reads its lines' items, so the statement is written
+// and scanned by hand.
 func (db *DB) MenuItemsByID(ctx context.Context, storeID string, ids []string) (map[string]domain.MenuItem, error) {
-	var rows []menuItemRow
-	if err := db.gorm.WithContext(ctx).Where("store_id = ? AND id IN ?", storeID, ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("menu items of store %s: %w", storeID, err)
+	items := make(map[string]domain.MenuItem, len(ids))
+	if len(ids) == 0 {
+		return items, nil
 	}
-	items := make(map[string]domain.MenuItem, len(rows))
-	for _, r := range rows {
-		items[r.ID] = r.domain()
+	q := "SELECT id, name, sku, pos_product_id, price_cents, active FROM menu_items WHERE store_id = ? AND id IN (?" +
+		strings.Repeat(", ?", len(ids)-1) + ")"
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, storeID)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	err := db.reads(ctx, rebind(db.postgres, q), args, func(rows rowScanner) error {
+		for rows.Next() {
+			m := domain.MenuItem{StoreID: storeID}
+			if err := rows.Scan(&m.ID, &m.Name, &m.SKU, &m.PosProductID, &m.PriceCents, &m.Active); err != nil {
+				return err
+			}
+			items[m.ID] = m
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("menu items of store %s: %w", storeID, err)
 	}
 	return items, nil
 }

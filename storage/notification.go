@@ -46,10 +46,11 @@ func (db *DB) Notification(ctx context.Context, id string) (domain.Notification,
 	return row.domain(), err
 }
 
-// NotificationSent records a notification as sent.
+// NotificationSent records a notification as sent (written by hand: every
+// notification is).
 func (db *DB) NotificationSent(ctx context.Context, id string) error {
-	return db.gorm.WithContext(ctx).Model(&notificationRow{}).Where("id = ?", id).
-		Updates(map[string]any{"sent_at": db.now(), "attempts": gorm.Expr("attempts + 1")}).Error
+	_, err := db.sql.ExecContext(ctx, rebind(db.postgres, "UPDATE notifications SET sent_at = ?, attempts = attempts + 1 WHERE id = ?"), db.now(), id)
+	return err
 }
 
 // NotificationFailed records a failed attempt at sending a notification;

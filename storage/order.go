@@ -360,18 +360,20 @@ func (db *DB) OrderScope(ctx context.Context, id string) (OrderScope, error) {
 
 // OrderByLeaflyID returns the store's order with the given Leafly order id,
 // or nil when there is none.
+// Every order submitted asks, so the first statement is read by hand.
 func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string) (*domain.Order, error) {
-	var rows []orderRow
-	err := db.gorm.WithContext(ctx).Where("store_id = ? AND leafly_order_id = ?", storeID, leaflyOrderID).Limit(1).Find(&rows).Error
-	if err != nil || len(rows) == 0 {
-		return nil, err
+	var id string
+	err := db.readRow(ctx, rebind(db.postgres, orderByLeaflyIDSQL), []any{storeID, leaflyOrderID}, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	o := rows[0].domain()
-	if err := db.loadDetails(ctx, db.reads, []*domain.Order{o}); err != nil {
-		return nil, fmt.Errorf("order %s: %w", o.ID, err)
+	if err != nil {
+		return nil, fmt.Errorf("order %s of store %s: %w", leaflyOrderID, storeID, err)
 	}
-	return o, nil
+	return db.ReadOrder(ctx, id, true)
 }
+
+const orderByLeaflyIDSQL = "SELECT id FROM orders WHERE store_id = ? AND leafly_order_id = ?"
 
 // countOrders adds n to the store's order count.
 func countOrders(tx *gorm.DB, storeID string, n int) error {
