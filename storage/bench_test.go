@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"syscall"
 	"testing"
@@ -126,6 +127,38 @@ func BenchmarkIntakeReads(b *testing.B) {
 				}
 				if o, err := db.OrderByLeaflyID(ctx, store.ID, "NEW-1"); err != nil || o != nil {
 					b.Fatal(o, err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkCreateOrder stores a new order with its outbox row, as a
+// submitted order does (without the job, which is River's). On SQLite and,
+// with TEST_DATABASE_URL, on PostgreSQL.
+func BenchmarkCreateOrder(b *testing.B) {
+	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
+	}
+	for name, cfg := range dbs {
+		db := mustOpen(b, cfg)
+		ctx := context.Background()
+		store, items := seedStore(b, db)
+		b.Run(name, func(b *testing.B) {
+			before := cpuTime(b)
+			i := 0
+			for b.Loop() {
+				i++
+				o := newOrder(b, store, items, fmt.Sprintf("BENCH-%d", i), time.Now().UTC())
+				_, created, _, err := db.CreateOrder(ctx, o, func(tx Tx, _ []domain.Event) error {
+					_, err := tx.AddNotification(domain.Notification{ID: "new_order:" + o.ID, Kind: domain.NotifyNewOrder,
+						StoreID: store.ID, OrderID: &o.ID, CreatedAt: o.CreatedAt})
+					return err
+				})
+				if err != nil || !created {
+					b.Fatal(created, err)
 				}
 			}
 			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")

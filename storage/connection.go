@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -42,16 +43,28 @@ func (db *DB) SaveConnection(ctx context.Context, c domain.Credentials) error {
 
 // Credentials returns the store's connection.
 func (db *DB) Credentials(ctx context.Context, storeID string) (domain.Credentials, error) {
-	var row connectionRow
-	err := db.gorm.WithContext(ctx).Take(&row, "store_id = ?", storeID).Error
-	return domain.Credentials(row), notFound(err, ErrNotConnected)
+	return db.credentials(ctx, "store_id", storeID)
 }
 
 // CredentialsByWebhookToken returns the connection a webhook URL names.
 func (db *DB) CredentialsByWebhookToken(ctx context.Context, token string) (domain.Credentials, error) {
-	var row connectionRow
-	err := db.gorm.WithContext(ctx).Take(&row, "webhook_token = ?", token).Error
-	return domain.Credentials(row), notFound(err, ErrNotConnected)
+	return db.credentials(ctx, "webhook_token", token)
+}
+
+// credentials reads the connection whose column is value, by hand: every
+// order sent and every webhook reads one.
+func (db *DB) credentials(ctx context.Context, column, value string) (domain.Credentials, error) {
+	var c domain.Credentials
+	var method string
+	err := db.readRow(ctx, rebind(db.postgres, `SELECT store_id, auth_method, domain_prefix, access_token, refresh_token,
+		expires_at, scope, webhook_id, webhook_token, connected_at, updated_at FROM lightspeed_connections WHERE `+column+` = ?`),
+		[]any{value}, &c.StoreID, &method, &c.DomainPrefix, &c.AccessToken, &c.RefreshToken,
+		&c.ExpiresAt, &c.Scope, &c.WebhookID, &c.WebhookToken, &c.ConnectedAt, &c.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotConnected
+	}
+	c.AuthMethod = domain.AuthMethod(method)
+	return c, err
 }
 
 // RefreshCredentials renews the store's tokens when need says they must

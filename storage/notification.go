@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -35,9 +36,18 @@ func (r notificationRow) domain() domain.Notification { return domain.Notificati
 // id is there already: added says it was written.
 func (t Tx) AddNotification(n domain.Notification) (added bool, err error) {
 	row := notificationRow(n)
-	res := t.g.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-	return res.RowsAffected > 0, res.Error
+	res, err := addNotification.exec(t.g.Statement.Context, t.g, notificationFields(&row)...)
+	if err != nil {
+		return false, err
+	}
+	written, err := res.RowsAffected()
+	return written > 0, err
 }
+
+// addNotification writes an outbox row, once per id (written by hand: every
+// order change writes one).
+var addNotification = newStatement("INSERT INTO notifications (" + strings.ReplaceAll(notificationColumns, "n.", "") +
+	") VALUES (?" + strings.Repeat(", ?", len(notificationFields(&notificationRow{}))-1) + ") ON CONFLICT DO NOTHING")
 
 // Notification returns one row of the outbox.
 func (db *DB) Notification(ctx context.Context, id string) (domain.Notification, error) {
@@ -49,9 +59,11 @@ func (db *DB) Notification(ctx context.Context, id string) (domain.Notification,
 // NotificationSent records a notification as sent (written by hand: every
 // notification is).
 func (db *DB) NotificationSent(ctx context.Context, id string) error {
-	_, err := db.sql.ExecContext(ctx, rebind(db.postgres, "UPDATE notifications SET sent_at = ?, attempts = attempts + 1 WHERE id = ?"), db.now(), id)
+	_, err := db.sql.ExecContext(ctx, db.in(notificationSent), db.now(), id)
 	return err
 }
+
+var notificationSent = newStatement("UPDATE notifications SET sent_at = ?, attempts = attempts + 1 WHERE id = ?")
 
 // NotificationFailed records a failed attempt at sending a notification;
 // then, when set, runs in the same transaction (to hand the notification

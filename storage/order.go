@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -130,9 +129,12 @@ func linesToRows(o *domain.Order) []lineRow {
 func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []domain.Event) error) (stored *domain.Order, created bool, events []domain.Event, err error) {
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
 		row := orderToRow(o)
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
+		res, err := insertOrder.exec(ctx, tx, orderFields(&row)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
 		}
 		created = true
 		if err := tx.Create(linesToRows(o)).Error; err != nil {
@@ -157,6 +159,12 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 	existing, err := db.OrderByLeaflyID(ctx, o.StoreID, o.LeaflyOrderID)
 	return existing, false, nil, err
 }
+
+// insertOrder writes a new order's row unless the store has one of its
+// Leafly order id already, written once: gorm's Create reflected over the
+// row for every order.
+var insertOrder = newStatement("INSERT INTO orders (" + strings.Join(orderColumns, ", ") + ") VALUES (?" +
+	strings.Repeat(", ?", len(orderColumns)-1) + ") ON CONFLICT DO NOTHING")
 
 // orderChanges are the event rows of a change of o, not yet numbered nor
 // logged.
@@ -240,7 +248,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		}
 		o.UpdatedAt = db.now()
 		updated := orderToRow(o)
-		if err := db.saveOrder(ctx, tx, &updated); err != nil {
+		if err := saveOrder(ctx, tx, &updated); err != nil {
 			return err
 		}
 		changes, err := orderChangesOf(tx, o, before, sync, o.StatusHistory[seen:])
@@ -262,18 +270,11 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 // updateOrderSQL writes every column of an order but its id, as gorm's
 // Save would, in a statement written once: Save's reflection over the row
 // cost more than the statement.
-var (
-	updateOrderSQL      = "UPDATE orders SET " + strings.Join(orderColumns[1:], " = ?, ") + " = ? WHERE id = ?"
-	updateOrderPostgres = rebind(true, updateOrderSQL)
-)
+var updateOrder = newStatement("UPDATE orders SET " + strings.Join(orderColumns[1:], " = ?, ") + " = ? WHERE id = ?")
 
 // saveOrder writes row, which tx holds locked, over its stored row.
-func (db *DB) saveOrder(ctx context.Context, tx *gorm.DB, row *orderRow) error {
-	q := updateOrderSQL
-	if db.postgres {
-		q = updateOrderPostgres
-	}
-	res, err := tx.Statement.ConnPool.ExecContext(ctx, q, append(orderFields(row)[1:], &row.ID)...)
+func saveOrder(ctx context.Context, tx *gorm.DB, row *orderRow) error {
+	res, err := updateOrder.exec(ctx, tx, append(orderFields(row)[1:], &row.ID)...)
 	if err != nil {
 		return err
 	}
@@ -363,7 +364,7 @@ func (db *DB) OrderScope(ctx context.Context, id string) (OrderScope, error) {
 // Every order submitted asks, so the first statement is read by hand.
 func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string) (*domain.Order, error) {
 	var id string
-	err := db.readRow(ctx, rebind(db.postgres, orderByLeaflyIDSQL), []any{storeID, leaflyOrderID}, &id)
+	err := db.readRow(ctx, db.in(orderByLeaflyID), []any{storeID, leaflyOrderID}, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -373,7 +374,7 @@ func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string
 	return db.ReadOrder(ctx, id, true)
 }
 
-const orderByLeaflyIDSQL = "SELECT id FROM orders WHERE store_id = ? AND leafly_order_id = ?"
+var orderByLeaflyID = newStatement("SELECT id FROM orders WHERE store_id = ? AND leafly_order_id = ?")
 
 // countOrders adds n to the store's order count.
 func countOrders(tx *gorm.DB, storeID string, n int) error {

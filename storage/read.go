@@ -66,6 +66,28 @@ func rebind(postgres bool, query string) string {
 	return b.String()
 }
 
+// statement is a statement written once, in both dialects.
+type statement struct{ sqlite, postgres string }
+
+func newStatement(query string) statement { return statement{query, rebind(true, query)} }
+
+// exec runs s in tx, in tx's dialect.
+func (s statement) exec(ctx context.Context, tx *gorm.DB, args ...any) (sql.Result, error) {
+	q := s.sqlite
+	if tx.Dialector.Name() == "postgres" {
+		q = s.postgres
+	}
+	return tx.Statement.ConnPool.ExecContext(ctx, q, args...)
+}
+
+// in is s in db's dialect.
+func (db *DB) in(s statement) string {
+	if db.postgres {
+		return s.postgres
+	}
+	return s.sqlite
+}
+
 // placeholders returns n comma-separated placeholders, numbered from 1 on
 // PostgreSQL.
 func placeholders(postgres bool, n int) string {
