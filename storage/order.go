@@ -137,7 +137,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 			return err
 		}
 		created = true
-		if err := tx.Create(linesToRows(o)).Error; err != nil {
+		if err := insertLines(ctx, tx, o); err != nil {
 			return err
 		}
 		changes, err := recordChanges(tx, o, nil, o.StatusHistory, nil)
@@ -176,20 +176,47 @@ type orderChanges struct {
 // recordChanges appends status history entries, in one statement, and
 // returns their event rows after rows.
 func recordChanges(tx *gorm.DB, o *domain.Order, previous *domain.Status, changes []domain.StatusChange, rows []eventRow) (orderChanges, error) {
-	history := make([]statusChangeRow, len(changes))
-	for i, c := range changes {
-		history[i] = statusChangeRow{OrderID: o.ID, Status: string(c.Status), Source: string(c.Source), OccurredAt: c.OccurredAt}
+	history := make([]any, 0, 4*len(changes))
+	for _, c := range changes {
+		history = append(history, o.ID, string(c.Status), string(c.Source), c.OccurredAt)
 		rows = append(rows, eventRow{StoreID: o.StoreID, OrderID: &o.ID, PreviousStatus: (*string)(previous),
 			Status: new(string(c.Status)), Source: new(string(c.Source)), OccurredAt: c.OccurredAt})
 		status := c.Status
 		previous = &status
 	}
-	if len(history) > 0 {
-		if err := tx.Create(&history).Error; err != nil {
-			return orderChanges{}, err
-		}
+	if err := insertRows(tx.Statement.Context, tx, "order_status_changes", []string{"order_id", "status", "source", "occurred_at"}, history); err != nil {
+		return orderChanges{}, err
 	}
 	return orderChanges{o: o, rows: rows}, nil
+}
+
+// insertLines writes the lines of the new order o in one statement.
+func insertLines(ctx context.Context, tx *gorm.DB, o *domain.Order) error {
+	args := make([]any, 0, len(lineColumns)*len(o.Lines))
+	for i, l := range o.Lines {
+		args = append(args, o.ID, i, l.MenuItemID, l.Name, l.Quantity, l.UnitPriceCents, l.DiscountedUnitPriceCents, l.DealTitle)
+	}
+	return insertRows(ctx, tx, "order_lines", lineColumns, args)
+}
+
+var lineColumns = []string{"order_id", "position", "menu_item_id", "name", "quantity", "unit_price_cents",
+	"discounted_unit_price_cents", "deal_title"}
+
+// insertRows writes rows into table in one statement written by hand (gorm's
+// Create reflected over every row of every order change): args holds each
+// row's values of columns in turn. No args writes nothing.
+func insertRows(ctx context.Context, tx *gorm.DB, table string, columns []string, args []any) error {
+	if len(args) == 0 {
+		return nil
+	}
+	row := "(?" + strings.Repeat(", ?", len(columns)-1) + ")"
+	q := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + row +
+		strings.Repeat(", "+row, len(args)/len(columns)-1)
+	if tx.Dialector.Name() == "postgres" {
+		q = rebind(true, q)
+	}
+	_, err := tx.Statement.ConnPool.ExecContext(ctx, q, args...)
+	return err
 }
 
 // events returns the changes' events as their rows say now.
