@@ -165,3 +165,35 @@ func BenchmarkCreateOrder(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecordCalls keeps the three calls to Lightspeed a new
+// shopper's order makes, as sending it does. On SQLite and, with
+// TEST_DATABASE_URL, on PostgreSQL.
+func BenchmarkRecordCalls(b *testing.B) {
+	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
+	}
+	for name, cfg := range dbs {
+		db := mustOpen(b, cfg)
+		ctx := context.Background()
+		store, items := seedStore(b, db)
+		o := newOrder(b, store, items, "BENCH-1", time.Now().UTC())
+		if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now()
+		calls := []domain.PosCall{{OrderID: o.ID, StartedAt: now, Method: "GET", Path: "/api/2026-07/search", Status: 200, Duration: 40 * time.Millisecond},
+			{OrderID: o.ID, StartedAt: now, Method: "POST", Path: "/api/2026-07/customers", Status: 201, Duration: 60 * time.Millisecond},
+			{OrderID: o.ID, StartedAt: now, Method: "POST", Path: "/api/2026-07/sales", Status: 201, Duration: 90 * time.Millisecond}}
+		b.Run(name, func(b *testing.B) {
+			before := cpuTime(b)
+			for b.Loop() {
+				if err := db.RecordCalls(ctx, calls); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

@@ -32,14 +32,17 @@ func (t Tx) RecordCalls(calls []domain.PosCall) error {
 	return recordCalls(t.g, calls)
 }
 
+// recordCalls inserts calls in one statement (every order sent and every
+// webhook applied records its calls).
 func recordCalls(g *gorm.DB, calls []domain.PosCall) error {
-	rows := make([]callRow, len(calls))
-	for i, c := range calls {
-		rows[i] = callRow{OrderID: c.OrderID, StartedAt: c.StartedAt.UTC(), Method: c.Method, Path: c.Path,
-			Status: c.Status, DurationMS: int(c.Duration.Milliseconds()), Error: c.Error}
+	args := make([]any, 0, len(callColumns)*len(calls))
+	for _, c := range calls {
+		args = append(args, c.OrderID, c.StartedAt.UTC(), c.Method, c.Path, c.Status, int(c.Duration.Milliseconds()), c.Error)
 	}
-	return g.Create(&rows).Error
+	return insertRows(g.Statement.Context, g, "lightspeed_calls", callColumns, args)
 }
+
+var callColumns = []string{"order_id", "started_at", "method", "path", "status", "duration_ms", "error"}
 
 // Calls returns the calls to Lightspeed made for an order, oldest first.
 func (db *DB) Calls(ctx context.Context, orderID string) ([]*domain.PosCall, error) {

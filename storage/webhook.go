@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -59,10 +58,16 @@ func (db *DB) SaveWebhook(ctx context.Context, w Webhook, then func(Tx) error) (
 
 // SaveWebhook is DB.SaveWebhook in tx, without then.
 func (t Tx) SaveWebhook(w Webhook) (kept bool, err error) {
-	row := webhookRow{StoreID: w.StoreID, SaleID: w.SaleID, Body: w.Body, BodyHash: w.hash, ReceivedAt: t.g.NowFunc()}
-	res := t.g.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-	return res.RowsAffected > 0, res.Error
+	res, err := saveWebhook.exec(t.g.Statement.Context, t.g, w.StoreID, w.SaleID, w.Body, w.hash, t.g.NowFunc())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
+
+// saveWebhook keeps a webhook unless a copy of it is kept already.
+var saveWebhook = newStatement("INSERT INTO lightspeed_webhooks (store_id, sale_id, body, body_hash, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
 
 // LockSaleOrder locks the order's row in tx (on PostgreSQL; SQLite
 // serialises writers) and returns its POS state and the version of its sale
