@@ -12,19 +12,52 @@ import (
 	"github.com/leafly/lightspeed-orders/internal/pgtest"
 )
 
-// BenchmarkNotificationReads reads what the message of an order's
-// notification needs: in one statement (OrderNotification), and as the
-// three reads it replaced (Notification, Store, ReadOrder). On SQLite and,
-// with TEST_DATABASE_URL, on PostgreSQL; run with -count to alternate them.
-func BenchmarkNotificationReads(b *testing.B) {
+// The benchmarks run on SQLite and, with TEST_DATABASE_URL, on
+// PostgreSQL, each database with a store seeded with its menu. Those that
+// write report cpu-ns/op, the process's own CPU per operation: on
+// PostgreSQL a write's wall time is mostly the commit's flush, so its own
+// CPU is what a change of the write shows in. Compare two versions with
+// test binaries built before and after, run alternately.
+
+// benchDB runs bench on each database.
+func benchDB(b *testing.B, bench func(b *testing.B, name string, db *DB, store *domain.Store, items map[string]domain.MenuItem)) {
 	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
 	if os.Getenv("TEST_DATABASE_URL") != "" {
 		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
 	}
 	for name, cfg := range dbs {
 		db := mustOpen(b, cfg)
-		ctx := context.Background()
 		store, items := seedStore(b, db)
+		bench(b, name, db, store, items)
+	}
+}
+
+// loopCPU runs op in b's loop and reports the process's CPU per op.
+func loopCPU(b *testing.B, op func() error) {
+	before := cpuTime(b)
+	for b.Loop() {
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkNotificationReads reads what the message of an order's
+// notification needs: in one statement (OrderNotification), and as the
+// three reads it replaced (Notification, Store, ReadOrder).
+func BenchmarkNotificationReads(b *testing.B) {
+	benchDB(b, func(b *testing.B, name string, db *DB, store *domain.Store, items map[string]domain.MenuItem) {
+		ctx := context.Background()
 		at := time.Now().UTC()
 		o := newOrder(b, store, items, "BENCH-1", at)
 		id := "new_order:" + o.ID
@@ -55,101 +88,64 @@ func BenchmarkNotificationReads(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// cpuTime is the CPU time this process has used, user and system: on
-// PostgreSQL a write's wall time is mostly the commit's flush, so its own
-// CPU is what a change of the write shows in.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	})
 }
 
 // BenchmarkUpdateOrder is an order change with no status change (an
 // attempt counted), the write every step of an order's send and every
-// webhook makes: lock, save, log. On SQLite and, with TEST_DATABASE_URL,
-// on PostgreSQL.
+// webhook makes: lock, save, log.
 func BenchmarkUpdateOrder(b *testing.B) {
-	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
-	if os.Getenv("TEST_DATABASE_URL") != "" {
-		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
-	}
-	for name, cfg := range dbs {
-		db := mustOpen(b, cfg)
+	benchDB(b, func(b *testing.B, name string, db *DB, store *domain.Store, items map[string]domain.MenuItem) {
 		ctx := context.Background()
-		store, items := seedStore(b, db)
 		o := newOrder(b, store, items, "BENCH-1", time.Now().UTC())
 		if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
 			b.Fatal(err)
 		}
 		b.Run(name, func(b *testing.B) {
-			before := cpuTime(b)
-			for b.Loop() {
-				if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
+			loopCPU(b, func() error {
+				_, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
 					o.PosSync.Attempts++
 					return nil
-				}, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+				}, nil)
+				return err
+			})
 		})
-	}
+	})
 }
 
 // BenchmarkIntakeReads are the reads every submitted order makes before
 // its transaction: its lines' menu items, and whether the store has the
-// order already (it has not). On SQLite and, with TEST_DATABASE_URL, on
-// PostgreSQL.
+// order already (it has not).
 func BenchmarkIntakeReads(b *testing.B) {
-	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
-	if os.Getenv("TEST_DATABASE_URL") != "" {
-		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
-	}
-	for name, cfg := range dbs {
-		db := mustOpen(b, cfg)
+	benchDB(b, func(b *testing.B, name string, db *DB, store *domain.Store, items map[string]domain.MenuItem) {
 		ctx := context.Background()
-		store, items := seedStore(b, db)
 		var ids []string
 		for id := range items {
 			ids = append(ids, id)
 		}
 		b.Run(name, func(b *testing.B) {
-			before := cpuTime(b)
-			for b.Loop() {
+			loopCPU(b, func() error {
 				found, err := db.MenuItemsByID(ctx, store.ID, ids)
 				if err != nil || len(found) != len(ids) {
-					b.Fatal(len(found), err)
+					return fmt.Errorf("%d of %d menu items: %v", len(found), len(ids), err)
 				}
 				if o, err := db.OrderByLeaflyID(ctx, store.ID, "NEW-1"); err != nil || o != nil {
-					b.Fatal(o, err)
+					return fmt.Errorf("order %v: %v", o, err)
 				}
-			}
-			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+				return nil
+			})
 		})
-	}
+	})
 }
 
 // BenchmarkCreateOrder stores a new order with its outbox row, as a
-// submitted order does (without the job, which is River's). On SQLite and,
-// with TEST_DATABASE_URL, on PostgreSQL.
+// submitted order does (without the job, which is River's).
 func BenchmarkCreateOrder(b *testing.B) {
-	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
-	if os.Getenv("TEST_DATABASE_URL") != "" {
-		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
-	}
-	for name, cfg := range dbs {
-		db := mustOpen(b, cfg)
+	benchDB(b, func(b *testing.B, name string, db *DB, store *domain.Store, items map[string]domain.MenuItem) {
 		ctx := context.Background()
-		store, items := seedStore(b, db)
 		b.Run(name, func(b *testing.B) {
-			before := cpuTime(b)
 			i := 0
-			for b.Loop() {
+			loopCPU(b, func() error {
 				i++
 				o := newOrder(b, store, items, fmt.Sprintf("BENCH-%d", i), time.Now().UTC())
 				_, created, _, err := db.CreateOrder(ctx, o, func(tx Tx, _ []domain.Event) error {
@@ -157,27 +153,20 @@ func BenchmarkCreateOrder(b *testing.B) {
 						StoreID: store.ID, OrderID: &o.ID, CreatedAt: o.CreatedAt})
 					return err
 				})
-				if err != nil || !created {
-					b.Fatal(created, err)
+				if err == nil && !created {
+					err = fmt.Errorf("order %s not created", o.LeaflyOrderID)
 				}
-			}
-			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+				return err
+			})
 		})
-	}
+	})
 }
 
 // BenchmarkRecordCalls keeps the three calls to Lightspeed a new
-// shopper's order makes, as sending it does. On SQLite and, with
-// TEST_DATABASE_URL, on PostgreSQL.
+// shopper's order makes, as sending it does.
 func BenchmarkRecordCalls(b *testing.B) {
-	dbs := map[string]Config{"sqlite": {DataDir: b.TempDir()}}
-	if os.Getenv("TEST_DATABASE_URL") != "" {
-		dbs["postgres"] = Config{DatabaseURL: pgtest.NewDatabase(b)}
-	}
-	for name, cfg := range dbs {
-		db := mustOpen(b, cfg)
+	benchDB(b, func(b *testing.B, name string, db *DB, store *domain.Store, items map[string]domain.MenuItem) {
 		ctx := context.Background()
-		store, items := seedStore(b, db)
 		o := newOrder(b, store, items, "BENCH-1", time.Now().UTC())
 		if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
 			b.Fatal(err)
@@ -187,13 +176,7 @@ func BenchmarkRecordCalls(b *testing.B) {
 			{OrderID: o.ID, StartedAt: now, Method: "POST", Path: "/api/2026-07/customers", Status: 201, Duration: 60 * time.Millisecond},
 			{OrderID: o.ID, StartedAt: now, Method: "POST", Path: "/api/2026-07/sales", Status: 201, Duration: 90 * time.Millisecond}}
 		b.Run(name, func(b *testing.B) {
-			before := cpuTime(b)
-			for b.Loop() {
-				if err := db.RecordCalls(ctx, calls); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			loopCPU(b, func() error { return db.RecordCalls(ctx, calls) })
 		})
-	}
+	})
 }
