@@ -212,10 +212,7 @@ func insertRows(ctx context.Context, tx *gorm.DB, table string, columns []string
 	row := "(?" + strings.Repeat(", ?", len(columns)-1) + ")"
 	q := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + row +
 		strings.Repeat(", "+row, len(args)/len(columns)-1)
-	if tx.Dialector.Name() == "postgres" {
-		q = rebind(true, q)
-	}
-	_, err := tx.Statement.ConnPool.ExecContext(ctx, q, args...)
+	_, err := tx.Statement.ConnPool.ExecContext(ctx, rebind(onPostgres(tx), q), args...)
 	return err
 }
 
@@ -236,7 +233,7 @@ func (c orderChanges) log(tx *gorm.DB, created int) ([]domain.Event, error) {
 	if len(c.rows) == 0 {
 		return nil, nil
 	}
-	if tx.Dialector.Name() == "postgres" {
+	if onPostgres(tx) {
 		if err := logNumbered(tx, c.o.StoreID, c.rows, created); err != nil {
 			return nil, err
 		}
@@ -294,7 +291,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 	return o, events, nil
 }
 
-// updateOrderSQL writes every column of an order but its id, as gorm's
+// updateOrder writes every column of an order but its id, as gorm's
 // Save would, in a statement written once: Save's reflection over the row
 // cost more than the statement.
 var updateOrder = newStatement("UPDATE orders SET " + strings.Join(orderColumns[1:], " = ?, ") + " = ? WHERE id = ?")
@@ -387,8 +384,8 @@ func (db *DB) OrderScope(ctx context.Context, id string) (OrderScope, error) {
 }
 
 // OrderByLeaflyID returns the store's order with the given Leafly order id,
-// or nil when there is none.
-// Every order submitted asks, so the first statement is read by hand.
+// or nil when there is none. Every order submitted asks, so the statement
+// that finds it is written by hand.
 func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string) (*domain.Order, error) {
 	var id string
 	err := db.readRow(ctx, db.in(orderByLeaflyID), []any{storeID, leaflyOrderID}, &id)

@@ -74,11 +74,14 @@ func newStatement(query string) statement { return statement{query, rebind(true,
 // exec runs s in tx, in tx's dialect.
 func (s statement) exec(ctx context.Context, tx *gorm.DB, args ...any) (sql.Result, error) {
 	q := s.sqlite
-	if tx.Dialector.Name() == "postgres" {
+	if onPostgres(tx) {
 		q = s.postgres
 	}
 	return tx.Statement.ConnPool.ExecContext(ctx, q, args...)
 }
+
+// onPostgres reports whether tx is PostgreSQL's (else SQLite's).
+func onPostgres(tx *gorm.DB) bool { return tx.Dialector.Name() == "postgres" }
 
 // in is s in db's dialect.
 func (db *DB) in(s statement) string {

@@ -209,7 +209,7 @@ func sameStore(a, b storeRow) bool {
 // lock makes the next read of tx take a row lock where the database has them
 // (SQLite serialises transactions instead).
 func lock(tx *gorm.DB) *gorm.DB {
-	if tx.Dialector.Name() == "postgres" {
+	if onPostgres(tx) {
 		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	return tx
