@@ -5,8 +5,9 @@
 // transactions, and publishes the resulting events after commit. Every
 // write of an order, a store or an alert goes through its writer, which
 // decides the notifications the change calls for, writes them in the
-// change's transaction and sends them after commit (outbox.go). The Lightspeed work is
-// package pos's: the use cases call it once they have checked the caller.
+// change's transaction and sends them after commit (outbox.go). The
+// Lightspeed work is package pos's: the use cases call it once they have
+// checked the caller.
 package app
 
 import (

@@ -43,22 +43,29 @@ func (db *DB) SaveConnection(ctx context.Context, c domain.Credentials) error {
 
 // Credentials returns the store's connection.
 func (db *DB) Credentials(ctx context.Context, storeID string) (domain.Credentials, error) {
-	return db.credentials(ctx, "store_id", storeID)
+	return db.credentials(ctx, credentialsByStore, storeID)
 }
 
 // CredentialsByWebhookToken returns the connection a webhook URL names.
 func (db *DB) CredentialsByWebhookToken(ctx context.Context, token string) (domain.Credentials, error) {
-	return db.credentials(ctx, "webhook_token", token)
+	return db.credentials(ctx, credentialsByToken, token)
 }
 
-// credentials reads the connection whose column is value, by hand: every
-// order sent and every webhook reads one.
-func (db *DB) credentials(ctx context.Context, column, value string) (domain.Credentials, error) {
+// The reads of a connection, by store and by webhook token, written by
+// hand: every order sent and every webhook reads one.
+const credentialsSelect = `SELECT store_id, auth_method, domain_prefix, access_token, refresh_token,
+	expires_at, scope, webhook_id, webhook_token, connected_at, updated_at FROM lightspeed_connections WHERE `
+
+var (
+	credentialsByStore = newStatement(credentialsSelect + "store_id = ?")
+	credentialsByToken = newStatement(credentialsSelect + "webhook_token = ?")
+)
+
+// credentials reads the one connection read finds for value.
+func (db *DB) credentials(ctx context.Context, read statement, value string) (domain.Credentials, error) {
 	var c domain.Credentials
 	var method string
-	err := db.readRow(ctx, rebind(db.postgres, `SELECT store_id, auth_method, domain_prefix, access_token, refresh_token,
-		expires_at, scope, webhook_id, webhook_token, connected_at, updated_at FROM lightspeed_connections WHERE `+column+` = ?`),
-		[]any{value}, &c.StoreID, &method, &c.DomainPrefix, &c.AccessToken, &c.RefreshToken,
+	err := db.readRow(ctx, db.in(read), []any{value}, &c.StoreID, &method, &c.DomainPrefix, &c.AccessToken, &c.RefreshToken,
 		&c.ExpiresAt, &c.Scope, &c.WebhookID, &c.WebhookToken, &c.ConnectedAt, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotConnected
