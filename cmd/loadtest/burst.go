@@ -97,7 +97,7 @@ type burstSnapshot struct {
 }
 
 func (b *bench) snapshot(ctx context.Context, srv *serverProcess, base time.Time) (burstSnapshot, error) {
-	s := burstSnapshot{at: time.Since(base), cpu: sampleCPU(srv.pid)}
+	s := burstSnapshot{at: time.Since(base), cpu: sampleCPU(srv)}
 	var err error
 	if s.sandbox, err = srv.sandbox().Stats(ctx); err != nil {
 		return s, err

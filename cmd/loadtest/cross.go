@@ -140,7 +140,7 @@ func (b *bench) crossRun(ctx context.Context, n int) ([]result, error) {
 	}
 	fmt.Fprintf(b.out, "  %d warm-up changes, then %d through B (same replica) and %d through A (cross replica), one order each in turn\n",
 		warm, perPath, perPath)
-	before := sampleCPU(replicaA.pid, replicaB.pid)
+	before := sampleCPU(replicaA, replicaB)
 	cpuA0, _ := processCPU(strconv.Itoa(replicaA.pid))
 	cpuB0, _ := processCPU(strconv.Itoa(replicaB.pid))
 	// Replica A takes the cross path's mutations, B the same path's.
@@ -149,7 +149,7 @@ func (b *bench) crossRun(ctx context.Context, n int) ([]result, error) {
 	if err == nil {
 		l.await(int64(n*len(steps)), 15*time.Second)
 	}
-	cpu := sampleCPU(replicaA.pid, replicaB.pid).since(before)
+	cpu := sampleCPU(replicaA, replicaB).since(before)
 	cpuA1, _ := processCPU(strconv.Itoa(replicaA.pid))
 	cpuB1, _ := processCPU(strconv.Itoa(replicaB.pid))
 	perfErr := firstError(stopPerf(), stopPerfB())

@@ -87,9 +87,9 @@ func (b *bench) connectCycles(ctx context.Context) (result, error) {
 		return result{}, err
 	}
 	fmt.Fprintf(b.out, "  running %s in rounds of %d connections\n", plural(c.cycles, "cycle"), c.workers)
-	cpu0, warnings := sampleCPU(srv.pid), srv.warnings.Load()
+	cpu0, warnings := sampleCPU(srv), srv.warnings.Load()
 	run := b.runCycles(ctx, srv, f)
-	cpu := sampleCPU(srv.pid).since(cpu0)
+	cpu := sampleCPU(srv).since(cpu0)
 	if err := stopPerf(); err != nil {
 		return result{}, err
 	}

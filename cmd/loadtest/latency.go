@@ -72,9 +72,9 @@ func (b *bench) drive(ctx context.Context, srv *serverProcess, name, field strin
 	if err != nil {
 		return window{}, err
 	}
-	before := sampleCPU(srv.pid)
+	before := sampleCPU(srv)
 	w := loop(ctx, workers, b.cfg.duration, op)
-	w.cpu = sampleCPU(srv.pid).since(before)
+	w.cpu = sampleCPU(srv).since(before)
 	if err := stopPerf(); err != nil {
 		return w, err
 	}

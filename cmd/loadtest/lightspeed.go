@@ -3,15 +3,20 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/internal/drive"
 )
 
-// The store set-up the scenarios on the sandbox use: a store connected to
-// the server's built-in Lightspeed (the sandbox at /sandbox) as a manager
-// connects one (drive.ConnectStore), on a server of its own.
+// The store set-up the scenarios on the sandbox use: a store connected as a
+// manager connects one (drive.ConnectStore), on a server of its own, to
+// Lightspeed: another server process whose sandbox stands in for it, so
+// that the sandbox's work (answering the server's calls, its staff's
+// actions, the webhooks it signs and sends) is not counted as the server's
+// CPU but as Lightspeed's (cpuShare.Lightspeed).
 
 // demoStore is the store a server started without SANDBOX_DEMO=false sets
 // up on its sandbox (server/lightspeed.go).
@@ -34,11 +39,11 @@ func (b *bench) retireDemo(ctx context.Context) error {
 	return b.retire(ctx, drive.Store{ID: demoStore})
 }
 
-// sandboxStore starts a server without the demo store (which would share
-// the demo retailer's budget), sets the sandbox's limit to limit requests
+// sandboxStore starts Lightspeed and a server using it, without the demo
+// store (which would share the demo retailer's budget), sets the sandbox's limit to limit requests
 // per limitWindow unless 0, connects a store to it with
 // drive.ConnectStore and waits for the server's start-up jobs. The caller
-// stops the server.
+// stops the server, which stops its Lightspeed.
 func (b *bench) sandboxStore(ctx context.Context, name string, limit int) (*serverProcess, drive.Store, error) {
 	if err := b.retireDemo(ctx); err != nil {
 		return nil, drive.Store{}, err
@@ -47,13 +52,16 @@ func (b *bench) sandboxStore(ctx context.Context, name string, limit int) (*serv
 	if err != nil {
 		return nil, drive.Store{}, err
 	}
-	env := b.env
-	b.env = append(slices.Clone(env), "SANDBOX_DEMO=false")
-	srv, err := b.startServer(ctx)
-	b.env = env
+	lightspeed, err := b.startLightspeed(ctx, name)
 	if err != nil {
 		return nil, drive.Store{}, err
 	}
+	srv, err := b.startServerEnv(ctx, append(slices.Concat(b.env, lightspeedEnv(lightspeed)), "SANDBOX_DEMO=false"))
+	if err != nil {
+		lightspeed.stop()
+		return nil, drive.Store{}, err
+	}
+	srv.lightspeed = lightspeed
 	st, err := b.setUpStore(ctx, srv, name, limit, lastJob)
 	if err != nil {
 		srv.stop()
@@ -77,8 +85,30 @@ func (b *bench) setUpStore(ctx context.Context, srv *serverProcess, name string,
 	return st, b.awaitStartupJobs(ctx, lastJob)
 }
 
-// sandbox is the control side of the server's built-in Lightspeed.
+// startLightspeed starts Lightspeed: a server on an embedded database of
+// its own in the run's directory dir, whose sandbox stands in for
+// Lightspeed. It serves no profile: DEBUG_ADDR is the server's.
+func (b *bench) startLightspeed(ctx context.Context, dir string) (*serverProcess, error) {
+	env := slices.DeleteFunc(slices.Clone(b.env), func(v string) bool { return strings.HasPrefix(v, "DEBUG_ADDR=") })
+	srv, err := startServer(ctx, b.bin, append(env, "DATA_DIR="+filepath.Join(b.tmp, dir), "DATABASE_URL=", "SANDBOX_DEMO=false"), b.out)
+	if err != nil {
+		return nil, fmt.Errorf("start Lightspeed: %w", err)
+	}
+	return srv, nil
+}
+
+// lightspeedEnv points a server's Lightspeed app at lightspeed's sandbox.
+func lightspeedEnv(lightspeed *serverProcess) []string {
+	return []string{"LIGHTSPEED_API_URL=" + lightspeed.url + "/sandbox/{domain_prefix}",
+		"LIGHTSPEED_CONNECT_URL=" + lightspeed.url + "/sandbox/connect"}
+}
+
+// sandbox is the control side of the server's Lightspeed: the sandbox of
+// its Lightspeed process if it has one, else its built-in one.
 func (s *serverProcess) sandbox() drive.Sandbox {
+	if s.lightspeed != nil {
+		return s.lightspeed.sandbox()
+	}
 	return drive.Sandbox{URL: s.url + "/sandbox", HTTP: s.http}
 }
 

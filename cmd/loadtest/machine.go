@@ -59,17 +59,21 @@ const clockTicks = 100
 // server process sampled, summed), by PostgreSQL's processes, by this
 // program and by the whole machine.
 type cpuSample struct {
-	at                             time.Time
-	server, postgres, self, system float64
+	at                                         time.Time
+	server, lightspeed, postgres, self, system float64
 }
 
-// sampleCPU reads the CPU times now; server counts each of the server
-// processes pids.
-func sampleCPU(pids ...int) cpuSample {
+// sampleCPU reads the CPU times now: server counts each of the servers'
+// processes, lightspeed their Lightspeed processes.
+func sampleCPU(servers ...*serverProcess) cpuSample {
 	s := cpuSample{at: time.Now()}
-	for _, pid := range pids {
-		cpu, _ := processCPU(strconv.Itoa(pid))
+	for _, srv := range servers {
+		cpu, _ := processCPU(strconv.Itoa(srv.pid))
 		s.server += cpu
+		if srv.lightspeed != nil {
+			cpu, _ := processCPU(strconv.Itoa(srv.lightspeed.pid))
+			s.lightspeed += cpu
+		}
 	}
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
@@ -112,12 +116,14 @@ func processCPU(pid string) (float64, string) {
 
 // cpuShare is how many cores, on average, each party kept busy.
 type cpuShare struct {
-	Server   float64 `json:"serverCores"`
-	Postgres float64 `json:"postgresCores"`
-	Loadtest float64 `json:"loadtestCores"`
-	Other    float64 `json:"otherCores"`
-	Idle     float64 `json:"idleCores"`
-	Seconds  float64 `json:"seconds"`
+	Server float64 `json:"serverCores"`
+	// Lightspeed is the Lightspeed process's, where the scenario runs one.
+	Lightspeed float64 `json:"lightspeedCores"`
+	Postgres   float64 `json:"postgresCores"`
+	Loadtest   float64 `json:"loadtestCores"`
+	Other      float64 `json:"otherCores"`
+	Idle       float64 `json:"idleCores"`
+	Seconds    float64 `json:"seconds"`
 }
 
 // since returns the CPU use between an earlier sample and s.
@@ -126,10 +132,10 @@ func (s cpuSample) since(earlier cpuSample) cpuShare {
 	if wall <= 0 {
 		return cpuShare{}
 	}
-	c := cpuShare{Server: (s.server - earlier.server) / wall, Postgres: (s.postgres - earlier.postgres) / wall,
-		Loadtest: (s.self - earlier.self) / wall, Seconds: wall}
+	c := cpuShare{Server: (s.server - earlier.server) / wall, Lightspeed: (s.lightspeed - earlier.lightspeed) / wall,
+		Postgres: (s.postgres - earlier.postgres) / wall, Loadtest: (s.self - earlier.self) / wall, Seconds: wall}
 	busy := (s.system - earlier.system) / wall
-	c.Other = max(0, busy-c.Server-c.Postgres-c.Loadtest)
+	c.Other = max(0, busy-c.Server-c.Lightspeed-c.Postgres-c.Loadtest)
 	c.Idle = max(0, float64(runtime.NumCPU())-busy)
 	return c
 }
@@ -141,14 +147,18 @@ func (c cpuShare) plus(o cpuShare) cpuShare {
 		return c
 	}
 	mean := func(a, b float64) float64 { return (a*c.Seconds + b*o.Seconds) / t }
-	return cpuShare{Server: mean(c.Server, o.Server), Postgres: mean(c.Postgres, o.Postgres), Loadtest: mean(c.Loadtest, o.Loadtest),
-		Other: mean(c.Other, o.Other), Idle: mean(c.Idle, o.Idle), Seconds: t}
+	return cpuShare{Server: mean(c.Server, o.Server), Lightspeed: mean(c.Lightspeed, o.Lightspeed), Postgres: mean(c.Postgres, o.Postgres),
+		Loadtest: mean(c.Loadtest, o.Loadtest), Other: mean(c.Other, o.Other), Idle: mean(c.Idle, o.Idle), Seconds: t}
 }
 
 // perOp describes the CPU time each of ops operations cost.
 func (c cpuShare) perOp(ops int, what string) string {
 	us := func(cores float64) float64 { return cores * c.Seconds / float64(ops) * 1e6 }
-	return fmt.Sprintf("CPU per %s: server %.0f µs, PostgreSQL %.0f µs, loadtest %.0f µs", what, us(c.Server), us(c.Postgres), us(c.Loadtest))
+	line := fmt.Sprintf("CPU per %s: server %.0f µs, PostgreSQL %.0f µs, loadtest %.0f µs", what, us(c.Server), us(c.Postgres), us(c.Loadtest))
+	if c.Lightspeed > 0 {
+		line += fmt.Sprintf(", Lightspeed (the sandbox's process) %.0f µs", us(c.Lightspeed))
+	}
+	return line
 }
 
 func atof(s string) float64 {

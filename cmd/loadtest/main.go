@@ -76,8 +76,7 @@
 //     subscribe message to the last replayed update (goal: ≤ 1 s); each
 //     replay must be exactly the missed updates, in order, none twice.
 //   - orders-burst (only when named, not part of all: it takes minutes): a
-//     store set up on the server's built-in Lightspeed sandbox as a manager
-//     would (OAuth, menu sync, setup, enable) takes a burst of orders from
+//     store set up on a Lightspeed sandbox as a manager would (OAuth, menu sync, setup, enable) takes a burst of orders from
 //     -burst-clients (16) MARKETPLACE clients and -burst-shoppers (5)
 //     returning shoppers. First -burst-real (150) orders with the sandbox's
 //     limit at 350 requests per 5 minutes (one register): orders per minute
@@ -150,7 +149,11 @@
 //
 // Clients and server share the machine: the CPU table says how the measured
 // window's CPU time split between the server, PostgreSQL (and anything else)
-// and this program. -perf DIR records the server with Linux perf during each
+// and this program. The scenarios on a sandbox (orders-burst, webhook,
+// outage, rolling-restart) run Lightspeed as a process of its own, another
+// server on an embedded database whose sandbox stands in for Lightspeed, so
+// that its work (answering the server's calls, staff actions, the webhooks
+// it signs) is Lightspeed's share and not the server's, as in production. -perf DIR records the server with Linux perf during each
 // measured window (perf report -i DIR/<scenario>.perf.data); -cpuprofile
 // profiles this program. The program raises its open-file limit (and so the
 // server's, which inherits it) for the subscriber scenarios.

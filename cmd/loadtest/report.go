@@ -74,12 +74,12 @@ func printReport(w io.Writer, m machine, results []result) {
 		fmt.Fprintf(w, "| %s | %s | %s |\n", r.Scenario, r.DB, strings.Join(r.Detail, "; "))
 	}
 	fmt.Fprintf(w, "\nCPU during the measured window, in cores kept busy (of %d):\n\n", m.CPUs)
-	fmt.Fprintln(w, "| scenario | db | load | server | PostgreSQL | loadtest | other processes | idle |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scenario | db | load | server | Lightspeed | PostgreSQL | loadtest | other processes | idle |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		if r.CPU != (cpuShare{}) {
 			c := r.CPU
-			fmt.Fprintf(w, "| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.Scenario, r.DB, r.Load, c.Server, c.Postgres, c.Loadtest, c.Other, c.Idle)
+			fmt.Fprintf(w, "| %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.Scenario, r.DB, r.Load, c.Server, c.Lightspeed, c.Postgres, c.Loadtest, c.Other, c.Idle)
 		}
 	}
 	for _, r := range results {

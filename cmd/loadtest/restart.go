@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -114,10 +113,9 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 		return nil, nil
 	}
 	c := b.cfg.restart
-	lightspeed, err := startServer(ctx, b.bin, append(slices.Clone(b.env), "DATA_DIR="+filepath.Join(b.tmp, "lightspeed"),
-		"DATABASE_URL=", "SANDBOX_DEMO=false"), b.out)
+	lightspeed, err := b.startLightspeed(ctx, "lightspeed")
 	if err != nil {
-		return nil, fmt.Errorf("start Lightspeed: %w", err)
+		return nil, err
 	}
 	defer lightspeed.stop()
 	if err := lightspeed.sandbox().SetRateLimit(ctx, webhookLimit, limitWindow); err != nil {
@@ -138,8 +136,7 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 	for i, name := range []string{"A", "B"} {
 		r := &replica{name: name, addr: lb.backends[i]}
 		r.phase.Store(phaseRunning)
-		r.env = append(slices.Clone(b.env), "HTTP_ADDR="+r.addr, "PUBLIC_URL=http://"+lb.addr, "SANDBOX_DEMO=false",
-			"LIGHTSPEED_API_URL="+lightspeed.url+"/sandbox/{domain_prefix}", "LIGHTSPEED_CONNECT_URL="+lightspeed.url+"/sandbox/connect")
+		r.env = append(slices.Concat(b.env, lightspeedEnv(lightspeed)), "HTTP_ADDR="+r.addr, "PUBLIC_URL=http://"+lb.addr, "SANDBOX_DEMO=false")
 		if r.srv, err = b.startServerEnv(ctx, r.env); err != nil {
 			return nil, fmt.Errorf("start replica %s: %w", name, err)
 		}
@@ -188,9 +185,9 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 	drivers.Go(func() { rr.submit(orderCtx, c.rate) })
 	drivers.Go(func() { rr.staff(staffCtx, lightspeed.sandbox()) })
 	defer func() { stopOrders(); stopStaff(); drivers.Wait() }()
-	cpuBefore := sampleCPU(rr.replicas[0].srv.pid, rr.replicas[1].srv.pid)
+	cpuBefore := sampleCPU(rr.replicas[0].srv, rr.replicas[1].srv)
 	time.Sleep(c.baseline)
-	cpu := sampleCPU(rr.replicas[0].srv.pid, rr.replicas[1].srv.pid).since(cpuBefore)
+	cpu := sampleCPU(rr.replicas[0].srv, rr.replicas[1].srv).since(cpuBefore)
 	restartsFrom := time.Since(rr.base)
 	var restartErr error
 	for _, r := range rr.replicas {

@@ -129,14 +129,14 @@ func (rs *resumer) resume(ctx context.Context, run, n int) (time.Duration, cpuSh
 		return 0, cpuShare{}, err
 	}
 	defer rs.leave(ctx, s)
-	before := sampleCPU(rs.srv.pid)
+	before := sampleCPU(rs.srv)
 	start := time.Now()
 	if err := s.subscribe(updatesSubscription, map[string]any{"s": rs.f.StoreID, "after": rs.after}); err != nil {
 		return 0, cpuShare{}, err
 	}
 	got, err := s.readUpdates(n, start.Add(60*time.Second))
 	took := time.Since(start)
-	cpu := sampleCPU(rs.srv.pid).since(before)
+	cpu := sampleCPU(rs.srv).since(before)
 	if err != nil {
 		return 0, cpuShare{}, err
 	}

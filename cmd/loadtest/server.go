@@ -29,8 +29,11 @@ type serverProcess struct {
 	http    *http.Client
 	done    chan struct{}
 	waitErr error
-	log     *drive.Tail
-	out     io.Writer
+	// lightspeed is the Lightspeed process the server uses, if the scenario
+	// started one (sandboxStore); stop stops it after the server.
+	lightspeed *serverProcess
+	log        *drive.Tail
+	out        io.Writer
 	// warnings counts the warnings and errors the server logged; the first
 	// maxShownWarnings are copied to out.
 	warnings atomic.Int64
@@ -110,7 +113,12 @@ func (s *serverProcess) scan(r io.ReadCloser, addr chan<- string, out io.Writer)
 // after the first return the first's result, so a scenario can defer it and
 // still stop the server early to check how it ended.
 func (s *serverProcess) stop() error {
-	s.stopOnce.Do(func() { s.stopErr = s.terminate() })
+	s.stopOnce.Do(func() {
+		s.stopErr = s.terminate()
+		if s.lightspeed != nil {
+			s.stopErr = errors.Join(s.stopErr, s.lightspeed.stop())
+		}
+	})
 	return s.stopErr
 }
 

@@ -62,13 +62,13 @@ func (b *bench) fanout(ctx context.Context, scenario string, n int) (result, err
 		disconnect(subs, time.Second)
 		return result{}, err
 	}
-	before := sampleCPU(srv.pid)
+	before := sampleCPU(srv)
 	sent, mutations, err := b.publish(ctx, srv, f, steps, l.base, b.cfg.eventInterval)
 	expected := int64(n * len(steps))
 	if err == nil {
 		l.await(expected, 15*time.Second)
 	}
-	cpu := sampleCPU(srv.pid).since(before)
+	cpu := sampleCPU(srv).since(before)
 	perfErr := stopPerf()
 	dropped, _ := srv.metric(ctx, "leafly_subscription_events_dropped_total")
 	disconnect(subs, 5*time.Second)
