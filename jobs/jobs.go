@@ -79,7 +79,9 @@ type Config struct {
 	// SQLite always polls.
 	Listener *pgxpool.Pool
 	// PollInterval is how often idle workers look for new jobs (default
-	// 200ms with a Listener, 50ms without).
+	// 1s with a Listener, 50ms without). With a Listener the poll is only
+	// the fallback, and at 200ms it was half of an idle replica's CPU
+	// (BENCHMARKS.md).
 	PollInterval time.Duration
 	// JobTimeout bounds one run of a job (default 1m). A job still running
 	// twice that long is rescued and run again by River: the fallback when
@@ -215,7 +217,7 @@ func New(cfg Config) (*Queue, error) {
 	}
 	poll := 50 * time.Millisecond
 	if cfg.Listener != nil {
-		poll = 200 * time.Millisecond
+		poll = time.Second
 	}
 	rc := &river.Config{
 		ID:                newClientID(),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -90,7 +91,7 @@ func (b *bench) setUpStore(ctx context.Context, srv *serverProcess, name string,
 // Lightspeed. It serves no profile: DEBUG_ADDR is the server's.
 func (b *bench) startLightspeed(ctx context.Context, dir string) (*serverProcess, error) {
 	env := slices.DeleteFunc(slices.Clone(b.env), func(v string) bool { return strings.HasPrefix(v, "DEBUG_ADDR=") })
-	srv, err := startServer(ctx, b.bin, append(env, "DATA_DIR="+filepath.Join(b.tmp, dir), "DATABASE_URL=", "SANDBOX_DEMO=false"), b.out)
+	srv, err := startServer(ctx, cmp.Or(b.cfg.lightspeedBin, b.bin), append(env, "DATA_DIR="+filepath.Join(b.tmp, dir), "DATABASE_URL=", "SANDBOX_DEMO=false"), b.out)
 	if err != nil {
 		return nil, fmt.Errorf("start Lightspeed: %w", err)
 	}

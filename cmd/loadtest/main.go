@@ -189,6 +189,7 @@ type config struct {
 	db            string
 	databaseURL   string
 	serverBin     string
+	lightspeedBin string
 	duration      time.Duration
 	warmup        time.Duration
 	clients       int
@@ -279,6 +280,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (co
 	fs.StringVar(&c.databaseURL, "database-url", cmp.Or(getenv("LOADTEST_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"),
 		"PostgreSQL database through which to create (and drop) the run's database")
 	fs.StringVar(&c.serverBin, "server-bin", "", "server binary to run (default: go build ./server)")
+	fs.StringVar(&c.lightspeedBin, "lightspeed-bin", "", "server binary whose sandbox stands in for Lightspeed (default: the server's); give one binary to compare two servers against the same Lightspeed")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of order-by-id and orders-page")
 	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured load before each measured window")
 	fs.IntVar(&c.clients, "clients", 32, "order-by-id: concurrent clients")
