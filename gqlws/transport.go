@@ -69,7 +69,7 @@ func (t Transport) Supports(r *http.Request) bool { return r.Header.Get("Upgrade
 // own, Do returning at once; otherwise until it is closed.
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
-	ws, err := t.Implementation.upgrader.Upgrade(w, r, nil)
+	ws, err := t.Implementation.upgrader.Upgrade(deadlineWriter{w, t.Implementation.writeTimeout}, r, nil)
 	if err != nil {
 		return // gorilla answered the request
 	}
