@@ -41,10 +41,10 @@ func (b *bench) retireDemo(ctx context.Context) error {
 }
 
 // sandboxStore starts Lightspeed and a server using it, without the demo
-// store (which would share the demo retailer's budget), sets the sandbox's limit to limit requests
-// per limitWindow unless 0, connects a store to it with
-// drive.ConnectStore and waits for the server's start-up jobs. The caller
-// stops the server, which stops its Lightspeed.
+// store (which would share the demo retailer's budget), sets the sandbox's
+// limit to limit requests per limitWindow unless 0, connects a store to it
+// with drive.ConnectStore and waits for the server's start-up jobs. The
+// caller stops the server, which stops its Lightspeed.
 func (b *bench) sandboxStore(ctx context.Context, name string, limit int) (*serverProcess, drive.Store, error) {
 	if err := b.retireDemo(ctx); err != nil {
 		return nil, drive.Store{}, err
