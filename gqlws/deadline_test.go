@@ -2,6 +2,7 @@ package gqlws
 
 import (
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,8 +18,13 @@ func (r *deadlineRecorder) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
+// SetDeadline sets the write deadline too.
+func (r *deadlineRecorder) SetDeadline(t time.Time) error { return r.SetWriteDeadline(t) }
+
 // TestDeadlineConn: a later write deadline is set only once it moves the
-// one in force by the slack or more; an earlier one and none always are.
+// one in force by the slack or more; an earlier one and none always are,
+// and so is every deadline set with SetDeadline, which the next write
+// deadline is measured from.
 func TestDeadlineConn(t *testing.T) {
 	t.Parallel()
 	rec := &deadlineRecorder{}
@@ -37,10 +43,16 @@ func TestDeadlineConn(t *testing.T) {
 		{"none", time.Time{}, true},
 		{"none again", time.Time{}, true},
 		{"one after none", base.Add(200 * time.Millisecond), true},
+		{"both, later by less than the slack", base.Add(300 * time.Millisecond), true},
+		{"less than the slack past both", base.Add(1200 * time.Millisecond), false},
 	}
 	for _, s := range steps {
 		before := len(rec.set)
-		if err := c.SetWriteDeadline(s.at); err != nil {
+		set := c.SetWriteDeadline
+		if strings.HasPrefix(s.what, "both") {
+			set = c.SetDeadline
+		}
+		if err := set(s.at); err != nil {
 			t.Fatal(err)
 		}
 		if set := len(rec.set) > before; set != s.set {
