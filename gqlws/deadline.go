@@ -27,10 +27,7 @@ type deadlineConn struct {
 }
 
 func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
-	var ns int64
-	if !t.IsZero() {
-		ns = t.UnixNano()
-	}
+	ns := unixNano(t)
 	if cur := c.writeDeadline.Load(); ns != 0 && cur != 0 && ns >= cur && ns-cur < int64(c.slack) {
 		return nil
 	}
@@ -39,11 +36,16 @@ func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
 }
 
 func (c *deadlineConn) SetDeadline(t time.Time) error {
-	c.writeDeadline.Store(0)
-	if !t.IsZero() {
-		c.writeDeadline.Store(t.UnixNano())
-	}
+	c.writeDeadline.Store(unixNano(t))
 	return c.Conn.SetDeadline(t)
+}
+
+// unixNano is t in Unix nanoseconds, 0 for no deadline.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // CloseWrite half-closes the connection when it can (see lingerAndClose).

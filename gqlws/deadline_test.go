@@ -48,11 +48,11 @@ func TestDeadlineConn(t *testing.T) {
 	}
 	for _, s := range steps {
 		before := len(rec.set)
-		set := c.SetWriteDeadline
+		setter := c.SetWriteDeadline
 		if strings.HasPrefix(s.what, "both") {
-			set = c.SetDeadline
+			setter = c.SetDeadline
 		}
-		if err := set(s.at); err != nil {
+		if err := setter(s.at); err != nil {
 			t.Fatal(err)
 		}
 		if set := len(rec.set) > before; set != s.set {
