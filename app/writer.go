@@ -32,9 +32,8 @@ type writer struct {
 // false when the order existed already (see storage's CreateOrder).
 func (w *writer) CreateOrder(ctx context.Context, o *domain.Order, jobs []river.JobArgs) (*domain.Order, bool, error) {
 	var sends []string
-	stored, created, evs, err := w.db.CreateOrder(ctx, o, func(tx storage.Tx, evs []domain.Event) (err error) {
-		sends, err = w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
-		return err
+	stored, created, evs, err := w.db.CreateOrder(ctx, o, func(tx storage.Tx, evs []domain.Event) error {
+		return w.writeOutbox(ctx, tx, notificationsFor(evs), jobs, &sends)
 	})
 	if err != nil {
 		return nil, false, err
@@ -64,8 +63,7 @@ func (w *writer) UpdateOrderWith(ctx context.Context, id string, with func(stora
 				return err
 			}
 		}
-		sends, err = w.writeOutbox(ctx, tx, notificationsFor(evs), jobs)
-		return err
+		return w.writeOutbox(ctx, tx, notificationsFor(evs), jobs, &sends)
 	})
 	if err != nil {
 		return nil, err
@@ -89,9 +87,8 @@ func (w *writer) UpdateStore(ctx context.Context, id string, change func(*domain
 // tells subscribers.
 func (w *writer) RaiseAlert(ctx context.Context, alert *domain.Alert, orderID *string) error {
 	var sends []string
-	evs, err := w.db.RaiseAlert(ctx, alert, orderID, func(tx storage.Tx, evs []domain.Event) (err error) {
-		sends, err = w.writeOutbox(ctx, tx, notificationsFor(evs), nil)
-		return err
+	evs, err := w.db.RaiseAlert(ctx, alert, orderID, func(tx storage.Tx, evs []domain.Event) error {
+		return w.writeOutbox(ctx, tx, notificationsFor(evs), nil, &sends)
 	})
 	if err != nil {
 		return err
@@ -103,9 +100,8 @@ func (w *writer) RaiseAlert(ctx context.Context, alert *domain.Alert, orderID *s
 // ResolveAlerts resolves the store's open alerts of a kind.
 func (w *writer) ResolveAlerts(ctx context.Context, storeID string, kind domain.AlertKind, at time.Time) error {
 	var sends []string
-	err := w.db.ResolveAlerts(ctx, storeID, kind, at, func(tx storage.Tx, alerts []*domain.Alert) (err error) {
-		sends, err = w.writeOutbox(ctx, tx, resolvedNotifications(alerts), nil)
-		return err
+	err := w.db.ResolveAlerts(ctx, storeID, kind, at, func(tx storage.Tx, alerts []*domain.Alert) error {
+		return w.writeOutbox(ctx, tx, resolvedNotifications(alerts), nil, &sends)
 	})
 	if err != nil {
 		return err
@@ -115,25 +111,22 @@ func (w *writer) ResolveAlerts(ctx context.Context, storeID string, kind domain.
 }
 
 // writeOutbox writes, in the transaction of a change, the notifications ns
-// it calls for and the jobs the change asked for. It returns the ids of the
-// notifications it wrote, to send once the change commits: one already
-// written is not written or sent again.
-func (w *writer) writeOutbox(ctx context.Context, tx storage.Tx, ns []domain.Notification, jobs []river.JobArgs) ([]string, error) {
-	var added []string
+// it calls for and the jobs the change asked for. It appends to sends the
+// ids of the notifications it wrote, to send once the change commits: one
+// already written is not written or sent again. (The outbox rows go with
+// the transaction's next statement, see storage.Tx.AddNotification:
+// sends is complete once it commits.)
+func (w *writer) writeOutbox(ctx context.Context, tx storage.Tx, ns []domain.Notification, jobs []river.JobArgs, sends *[]string) error {
 	for _, n := range ns {
-		ok, err := tx.AddNotification(n)
-		if err != nil {
-			return nil, fmt.Errorf("write notification %s: %w", n.ID, err)
-		}
-		if ok {
-			added = append(added, n.ID)
+		if err := tx.AddNotification(n, func() { *sends = append(*sends, n.ID) }); err != nil {
+			return fmt.Errorf("write notification %s: %w", n.ID, err)
 		}
 	}
 	params := make([]river.InsertManyParams, len(jobs))
 	for i, j := range jobs {
 		params[i] = river.InsertManyParams{Args: j}
 	}
-	return added, w.insertParams(ctx, tx, params)
+	return w.insertParams(ctx, tx, params)
 }
 
 // insertParams enqueues jobs in tx, in one statement: they exist exactly

@@ -146,9 +146,8 @@ func (p *Pipeline) applyInline(ctx context.Context, c domain.Credentials, orderI
 	defer writeTrail()
 	snap, err := p.readInline(ctx, c, *hook.SaleID)
 	if err == nil {
-		err = p.applySale(ctx, orderID, snap, func(tx storage.Tx) (err error) {
-			kept, err = tx.SaveWebhook(hook)
-			return err
+		err = p.applySale(ctx, orderID, snap, func(tx storage.Tx) error {
+			return tx.SaveWebhook(hook, func() { kept = true })
 		})
 	}
 	if err != nil {

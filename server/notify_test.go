@@ -194,7 +194,7 @@ func TestNotificationNeverAttemptedIsSwept(t *testing.T) {
 		queued.QueuedAt, sent.SentAt, sent.Attempts = &old, &old, 1
 		_, _, err := st.UpdateOrder(context.Background(), id, func(*domain.Order) error { return nil }, func(tx storage.Tx, _ []domain.Event) error {
 			for _, n := range []domain.Notification{orphan, young, rejected, queued, sent} {
-				if _, err := tx.AddNotification(n); err != nil {
+				if err := tx.AddNotification(n, nil); err != nil {
 					return err
 				}
 			}

@@ -62,8 +62,7 @@ func BenchmarkNotificationReads(b *testing.B) {
 		o := newOrder(b, store, items, "BENCH-1", at)
 		id := "new_order:" + o.ID
 		if _, _, _, err := db.CreateOrder(ctx, o, func(tx Tx, _ []domain.Event) error {
-			_, err := tx.AddNotification(domain.Notification{ID: id, Kind: domain.NotifyNewOrder, StoreID: store.ID, OrderID: &o.ID, CreatedAt: at})
-			return err
+			return tx.AddNotification(domain.Notification{ID: id, Kind: domain.NotifyNewOrder, StoreID: store.ID, OrderID: &o.ID, CreatedAt: at}, nil)
 		}); err != nil {
 			b.Fatal(err)
 		}
@@ -149,9 +148,8 @@ func BenchmarkCreateOrder(b *testing.B) {
 				i++
 				o := newOrder(b, store, items, fmt.Sprintf("BENCH-%d", i), time.Now().UTC())
 				_, created, _, err := db.CreateOrder(ctx, o, func(tx Tx, _ []domain.Event) error {
-					_, err := tx.AddNotification(domain.Notification{ID: "new_order:" + o.ID, Kind: domain.NotifyNewOrder,
-						StoreID: store.ID, OrderID: &o.ID, CreatedAt: o.CreatedAt})
-					return err
+					return tx.AddNotification(domain.Notification{ID: "new_order:" + o.ID, Kind: domain.NotifyNewOrder,
+						StoreID: store.ID, OrderID: &o.ID, CreatedAt: o.CreatedAt}, nil)
 				})
 				if err == nil && !created {
 					err = fmt.Errorf("order %s not created", o.LeaflyOrderID)

@@ -123,9 +123,13 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 // Close closes the connection pool.
 func (db *DB) Close() error { return db.sql.Close() }
 
-// transaction runs fn in a transaction.
+// transaction runs fn in a transaction: a pipeTx on PostgreSQL.
 func (db *DB) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.gorm.WithContext(ctx).Transaction(fn)
+	g := db.gorm.WithContext(ctx)
+	if db.postgres {
+		g.Statement.ConnPool = pipelined{db.sql}
+	}
+	return g.Transaction(fn)
 }
 
 // notFound turns gorm's not-found into err, leaving other errors as they are.

@@ -269,10 +269,6 @@ RETURNING seq, store_seq`
 // The store's row stays locked to the commit, as with numberUpdates; one
 // statement instead of two keeps it locked for one round trip less.
 func logNumbered(tx *gorm.DB, storeID string, rows []eventRow, created int) error {
-	sqlTx, err := (Tx{tx}).SQL()
-	if err != nil {
-		return err
-	}
 	orders := make([]*string, len(rows))
 	previous := make([]*string, len(rows))
 	statuses := make([]*string, len(rows))
@@ -281,23 +277,21 @@ func logNumbered(tx *gorm.DB, storeID string, rows []eventRow, created int) erro
 	for i, r := range rows {
 		orders[i], previous[i], statuses[i], sources[i], at[i] = r.OrderID, r.PreviousStatus, r.Status, r.Source, r.OccurredAt
 	}
-	res, err := sqlTx.QueryContext(tx.Statement.Context, logNumberedSQL, len(rows), created, storeID,
-		orders, previous, statuses, sources, at)
-	if err != nil {
-		return fmt.Errorf("log order updates: %w", err)
-	}
-	defer res.Close()
+	args := []any{len(rows), created, storeID, orders, previous, statuses, sources, at}
 	type logged struct{ seq, storeSeq int64 }
 	var got []logged
 	first := int64(math.MaxInt64)
-	for res.Next() {
-		var l logged
-		if err := res.Scan(&l.seq, &l.storeSeq); err != nil {
-			return fmt.Errorf("log order updates: %w", err)
+	scan := func(res rowScanner) error {
+		for res.Next() {
+			var l logged
+			if err := res.Scan(&l.seq, &l.storeSeq); err != nil {
+				return err
+			}
+			got, first = append(got, l), min(first, l.storeSeq)
 		}
-		got, first = append(got, l), min(first, l.storeSeq)
+		return nil
 	}
-	if err := res.Err(); err != nil {
+	if err := queryLast(tx, logNumberedSQL, args, scan); err != nil {
 		return fmt.Errorf("log order updates: %w", err)
 	}
 	if len(got) != len(rows) {

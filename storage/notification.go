@@ -33,15 +33,16 @@ func (notificationRow) TableName() string { return "notifications" }
 func (r notificationRow) domain() domain.Notification { return domain.Notification(r) }
 
 // AddNotification writes a row of the outbox in tx, unless a row with its
-// id is there already: added says it was written.
-func (t Tx) AddNotification(n domain.Notification) (added bool, err error) {
+// id is there already, as a write nothing in tx waits on (see pipeTx):
+// added, when set, runs before tx commits if the row was written.
+func (t Tx) AddNotification(n domain.Notification, added func()) error {
 	row := notificationRow(n)
-	res, err := addNotification.exec(t.g.Statement.Context, t.g, notificationFields(&row)...)
-	if err != nil {
-		return false, err
-	}
-	written, err := res.RowsAffected()
-	return written > 0, err
+	return addNotification.later(t.g.Statement.Context, t.g, notificationFields(&row), func(written int64) error {
+		if written > 0 && added != nil {
+			added()
+		}
+		return nil
+	})
 }
 
 // addNotification writes an outbox row, once per id (written by hand: every

@@ -212,8 +212,7 @@ func insertRows(ctx context.Context, tx *gorm.DB, table string, columns []string
 	row := "(?" + strings.Repeat(", ?", len(columns)-1) + ")"
 	q := "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " + row +
 		strings.Repeat(", "+row, len(args)/len(columns)-1)
-	_, err := tx.Statement.ConnPool.ExecContext(ctx, rebind(onPostgres(tx), q), args...)
-	return err
+	return later(ctx, tx, rebind(onPostgres(tx), q), args, nil)
 }
 
 // events returns the changes' events as their rows say now.
@@ -296,16 +295,15 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 // cost more than the statement.
 var updateOrder = newStatement("UPDATE orders SET " + strings.Join(orderColumns[1:], " = ?, ") + " = ? WHERE id = ?")
 
-// saveOrder writes row, which tx holds locked, over its stored row.
+// saveOrder writes row, which tx holds locked, over its stored row, as a
+// write nothing in tx waits on (see pipeTx).
 func saveOrder(ctx context.Context, tx *gorm.DB, row *orderRow) error {
-	res, err := updateOrder.exec(ctx, tx, append(orderFields(row)[1:], &row.ID)...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("save order: %d rows written (%v)", n, err)
-	}
-	return nil
+	return updateOrder.later(ctx, tx, append(orderFields(row)[1:], &row.ID), func(n int64) error {
+		if n != 1 {
+			return fmt.Errorf("save order %s: %d rows written", row.ID, n)
+		}
+		return nil
+	})
 }
 
 // orderChangesOf records the status history entries of an update of o and

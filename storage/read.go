@@ -71,6 +71,15 @@ type statement struct{ sqlite, postgres string }
 
 func newStatement(query string) statement { return statement{query, rebind(true, query)} }
 
+// later runs s in tx as a write nothing in tx waits on (see pipeTx).
+func (s statement) later(ctx context.Context, tx *gorm.DB, args []any, done func(rows int64) error) error {
+	q := s.sqlite
+	if onPostgres(tx) {
+		q = s.postgres
+	}
+	return later(ctx, tx, q, args, done)
+}
+
 // exec runs s in tx, in tx's dialect.
 func (s statement) exec(ctx context.Context, tx *gorm.DB, args ...any) (sql.Result, error) {
 	q := s.sqlite

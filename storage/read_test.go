@@ -222,9 +222,8 @@ func TestOrderNotification(t *testing.T) {
 			o := newOrder(t, store, items, fmt.Sprintf("N-%d", i), at)
 			id := "order_status:" + o.ID + ":CONFIRMED"
 			if _, _, _, err := db.CreateOrder(ctx, o, func(tx Tx, _ []domain.Event) error {
-				_, err := tx.AddNotification(domain.Notification{ID: id, Kind: domain.NotifyOrderStatus, StoreID: store.ID,
-					OrderID: &o.ID, Status: new(domain.StatusConfirmed), PreviousStatus: new(domain.StatusPending), CreatedAt: at})
-				return err
+				return tx.AddNotification(domain.Notification{ID: id, Kind: domain.NotifyOrderStatus, StoreID: store.ID,
+					OrderID: &o.ID, Status: new(domain.StatusConfirmed), PreviousStatus: new(domain.StatusPending), CreatedAt: at}, nil)
 			}); err != nil {
 				t.Fatal(err)
 			}

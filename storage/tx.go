@@ -13,13 +13,16 @@ import (
 // rolls back with the change.
 type Tx struct{ g *gorm.DB }
 
-// SQL returns the database/sql transaction under tx, for River's InsertTx.
+// SQL returns the database/sql transaction under tx, for River's InsertTx,
+// with the writes held before it sent (see pipeTx).
 func (t Tx) SQL() (*sql.Tx, error) {
-	sqlTx, ok := t.g.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return nil, fmt.Errorf("not in a database/sql transaction (%T)", t.g.Statement.ConnPool)
+	switch pool := t.g.Statement.ConnPool.(type) {
+	case *pipeTx:
+		return pool.sqlTx(t.g.Statement.Context)
+	case *sql.Tx:
+		return pool, nil
 	}
-	return sqlTx, nil
+	return nil, fmt.Errorf("not in a database/sql transaction (%T)", t.g.Statement.ConnPool)
 }
 
 // after runs then, when set, in tx with what the write did.

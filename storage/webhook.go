@@ -48,22 +48,34 @@ func (w Webhook) Key() string {
 // is a copy: nothing is written, then does not run and kept is false.
 func (db *DB) SaveWebhook(ctx context.Context, w Webhook, then func(Tx) error) (kept bool, err error) {
 	err = db.transaction(ctx, func(tx *gorm.DB) error {
-		if kept, err = (Tx{tx}).SaveWebhook(w); err != nil || !kept || then == nil {
+		res, err := saveWebhook.exec(ctx, tx, webhookFields(tx, w)...)
+		if err != nil {
 			return err
 		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 || then == nil {
+			kept = n > 0
+			return err
+		}
+		kept = true
 		return then(Tx{tx})
 	})
 	return kept && err == nil, err
 }
 
-// SaveWebhook is DB.SaveWebhook in tx, without then.
-func (t Tx) SaveWebhook(w Webhook) (kept bool, err error) {
-	res, err := saveWebhook.exec(t.g.Statement.Context, t.g, w.StoreID, w.SaleID, w.Body, w.hash, t.g.NowFunc())
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+// SaveWebhook is DB.SaveWebhook in tx, without then, as a write nothing in
+// tx waits on (see pipeTx): kept runs, before tx commits, if the webhook
+// was kept, not a copy.
+func (t Tx) SaveWebhook(w Webhook, kept func()) error {
+	return saveWebhook.later(t.g.Statement.Context, t.g, webhookFields(t.g, w), func(n int64) error {
+		if n > 0 {
+			kept()
+		}
+		return nil
+	})
+}
+
+func webhookFields(tx *gorm.DB, w Webhook) []any {
+	return []any{w.StoreID, w.SaleID, w.Body, w.hash, tx.NowFunc()}
 }
 
 // saveWebhook keeps a webhook unless a copy of it is kept already.
