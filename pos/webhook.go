@@ -52,22 +52,7 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 	if !webhookToken.MatchString(token) {
 		return false, ErrUnknownConnection
 	}
-	c, err := p.db.CredentialsByWebhookToken(ctx, token)
-	if errors.Is(err, storage.ErrNotConnected) {
-		return false, ErrUnknownConnection
-	}
-	if err != nil {
-		return false, err
-	}
-	if !p.signedBy(body, signature) {
-		return false, ErrBadSignature
-	}
-	hint, err := webhookSale(body)
-	if err != nil {
-		return false, err
-	}
-	hook := storage.NewWebhook(c.StoreID, &hint.ID, string(body))
-	o, err := p.db.WebhookOrder(ctx, hook)
+	c, hint, hook, o, err := p.webhookTarget(ctx, token, body, signature)
 	if err != nil {
 		return false, err
 	}
@@ -87,6 +72,33 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 		return false, err
 	}
 	return v.(bool), err
+}
+
+// webhookTarget reads the connection token names, the sale the body
+// names and its order: in one statement when the body is signed and names
+// a sale. An unknown token is refused before a bad signature, and that
+// before a body that names no sale.
+func (p *Pipeline) webhookTarget(ctx context.Context, token string, body []byte, signature string) (domain.Credentials, saleHint, storage.Webhook, storage.SaleOrder, error) {
+	var hint saleHint
+	refused := ErrBadSignature
+	if p.signedBy(body, signature) {
+		hint, refused = webhookSale(body)
+	}
+	if refused != nil {
+		_, err := p.db.CredentialsByWebhookToken(ctx, token)
+		switch {
+		case errors.Is(err, storage.ErrNotConnected):
+			refused = ErrUnknownConnection
+		case err != nil:
+			refused = err
+		}
+		return domain.Credentials{}, hint, storage.Webhook{}, storage.SaleOrder{}, refused
+	}
+	c, hook, o, err := p.db.WebhookTarget(ctx, token, hint.ID, string(body))
+	if errors.Is(err, storage.ErrNotConnected) {
+		err = ErrUnknownConnection
+	}
+	return c, hint, hook, o, err
 }
 
 // keepWebhook applies the webhook's sale at once for an order in the POS,

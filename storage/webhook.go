@@ -3,7 +3,9 @@ package storage
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -116,41 +118,70 @@ type SaleOrder struct {
 	PosState    domain.PosSyncState
 	SaleVersion int64
 	SalesCursor int64
-	// Kept is true when WebhookOrder found a copy of the webhook kept.
+	// Kept is true when WebhookTarget found a copy of the webhook kept.
 	Kept bool
 }
 
 // SaleOrder reads, in one statement, the order the store's sale was made
 // for.
 func (db *DB) SaleOrder(ctx context.Context, storeID, saleID string) (SaleOrder, error) {
-	return db.saleOrder(ctx, storeID, saleID, "")
-}
-
-// WebhookOrder is SaleOrder for the sale of a webhook received, and says in
-// the same statement whether the store has kept a copy of it.
-func (db *DB) WebhookOrder(ctx context.Context, w Webhook) (SaleOrder, error) {
-	return db.saleOrder(ctx, w.StoreID, deref(w.SaleID), w.hash)
-}
-
-func (db *DB) saleOrder(ctx context.Context, storeID, saleID, hash string) (SaleOrder, error) {
 	var rows []struct {
 		ID             string
 		PosSyncState   string
 		PosSaleVersion int64
 		SalesCursor    int64
-		Kept           bool
 	}
-	err := db.gorm.WithContext(ctx).Raw(`SELECT o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor,
-		EXISTS (SELECT 1 FROM lightspeed_webhooks w WHERE w.store_id = o.store_id AND w.body_hash = ?) AS kept
+	err := db.gorm.WithContext(ctx).Raw(`SELECT o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor
 		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.store_id = ? AND o.pos_sale_id = ? LIMIT 1`,
-		hash, storeID, saleID).Scan(&rows).Error
+		storeID, saleID).Scan(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return SaleOrder{}, err
 	}
 	r := rows[0]
 	return SaleOrder{OrderID: r.ID, PosState: domain.PosSyncState(r.PosSyncState), SaleVersion: r.PosSaleVersion,
-		SalesCursor: r.SalesCursor, Kept: r.Kept}, nil
+		SalesCursor: r.SalesCursor}, nil
 }
+
+// WebhookTarget reads, in one statement, what a webhook of a sale needs
+// first: the connection its URL's token names (ErrNotConnected when none),
+// as CredentialsByWebhookToken does, and the order the connection's store
+// made the sale for, as SaleOrder does, with whether the store has kept a
+// copy of the webhook's body. It returns the webhook as its store received
+// it.
+func (db *DB) WebhookTarget(ctx context.Context, token, saleID, body string) (domain.Credentials, Webhook, SaleOrder, error) {
+	var c domain.Credentials
+	var method string
+	var order, state *string
+	var version, cursor *int64
+	var kept bool
+	w := NewWebhook("", &saleID, body)
+	err := db.readRow(ctx, db.in(webhookTarget), []any{w.hash, saleID, token}, &c.StoreID, &method, &c.DomainPrefix,
+		&c.AccessToken, &c.RefreshToken, &c.ExpiresAt, &c.Scope, &c.WebhookID, &c.WebhookToken, &c.ConnectedAt, &c.UpdatedAt,
+		&order, &state, &version, &cursor, &kept)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, w, SaleOrder{}, ErrNotConnected
+	}
+	if err != nil {
+		return c, w, SaleOrder{}, err
+	}
+	c.AuthMethod, w.StoreID = domain.AuthMethod(method), c.StoreID
+	if order == nil {
+		return c, w, SaleOrder{}, nil
+	}
+	return c, w, SaleOrder{OrderID: *order, PosState: domain.PosSyncState(deref(state)), SaleVersion: deref(version),
+		SalesCursor: deref(cursor), Kept: kept}, nil
+}
+
+// webhookTarget is WebhookTarget's statement, written by hand: every
+// webhook reads it.
+var webhookTarget = newStatement(`SELECT c.store_id, c.auth_method, c.domain_prefix, c.access_token, c.refresh_token,
+	c.expires_at, c.scope, c.webhook_id, c.webhook_token, c.connected_at, c.updated_at,
+	o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor,
+	EXISTS (SELECT 1 FROM lightspeed_webhooks w WHERE w.store_id = c.store_id AND w.body_hash = ?) AS kept
+	FROM lightspeed_connections c
+	LEFT JOIN orders o ON o.store_id = c.store_id AND o.pos_sale_id = ?
+	LEFT JOIN stores s ON s.id = o.store_id
+	WHERE c.webhook_token = ? LIMIT 1`)
 
 // SalesCursor returns the store's position in Lightspeed's sales feed.
 func (db *DB) SalesCursor(ctx context.Context, storeID string) (int64, error) {

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -35,10 +37,10 @@ func TestSaveWebhookKeepsOneCopy(t *testing.T) {
 	})
 }
 
-// TestWebhookOrder reads a webhook's order as SaleOrder does, and whether a
-// copy of the webhook is kept: only an identical body of the same store is
-// one.
-func TestWebhookOrder(t *testing.T) {
+// TestWebhookTarget reads a webhook's connection and its sale's order as
+// CredentialsByWebhookToken and SaleOrder do, and whether a copy of the
+// webhook is kept: only an identical body of the same store is one.
+func TestWebhookTarget(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
@@ -47,34 +49,57 @@ func TestWebhookOrder(t *testing.T) {
 		if err := db.CreateStore(ctx, other); err != nil {
 			t.Fatal(err)
 		}
+		token := "hook-" + store.ID
+		conn := domain.Credentials{StoreID: store.ID, AuthMethod: domain.AuthPersonalToken, DomainPrefix: "demo", AccessToken: "access-1",
+			WebhookToken: token, ConnectedAt: db.now()}
+		if err := db.SaveConnection(ctx, conn); err != nil {
+			t.Fatal(err)
+		}
 		o := createQueued(t, db, store, items, "W-1", time.Now().UTC())
 		if _, ok, err := db.StartSend(ctx, o.ID, "sale-w"); err != nil || !ok {
 			t.Fatalf("start send: %v, %v", ok, err)
 		}
 		sale := "sale-w"
-		hook := NewWebhook(store.ID, &sale, "payload=w1")
-		got, err := db.WebhookOrder(ctx, hook)
-		if err != nil || got.OrderID != o.ID || got.Kept {
-			t.Fatalf("before any is kept: %+v, %v; want order %s, not kept", got, err, o.ID)
+		target := func() (domain.Credentials, SaleOrder) {
+			t.Helper()
+			c, hook, got, err := db.WebhookTarget(ctx, token, sale, "payload=w1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := db.CredentialsByWebhookToken(ctx, token); !reflect.DeepEqual(c, want) {
+				t.Fatalf("credentials %+v, want %+v", c, want)
+			}
+			if hook.Key() != NewWebhook(store.ID, &sale, "payload=w1").Key() || *hook.SaleID != sale {
+				t.Fatalf("webhook %+v, want the store's of sale %s", hook, sale)
+			}
+			return c, got
+		}
+		if _, got := target(); got.OrderID != o.ID || got.PosState != domain.PosQueued || got.Kept {
+			t.Fatalf("before any is kept: %+v; want order %s, queued, not kept", got, o.ID)
 		}
 		for _, w := range []Webhook{NewWebhook(other.ID, &sale, "payload=w1"), NewWebhook(store.ID, &sale, "payload=w2")} {
 			if _, err := db.SaveWebhook(ctx, w, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if got, err := db.WebhookOrder(ctx, hook); err != nil || got.Kept {
-			t.Fatalf("with the body kept by another store and another body kept: %+v, %v; want not kept", got, err)
+		if _, got := target(); got.Kept {
+			t.Fatalf("with the body kept by another store and another body kept: %+v; want not kept", got)
 		}
-		if _, err := db.SaveWebhook(ctx, hook, nil); err != nil {
+		if _, err := db.SaveWebhook(ctx, NewWebhook(store.ID, &sale, "payload=w1"), nil); err != nil {
 			t.Fatal(err)
 		}
-		got, err = db.WebhookOrder(ctx, hook)
-		if err != nil || !got.Kept || got.OrderID != o.ID {
-			t.Fatalf("once kept: %+v, %v; want kept", got, err)
+		if _, got := target(); !got.Kept || got.OrderID != o.ID {
+			t.Fatalf("once kept: %+v; want kept", got)
 		}
 		plain, err := db.SaleOrder(ctx, store.ID, sale)
 		if err != nil || plain.OrderID != o.ID || plain.Kept {
 			t.Errorf("SaleOrder: %+v, %v; want the order, Kept false", plain, err)
+		}
+		if c, _, got, err := db.WebhookTarget(ctx, token, "sale-of-no-order", "payload=w1"); err != nil || c.StoreID != store.ID || got != (SaleOrder{}) {
+			t.Errorf("a sale of no order: %+v, %+v, %v; want the connection and no order", c, got, err)
+		}
+		if _, _, _, err := db.WebhookTarget(ctx, "no-such-token", sale, "payload=w1"); !errors.Is(err, ErrNotConnected) {
+			t.Errorf("an unknown token: %v, want ErrNotConnected", err)
 		}
 	})
 }
