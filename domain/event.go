@@ -104,4 +104,8 @@ type Event struct {
 	Alert       *Alert
 	// Store is the store after a change of its own.
 	Store *Store
+	// Announced is true when the transaction that logged the event also
+	// announced it to every replica (storage.DB.AnnounceOrderEvents), so
+	// publishing it only delivers it to this replica's subscribers.
+	Announced bool
 }

@@ -204,28 +204,38 @@ func (p *Postgres) ReplicaID() string {
 	return p.replicaID
 }
 
+// Channel returns the notification channel the replicas share.
+func (p *Postgres) Channel() string {
+	return p.channel
+}
+
 // Publish delivers evs, in order, to this replica's subscribers at once,
 // each unless it was delivered already, then announces them to the other
-// replicas, one notification each, in one statement. Call it only after
+// replicas, one notification each, in one statement; an event its own
+// transaction announced (Announced, with the payload notice has, on
+// Channel, from ReplicaID) is not announced again. Call it only after
 // their change committed: the others read them back from the event log.
 // When the announcement fails, the error says so; the other replicas then
 // only see evs if a catch-up of theirs reaches them.
 func (p *Postgres) Publish(ctx context.Context, evs ...domain.Event) error {
-	payloads := make([]string, len(evs))
-	for i, ev := range evs {
+	payloads := make([]string, 0, len(evs))
+	for _, ev := range evs {
 		if ev.Seq <= 0 {
 			return fmt.Errorf("publish event of store %s: seq %d is not in the event log", ev.StoreID, ev.Seq)
+		}
+		if ev.Announced {
+			continue
 		}
 		payload, err := json.Marshal(notice{Seq: ev.Seq, Store: ev.StoreID, Origin: p.replicaID})
 		if err != nil {
 			return fmt.Errorf("publish event %d: %w", ev.Seq, err)
 		}
-		payloads[i] = string(payload)
+		payloads = append(payloads, string(payload))
 	}
 	for _, ev := range evs {
 		p.deliver(ctx, ev)
 	}
-	if len(evs) == 0 {
+	if len(payloads) == 0 {
 		return nil
 	}
 	// unnest keeps the array's order, and so the notifications theirs.

@@ -83,6 +83,54 @@ func TestPostgresPublishesAChangeTogether(t *testing.T) {
 	assertEmpty(t, otherB)
 }
 
+// TestPostgresPublishLeavesAnnouncedEvents publishes an event its own
+// transaction announced (Announced) with one it did not: this replica's
+// subscribers get both, the channel only the second's notice, and another
+// replica each once (the first from its transaction's notice).
+func TestPostgresPublishLeavesAnnouncedEvents(t *testing.T) {
+	db, a, _, subA, subB, _ := twoReplicas(t)
+	channel, err := pgx.Connect(t.Context(), db.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer channel.Close(context.Background())
+	if _, err := channel.Exec(t.Context(), "LISTEN "+a.Channel()); err != nil {
+		t.Fatal(err)
+	}
+
+	var seq int64
+	err = pgx.BeginFunc(t.Context(), db.conn, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(t.Context(), `INSERT INTO test_events (store_id, status) VALUES ('store-1', 'CONFIRMED') RETURNING seq`).Scan(&seq); err != nil {
+			return err
+		}
+		_, err := tx.Exec(t.Context(), `SELECT pg_notify($1, json_build_object('seq', $2::bigint, 'store', 'store-1', 'origin', $3::text)::text)`,
+			a.Channel(), seq, a.ReplicaID())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	announced := orderEvent(seq, "store-1", string(domain.StatusConfirmed))
+	announced.Announced = true
+	plain := db.insert(t, "store-1", domain.StatusReady)
+	if err := a.Publish(t.Context(), announced, plain); err != nil {
+		t.Fatal(err)
+	}
+	assertSeqs(t, receiveN(t, subA, 2), announced.Seq, plain.Seq)
+	assertSeqs(t, receiveN(t, subB, 2), announced.Seq, plain.Seq)
+	for _, want := range []int64{announced.Seq, plain.Seq} {
+		ctx, cancel := context.WithTimeout(t.Context(), deadline)
+		n, err := channel.WaitForNotification(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("notice of seq %d: %v", want, err)
+		}
+		if !strings.Contains(n.Payload, fmt.Sprintf(`"seq" : %d,`, want)) && !strings.Contains(n.Payload, fmt.Sprintf(`"seq":%d,`, want)) {
+			t.Fatalf("notice %s, want seq %d's (the announced event's notice again?)", n.Payload, want)
+		}
+	}
+}
+
 func TestPostgresDeliversEachEventOnce(t *testing.T) {
 	db := newEventLog(t)
 	early := db.insert(t, "store-1", domain.StatusConfirmed) // committed before B starts

@@ -245,7 +245,9 @@ func (s *service) close() {
 
 // newBroker returns the in-process hub on SQLite (one process) and the
 // LISTEN/NOTIFY broker on PostgreSQL (any number of replicas), with the
-// function that runs its background work.
+// function that runs its background work. On PostgreSQL an order change's
+// transaction announces its events itself (see
+// storage.DB.AnnounceOrderEvents), as it commits.
 func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker, func(context.Context) error, error) {
 	hub := events.NewHub(events.HubOptions{OnDrop: m.droppedEvents.Inc})
 	m.watchSubscribers(hub.Subscribers)
@@ -257,6 +259,7 @@ func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker
 	if err != nil {
 		return nil, nil, err
 	}
+	db.AnnounceOrderEvents(pg.Channel(), pg.ReplicaID())
 	m.watchListener(pg, db)
 	return pg, pg.Run, nil
 }

@@ -38,6 +38,22 @@ type DB struct {
 	postgres bool
 	log      *slog.Logger
 	clock    func() time.Time
+	// announce, when set, is where the event log's statement for order
+	// changes announces their events (see AnnounceOrderEvents).
+	announce *announcement
+}
+
+// announcement is a PostgreSQL notification channel and the origin its
+// notices carry.
+type announcement struct{ channel, origin string }
+
+// AnnounceOrderEvents has every transaction that logs order events on
+// PostgreSQL also notify channel of each, with a payload of the events
+// broker's (seq, store, origin): the notices go out as the transaction
+// commits, and the events it returns are Announced. Call it before the
+// first write.
+func (db *DB) AnnounceOrderEvents(channel, origin string) {
+	db.announce = &announcement{channel, origin}
 }
 
 // Open connects to the database cfg names. It does not migrate.

@@ -264,11 +264,30 @@ FROM n, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]
 ORDER BY e.i
 RETURNING seq, store_seq`
 
+// logAnnouncedSQL is logNumberedSQL that also notifies channel $9 of each
+// event, in the order of their numbers, with the payload the events
+// broker's listener reads ({"seq", "store", "origin": $10}): PostgreSQL
+// sends the notices when the transaction commits, and drops them when it
+// rolls back.
+const logAnnouncedSQL = `WITH n AS (
+	UPDATE stores SET order_updates = order_updates + $1, order_count = order_count + $2 WHERE id = $3
+	RETURNING order_updates - $1 AS base),
+logged AS (
+	INSERT INTO events (store_seq, store_id, order_id, previous_status, status, source, occurred_at)
+	SELECT n.base + e.i, $3, e.order_id, e.previous_status, e.status, e.source, e.occurred_at
+	FROM n, unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+		WITH ORDINALITY AS e(order_id, previous_status, status, source, occurred_at, i)
+	ORDER BY e.i
+	RETURNING seq, store_seq)
+SELECT l.seq, l.store_seq FROM (SELECT seq, store_seq FROM logged ORDER BY seq) AS l
+CROSS JOIN LATERAL (SELECT pg_notify($9, json_build_object('seq', l.seq, 'store', $3::text, 'origin', $10::text)::text)) AS announced`
+
 // logNumbered numbers the store's order update rows and appends them to the
 // event log in one statement (PostgreSQL), filling their Seq and StoreSeq.
 // The store's row stays locked to the commit, as with numberUpdates; one
-// statement instead of two keeps it locked for one round trip less.
-func logNumbered(tx *gorm.DB, storeID string, rows []eventRow, created int) error {
+// statement instead of two keeps it locked for one round trip less. With
+// announce set, the same statement announces the events (logAnnouncedSQL).
+func logNumbered(tx *gorm.DB, storeID string, rows []eventRow, created int, announce *announcement) error {
 	orders := make([]*string, len(rows))
 	previous := make([]*string, len(rows))
 	statuses := make([]*string, len(rows))
@@ -277,7 +296,10 @@ func logNumbered(tx *gorm.DB, storeID string, rows []eventRow, created int) erro
 	for i, r := range rows {
 		orders[i], previous[i], statuses[i], sources[i], at[i] = r.OrderID, r.PreviousStatus, r.Status, r.Source, r.OccurredAt
 	}
-	args := []any{len(rows), created, storeID, orders, previous, statuses, sources, at}
+	query, args := logNumberedSQL, []any{len(rows), created, storeID, orders, previous, statuses, sources, at}
+	if announce != nil {
+		query, args = logAnnouncedSQL, append(args, announce.channel, announce.origin)
+	}
 	type logged struct{ seq, storeSeq int64 }
 	var got []logged
 	first := int64(math.MaxInt64)
@@ -291,7 +313,7 @@ func logNumbered(tx *gorm.DB, storeID string, rows []eventRow, created int) erro
 		}
 		return nil
 	}
-	if err := queryLast(tx, logNumberedSQL, args, scan); err != nil {
+	if err := queryLast(tx, query, args, scan); err != nil {
 		return fmt.Errorf("log order updates: %w", err)
 	}
 	if len(got) != len(rows) {

@@ -147,7 +147,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 		if err := after(tx, then, changes.events()); err != nil {
 			return err
 		}
-		events, err = changes.log(tx, 1)
+		events, err = changes.log(tx, 1, db.announce)
 		return err
 	})
 	if err != nil {
@@ -227,16 +227,21 @@ func (c orderChanges) events() []domain.Event {
 
 // log numbers the changes' events, adding created to the store's order
 // count, and appends them to the event log: one statement on PostgreSQL
-// (see logNumbered), two on SQLite, none when there is nothing to log.
-func (c orderChanges) log(tx *gorm.DB, created int) ([]domain.Event, error) {
+// (see logNumbered), which announces them when announce is set, two on
+// SQLite, none when there is nothing to log.
+func (c orderChanges) log(tx *gorm.DB, created int, announce *announcement) ([]domain.Event, error) {
 	if len(c.rows) == 0 {
 		return nil, nil
 	}
 	if onPostgres(tx) {
-		if err := logNumbered(tx, c.o.StoreID, c.rows, created); err != nil {
+		if err := logNumbered(tx, c.o.StoreID, c.rows, created, announce); err != nil {
 			return nil, err
 		}
-		return c.events(), nil
+		events := c.events()
+		for i := range events {
+			events[i].Announced = announce != nil
+		}
+		return events, nil
 	}
 	nums, err := numberUpdates(tx, c.o.StoreID, len(c.rows), created)
 	if err != nil {
@@ -281,7 +286,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id string, change func(*domain.Or
 		if err := after(tx, then, changes.events()); err != nil {
 			return err
 		}
-		events, err = changes.log(tx, 0)
+		events, err = changes.log(tx, 0, db.announce)
 		return err
 	})
 	if err != nil {
