@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -167,19 +168,34 @@ func (db *DB) pgxReads(ctx context.Context, query string, args []any, scan func(
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("storage: the PostgreSQL driver's connection is a %T, not pgx's", dc)
-		}
-		rows, err := c.Conn().Query(ctx, query, args...)
+		c, err := pgxOf(dc)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		if err := scan(rows); err != nil {
+		rows, err := c.Query(ctx, query, args...)
+		if err != nil {
 			return err
 		}
-		rows.Close()
-		return rows.Err()
+		return scanRows(rows, scan)
 	})
+}
+
+// pgxOf returns the pgx connection under a database/sql one's driver
+// connection (sql.Conn.Raw's).
+func pgxOf(dc any) (*pgx.Conn, error) {
+	c, ok := dc.(*stdlib.Conn)
+	if !ok {
+		return nil, fmt.Errorf("storage: the PostgreSQL driver's connection is a %T, not pgx's", dc)
+	}
+	return c.Conn(), nil
+}
+
+// scanRows hands rows to scan, then closes them and returns their error.
+func scanRows(rows pgx.Rows, scan func(rowScanner) error) error {
+	defer rows.Close()
+	if err := scan(rows); err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
 }

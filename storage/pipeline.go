@@ -4,42 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 )
 
 // pipelined begins PostgreSQL transactions as pipeTx: gorm's Transaction
-// takes it as its connection pool (gorm.ConnPoolBeginner).
-type pipelined struct{ db *sql.DB }
+// takes it as its connection pool (gorm.ConnPoolBeginner; its BeginTx
+// hides sql.DB's).
+type pipelined struct{ *sql.DB }
 
 var _ gorm.ConnPoolBeginner = pipelined{}
-
-// The pool's methods are never used outside a transaction (transaction
-// sets pipelined on a session only to begin one), but gorm.ConnPool asks
-// for them.
-func (p pipelined) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	return p.db.PrepareContext(ctx, query)
-}
-
-func (p pipelined) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return p.db.ExecContext(ctx, query, args...)
-}
-
-func (p pipelined) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return p.db.QueryContext(ctx, query, args...)
-}
-
-func (p pipelined) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return p.db.QueryRowContext(ctx, query, args...)
-}
 
 // BeginTx begins a transaction on a connection of its own, so that its
 // pending writes can go to pgx as one batch.
 func (p pipelined) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
-	conn, err := p.db.Conn(ctx)
+	conn, err := p.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -94,9 +74,9 @@ func (p *pipeTx) send(ctx context.Context, query string, args []any, scan func(r
 	pending := p.pending
 	p.pending = nil
 	err := p.conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("storage: the PostgreSQL driver's connection is a %T, not pgx's", dc)
+		c, err := pgxOf(dc)
+		if err != nil {
+			return err
 		}
 		var b pgx.Batch
 		for _, w := range pending {
@@ -105,7 +85,7 @@ func (p *pipeTx) send(ctx context.Context, query string, args []any, scan func(r
 		if query != "" {
 			b.Queue(query, args...)
 		}
-		results := c.Conn().SendBatch(ctx, &b)
+		results := c.SendBatch(ctx, &b)
 		if err := readBatch(results, pending, query != "", scan); err != nil {
 			return errors.Join(err, results.Close())
 		}
@@ -138,12 +118,7 @@ func readBatch(results pgx.BatchResults, pending []pendingWrite, hasQuery bool, 
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	if err := scan(rows); err != nil {
-		return err
-	}
-	rows.Close()
-	return rows.Err()
+	return scanRows(rows, scan)
 }
 
 func (p *pipeTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
