@@ -143,10 +143,20 @@ func (db *DB) Close() error { return db.sql.Close() }
 // transaction runs fn in a transaction: a pipeTx on PostgreSQL.
 func (db *DB) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	g := db.gorm.WithContext(ctx)
-	if db.postgres {
-		g.Statement.ConnPool = pipelined{db.sql}
+	if !db.postgres {
+		return g.Transaction(fn)
 	}
-	return g.Transaction(fn)
+	g.Statement.ConnPool = pipelined{db.sql}
+	return g.Transaction(func(tx *gorm.DB) error {
+		err := fn(tx)
+		// A statement that cannot return a held write's failure (a
+		// QueryRowContext's) fails with "transaction aborted": the
+		// error names the cause too.
+		if p, ok := tx.Statement.ConnPool.(*pipeTx); ok && err != nil && p.err != nil && !errors.Is(err, p.err) {
+			err = errors.Join(p.err, err)
+		}
+		return err
+	})
 }
 
 // notFound turns gorm's not-found into err, leaving other errors as they are.

@@ -144,7 +144,8 @@ func (p *pipeTx) QueryContext(ctx context.Context, query string, args ...any) (*
 
 // QueryRowContext cannot return send's error (sql.Row's is unexported): a
 // failed pending write leaves the transaction failed, so the row's query
-// fails or the commit does.
+// fails or the commit does, and DB.transaction's error names the write's
+// failure.
 func (p *pipeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	_ = p.send(ctx, "", nil, nil)
 	return p.Tx.QueryRowContext(ctx, query, args...)
