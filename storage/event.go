@@ -311,7 +311,7 @@ func logNumbered(tx *gorm.DB, storeID string, rows []eventRow, created int, anno
 			}
 			got, first = append(got, l), min(first, l.storeSeq)
 		}
-		return nil
+		return res.Err()
 	}
 	if err := queryLast(tx, query, args, scan); err != nil {
 		return fmt.Errorf("log order updates: %w", err)

@@ -215,13 +215,5 @@ func queryLast(tx *gorm.DB, query string, args []any, scan func(rowScanner) erro
 	if p, ok := tx.Statement.ConnPool.(*pipeTx); ok {
 		return p.send(ctx, query, args, scan)
 	}
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if err := scan(rows); err != nil {
-		return err
-	}
-	return rows.Err()
+	return sqlReader(tx.Statement.ConnPool)(ctx, query, args, scan)
 }
