@@ -409,10 +409,13 @@ func countOrders(tx *gorm.DB, storeID string, n int) error {
 }
 
 // StaleQueuedOrders returns the ids of orders still waiting for the POS
-// that arrived before the deadline.
+// that arrived before the deadline and have not changed since: an order
+// put back on the POS path (Requeue, after an outage) waits from then, so
+// that the sweep does not take it off again before its send runs.
 func (db *DB) StaleQueuedOrders(ctx context.Context, before time.Time) ([]string, error) {
 	var ids []string
-	err := db.gorm.WithContext(ctx).Model(&orderRow{}).Where("pos_sync_state = ? AND created_at < ?", domain.PosQueued, before.UTC()).
+	err := db.gorm.WithContext(ctx).Model(&orderRow{}).
+		Where("pos_sync_state = ? AND created_at < ? AND updated_at < ?", domain.PosQueued, before.UTC(), before.UTC()).
 		Limit(1000).Pluck("id", &ids).Error
 	return ids, err
 }

@@ -86,3 +86,31 @@ func TestUpdateLogsSeveralEvents(t *testing.T) {
 		checkNumbered(t, db, store.ID)
 	})
 }
+
+// TestStaleQueuedOrders lists the queued orders that arrived before the
+// cutoff and have not changed since: an old order put back on the POS path
+// just now waits from then.
+func TestStaleQueuedOrders(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		old := createQueued(t, db, store, items, "S-OLD", now.Add(-time.Hour))
+		requeued := createQueued(t, db, store, items, "S-REQUEUED", now.Add(-time.Hour))
+		createQueued(t, db, store, items, "S-NEW", now)
+		if _, _, err := db.UpdateOrder(ctx, requeued.ID, func(o *domain.Order) error {
+			o.PosSync.Attempts++
+			return nil
+		}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.StaleQueuedOrders(ctx, now.Add(-10*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0] != old.ID {
+			t.Errorf("stale orders %v, want only %s (not the one changed just now, nor the new one)", got, old.ID)
+		}
+	})
+}
