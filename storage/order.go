@@ -409,13 +409,14 @@ func countOrders(tx *gorm.DB, storeID string, n int) error {
 }
 
 // StaleQueuedOrders returns the ids of orders still waiting for the POS
-// that arrived before the deadline and have not changed since: an order
-// put back on the POS path (Requeue, after an outage) waits from then, so
-// that the sweep does not take it off again before its send runs.
+// that arrived before the deadline and either failed an attempt or have
+// not changed since: an order put back on the POS path (Requeue, after an
+// outage, which clears its last error) or whose send is under way is left
+// to its send, which gives up itself when that attempt fails.
 func (db *DB) StaleQueuedOrders(ctx context.Context, before time.Time) ([]string, error) {
 	var ids []string
 	err := db.gorm.WithContext(ctx).Model(&orderRow{}).
-		Where("pos_sync_state = ? AND created_at < ? AND updated_at < ?", domain.PosQueued, before.UTC(), before.UTC()).
+		Where("pos_sync_state = ? AND created_at < ? AND (pos_last_error IS NOT NULL OR updated_at < ?)", domain.PosQueued, before.UTC(), before.UTC()).
 		Limit(1000).Pluck("id", &ids).Error
 	return ids, err
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -88,8 +89,8 @@ func TestUpdateLogsSeveralEvents(t *testing.T) {
 }
 
 // TestStaleQueuedOrders lists the queued orders that arrived before the
-// cutoff and have not changed since: an old order put back on the POS path
-// just now waits from then.
+// cutoff and failed an attempt or have not changed since: an old order put
+// back on the POS path just now (no error) is left to its send.
 func TestStaleQueuedOrders(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
@@ -97,20 +98,27 @@ func TestStaleQueuedOrders(t *testing.T) {
 		store, items := seedStore(t, db)
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		old := createQueued(t, db, store, items, "S-OLD", now.Add(-time.Hour))
+		failing := createQueued(t, db, store, items, "S-FAILING", now.Add(-time.Hour))
 		requeued := createQueued(t, db, store, items, "S-REQUEUED", now.Add(-time.Hour))
 		createQueued(t, db, store, items, "S-NEW", now)
-		if _, _, err := db.UpdateOrder(ctx, requeued.ID, func(o *domain.Order) error {
-			o.PosSync.Attempts++
-			return nil
-		}, nil); err != nil {
-			t.Fatal(err)
+		failed := "Lightspeed is having problems"
+		for id, change := range map[string]func(o *domain.Order){
+			failing.ID:  func(o *domain.Order) { o.PosSync.LastError = &failed },
+			requeued.ID: func(o *domain.Order) { o.PosSync.LastError = nil },
+		} {
+			if _, _, err := db.UpdateOrder(ctx, id, func(o *domain.Order) error { change(o); return nil }, nil); err != nil {
+				t.Fatal(err)
+			}
 		}
 		got, err := db.StaleQueuedOrders(ctx, now.Add(-10*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[0] != old.ID {
-			t.Errorf("stale orders %v, want only %s (not the one changed just now, nor the new one)", got, old.ID)
+		slices.Sort(got)
+		want := []string{old.ID, failing.ID}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("stale orders %v, want %v (not the one requeued just now, nor the new one)", got, want)
 		}
 	})
 }
