@@ -25,10 +25,7 @@ func TestPendingWritesGoFirst(t *testing.T) {
 		at := time.Now().UTC().Truncate(time.Microsecond)
 		o := createQueued(t, db, store, items, "P-1", at)
 		var added []string
-		_, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
-			_, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, at)
-			return err
-		}, func(tx Tx, _ []domain.Event) error {
+		_, _, err := db.UpdateOrder(ctx, o.ID, confirmAt(at), func(tx Tx, _ []domain.Event) error {
 			n := domain.Notification{ID: "seen:" + o.ID, Kind: domain.NotifyOrderStatus, StoreID: store.ID, OrderID: &o.ID, CreatedAt: at}
 			if err := tx.AddNotification(n, func() { added = append(added, n.ID) }); err != nil {
 				return err
@@ -68,10 +65,7 @@ func TestFailedPendingWriteLosesNothing(t *testing.T) {
 		at := time.Now().UTC().Truncate(time.Microsecond)
 		o := createQueued(t, db, store, items, "F-1", at)
 		added := false
-		_, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
-			_, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, at)
-			return err
-		}, func(tx Tx, _ []domain.Event) error {
+		_, _, err := db.UpdateOrder(ctx, o.ID, confirmAt(at), func(tx Tx, _ []domain.Event) error {
 			// No such order: the outbox row's foreign key fails, at the
 			// commit's round trip at the latest.
 			missing := "no-such-order"
@@ -171,3 +165,11 @@ func TestAnnounceOrderEvents(t *testing.T) {
 }
 
 var errRolledBack = errors.New("rolled back on purpose")
+
+// confirmAt is an order change that confirms the order at at.
+func confirmAt(at time.Time) func(*domain.Order) error {
+	return func(o *domain.Order) error {
+		_, err := o.Move(domain.StatusConfirmed, domain.SourcePOS, at)
+		return err
+	}
+}

@@ -54,11 +54,13 @@ func (db *DB) SaveWebhook(ctx context.Context, w Webhook, then func(Tx) error) (
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 || then == nil {
-			kept = n > 0
+		n, err := res.RowsAffected()
+		if err != nil {
 			return err
 		}
-		kept = true
+		if kept = n > 0; !kept || then == nil {
+			return nil
+		}
 		return then(Tx{tx})
 	})
 	return kept && err == nil, err
