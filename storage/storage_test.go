@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,6 +93,30 @@ func TestConcurrentMigrate(t *testing.T) {
 		if m.AppliedAt == "" {
 			t.Errorf("migration %04d_%s not applied", m.Version, m.Name)
 		}
+	}
+}
+
+// TestHotTablesLeaveTheStoreRowUnlocked: on PostgreSQL no table written for
+// every order or webhook declares a foreign key of stores, whose check
+// would lock the store's row FOR KEY SHARE on each insert (migration 0017).
+// The tables written rarely keep theirs.
+func TestHotTablesLeaveTheStoreRowUnlocked(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t, Config{DatabaseURL: pgtest.NewDatabase(t)})
+	var referencing []string
+	err := db.gorm.Raw(`SELECT conrelid::regclass::text FROM pg_constraint
+		WHERE contype = 'f' AND confrelid = 'stores'::regclass ORDER BY 1`).Scan(&referencing).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	hot := []string{"lightspeed_customers", "lightspeed_webhooks", "notifications", "orders"}
+	for _, table := range referencing {
+		if slices.Contains(hot, table) {
+			t.Errorf("%s references stores: each insert locks the store's row", table)
+		}
+	}
+	if !slices.Contains(referencing, "alerts") {
+		t.Errorf("tables referencing stores %v: want alerts among them", referencing)
 	}
 }
 
