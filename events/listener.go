@@ -106,21 +106,24 @@ func closeConn(conn *pgx.Conn) {
 	_ = conn.Close(ctx) // the connection is being abandoned either way
 }
 
-// sync sets the starting point on the first connection and catches up on
-// later ones. It returns how many events it delivered.
+// sync sets the starting point on the first connection, unless Start set
+// it, and catches up otherwise. It returns how many events it delivered.
 func (p *Postgres) sync(ctx context.Context) (int, error) {
 	p.mu.Lock()
 	initialised := p.initialised
 	p.mu.Unlock()
 	if !initialised {
-		return 0, p.start(ctx)
+		return 0, p.Start(ctx)
 	}
 	return p.catchUp(ctx)
 }
 
-// start makes the latest committed seq the highest seen: events committed
-// before the listener first listens are history, not news.
-func (p *Postgres) start(ctx context.Context) error {
+// Start makes the latest committed seq the highest seen: events committed
+// before it are history, not news. A replica calls it before it takes
+// subscriptions; the listener, which may connect later, then catches up
+// on every event committed since, so a subscriber of the meantime misses
+// none. Without it, the listener's first connection calls it, after LISTEN.
+func (p *Postgres) Start(ctx context.Context) error {
 	latest, err := p.loader.LatestSeq(ctx)
 	if err != nil {
 		return fmt.Errorf("read latest seq: %w", err)

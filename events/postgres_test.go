@@ -183,6 +183,28 @@ func TestPostgresCatchesUpAfterListenerLoss(t *testing.T) {
 	}
 }
 
+// TestPostgresStartCountsFromBeforeListening: a replica that Starts before
+// it takes subscriptions gets, once its listener runs, the events other
+// replicas committed in between (their notices went to nobody), each
+// once, and none from before Start.
+func TestPostgresStartCountsFromBeforeListening(t *testing.T) {
+	db := newEventLog(t)
+	db.insert(t, "store-1", domain.StatusConfirmed) // history: never delivered
+	a := db.replica(t, events.PostgresOptions{ReplicaID: "replica-a"})
+	b := db.newReplica(t, events.PostgresOptions{ReplicaID: "replica-b"})
+	if err := b.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	subB := b.Subscribe(t.Context(), "store-1")
+	early := db.insert(t, "store-1", domain.StatusReady)
+	mustPublish(t, a, early)
+	run(t, b)
+	assertSeqs(t, receiveN(t, subB, 1), early.Seq)
+	barrier := db.insert(t, "store-1", domain.StatusPickedUp)
+	mustPublish(t, a, barrier)
+	assertSeqs(t, receiveN(t, subB, 1), barrier.Seq)
+}
+
 // TestPostgresCatchUpReachesBelowOwnEvents: while B's listener is away, B
 // publishes more of its own events than the lookback; catch-up must still
 // start below them, where A's events are.
@@ -309,7 +331,14 @@ func newEventLog(t *testing.T) *eventLog {
 // waits until it listens. opts needs only a ReplicaID.
 func (l *eventLog) replica(t *testing.T, opts events.PostgresOptions) *events.Postgres {
 	t.Helper()
-	id := opts.ReplicaID
+	p := l.newReplica(t, opts)
+	run(t, p)
+	return p
+}
+
+// newReplica returns a Postgres broker on the database, not yet running.
+func (l *eventLog) newReplica(t *testing.T, opts events.PostgresOptions) *events.Postgres {
+	t.Helper()
 	opts.DatabaseURL = l.url
 	opts.Hub = events.NewHub(events.HubOptions{})
 	opts.Loader = &testLoader{pool: l.pool}
@@ -318,18 +347,23 @@ func (l *eventLog) replica(t *testing.T, opts events.PostgresOptions) *events.Po
 	if err != nil {
 		t.Fatalf("NewPostgres: %v", err)
 	}
+	return p
+}
+
+// run runs p's listener until t ends and waits until it listens.
+func run(t *testing.T, p *events.Postgres) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("Run of %s: %v", id, err)
+			t.Errorf("Run of %s: %v", p.ReplicaID(), err)
 		}
 		p.Close()
 	})
 	waitReady(t, p)
-	return p
 }
 
 func waitReady(tb testing.TB, p *events.Postgres) {

@@ -99,7 +99,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, access *accessL
 		return nil, err
 	}
 	s.metrics.watchDatabase(s.db, log)
-	if s.broker, s.listen, err = newBroker(cfg, s.db, s.metrics, log); err != nil {
+	if s.broker, s.listen, err = newBroker(ctx, cfg, s.db, s.metrics, log); err != nil {
 		s.db.Close()
 		return nil, err
 	}
@@ -248,7 +248,7 @@ func (s *service) close() {
 // function that runs its background work. On PostgreSQL an order change's
 // transaction announces its events itself (see
 // storage.DB.AnnounceOrderEvents), as it commits.
-func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker, func(context.Context) error, error) {
+func newBroker(ctx context.Context, cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker, func(context.Context) error, error) {
 	hub := events.NewHub(events.HubOptions{OnDrop: m.droppedEvents.Inc})
 	m.watchSubscribers(hub.Subscribers)
 	if !db.Postgres() {
@@ -257,6 +257,11 @@ func newBroker(cfg config, db *storage.DB, m *metrics, log *slog.Logger) (broker
 	pg, err := events.NewPostgres(events.PostgresOptions{DatabaseURL: cfg.DatabaseURL, ListenURL: cfg.DatabaseListenURL, Hub: hub, Loader: db, Logger: log,
 		OnReconnect: m.listenerReconnects.Inc})
 	if err != nil {
+		return nil, nil, err
+	}
+	// Before the replica takes subscriptions: what commits until its
+	// listener connects is caught up on then.
+	if err := pg.Start(ctx); err != nil {
 		return nil, nil, err
 	}
 	db.AnnounceOrderEvents(pg.Channel(), pg.ReplicaID())
