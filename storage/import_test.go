@@ -140,6 +140,28 @@ func TestImportOrdersConflict(t *testing.T) {
 	})
 }
 
+// TestImportOrdersOfNoStore: a batch naming a store that does not exist
+// fails whole, leaving no order behind (on PostgreSQL no foreign key would
+// refuse it; see migration 0017).
+func TestImportOrdersOfNoStore(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		MustCreateStore(t, db, "store-c")
+		at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		kept, lost := importedOrder("store-c", 1, at), importedOrder("no-such-store", 2, at)
+		err := db.ImportOrders(ctx, []*domain.Order{kept, lost})
+		if domain.ErrorCode(err) != domain.CodeNotFound {
+			t.Fatalf("ImportOrders with an order of no store: %v, want the store NOT_FOUND", err)
+		}
+		for _, o := range []*domain.Order{kept, lost} {
+			if _, err := db.Order(ctx, o.ID); domain.ErrorCode(err) != domain.CodeNotFound {
+				t.Errorf("Order(%s) after the failed batch: %v, want NOT_FOUND", o.ID, err)
+			}
+		}
+	})
+}
+
 // assertOrder compares what was read back with what was imported.
 func assertOrder(t *testing.T, got, want *domain.Order) {
 	t.Helper()

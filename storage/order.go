@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	gosqlite "github.com/glebarez/go-sqlite"
 	"gorm.io/gorm"
 
 	"github.com/leafly/lightspeed-orders/domain"
@@ -131,7 +132,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 		row := orderToRow(o)
 		res, err := insertOrder.exec(ctx, tx, orderFields(&row)...)
 		if err != nil {
-			return err
+			return storeMissing(err, o.StoreID)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
@@ -158,6 +159,20 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 	}
 	existing, err := db.OrderByLeaflyID(ctx, o.StoreID, o.LeaflyOrderID)
 	return existing, false, nil, err
+}
+
+// sqliteForeignKey is SQLite's SQLITE_CONSTRAINT_FOREIGNKEY.
+const sqliteForeignKey = 787
+
+// storeMissing is err, or the store's NOT_FOUND when err is SQLite refusing
+// an order row for its one foreign key, the store. (On PostgreSQL the
+// order's event log statement finds no store; see migration 0017.)
+func storeMissing(err error, storeID string) error {
+	var e *gosqlite.Error
+	if errors.As(err, &e) && e.Code() == sqliteForeignKey {
+		return domain.ErrStoreNotFound(storeID)
+	}
+	return err
 }
 
 // insertOrder writes a new order's row unless the store has one of its
@@ -403,9 +418,15 @@ func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string
 
 var orderByLeaflyID = newStatement("SELECT id FROM orders WHERE store_id = ? AND leafly_order_id = ?")
 
-// countOrders adds n to the store's order count.
+// countOrders adds n to the store's order count: domain.ErrStoreNotFound
+// when there is no such store (on PostgreSQL no foreign key refuses an
+// order of a store that does not exist; see migration 0017).
 func countOrders(tx *gorm.DB, storeID string, n int) error {
-	return tx.Exec("UPDATE stores SET order_count = order_count + ? WHERE id = ?", n, storeID).Error
+	res := tx.Exec("UPDATE stores SET order_count = order_count + ? WHERE id = ?", n, storeID)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return domain.ErrStoreNotFound(storeID)
+	}
+	return res.Error
 }
 
 // StaleQueuedOrders returns the ids of orders still waiting for the POS

@@ -120,6 +120,29 @@ func TestHotTablesLeaveTheStoreRowUnlocked(t *testing.T) {
 	}
 }
 
+// TestCreateOrderOfNoStore: an order naming a store that does not exist is
+// refused with the store NOT_FOUND and leaves nothing behind (on
+// PostgreSQL no foreign key would refuse it; see migration 0017).
+func TestCreateOrderOfNoStore(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		o := newOrder(t, store, items, "GONE-1", time.Now().UTC().Truncate(time.Microsecond))
+		o.StoreID = "no-such-store"
+		if _, _, _, err := db.CreateOrder(ctx, o, nil); domain.ErrorCode(err) != domain.CodeNotFound {
+			t.Fatalf("CreateOrder for no store: %v, want the store NOT_FOUND", err)
+		}
+		if _, err := db.Order(ctx, o.ID); domain.ErrorCode(err) != domain.CodeNotFound {
+			t.Errorf("Order(%s) after the refusal: %v, want NOT_FOUND", o.ID, err)
+		}
+		var lines int64
+		if err := db.gorm.Table("order_lines").Where("order_id = ?", o.ID).Count(&lines).Error; err != nil || lines != 0 {
+			t.Errorf("%d lines of the refused order (%v), want none", lines, err)
+		}
+	})
+}
+
 func TestOrderRoundTrip(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
