@@ -5,9 +5,10 @@
 -- multixacts, which every reader of the store (each request, each webhook,
 -- each send) then resolved: a fifth of PostgreSQL's CPU in the order burst.
 -- Stores are never deleted, and each of these rows is written for a store
--- the same transaction has read or locked (an order's insert logs its
--- creation with the UPDATE of the store's counter, which finds no store
--- and fails the change otherwise). SQLite has one writer and keeps them.
+-- the service has just read; an order of a store that does not exist is
+-- refused by the code (CreateOrder's log statement, which updates the
+-- store's counter, finds no store; ImportOrders counts the store's orders
+-- first). SQLite has one writer and keeps them.
 ALTER TABLE orders DROP CONSTRAINT orders_store_id_fkey;
 ALTER TABLE notifications DROP CONSTRAINT notifications_store_id_fkey;
 ALTER TABLE lightspeed_webhooks DROP CONSTRAINT lightspeed_webhooks_store_id_fkey;
