@@ -97,6 +97,9 @@ func (p *pipeTx) send(ctx context.Context, query string, args []any, scan func(r
 	return err
 }
 
+// flush sends the pending writes.
+func (p *pipeTx) flush(ctx context.Context) error { return p.send(ctx, "", nil, nil) }
+
 // readBatch reads the results of the pending writes and, when hasQuery, of
 // the query after them.
 func readBatch(results pgx.BatchResults, pending []pendingWrite, hasQuery bool, scan func(rowScanner) error) error {
@@ -122,21 +125,21 @@ func readBatch(results pgx.BatchResults, pending []pendingWrite, hasQuery bool, 
 }
 
 func (p *pipeTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	if err := p.send(ctx, "", nil, nil); err != nil {
+	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
 	return p.Tx.PrepareContext(ctx, query)
 }
 
 func (p *pipeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := p.send(ctx, "", nil, nil); err != nil {
+	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
 	return p.Tx.ExecContext(ctx, query, args...)
 }
 
 func (p *pipeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := p.send(ctx, "", nil, nil); err != nil {
+	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
 	return p.Tx.QueryContext(ctx, query, args...)
@@ -147,14 +150,14 @@ func (p *pipeTx) QueryContext(ctx context.Context, query string, args ...any) (*
 // fails or the commit does, and DB.transaction's error names the write's
 // failure.
 func (p *pipeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	_ = p.send(ctx, "", nil, nil)
+	_ = p.flush(ctx)
 	return p.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // sqlTx returns the transaction for a caller that speaks database/sql
 // (River), with nothing pending.
 func (p *pipeTx) sqlTx(ctx context.Context) (*sql.Tx, error) {
-	if err := p.send(ctx, "", nil, nil); err != nil {
+	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
 	return p.Tx, nil
@@ -163,7 +166,7 @@ func (p *pipeTx) sqlTx(ctx context.Context) (*sql.Tx, error) {
 // Commit sends what is pending and commits; after a failed write it rolls
 // back and returns the failure.
 func (p *pipeTx) Commit() error {
-	if err := p.send(p.ctx, "", nil, nil); err != nil {
+	if err := p.flush(p.ctx); err != nil {
 		return errors.Join(err, p.Rollback())
 	}
 	return errors.Join(p.Tx.Commit(), p.release())

@@ -71,34 +71,29 @@ type statement struct{ sqlite, postgres string }
 
 func newStatement(query string) statement { return statement{query, rebind(true, query)} }
 
+// of is s in PostgreSQL's dialect when postgres is true, else in SQLite's.
+func (s statement) of(postgres bool) string {
+	if postgres {
+		return s.postgres
+	}
+	return s.sqlite
+}
+
 // later runs s in tx as a write nothing in tx waits on (see pipeTx).
 func (s statement) later(ctx context.Context, tx *gorm.DB, args []any, done func(rows int64) error) error {
-	q := s.sqlite
-	if onPostgres(tx) {
-		q = s.postgres
-	}
-	return later(ctx, tx, q, args, done)
+	return later(ctx, tx, s.of(onPostgres(tx)), args, done)
 }
 
 // exec runs s in tx, in tx's dialect.
 func (s statement) exec(ctx context.Context, tx *gorm.DB, args ...any) (sql.Result, error) {
-	q := s.sqlite
-	if onPostgres(tx) {
-		q = s.postgres
-	}
-	return tx.Statement.ConnPool.ExecContext(ctx, q, args...)
+	return tx.Statement.ConnPool.ExecContext(ctx, s.of(onPostgres(tx)), args...)
 }
 
 // onPostgres reports whether tx is PostgreSQL's (else SQLite's).
 func onPostgres(tx *gorm.DB) bool { return tx.Dialector.Name() == "postgres" }
 
 // in is s in db's dialect.
-func (db *DB) in(s statement) string {
-	if db.postgres {
-		return s.postgres
-	}
-	return s.sqlite
-}
+func (db *DB) in(s statement) string { return s.of(db.postgres) }
 
 // placeholders returns n comma-separated placeholders, numbered from 1 on
 // PostgreSQL.
