@@ -52,6 +52,25 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 	if !webhookToken.MatchString(token) {
 		return false, ErrUnknownConnection
 	}
+	// Copies that arrive together are one webhook: the first is read and
+	// kept, and the others wait for it and are copies of a body kept (or
+	// fail with it, to be sent again). They join before the read, so that
+	// no copy reads the store before the first is kept and keeps it again
+	// after: a copy that comes later reads it kept. The signature is part
+	// of the key: a copy signed otherwise is checked on its own.
+	first := false
+	v, err, _ := p.webhooks.Do(token+" "+signature+" "+string(body), func() (any, error) {
+		first = true
+		return p.receiveWebhook(ctx, token, body, signature)
+	})
+	if !first {
+		return false, err
+	}
+	return v.(bool), err
+}
+
+// receiveWebhook is ReceiveWebhook for the first of a webhook's copies.
+func (p *Pipeline) receiveWebhook(ctx context.Context, token string, body []byte, signature string) (kept bool, err error) {
 	c, hint, hook, o, err := p.webhookTarget(ctx, token, body, signature)
 	if err != nil {
 		return false, err
@@ -60,18 +79,7 @@ func (p *Pipeline) ReceiveWebhook(ctx context.Context, token string, body []byte
 		p.log.DebugContext(ctx, "lightspeed webhook ignored", "store", c.StoreID, "sale", hint.ID, "version", hint.Version, "why", why)
 		return false, nil
 	}
-	// Copies that arrive together are one webhook: the first is kept, and
-	// the others wait for it and are copies of a body kept (or fail with
-	// it, to be sent again).
-	first := false
-	v, err, _ := p.webhooks.Do(hook.Key(), func() (any, error) {
-		first = true
-		return p.keepWebhook(ctx, c, o, hint, hook)
-	})
-	if !first {
-		return false, err
-	}
-	return v.(bool), err
+	return p.keepWebhook(ctx, c, o, hint, hook)
 }
 
 // webhookTarget reads the connection token names, the sale the body
