@@ -141,21 +141,12 @@ func (db *DB) OrderNotification(ctx context.Context, id string) (n domain.Notifi
 	var nr notificationRow
 	var sr storeRow
 	var or orderRow
-	var line nullableLine
-	dest := append(append(append(notificationFields(&nr), storeFields(&sr)...), orderFields(&or)...), line.fields()...)
+	head := append(append(notificationFields(&nr), storeFields(&sr)...), orderFields(&or)...)
 	err = db.reads(ctx, rebind(db.postgres, orderNotificationSQL), []any{id}, func(rows rowScanner) error {
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			if o == nil {
-				n, store, o = nr.domain(), sr.domain(), or.domain()
-			}
-			if line.MenuItemID != nil {
-				o.Lines = append(o.Lines, line.domain())
-			}
-		}
-		return rows.Err()
+		return scanLines(rows, head, func() *domain.Order {
+			n, store, o = nr.domain(), sr.domain(), or.domain()
+			return o
+		})
 	})
 	if err != nil {
 		return n, nil, nil, false, fmt.Errorf("notification %s: %w", id, err)

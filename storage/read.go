@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,22 +169,41 @@ type rowScanner interface {
 
 // scanOrder scans the rows of readOrderSQL: the order, a row per line.
 func scanOrder(rows rowScanner) (*domain.Order, error) {
-	var o *domain.Order
 	var row orderRow
+	var o *domain.Order
+	err := scanLines(rows, orderFields(&row), func() *domain.Order {
+		o = row.domain()
+		return o
+	})
+	return o, err
+}
+
+// scanLines scans the rows of a statement that reads an order with its
+// lines, a row per line (one row with NULL line columns when it has none):
+// the first row's leading columns go to head, then first makes the order
+// of them, and each row's line is added to the order. The leading columns
+// of later rows, the same again, are skipped on pgx's rows, which skip a
+// nil destination, so that they allocate nothing; database/sql refuses nil,
+// and its driver has made each value by then anyway.
+func scanLines(rows rowScanner, head []any, first func() *domain.Order) error {
 	var line nullableLine
-	dest := append(orderFields(&row), line.fields()...)
+	dest := append(slices.Clip(head), line.fields()...)
+	var o *domain.Order
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+			return err
 		}
 		if o == nil {
-			o = row.domain()
+			o = first()
+			if _, ok := rows.(*sql.Rows); !ok {
+				clear(dest[:len(head)])
+			}
 		}
 		if line.MenuItemID != nil {
 			o.Lines = append(o.Lines, line.domain())
 		}
 	}
-	return o, rows.Err()
+	return rows.Err()
 }
 
 // nullableLine is a line read through a LEFT JOIN: MenuItemID is NULL when
