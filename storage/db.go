@@ -200,10 +200,11 @@ func pgxOf(dc any) (*pgx.Conn, error) {
 	return c.Conn(), nil
 }
 
-// scanRows hands rows to scan, then closes them and returns their error.
+// scanRows hands rows to scan (see rawRows), then closes them and returns
+// their error.
 func scanRows(rows pgx.Rows, scan func(rowScanner) error) error {
 	defer rows.Close()
-	if err := scan(rows); err != nil {
+	if err := scan(rawRows{rows}); err != nil {
 		return err
 	}
 	rows.Close()
