@@ -178,3 +178,27 @@ func BenchmarkRecordCalls(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkReadOrder reads orders by id, as order(id) does, each read a
+// different order of 100, after ANALYZE has given the planner its
+// statistics (as cmd/loadtest's seed does).
+func BenchmarkReadOrder(b *testing.B) {
+	benchDB(b, func(b *testing.B, name string, db *DB, store *domain.Store, items map[string]domain.MenuItem) {
+		ctx := context.Background()
+		var ids []string
+		for i := range 100 {
+			ids = append(ids, createQueued(b, db, store, items, fmt.Sprintf("READ-%d", i), time.Now()).ID)
+		}
+		if _, err := db.SQL().ExecContext(ctx, "ANALYZE"); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			i := 0
+			loopCPU(b, func() error {
+				i++
+				_, err := db.ReadOrder(ctx, ids[i%len(ids)], false)
+				return err
+			})
+		})
+	})
+}

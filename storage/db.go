@@ -33,9 +33,11 @@ type Config struct {
 
 // DB is the service's database.
 type DB struct {
-	gorm     *gorm.DB
-	sql      *sql.DB
-	reads    reader // the pool's, for the reads scanned by hand: pgxReads on PostgreSQL
+	gorm  *gorm.DB
+	sql   *sql.DB
+	reads reader // the pool's, for the reads scanned by hand: pgxReads on PostgreSQL
+	// readers is, on SQLite, the pool reads runs on (see openReaders).
+	readers  *sql.DB
 	postgres bool
 	log      *slog.Logger
 	clock    func() time.Time
@@ -88,10 +90,16 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach database: %w", err)
 	}
-	db.gorm, db.sql, db.reads = g, sqlDB, sqlReader(sqlDB)
+	db.gorm, db.sql = g, sqlDB
 	if db.postgres {
 		db.reads = db.pgxReads
+		return db, nil
 	}
+	if db.readers, err = openReaders(cfg); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	db.reads = sqlReader(db.readers)
 	return db, nil
 }
 
@@ -102,13 +110,36 @@ func dialector(cfg Config) (gorm.Dialector, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	path := filepath.Join(cfg.DataDir, "orders.db")
-	// Transactions begin IMMEDIATE: another process on the same file (the
-	// CLI, a test's second handle) then waits out busy_timeout at BEGIN. A
-	// deferred transaction that reads and then writes after the other
-	// process committed fails at once with SQLITE_BUSY, whatever the
-	// timeout. Within the process the single connection serialises anyway.
-	return sqlite.Open("file:" + path + "?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"), nil
+	return sqlite.Open(sqliteDSN(cfg)), nil
+}
+
+// sqliteDSN names the embedded SQLite file, with the settings of every
+// connection. Transactions begin IMMEDIATE: another process on the same
+// file (the CLI, a test's second handle) then waits out busy_timeout at
+// BEGIN. A deferred transaction that reads and then writes after the other
+// process committed fails at once with SQLITE_BUSY, whatever the timeout.
+// Within the process the single writing connection serialises anyway.
+func sqliteDSN(cfg Config) string {
+	return "file:" + filepath.Join(cfg.DataDir, "orders.db") +
+		"?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+}
+
+// readerConns is the number of SQLite connections that only read.
+const readerConns = 4
+
+// openReaders opens, on SQLite, the connections of the reads scanned by
+// hand (DB.reads), which only read (query_only): in WAL mode each read sees
+// every transaction committed before it began, and runs beside the one
+// writing connection and the other reads instead of waiting its turn on
+// that connection. Reads in a transaction stay on the transaction's.
+func openReaders(cfg Config) (*sql.DB, error) {
+	readers, err := sql.Open("sqlite", sqliteDSN(cfg)+"&_pragma=query_only(1)")
+	if err != nil {
+		return nil, fmt.Errorf("open database readers: %w", err)
+	}
+	readers.SetMaxOpenConns(readerConns)
+	readers.SetMaxIdleConns(readerConns)
+	return readers, nil
 }
 
 // configurePool sizes the pool. SQLite allows one writer at a time; a single
@@ -138,7 +169,12 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Close closes the connection pool.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	if db.readers != nil {
+		_ = db.readers.Close()
+	}
+	return db.sql.Close()
+}
 
 // transaction runs fn in a transaction: a pipeTx on PostgreSQL.
 func (db *DB) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {

@@ -103,10 +103,14 @@ func placeholders(postgres bool, n int) string {
 }
 
 // readOrderSQL reads an order and its lines in one statement, a row per
-// line (one row with NULL line columns for an order without lines).
+// line (one row with NULL line columns for an order without lines). The id
+// is a CAST parameter, which PostgreSQL plans as the plain one: SQLite
+// (built with STAT4), once ANALYZE has given it statistics, plans a
+// statement again at every new value of a plain parameter its statistics
+// could use, and parsing is most of what a read of an order costs it.
 var readOrderSQL = "SELECT " + orderSelect("o.") + `,
 	l.menu_item_id, l.name, l.quantity, l.unit_price_cents, l.discounted_unit_price_cents, l.deal_title
-	FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = ? ORDER BY l.position`
+	FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = CAST(? AS TEXT) ORDER BY l.position`
 
 // readOrderPostgres is readOrderSQL with PostgreSQL's placeholders.
 var readOrderPostgres = rebind(true, readOrderSQL)

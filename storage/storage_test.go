@@ -143,6 +143,40 @@ func TestCreateOrderOfNoStore(t *testing.T) {
 	})
 }
 
+// TestSQLiteReadsBesideAWriter reads an order on SQLite while a write
+// transaction is open on the one writing connection: the read must not
+// wait for the transaction, and must see what was committed before it, not
+// the transaction's own write.
+func TestSQLiteReadsBesideAWriter(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t, Config{DataDir: t.TempDir()})
+	s, items := seedStore(t, db)
+	o := createQueued(t, db, s, items, "BESIDE-1", time.Now())
+	ctx := context.Background()
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("UPDATE orders SET pos_attempts = pos_attempts + 1 WHERE id = ?", o.ID).Error; err != nil {
+			return err
+		}
+		read := make(chan error, 1)
+		go func() {
+			got, err := db.ReadOrder(ctx, o.ID, false)
+			if err == nil && got.PosSync.Attempts != o.PosSync.Attempts {
+				err = fmt.Errorf("the read saw %d attempts, the uncommitted write's; want %d", got.PosSync.Attempts, o.PosSync.Attempts)
+			}
+			read <- err
+		}()
+		select {
+		case err := <-read:
+			return err
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("the read waited 10s for the open write transaction")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOrderRoundTrip(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
