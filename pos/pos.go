@@ -119,7 +119,7 @@ type Pipeline struct {
 	menuLocks     keyedMutex
 	healthLocks   keyedMutex
 	refreshLocks  keyedMutex
-	// webhooks joins the copies of a webhook being kept (ReceiveWebhook).
+	// webhooks joins the copies of a webhook being received (ReceiveWebhook).
 	webhooks singleflight.Group
 }
 

@@ -36,7 +36,7 @@ type DB struct {
 	gorm  *gorm.DB
 	sql   *sql.DB
 	reads reader // the pool's, for the reads scanned by hand: pgxReads on PostgreSQL
-	// readers is, on SQLite, the pool reads runs on (see openReaders).
+	// readers is, on SQLite, the pool that reads runs on (see openReaders).
 	readers  *sql.DB
 	postgres bool
 	log      *slog.Logger

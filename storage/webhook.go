@@ -39,12 +39,6 @@ func NewWebhook(storeID string, saleID *string, body string) Webhook {
 	return Webhook{StoreID: storeID, SaleID: saleID, Body: body, hash: hex.EncodeToString(sum[:])}
 }
 
-// Key is the same for a webhook and its copies, and differs for any other
-// webhook.
-func (w Webhook) Key() string {
-	return w.StoreID + "/" + w.hash
-}
-
 // SaveWebhook keeps a received webhook and, in the same transaction, runs
 // then (which enqueues its processing). A body the store already has kept
 // is a copy: nothing is written, then does not run and kept is false.

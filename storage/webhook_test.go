@@ -69,7 +69,7 @@ func TestWebhookTarget(t *testing.T) {
 			if want, _ := db.CredentialsByWebhookToken(ctx, token); !reflect.DeepEqual(c, want) {
 				t.Fatalf("credentials %+v, want %+v", c, want)
 			}
-			if hook.Key() != NewWebhook(store.ID, &sale, "payload=w1").Key() || *hook.SaleID != sale {
+			if want := NewWebhook(store.ID, &sale, "payload=w1"); !reflect.DeepEqual(hook, want) {
 				t.Fatalf("webhook %+v, want the store's of sale %s", hook, sale)
 			}
 			return c, got
