@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leafly/lightspeed-orders/storage"
 )
 
 // config is everything the service reads from its environment. README.md
@@ -211,7 +213,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		OrderPosDeadline:       e.duration("ORDER_POS_DEADLINE", 5*time.Minute),
 		ShutdownTimeout:        e.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		ReadTimeout:            e.duration("HTTP_READ_TIMEOUT", 10*time.Second),
-		DBMaxConns:             e.integer("DB_MAX_CONNS", 20, 1, 1000),
+		DBMaxConns:             e.integer("DB_MAX_CONNS", storage.DefaultMaxOpenConns, 1, 1000),
 		DatabaseWait:           e.duration("DATABASE_WAIT", time.Minute),
 	}
 	c.Introspection = e.boolean("GRAPHQL_INTROSPECTION", c.DatabaseURL == "")

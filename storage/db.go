@@ -24,7 +24,7 @@ type Config struct {
 	DatabaseURL string
 	// DataDir holds the embedded SQLite file.
 	DataDir string
-	// MaxOpenConns bounds the PostgreSQL pool (default 20).
+	// MaxOpenConns bounds the PostgreSQL pool (default DefaultMaxOpenConns).
 	MaxOpenConns int
 	Logger       *slog.Logger
 	// Now is the clock the database records times by (time.Now when nil).
@@ -142,6 +142,16 @@ func openReaders(cfg Config) (*sql.DB, error) {
 	return readers, nil
 }
 
+// DefaultMaxOpenConns is the PostgreSQL pool's size unless the caller sets
+// one. More connections are not faster: every change of a store's orders
+// holds the store's row to its commit (see numberUpdates), so connections
+// past what PostgreSQL's cores can run mostly add transactions waiting for
+// that row, and backends warming caches of their own. On a 2-core
+// PostgreSQL a burst of 500 orders cost 8.7–10.1 ms of PostgreSQL CPU per
+// order with 20 connections and 5.6 ms with 8, and no read got slower
+// (BENCHMARKS.md, the sixteenth run).
+const DefaultMaxOpenConns = 8
+
 // configurePool sizes the pool. SQLite allows one writer at a time; a single
 // connection serialises transactions instead of failing them with SQLITE_BUSY.
 func configurePool(db *sql.DB, cfg Config) {
@@ -151,7 +161,7 @@ func configurePool(db *sql.DB, cfg Config) {
 	}
 	n := cfg.MaxOpenConns
 	if n <= 0 {
-		n = 20
+		n = DefaultMaxOpenConns
 	}
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
