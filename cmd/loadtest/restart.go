@@ -127,6 +127,9 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 		return nil, err
 	}
 	defer lb.Close()
+	if err := b.retireDemo(ctx); err != nil {
+		return nil, err
+	}
 	// Read before the replicas start: their leader may run its start-up
 	// menu sync before they are both listening.
 	lastJob, err := b.lastJob(ctx)
