@@ -3,6 +3,7 @@ package gqlws
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -17,6 +18,12 @@ const payloadCacheSize = 64
 // so their addresses cannot be reused by other responses while they are
 // cached; a response must not change once sent.
 type payloadCache struct {
+	// last is the entry asked for most recently. Every socket of an
+	// execution asks for the same response one after the other, so most
+	// gets find it here and write nothing shared: taking mu on every get
+	// moved its cache line between the cores for each socket.
+	last atomic.Pointer[cachedPayload]
+
 	mu      sync.Mutex
 	entries map[*graphql.Response]*payload
 	ring    [payloadCacheSize]*graphql.Response // the oldest entry is at next
@@ -31,8 +38,17 @@ type payload struct {
 	err  error
 }
 
+// cachedPayload is one entry of a payloadCache.
+type cachedPayload struct {
+	r *graphql.Response
+	p *payload
+}
+
 // get returns the JSON encoding of r.
 func (pc *payloadCache) get(r *graphql.Response) ([]byte, error) {
+	if c := pc.last.Load(); c != nil && c.r == r {
+		return c.p.encode(r)
+	}
 	pc.mu.Lock()
 	p, ok := pc.entries[r]
 	if !ok {
@@ -47,7 +63,13 @@ func (pc *payloadCache) get(r *graphql.Response) ([]byte, error) {
 		p = &payload{}
 		pc.entries[r] = p
 	}
+	pc.last.Store(&cachedPayload{r: r, p: p})
 	pc.mu.Unlock()
+	return p.encode(r)
+}
+
+// encode returns r's encoding, made once.
+func (p *payload) encode(r *graphql.Response) ([]byte, error) {
 	p.once.Do(func() { p.b, p.err = json.Marshal(r) })
 	return p.b, p.err
 }

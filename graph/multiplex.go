@@ -122,12 +122,21 @@ func (m *Multiplexer) InterceptOperation(ctx context.Context, next graphql.Opera
 	if !running {
 		go m.run(gctx, g, next(gctx))
 	}
+	// The member's channel is closed once its context is cancelled (above),
+	// so a receive alone waits for both; done, looked up once rather than
+	// through the context's chain on every response, keeps a response
+	// still buffered from going out after the subscriber left.
+	done := ctx.Done()
 	return func(context.Context) *graphql.Response {
-		select {
-		case r := <-mb.ch:
-			return r
-		case <-ctx.Done():
+		r, open := <-mb.ch
+		if !open {
 			return nil
+		}
+		select {
+		case <-done:
+			return nil
+		default:
+			return r
 		}
 	}
 }
