@@ -22,7 +22,7 @@ type payloadCache struct {
 	// execution asks for the same response one after the other, so most
 	// gets find it here and write nothing shared: taking mu on every get
 	// moved its cache line between the cores for each socket.
-	last atomic.Pointer[cachedPayload]
+	last atomic.Pointer[payload]
 
 	mu      sync.Mutex
 	entries map[*graphql.Response]*payload
@@ -30,24 +30,19 @@ type payloadCache struct {
 	next    int
 }
 
-// payload is one response's encoding, made by the first socket that sends
+// payload is response r's encoding, made by the first socket that sends
 // it while the others wait.
 type payload struct {
+	r    *graphql.Response
 	once sync.Once
 	b    []byte
 	err  error
 }
 
-// cachedPayload is one entry of a payloadCache.
-type cachedPayload struct {
-	r *graphql.Response
-	p *payload
-}
-
 // get returns the JSON encoding of r.
 func (pc *payloadCache) get(r *graphql.Response) ([]byte, error) {
-	if c := pc.last.Load(); c != nil && c.r == r {
-		return c.p.encode(r)
+	if p := pc.last.Load(); p != nil && p.r == r {
+		return p.encode()
 	}
 	pc.mu.Lock()
 	p, ok := pc.entries[r]
@@ -60,17 +55,17 @@ func (pc *payloadCache) get(r *graphql.Response) ([]byte, error) {
 		}
 		pc.ring[pc.next] = r
 		pc.next = (pc.next + 1) % payloadCacheSize
-		p = &payload{}
+		p = &payload{r: r}
 		pc.entries[r] = p
 	}
-	pc.last.Store(&cachedPayload{r: r, p: p})
+	pc.last.Store(p)
 	pc.mu.Unlock()
-	return p.encode(r)
+	return p.encode()
 }
 
-// encode returns r's encoding, made once.
-func (p *payload) encode(r *graphql.Response) ([]byte, error) {
-	p.once.Do(func() { p.b, p.err = json.Marshal(r) })
+// encode returns the response's encoding, made once.
+func (p *payload) encode() ([]byte, error) {
+	p.once.Do(func() { p.b, p.err = json.Marshal(p.r) })
 	return p.b, p.err
 }
 
