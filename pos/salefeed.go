@@ -206,32 +206,45 @@ func (p *Pipeline) Reconcile(ctx context.Context, storeID string) error {
 		if len(page.Sales) == 0 || page.MaxVersion <= cursor {
 			return nil
 		}
-		if err := p.applyPage(ctx, t, storeID, page.Sales); err != nil {
+		applied, err := p.applyPage(ctx, t, storeID, page.Sales)
+		if err != nil {
 			return err
 		}
 		cursor = page.MaxVersion
 		if err := p.db.SetSalesCursor(ctx, storeID, cursor); err != nil {
 			return err
 		}
+		// A short page with nothing to apply is the end of the feed, or
+		// sales this service recorded as it made them (a burst of orders
+		// makes them as fast as the rate limit lets it): reading on would
+		// spend the orders' turns chasing them. What follows is read from
+		// the cursor next time.
+		if applied == 0 && len(page.Sales) < salesPageSize {
+			return nil
+		}
 	}
 }
 
-func (p *Pipeline) applyPage(ctx context.Context, t lssync.Target, storeID string, sales []lssync.Sale) error {
+// applyPage applies the sales of a page that tell the service something
+// new, and returns how many did.
+func (p *Pipeline) applyPage(ctx context.Context, t lssync.Target, storeID string, sales []lssync.Sale) (int, error) {
+	applied := 0
 	for _, sale := range sales {
 		so, err := p.db.SaleOrder(ctx, storeID, sale.ID)
 		if err != nil {
-			return err
+			return applied, err
 		}
 		if news, _ := saleNews(so, sale.Version); !news {
 			continue
 		}
 		snap, err := p.snapshot(ctx, t, sale)
 		if err != nil {
-			return err
+			return applied, err
 		}
 		if err := p.applySale(ctx, so.OrderID, snap, nil); err != nil {
-			return err
+			return applied, err
 		}
+		applied++
 	}
-	return nil
+	return applied, nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -167,5 +168,32 @@ func TestWebhookIntake(t *testing.T) {
 	o := st.order(t, id)
 	if n := len(path(o, "statusHistory").([]any)); n != 3 {
 		t.Errorf("history %v after five copies of a webhook, want PENDING, CONFIRMED, READY", path(o, "statusHistory"))
+	}
+}
+
+// TestReconciliationStopsAtKnownSales: the reconciliation at start reads
+// the feed from its cursor; a short page of sales the service made itself,
+// and so knows, is the last it reads: one call, not one more for the empty
+// page after it (during a burst of orders it would chase them call by
+// call with the orders' turns).
+func TestReconciliationStopsAtKnownSales(t *testing.T) {
+	t.Parallel()
+	url, host, sb := sandboxHost(t)
+	p := lightspeedProcess(t, host, url)
+	st, menu := enabledStore(t, p)
+	for i := range 3 {
+		st.waitPos(t, st.shopperOrder(t, fmt.Sprintf("KNOWN-%d", i), "known@example.com", anyItems(menu, 1), nil), "SENT")
+	}
+	waitForJobs(t, p)
+	p.Crash(t)
+	sb.resetCalls()
+	st.s = lightspeedProcess(t, host, url)
+	waitFor(t, "the reconciliation at start", 20*time.Second, func() bool {
+		calls, _ := sb.calls()
+		return calls["GET /sales"] > 0
+	})
+	waitForJobs(t, st.s)
+	if calls, _ := sb.calls(); calls["GET /sales"] != 1 {
+		t.Errorf("the reconciliation read the feed %d times, want once: %v", calls["GET /sales"], calls)
 	}
 }
