@@ -56,6 +56,14 @@ func RetryDelay(attempt int) time.Duration {
 // not hold up the notifications, probes and sweeps of the default queue.
 const QueueLightspeed = "lightspeed"
 
+// lightspeedWorkers is QueueLightspeed's default bound. Its jobs mostly
+// wait, on Lightspeed's answers and on the database pool, and none waits
+// long for the rate limit (see pos's turnWait), so a replica runs many at
+// once: with 20, a burst of orders queued in River while new submissions
+// took the pool, and its p99 from submit to CONFIRMED was about twice that
+// with 64 (BENCHMARKS.md, the eighteenth run).
+const lightspeedWorkers = 64
+
 // Queue is the service's River client over database/sql transactions.
 type Queue = river.Client[*sql.Tx]
 
@@ -66,9 +74,10 @@ type Config struct {
 	Workers  *river.Workers
 	Periodic []*river.PeriodicJob
 	Logger   *slog.Logger
-	// MaxWorkers bounds the jobs run at once by this replica on each of
-	// its two queues, river.QueueDefault and QueueLightspeed (default 20).
-	MaxWorkers int
+	// MaxWorkers bounds the jobs run at once by this replica on
+	// river.QueueDefault (default 20), and LightspeedWorkers on
+	// QueueLightspeed (default 64).
+	MaxWorkers, LightspeedWorkers int
 	// Listener, on PostgreSQL, is the pool River takes one connection
 	// from, and keeps, to LISTEN for new jobs: idle workers then wake when
 	// a transaction that enqueued a job commits, on any replica, and poll
@@ -231,11 +240,8 @@ func New(cfg Config) (*Queue, error) {
 	}
 	rc.RescueStuckJobsAfter = 2 * rc.JobTimeout
 	if cfg.Workers != nil {
-		n := cfg.MaxWorkers
-		if n <= 0 {
-			n = 20
-		}
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}, QueueLightspeed: {MaxWorkers: n}}
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: orDefault(cfg.MaxWorkers, 20)},
+			QueueLightspeed: {MaxWorkers: orDefault(cfg.LightspeedWorkers, lightspeedWorkers)}}
 	}
 	q, err := river.NewClient(driver(cfg.DB, cfg.Postgres, cfg.Listener), rc)
 	if err != nil {
@@ -244,7 +250,7 @@ func New(cfg Config) (*Queue, error) {
 	return q, nil
 }
 
-func orDefault(v, def time.Duration) time.Duration {
+func orDefault[T int | time.Duration](v, def T) T {
 	if v <= 0 {
 		return def
 	}

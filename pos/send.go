@@ -49,6 +49,12 @@ func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[SendOrderArgs
 	return err
 }
 
+// turnWait is about the longest a send waits for its turns under the
+// retailer's rate limit while holding a worker; an order whose turn is
+// further off comes back for it later (Limiter.Later), so that a backlog of
+// one retailer's orders does not hold every worker.
+const turnWait = 10 * time.Second
+
 // send is one attempt at sending an order: what it learned and how many
 // Lightspeed calls it made.
 type send struct {
@@ -70,7 +76,8 @@ type send struct {
 func (p *Pipeline) SendOrder(ctx context.Context, orderID string) error {
 	ctx, writeTrail := p.forOrder(ctx, orderID)
 	defer writeTrail()
-	s, err := p.prepareSend(ctx, orderID)
+	ctx, s, err := p.prepareSend(ctx, orderID)
+	defer p.ls.Limiter().Release(ctx)
 	if err != nil || s == nil {
 		return err
 	}
@@ -95,39 +102,47 @@ func (p *Pipeline) SendOrder(ctx context.Context, orderID string) error {
 	return p.sent(ctx, s, sale, current)
 }
 
-// prepareSend loads what sending needs, saves the sale id and counts the
-// attempt. It returns nil when there is nothing to send.
-func (p *Pipeline) prepareSend(ctx context.Context, orderID string) (*send, error) {
+// prepareSend loads what sending needs, waits to be near its turn under
+// the retailer's rate limit (the context it returns holds the turn), saves
+// the sale id and counts the attempt. It returns nil when there is nothing
+// to send.
+func (p *Pipeline) prepareSend(ctx context.Context, orderID string) (context.Context, *send, error) {
 	o, err := p.db.ReadOrder(ctx, orderID, false)
 	if err != nil {
-		return nil, err
+		return ctx, nil, err
 	}
 	if o.PosSync.State != domain.PosQueued {
-		return nil, nil
+		return ctx, nil, nil
 	}
 	s := &send{order: o}
 	if s.store, err = p.db.Store(ctx, o.StoreID); err != nil {
-		return nil, err
+		return ctx, nil, err
 	}
 	if o.Status.Terminal() {
-		return nil, p.abandonCanceled(ctx, s)
+		return ctx, nil, p.abandonCanceled(ctx, s)
 	}
 	if !s.store.Integration.Settings.Complete() {
-		return nil, p.notSent(ctx, o.ID, domain.PosErrNotConfigured, "The store's Lightspeed setup is incomplete.")
+		return ctx, nil, p.notSent(ctx, o.ID, domain.PosErrNotConfigured, "The store's Lightspeed setup is incomplete.")
 	}
 	if s.store.Integration.Health == domain.HealthPartnerOutage {
-		return nil, p.waitOutOutage(ctx, o)
+		return ctx, nil, p.waitOutOutage(ctx, o)
+	}
+	if c := s.store.Integration.Connection; c != nil {
+		var wait time.Duration
+		if ctx, wait = p.ls.Limiter().Later(ctx, c.DomainPrefix, o.ID, turnWait); wait > 0 {
+			return ctx, nil, river.JobSnooze(wait)
+		}
 	}
 	a, queued, err := p.db.StartSend(ctx, orderID, uuid.NewString())
 	if err != nil || !queued {
-		return nil, err
+		return ctx, nil, err
 	}
 	s.saleID, o.PosSync.SaleID, o.PosSync.Attempts = a.SaleID, &a.SaleID, a.Attempts
 	if s.target, err = p.target(ctx, o.StoreID); err != nil {
 		p.observe(ctx, o.StoreID, err)
-		return nil, p.sendFailed(ctx, s, err)
+		return ctx, nil, p.sendFailed(ctx, s, err)
 	}
-	return s, nil
+	return ctx, s, nil
 }
 
 // createSale creates the sale, unless an earlier attempt already did;

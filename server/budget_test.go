@@ -153,3 +153,46 @@ func TestInteractiveReadsLeaveBudgetToOrders(t *testing.T) {
 		}
 	})
 }
+
+// TestOrdersFarFromTheirTurnHoldNoWorker: with a small rate budget, an
+// order whose turn is more than 10 s off does not wait for it in a worker:
+// its job snoozes before the send starts (no attempt counted, no call
+// made), and every order still becomes one sale, on its first attempt.
+func TestOrdersFarFromTheirTurnHoldNoWorker(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, map[string]string{"LIGHTSPEED_RECONCILE_INTERVAL": "1h"})
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		st.waitPos(t, st.shopperOrder(t, "TURN-0", "turn@example.com", anyItems(menu, 1), nil), "SENT")
+		waitForJobs(t, s)
+		// 30 a window: 3 at once, then one every 11.1 s (the service's
+		// window is 5 minutes). The first order's response teaches the
+		// service the limit; of the five after it, three go at once.
+		sb.must(http.MethodPost, "/control/rate_limit", "", map[string]any{"domain_prefix": sandbox.DemoPrefix, "limit": 30, "window_seconds": 600})
+		ids := []string{st.shopperOrder(t, "TURN-1", "turn@example.com", anyItems(menu, 1), nil)}
+		st.waitPos(t, ids[0], "SENT")
+		for i := range 5 {
+			ids = append(ids, st.shopperOrder(t, fmt.Sprintf("TURN-%d", i+2), "turn@example.com", anyItems(menu, 1), nil))
+		}
+		sql := s.Storage(t).SQL()
+		waitFor(t, "an order's send to wait for its turn off the workers", 30*time.Second, func() bool {
+			var snoozed int
+			err := sql.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'send_order' AND metadata->>'snoozes' IS NOT NULL`).Scan(&snoozed)
+			if err != nil {
+				t.Fatalf("count snoozed sends: %v", err)
+			}
+			return snoozed > 0
+		})
+		for i, id := range ids {
+			// Waiting for the turn was no attempt: each order was sent on
+			// its first.
+			if o := st.waitPosWithin(t, id, "SENT", 90*time.Second); path(o, "posSync", "attempts") != float64(1) {
+				t.Errorf("TURN-%d: sent after %v attempts, want 1", i+1, path(o, "posSync", "attempts"))
+			}
+			if n := len(sb.sales(fmt.Sprintf("TURN-%d", i+1))); n != 1 {
+				t.Errorf("TURN-%d: %d sales, want 1", i+1, n)
+			}
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -137,6 +138,10 @@ type bucket struct {
 	remainingAt time.Time
 	// sharedAt is when the shared gate was last read for the retailer.
 	sharedAt time.Time
+	// promised are the callers Later told to come back, by key, with when
+	// they were told to; lastPromised is the turn the latest was promised.
+	promised     map[string]time.Time
+	lastPromised time.Time
 }
 
 // NewLimiter returns a limiter with opts' defaults filled in.
@@ -220,8 +225,15 @@ func (l *Limiter) Wait(ctx context.Context, prefix string) error {
 	if isInteractive(ctx) {
 		return l.takeSpare(prefix)
 	}
+	h, held := takeHeld(ctx, prefix)
 	for {
-		at, gen := l.reserve(prefix)
+		var at time.Time
+		var gen int
+		if held {
+			at, gen, held = h.at, h.gen, false
+		} else {
+			at, gen = l.reserve(prefix)
+		}
 		wait := at.Sub(l.opts.Clock.Now())
 		if wait <= 0 {
 			return nil
@@ -372,24 +384,107 @@ func (l *Limiter) block(prefix string, until time.Time) bool {
 	return true
 }
 
+// promiseGrace is how long past its return time a promise of Later stands:
+// a caller not back by then (its process stopped, or another replica took
+// its work) no longer holds back the callers behind it.
+const promiseGrace = 30 * time.Second
+
+// Later tells a background caller about to start on key (an order, say)
+// whether to wait for its turns now or to come back later, before it calls
+// the retailer at all: zero when the next turn starts within maxWait and no
+// caller told to come back earlier is still expected, else how long to come
+// back after. It reserves nothing (the calls still Wait). The callers it
+// turns away are promised returns one turn apart in the order they asked,
+// and one back for its promise goes ahead of those that never asked. So a
+// backlog of more than maxWait's worth of turns waits in order as promises,
+// not as blocked callers (each a job holding a worker, which other
+// retailers' work would wait behind). A caller Later lets through gets
+// its turn reserved in the returned context, which its first Wait on the
+// retailer takes (Release gives it back if it makes no call), so callers
+// let through together queue one behind the other and each waits at most
+// maxWait for that first call.
+func (l *Limiter) Later(ctx context.Context, prefix, key string, maxWait time.Duration) (context.Context, time.Duration) {
+	wait := l.later(prefix, key, maxWait)
+	if wait > 0 {
+		return ctx, wait
+	}
+	at, gen := l.reserve(prefix)
+	return context.WithValue(ctx, heldTurnKey{}, &heldTurn{prefix: prefix, at: at, gen: gen}), 0
+}
+
+// Release gives back the turn Later reserved in ctx, unless a Wait took
+// it.
+func (l *Limiter) Release(ctx context.Context) {
+	if h, _ := ctx.Value(heldTurnKey{}).(*heldTurn); h != nil && h.taken.CompareAndSwap(false, true) {
+		l.unreserve(h.prefix, h.gen)
+	}
+}
+
+// heldTurn is a turn Later reserved for a caller it let through.
+type heldTurn struct {
+	prefix string
+	at     time.Time
+	gen    int
+	taken  atomic.Bool
+}
+
+type heldTurnKey struct{}
+
+// takeHeld takes the turn Later reserved in ctx for prefix, once.
+func takeHeld(ctx context.Context, prefix string) (*heldTurn, bool) {
+	h, _ := ctx.Value(heldTurnKey{}).(*heldTurn)
+	if h == nil || h.prefix != prefix || !h.taken.CompareAndSwap(false, true) {
+		return nil, false
+	}
+	return h, true
+}
+
+// later is Later's decision: how long the caller is to come back after,
+// zero to go ahead.
+func (l *Limiter) later(prefix, key string, maxWait time.Duration) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.bucket(prefix)
+	now := l.opts.Clock.Now()
+	_, returning := b.promised[key]
+	delete(b.promised, key)
+	for k, back := range b.promised {
+		if now.Sub(back) > promiseGrace {
+			delete(b.promised, k)
+		}
+	}
+	next := b.nextTurn(now)
+	if next.Sub(now) <= maxWait && (returning || len(b.promised) == 0) {
+		return 0
+	}
+	turn := next
+	if !returning {
+		// Behind the last caller promised a turn; one back for its promise
+		// keeps its place instead.
+		if after := b.lastPromised.Add(time.Duration(float64(time.Second) / b.rate)); after.After(turn) {
+			turn = after
+		}
+		b.lastPromised = turn
+	}
+	// Back while its turn is still maxWait away, so that coming back late
+	// (a job queue's scheduler runs every few seconds) leaves no turn
+	// unused.
+	wait := max(turn.Sub(now)-maxWait, time.Second)
+	if b.promised == nil {
+		b.promised = map[string]time.Time{}
+	}
+	b.promised[key] = now.Add(wait)
+	return wait
+}
+
 // reserve takes the next turn and returns when it starts.
 func (l *Limiter) reserve(prefix string) (time.Time, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucket(prefix)
-	t := l.opts.Clock.Now()
-	if b.blockedUntil.After(t) {
-		t = b.blockedUntil
-	}
-	b.advance(t)
-	if b.last.After(t) {
-		t = b.last
-	}
+	at := b.nextTurn(l.opts.Clock.Now())
 	b.tokens--
-	if b.tokens >= 0 {
-		return t, b.gen
-	}
-	return t.Add(time.Duration(-b.tokens / b.rate * float64(time.Second))), b.gen
+	return at, b.gen
 }
 
 // unreserve gives back a turn a canceled waiter will not use, unless a pause
@@ -419,6 +514,22 @@ func (l *Limiter) bucket(prefix string) *bucket {
 		l.buckets[prefix] = b
 	}
 	return b
+}
+
+// nextTurn is when a turn reserved now would start.
+func (b *bucket) nextTurn(now time.Time) time.Time {
+	t := now
+	if b.blockedUntil.After(t) {
+		t = b.blockedUntil
+	}
+	b.advance(t)
+	if b.last.After(t) {
+		t = b.last
+	}
+	if b.tokens >= 1 {
+		return t
+	}
+	return t.Add(time.Duration((1 - b.tokens) / b.rate * float64(time.Second)))
 }
 
 // setBudget spreads budget over the window: burst tokens at once, the rest

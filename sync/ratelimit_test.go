@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -447,3 +448,97 @@ func TestLimiterBudgets(t *testing.T) {
 		}
 	}
 }
+
+// TestLimiterLater: a caller whose turn starts within maxWait goes ahead;
+// beyond it, callers are told to come back one turn apart, in the order
+// they asked, a caller back for its promise goes ahead of one that never
+// asked, and a promise not kept stops holding others back after a grace.
+func TestLimiterLater(t *testing.T) {
+	const maxWait = 10 * time.Second
+	t.Run("TurnNear", func(t *testing.T) {
+		clock := newFakeClock()
+		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: clock})
+		runWaiters(t, l, clock, 1, burst1) // the burst, at once
+		if wait := later(l, shop, "a", maxWait); wait != 0 {
+			t.Fatalf("Later with the next turn %s away = %s, want 0", gap1, wait)
+		}
+		if wait := later(l, "otherstore", "b", maxWait); wait != 0 {
+			t.Fatalf("Later for another retailer = %s, want 0", wait)
+		}
+	})
+	t.Run("TurnFar", func(t *testing.T) {
+		clock := newFakeClock()
+		l := lssync.NewLimiter(lssync.LimiterOptions{Clock: clock})
+		l.Observe(shop, response(429, "Retry-After", "60"))
+		// Back with the turn maxWait away, one turn apart.
+		want := map[string]time.Duration{"a": 50 * time.Second, "b": 50*time.Second + gap1, "c": 50*time.Second + 2*gap1}
+		for _, key := range []string{"a", "b", "c"} {
+			if wait := later(l, shop, key, maxWait); !near(wait, want[key]) {
+				t.Fatalf("Later(%s) = %s, want %s", key, wait, want[key])
+			}
+		}
+		clock.Advance(50 * time.Second)
+		if wait := later(l, shop, "a", maxWait); wait != 0 {
+			t.Fatalf("Later(a) back for its turn = %s, want 0", wait)
+		}
+		// A newcomer goes behind b and c, though the turn is near.
+		if wait := later(l, shop, "d", maxWait); !near(wait, 3*gap1) {
+			t.Fatalf("Later(d), new behind b and c = %s, want %s", wait, 3*gap1)
+		}
+		clock.Advance(gap1)
+		if wait := later(l, shop, "b", maxWait); wait != 0 {
+			t.Fatalf("Later(b) back for its turn = %s, want 0", wait)
+		}
+		// c and d never come back: once their promises are 30s overdue,
+		// a newcomer goes ahead.
+		clock.Advance(2*gap1 + 30*time.Second + time.Millisecond)
+		if wait := later(l, shop, "e", maxWait); wait != 0 {
+			t.Fatalf("Later(e) after the others' promises lapsed = %s, want 0", wait)
+		}
+	})
+}
+
+// later is Later's wait alone.
+func later(l *lssync.Limiter, prefix, key string, maxWait time.Duration) time.Duration {
+	_, wait := l.Later(context.Background(), prefix, key, maxWait)
+	return wait
+}
+
+// TestLimiterLaterHoldsTurns: callers Later lets through at once queue
+// one behind the other (it reserves each one's turn), the first to come
+// maxWait away is told to come back, and a caller's first Wait takes the
+// turn held for it.
+func TestLimiterLaterHoldsTurns(t *testing.T) {
+	clock := newFakeClock()
+	l := lssync.NewLimiter(lssync.LimiterOptions{Clock: clock})
+	runWaiters(t, l, clock, 1, burst1) // the burst, at once
+	var first context.Context
+	for i := range 11 {
+		ctx, wait := l.Later(background(t), shop, fmt.Sprint(i), 10*time.Second)
+		switch {
+		case i < 10 && wait != 0:
+			t.Fatalf("caller %d, its turn %s away, told to come back in %s", i, time.Duration(i+1)*gap1, wait)
+		case i == 10 && wait == 0:
+			t.Fatalf("caller 10, its turn %s away, let through", 11*gap1)
+		case i == 0:
+			first = ctx
+		}
+	}
+	done := make(chan time.Time)
+	go func() {
+		if err := l.Wait(first, shop); err != nil {
+			t.Error(err)
+		}
+		done <- clock.Now()
+	}()
+	clock.WaitFor(t, "the first caller to wait", func() bool { return clock.Pending() == 1 })
+	next, _ := clock.Next()
+	clock.Set(next)
+	if at := <-done; !at.Equal(t0.Add(gap1)) {
+		t.Fatalf("the first caller's Wait returned at %s, want its held turn at %s", at.Sub(t0), gap1)
+	}
+}
+
+// near reports whether got is want within a millisecond (the bucket's
+// rates are floats).
+func near(got, want time.Duration) bool { return (got - want).Abs() < time.Millisecond }
