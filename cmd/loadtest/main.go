@@ -81,7 +81,8 @@
 //     returning shoppers. First -burst-real (150) orders with the sandbox's
 //     limit at 350 requests per 5 minutes (one register): orders per minute
 //     sustained from 30s after the first submit, against the ceiling the
-//     limit allows at the measured calls per order, and 429s. Then
+//     limit allows at the measured calls per order (less the sales feed's
+//     periodic reads), and 429s. Then
 //     -burst-raised (500) orders with the limit at -burst-raised-limit
 //     (100,000): submitOrder to CONFIRMED latency on an orderStatusChanged
 //     subscription, orders per minute, 429s. Every order must be exactly
