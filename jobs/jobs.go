@@ -56,12 +56,12 @@ func RetryDelay(attempt int) time.Duration {
 // not hold up the notifications, probes and sweeps of the default queue.
 const QueueLightspeed = "lightspeed"
 
-// lightspeedWorkers is QueueLightspeed's default bound. Its jobs mostly
-// wait, on Lightspeed's answers and on the database pool, and none waits
-// long for the rate limit (see pos's turnWait), so a replica runs many at
-// once: with 20, a burst of orders queued in River while new submissions
-// took the pool, and its p99 from submit to CONFIRMED was about twice that
-// with 64 (BENCHMARKS.md, the eighteenth run).
+// lightspeedWorkers bounds the jobs of QueueLightspeed a replica runs at
+// once. They mostly wait, on Lightspeed's answers and on the database pool,
+// and none waits long for the rate limit (see pos's turnWait), so many run
+// at once: with 20, a burst of orders queued in River while new
+// submissions took the pool, and its p99 from submit to CONFIRMED was about
+// twice that with 64 (BENCHMARKS.md, the eighteenth run).
 const lightspeedWorkers = 64
 
 // Queue is the service's River client over database/sql transactions.
@@ -75,9 +75,9 @@ type Config struct {
 	Periodic []*river.PeriodicJob
 	Logger   *slog.Logger
 	// MaxWorkers bounds the jobs run at once by this replica on
-	// river.QueueDefault (default 20), and LightspeedWorkers on
-	// QueueLightspeed (default 64).
-	MaxWorkers, LightspeedWorkers int
+	// river.QueueDefault (default 20); QueueLightspeed runs
+	// lightspeedWorkers.
+	MaxWorkers int
 	// Listener, on PostgreSQL, is the pool River takes one connection
 	// from, and keeps, to LISTEN for new jobs: idle workers then wake when
 	// a transaction that enqueued a job commits, on any replica, and poll
@@ -241,7 +241,7 @@ func New(cfg Config) (*Queue, error) {
 	rc.RescueStuckJobsAfter = 2 * rc.JobTimeout
 	if cfg.Workers != nil {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: orDefault(cfg.MaxWorkers, 20)},
-			QueueLightspeed: {MaxWorkers: orDefault(cfg.LightspeedWorkers, lightspeedWorkers)}}
+			QueueLightspeed: {MaxWorkers: lightspeedWorkers}}
 	}
 	q, err := river.NewClient(driver(cfg.DB, cfg.Postgres, cfg.Listener), rc)
 	if err != nil {

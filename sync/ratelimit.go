@@ -390,25 +390,23 @@ func (l *Limiter) block(prefix string, until time.Time) bool {
 const promiseGrace = 30 * time.Second
 
 // Later tells a background caller about to start on key (an order, say)
-// whether to wait for its turns now or to come back later, before it calls
+// whether to wait for its turn now or to come back later, before it calls
 // the retailer at all: zero when the next turn starts within maxWait and no
 // caller told to come back earlier is still expected, else how long to come
-// back after. It reserves nothing (the calls still Wait). The callers it
-// turns away are promised returns one turn apart in the order they asked,
-// and one back for its promise goes ahead of those that never asked. So a
-// backlog of more than maxWait's worth of turns waits in order as promises,
-// not as blocked callers (each a job holding a worker, which other
-// retailers' work would wait behind). A caller Later lets through gets
-// its turn reserved in the returned context, which its first Wait on the
-// retailer takes (Release gives it back if it makes no call), so callers
-// let through together queue one behind the other and each waits at most
-// maxWait for that first call.
+// back after. The callers it turns away are promised returns one turn
+// apart in the order they asked, and one back for its promise goes ahead of
+// those that never asked. So a backlog of more than maxWait's worth of
+// turns waits in order as promises, not as blocked callers (each a job
+// holding a worker, which other work would wait behind). A caller Later
+// lets through gets that turn reserved in the returned context, which its
+// first Wait on the retailer takes (Release gives it back if it makes no
+// call): callers let through together queue one behind the other, and each
+// waits at most maxWait for its first call.
 func (l *Limiter) Later(ctx context.Context, prefix, key string, maxWait time.Duration) (context.Context, time.Duration) {
-	wait := l.later(prefix, key, maxWait)
+	wait, at, gen := l.later(prefix, key, maxWait)
 	if wait > 0 {
 		return ctx, wait
 	}
-	at, gen := l.reserve(prefix)
 	return context.WithValue(ctx, heldTurnKey{}, &heldTurn{prefix: prefix, at: at, gen: gen}), 0
 }
 
@@ -440,8 +438,8 @@ func takeHeld(ctx context.Context, prefix string) (*heldTurn, bool) {
 }
 
 // later is Later's decision: how long the caller is to come back after,
-// zero to go ahead.
-func (l *Limiter) later(prefix, key string, maxWait time.Duration) time.Duration {
+// or zero with the turn it reserved for it.
+func (l *Limiter) later(prefix, key string, maxWait time.Duration) (time.Duration, time.Time, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucket(prefix)
@@ -455,7 +453,8 @@ func (l *Limiter) later(prefix, key string, maxWait time.Duration) time.Duration
 	}
 	next := b.nextTurn(now)
 	if next.Sub(now) <= maxWait && (returning || len(b.promised) == 0) {
-		return 0
+		b.tokens--
+		return 0, next, b.gen
 	}
 	turn := next
 	if !returning {
@@ -474,7 +473,7 @@ func (l *Limiter) later(prefix, key string, maxWait time.Duration) time.Duration
 		b.promised = map[string]time.Time{}
 	}
 	b.promised[key] = now.Add(wait)
-	return wait
+	return wait, time.Time{}, 0
 }
 
 // reserve takes the next turn and returns when it starts.
