@@ -97,11 +97,23 @@ func New(d Deps) (*App, error) {
 	return a, nil
 }
 
-// Drain waits for the notifications being sent right after their change
-// committed, until ctx ends: call it once the queue has stopped, when
-// nothing makes changes any more. One not sent by then is sent by the job
-// queue later (see outbox.go).
-func (a *App) Drain(ctx context.Context) error { return a.w.sender.wait(ctx) }
+// Drain waits for the orders and then the notifications being sent right
+// after their change committed, until ctx ends: call it once the queue has
+// stopped, when nothing makes changes any more. One not sent by then is
+// sent by the job queue later (see outbox.go and pos's sendnow.go).
+func (a *App) Drain(ctx context.Context) error {
+	if err := a.pos.Drain(ctx); err != nil {
+		return err
+	}
+	return a.w.sender.wait(ctx)
+}
+
+// ReclaimSends hands to the job queue the sends of new orders that a
+// stopped process was making (see pos's ReclaimSends); jobs.Liveness runs
+// it with its ttl.
+func (a *App) ReclaimSends(ctx context.Context, ttl time.Duration) error {
+	return a.pos.ReclaimSends(ctx, ttl)
+}
 
 // authorize checks the caller of ctx may perform op on the store.
 func authorize(ctx context.Context, op domain.Operation, storeID string) (domain.Principal, error) {

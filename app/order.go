@@ -35,13 +35,13 @@ func (a *App) SubmitOrder(ctx context.Context, in domain.SubmitOrder) (*domain.O
 	if err != nil {
 		return nil, err
 	}
-	var jobs []river.JobArgs
-	if o.PosSync.State == domain.PosQueued {
-		jobs = append(jobs, pos.SendOrderArgs{OrderID: o.ID})
-	}
-	stored, created, err := a.w.CreateOrder(ctx, o, jobs)
+	a.pos.TakeSend(o)
+	stored, created, err := a.w.CreateOrder(ctx, o, nil)
 	if err != nil || !created {
 		return resubmitted(stored, in, err)
+	}
+	if stored.PosSync.Sender != "" {
+		a.pos.SendNow(stored.ID)
 	}
 	return stored, nil
 }

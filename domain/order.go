@@ -76,6 +76,10 @@ type PosSync struct {
 	// version): the send that records the sale has the sale re-read when
 	// it records an older version.
 	HintedVersion int64
+	// Sender is the process (its job client id) attempting the send right
+	// after the order's commit, while it does; empty when the job queue
+	// holds the order's send, or nothing does.
+	Sender string
 }
 
 // PosErrorCode is the machine-readable reason an order is not in the POS.

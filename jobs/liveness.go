@@ -40,14 +40,22 @@ type Liveness struct {
 	// process that has beaten for ClientTTL in a row judges others: after a
 	// database outage every process missed its beats, and none is dead.
 	healthySince time.Time
+	// also reclaims the work of dead processes kept outside the queue.
+	also []Reclaimer
 }
 
-// NewLiveness returns the liveness of the queue client clientID (Queue.ID).
-func NewLiveness(db *sql.DB, postgres bool, clientID string, log *slog.Logger) *Liveness {
+// Reclaimer hands back work a process kept outside the job queue, naming
+// itself in the database by its client id, when that process has not
+// beaten for ttl.
+type Reclaimer func(ctx context.Context, ttl time.Duration) error
+
+// NewLiveness returns the liveness of the queue client clientID (Queue.ID);
+// Reclaim runs each of also after handing back the dead clients' jobs.
+func NewLiveness(db *sql.DB, postgres bool, clientID string, log *slog.Logger, also ...Reclaimer) *Liveness {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Liveness{db: db, postgres: postgres, clientID: clientID, log: log}
+	return &Liveness{db: db, postgres: postgres, clientID: clientID, log: log, also: also}
 }
 
 // Beat records that this process is alive. The first beat must come before
@@ -95,7 +103,7 @@ func (l *Liveness) Run(ctx context.Context) {
 
 // Reclaim makes the running jobs of clients unseen for ClientTTL available
 // again (discarded when they have no attempt left, as River's rescuer
-// does), then forgets clients long dead.
+// does), runs the Reclaimers, then forgets clients long dead.
 func (l *Liveness) Reclaim(ctx context.Context) error {
 	rows, err := l.db.QueryContext(ctx, l.reclaimSQL(), ClientTTL.Seconds(), l.clientID)
 	if err != nil {
@@ -112,6 +120,11 @@ func (l *Liveness) Reclaim(ctx context.Context) error {
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reclaim jobs: %w", err)
+	}
+	for _, f := range l.also {
+		if err := f(ctx, ClientTTL); err != nil {
+			return err
+		}
 	}
 	forget := `DELETE FROM job_clients WHERE seen_at < now() - make_interval(secs => $1)`
 	if !l.postgres {

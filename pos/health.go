@@ -199,7 +199,7 @@ func (p *Pipeline) Requeue(ctx context.Context, id string) (*domain.Order, error
 		case o.Status != domain.StatusPending:
 			return nil, domain.Errorf(domain.CodeConflict, "Order %s was already handled on the dashboard (%s); it is not sent to Lightspeed, so it cannot be fulfilled twice.", o.ID, o.Status)
 		}
-		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosQueued, nil, nil
+		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError, o.PosSync.Sender = domain.PosQueued, nil, nil, ""
 		return []river.JobArgs{SendOrderArgs{OrderID: o.ID}}, nil
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -121,6 +122,9 @@ type Pipeline struct {
 	refreshLocks  keyedMutex
 	// webhooks joins the copies of a webhook being received (ReceiveWebhook).
 	webhooks singleflight.Group
+	// sendTurns and sending are the attempts right after commit (SendNow).
+	sendTurns chan struct{}
+	sending   sync.WaitGroup
 }
 
 // New returns the pipeline over its dependencies and adds its job workers
@@ -138,7 +142,8 @@ func New(d Deps) (*Pipeline, error) {
 	}
 	p := &Pipeline{db: d.DB, queue: d.Queue, w: d.Writer, log: d.Log, now: d.Now, ls: d.Lightspeed, vault: d.Vault, tokens: d.Tokens,
 		publicURL: d.PublicURL, connectURL: d.ConnectURL, clientSecret: d.ClientSecret, onOrderSent: d.OnOrderSent,
-		deadline: d.OrderPosDeadline, lsTimeout: d.LightspeedTimeout, probeInterval: d.ProbeInterval}
+		deadline: d.OrderPosDeadline, lsTimeout: d.LightspeedTimeout, probeInterval: d.ProbeInterval,
+		sendTurns: make(chan struct{}, sendNowTurns)}
 	if err := p.addWorkers(d.Workers); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ const SourceType = "leafly"
 // SendOrderArgs asks for one order to be sent to the store's Lightspeed.
 type SendOrderArgs struct {
 	OrderID string `json:"order_id"`
+	// at is when the job runs (now when zero): a send handed over after
+	// its attempt right after commit failed (sendnow.go) is retried later.
+	at time.Time
 }
 
 func (SendOrderArgs) Kind() string { return "send_order" }
@@ -31,8 +34,8 @@ func (SendOrderArgs) Kind() string { return "send_order" }
 // handling's decision, not River's. Two sends of one order are harmless
 // (the sale id is fixed under the order's row lock), so an order sent again
 // after recovery never waits behind a finishing job.
-func (SendOrderArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 1000}
+func (a SendOrderArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueLightspeed, MaxAttempts: 1000, ScheduledAt: a.at}
 }
 
 type sendOrderWorker struct {
@@ -42,9 +45,8 @@ type sendOrderWorker struct {
 
 func (w *sendOrderWorker) Work(ctx context.Context, job *river.Job[SendOrderArgs]) error {
 	err := w.p.SendOrder(ctx, job.Args.OrderID)
-	var e *lssync.Error
-	if errors.As(err, &e) && e.Kind == lssync.KindRateLimited && !e.RetryAfter.IsZero() {
-		return river.JobSnooze(e.RetryAfter.Sub(w.p.now()) + 50*time.Millisecond)
+	if d, ok := retryAfter(err, w.p.now()); ok {
+		return river.JobSnooze(d)
 	}
 	return err
 }
@@ -263,7 +265,7 @@ func (p *Pipeline) notSent(ctx context.Context, orderID string, code domain.PosE
 		if o.PosSync.State != domain.PosQueued {
 			return nil, nil
 		}
-		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError = domain.PosNotSent, &code, &msg
+		o.PosSync.State, o.PosSync.ErrorCode, o.PosSync.LastError, o.PosSync.Sender = domain.PosNotSent, &code, &msg, ""
 		return nil, nil
 	})
 	if err != nil {

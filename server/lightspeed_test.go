@@ -210,8 +210,9 @@ func openToken(t *testing.T, sealed string) string {
 }
 
 // waitForJobs waits until the server's job queue has run its start-up
-// periodic job and has nothing left to run, so no background menu sync
-// calls Lightspeed while a test counts calls. The probe and the deadline
+// periodic job and has nothing left to run, nor any order a send right
+// after its commit, so no background work calls Lightspeed while a test
+// counts calls. The probe and the deadline
 // sweep do not count: tests run them every 500ms (LIGHTSPEED_PROBE_INTERVAL,
 // a short ORDER_POS_DEADLINE), so one is nearly always due, and a healthy
 // store gives them nothing to do.
@@ -220,8 +221,9 @@ func waitForJobs(t *testing.T, s *testServer) {
 	db := s.Storage(t).SQL()
 	waitFor(t, "the job queue to be idle", 10*time.Second, func() bool {
 		var pending, periodic int
-		if err := db.QueryRow(`SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')
-			AND kind NOT IN ('probe_lightspeed', 'sweep_unsent_orders')`).Scan(&pending); err != nil {
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')
+			AND kind NOT IN ('probe_lightspeed', 'sweep_unsent_orders'))
+			+ (SELECT count(*) FROM orders WHERE pos_sync_state = 'QUEUED' AND pos_sender IS NOT NULL)`).Scan(&pending); err != nil {
 			t.Fatalf("count pending jobs: %v", err)
 		}
 		if err := db.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'menu_sync_all' AND state = 'completed'`).Scan(&periodic); err != nil {

@@ -39,6 +39,43 @@ func TestLostSaleAnswerMakesNoSecondSale(t *testing.T) {
 	})
 }
 
+// TestOnlyAFailedSendTakesAJob: an order is sent right after its commit
+// with no job in the queue; one whose attempt then fails is handed to the
+// queue, whose one job retries it: one sale, two attempts, and no order
+// left naming a sender.
+func TestOnlyAFailedSendTakesAJob(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startLightspeedServer(t, db, nil)
+		sb := sandboxOf(t, s)
+		st, menu := enabledStore(t, s)
+		sqlDB := s.Storage(t).SQL()
+		sends := `SELECT count(*) FROM river_job WHERE kind = 'send_order'`
+		st.waitPos(t, st.shopperOrder(t, "NOW-1", "now@example.com", anyItems(menu, 1), nil), "SENT")
+		if n := countRows(t, sqlDB, sends); n != 0 {
+			t.Errorf("%d send jobs for an order sent at once, want none", n)
+		}
+		sb.fault(map[string]any{"status": 503, "path": "/sales", "method": "POST", "count": 1})
+		o := st.waitPos(t, st.shopperOrder(t, "NOW-2", "now@example.com", anyItems(menu, 1), nil), "SENT")
+		if n := len(sb.sales("NOW-2")); n != 1 {
+			t.Errorf("%d sales after a failed first attempt, want 1", n)
+		}
+		if a := path(o, "posSync", "attempts"); a != float64(2) {
+			t.Errorf("attempts %v, want 2: the first right after commit, the second the job's", a)
+		}
+		// River records a job's completion in batches, after the work.
+		waitFor(t, "the retry's job to complete", 10*time.Second, func() bool {
+			return countRows(t, sqlDB, sends+` AND state = 'completed'`) == 1
+		})
+		if n := countRows(t, sqlDB, sends); n != 1 {
+			t.Errorf("%d send jobs, want the one retry", n)
+		}
+		if n := countRows(t, sqlDB, `SELECT count(*) FROM orders WHERE pos_sender IS NOT NULL`); n != 0 {
+			t.Errorf("%d orders still name a sender, want none", n)
+		}
+	})
+}
+
 func TestRateLimitedMidwayLosesNothing(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
@@ -105,7 +142,8 @@ func TestCrashAfterSaleAccepted(t *testing.T) {
 
 	restarted := lightspeedProcess(t, host, url)
 	st.s = restarted
-	// The restarted process reclaims the job of the dead one (jobs.Liveness).
+	// The restarted process hands the dead one's send to the queue (pos's
+	// ReclaimSends, run by jobs.Liveness).
 	st.waitPosWithin(t, id, "SENT", 30*time.Second)
 	if n := len(sb.sales("CRASH-1")); n != 1 {
 		t.Errorf("%d sales after the crash and restart, want 1", n)
@@ -115,9 +153,10 @@ func TestCrashAfterSaleAccepted(t *testing.T) {
 // TestCrashMidSendResumesSoon kills the process while four sales are being
 // made (two hang before Lightspeed makes the sale, two after it made it)
 // and restarts it: every interrupted order is SENT within 30 s of the
-// process answering again, one sale each. JOB_TIMEOUT stays at its 1m
-// default, so River's rescuer (jobs running for twice that) cannot be what
-// resumes them.
+// process answering again, one sale each. The sends were made right after
+// each order's commit, with no job: the restarted process hands them to
+// the queue once the dead one has missed its beats (pos's ReclaimSends),
+// well before a live sender's orders count as dropped (2 minutes).
 func TestCrashMidSendResumesSoon(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
@@ -136,10 +175,10 @@ func TestCrashMidSendResumesSoon(t *testing.T) {
 		for i := range 4 {
 			ids = append(ids, st.shopperOrder(t, fmt.Sprintf("MIDSEND-%d", i), "midsend@example.com", anyItems(menu, 1), nil))
 		}
-		jobsDB := p.Storage(t).SQL()
+		ordersDB := p.Storage(t).SQL()
 		waitFor(t, "four sale creations hanging", 60*time.Second, func() bool {
 			var running int
-			if err := jobsDB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'send_order' AND state = 'running'`).Scan(&running); err != nil {
+			if err := ordersDB.QueryRow(`SELECT count(*) FROM orders WHERE pos_sender IS NOT NULL AND pos_attempts = 1`).Scan(&running); err != nil {
 				t.Fatal(err)
 			}
 			faults, _ := sb.must(http.MethodGet, "/control/faults", "", nil)["data"].([]any)
@@ -183,11 +222,14 @@ func TestTwoProcessesDrainOneQueue(t *testing.T) {
 			t.Errorf("TWO-%d: %d sales, want 1", i, n)
 		}
 	}
-	var workers int
-	if err := a.Storage(t).SQL().QueryRow(`SELECT COUNT(DISTINCT attempted_by[1]) FROM river_job WHERE kind = 'send_order'`).Scan(&workers); err != nil {
+	// Each process sent the orders it took right after their commit.
+	var jobs int
+	if err := a.Storage(t).SQL().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'send_order'`).Scan(&jobs); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("send jobs were run by %d processes", workers)
+	if jobs != 0 {
+		t.Errorf("%d send jobs, want none: every order was sent right after its commit", jobs)
+	}
 }
 
 // TestStaffChangeBeforeSaleRecorded: Lightspeed makes the sale but the

@@ -136,7 +136,7 @@ func assemble(ctx context.Context, cfg config, log *slog.Logger, access *accessL
 		s.close()
 		return nil, err
 	}
-	s.live = jobs.NewLiveness(s.db.SQL(), s.db.Postgres(), s.queue.ID(), log)
+	s.live = jobs.NewLiveness(s.db.SQL(), s.db.Postgres(), s.queue.ID(), log, s.app.ReclaimSends)
 	s.handler = newHandler(cfg, s.app, s.db, s.tokens, s.sandbox, s.metrics, log, access)
 	return s, nil
 }

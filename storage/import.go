@@ -10,7 +10,7 @@ import (
 )
 
 // importBatch is how many orders ImportOrders writes per transaction. With
-// the orders table's 22 columns a batch stays well under PostgreSQL's 65,535
+// the orders table's 27 columns a batch stays well under PostgreSQL's 65,535
 // and SQLite's 32,766 bind parameters per statement.
 const importBatch = 500
 

@@ -40,6 +40,7 @@ type orderRow struct {
 	PosWarning          *string
 	PosSaleVersion      int64
 	PosWebhookVersion   int64
+	PosSender           *string
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 }
@@ -76,7 +77,7 @@ func orderToRow(o *domain.Order) orderRow {
 		PosSyncState: string(o.PosSync.State), PosSaleID: o.PosSync.SaleID, PosCustomerID: o.PosSync.CustomerID,
 		PosAttempts: o.PosSync.Attempts, PosLastError: o.PosSync.LastError,
 		PosErrorCode: (*string)(o.PosSync.ErrorCode), PosWarning: o.PosSync.Warning, PosSaleVersion: o.PosSync.SaleVersion,
-		PosWebhookVersion: o.PosSync.HintedVersion, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		PosWebhookVersion: o.PosSync.HintedVersion, PosSender: nonEmpty(o.PosSync.Sender), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 	}
 	if o.DeliveryAddress != nil {
 		b, _ := json.Marshal(o.DeliveryAddress)
@@ -97,7 +98,7 @@ func (r orderRow) domain() *domain.Order {
 		PosSync: domain.PosSync{State: domain.PosSyncState(r.PosSyncState), SaleID: r.PosSaleID,
 			CustomerID: r.PosCustomerID, Attempts: r.PosAttempts, LastError: r.PosLastError,
 			ErrorCode: (*domain.PosErrorCode)(r.PosErrorCode), Warning: r.PosWarning, SaleVersion: r.PosSaleVersion,
-			HintedVersion: r.PosWebhookVersion},
+			HintedVersion: r.PosWebhookVersion, Sender: deref(r.PosSender)},
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if r.DeliveryAddress != nil {
@@ -348,6 +349,14 @@ type posSyncView struct {
 
 func posSyncShown(p domain.PosSync) posSyncView {
 	return posSyncView{state: p.State, lastError: deref(p.LastError), errorCode: deref((*string)(p.ErrorCode)), warn: deref(p.Warning)}
+}
+
+// nonEmpty is &s, or nil when s is empty.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // deref is *p, or T's zero value when p is nil.

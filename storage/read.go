@@ -27,7 +27,7 @@ var orderColumns = []string{"id", "store_id", "leafly_order_id", "status", "fulf
 	"customer_first_name", "customer_last_name", "customer_email", "customer_phone", "customer_date_of_birth",
 	"delivery_address", "subtotal_cents", "total_cents", "has_government_id", "cancel_reason",
 	"pos_sync_state", "pos_sale_id", "pos_customer_id", "pos_attempts", "pos_last_error", "pos_error_code",
-	"pos_warning", "pos_sale_version", "pos_webhook_version", "created_at", "updated_at"}
+	"pos_warning", "pos_sale_version", "pos_webhook_version", "pos_sender", "created_at", "updated_at"}
 
 // orderSelect lists orderColumns for a SELECT, each prefixed with prefix.
 func orderSelect(prefix string) string {
@@ -40,7 +40,7 @@ func orderFields(r *orderRow) []any {
 		&r.CustomerFirstName, &r.CustomerLastName, &r.CustomerEmail, &r.CustomerPhone, &r.CustomerDateOfBirth,
 		&r.DeliveryAddress, &r.SubtotalCents, &r.TotalCents, &r.HasGovernmentID, &r.CancelReason,
 		&r.PosSyncState, &r.PosSaleID, &r.PosCustomerID, &r.PosAttempts, &r.PosLastError, &r.PosErrorCode,
-		&r.PosWarning, &r.PosSaleVersion, &r.PosWebhookVersion, &r.CreatedAt, &r.UpdatedAt}
+		&r.PosWarning, &r.PosSaleVersion, &r.PosWebhookVersion, &r.PosSender, &r.CreatedAt, &r.UpdatedAt}
 }
 
 // queryer runs a query: the pool, or a transaction's connection.

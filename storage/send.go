@@ -3,6 +3,10 @@ package storage
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -34,4 +38,37 @@ func (db *DB) StartSend(ctx context.Context, orderID, saleID string) (a SendAtte
 		return SendAttempt{}, false, nil
 	}
 	return SendAttempt{SaleID: rows[0].PosSaleID, Attempts: rows[0].PosAttempts}, true, nil
+}
+
+// OrphanedSends hands to queue, in one transaction, up to limit queued
+// orders whose send a process took right after their commit
+// (domain.PosSync.Sender) and will not finish: that process has not beaten
+// in job_clients for ttl (see package jobs' Liveness), or the order has not
+// changed since cutoff. Their sender is cleared with queue's jobs written,
+// so the next look leaves them be. It returns their ids.
+func (db *DB) OrphanedSends(ctx context.Context, ttl time.Duration, cutoff time.Time, limit int, queue func(Tx, []string) error) ([]string, error) {
+	seen := "unixepoch('subsec') - ?"
+	if db.postgres {
+		seen = "now() - make_interval(secs => ?)"
+	}
+	var ids []string
+	err := db.transaction(ctx, func(tx *gorm.DB) error {
+		q := tx.Model(&orderRow{}).Where(`pos_sync_state = '`+string(domain.PosQueued)+`' AND pos_sender IS NOT NULL AND (updated_at < ?
+			OR NOT EXISTS (SELECT 1 FROM job_clients c WHERE c.id = orders.pos_sender AND c.seen_at >= `+seen+`))`, cutoff.UTC(), ttl.Seconds()).
+			Limit(limit)
+		if db.postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+			return err
+		}
+		if err := tx.Exec("UPDATE orders SET pos_sender = NULL WHERE id IN ?", ids).Error; err != nil {
+			return err
+		}
+		return queue(Tx{tx}, ids)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hand orphaned sends to the queue: %w", err)
+	}
+	return ids, nil
 }

@@ -122,3 +122,66 @@ func TestStaleQueuedOrders(t *testing.T) {
 		}
 	})
 }
+
+// TestOrphanedSends hands to the queue the queued orders whose sender
+// stopped beating, never beat, or left the order unchanged since the
+// cutoff, clearing their sender in the queue's transaction; an order of a
+// live sender, one the queue already holds and one already sent are left
+// alone, and a second look finds nothing.
+func TestOrphanedSends(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		beat := "INSERT INTO job_clients (id, seen_at) VALUES (?, unixepoch('subsec') - ?)"
+		if db.postgres {
+			beat = "INSERT INTO job_clients (id, seen_at) VALUES (?, now() - make_interval(secs => ?))"
+		}
+		for client, ago := range map[string]float64{"live": 0, "dead": 3600} {
+			if err := db.gorm.Exec(beat, client, ago).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		order := func(leaflyID, sender string, at time.Time, state domain.PosSyncState) string {
+			o := newOrder(t, store, items, leaflyID, at)
+			o.PosSync.State, o.PosSync.Sender = state, sender
+			created, _, _, err := db.CreateOrder(ctx, o, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return created.ID
+		}
+		live := order("O-LIVE", "live", now, domain.PosQueued)
+		dead := order("O-DEAD", "dead", now, domain.PosQueued)
+		gone := order("O-GONE", "gone", now, domain.PosQueued)
+		dropped := order("O-DROPPED", "live", now.Add(-time.Hour), domain.PosQueued)
+		queued := order("O-QUEUED", "", now.Add(-time.Hour), domain.PosQueued)
+		sent := order("O-SENT", "dead", now, domain.PosSent)
+
+		var handed []string
+		got, err := db.OrphanedSends(ctx, 10*time.Second, now.Add(-10*time.Minute), 100, func(_ Tx, ids []string) error {
+			handed = ids
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{dead, gone, dropped}
+		slices.Sort(got)
+		slices.Sort(handed)
+		slices.Sort(want)
+		if !slices.Equal(got, want) || !slices.Equal(handed, want) {
+			t.Errorf("handed %v (the queue got %v), want %v", got, handed, want)
+		}
+		for id, sender := range map[string]string{live: "live", dead: "", gone: "", dropped: "", queued: "", sent: "dead"} {
+			o, err := db.Order(ctx, id)
+			if err != nil || o.PosSync.Sender != sender {
+				t.Errorf("order %s: sender %q, %v; want %q", o.LeaflyOrderID, o.PosSync.Sender, err, sender)
+			}
+		}
+		if again, err := db.OrphanedSends(ctx, 10*time.Second, now.Add(-10*time.Minute), 100, func(Tx, []string) error { return nil }); err != nil || len(again) != 0 {
+			t.Errorf("second look handed %v, %v; want none", again, err)
+		}
+	})
+}

@@ -31,8 +31,8 @@ var passThrough = []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG"}
 
 // Settings of the victim that shape the run: JOB_TIMEOUT at its default, so
 // River's rescuer (jobs running twice that long) is not what runs a killed
-// process's jobs again, but the restarted process reclaiming them
-// (jobs.Liveness); how long a lost Lightspeed answer is waited for (within
+// process's jobs again, but the restarted process reclaiming them and the
+// sends it was making right after commit (jobs.Liveness); how long a lost Lightspeed answer is waited for (within
 // JOB_TIMEOUT, as in production) and how often the sales feed is read.
 const (
 	victimJobTimeout        = "1m"
@@ -64,7 +64,7 @@ type event struct {
 	did  time.Duration // when it happened
 	down time.Duration // until the victim (or PostgreSQL) was back
 	err  error
-	// A kill's interrupted orders (their send job was running) and the
+	// A kill's interrupted orders (their send was under way) and the
 	// time from the victim answering again to the last of them SENT.
 	interrupted int
 	resumed     time.Duration

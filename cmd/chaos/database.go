@@ -73,9 +73,11 @@ func (d *database) drop() error {
 }
 
 // pendingDeliveries counts what the victim still has to deliver: jobs that
-// send orders, apply or void sales or send notifications, and notifications
-// no process attempted yet (a kill between a change's commit and its send
-// leaves them for the victim's sweep).
+// send orders, apply or void sales or send notifications, orders being sent
+// right after their commit (a kill hands them to the queue once the victim
+// has missed its beats), and notifications no process attempted yet (a
+// kill between a change's commit and its send leaves them for the victim's
+// sweep).
 func (d *database) pendingDeliveries(ctx context.Context) (int, error) {
 	conn, err := connect(ctx, d.url)
 	if err != nil {
@@ -86,6 +88,7 @@ func (d *database) pendingDeliveries(ctx context.Context) (int, error) {
 	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM river_job
 		WHERE kind IN ('send_order', 'apply_sale', 'void_sale', 'send_notification')
 		AND state NOT IN ('completed', 'cancelled', 'discarded'))
+		+ (SELECT count(*) FROM orders WHERE pos_sync_state = 'QUEUED' AND pos_sender IS NOT NULL)
 		+ (SELECT count(*) FROM notifications WHERE sent_at IS NULL AND attempts = 0 AND queued_at IS NULL)`).Scan(&n)
 	return n, err
 }

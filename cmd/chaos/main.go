@@ -61,13 +61,14 @@
 // -strict-notify: the webhook is at least once by contract
 // (notify/webhook.go), and receivers drop a repeated Idempotency-Key.
 //
-// Per kill, it also reports the orders whose send job was running when the
+// Per kill, it also reports the orders whose send was under way when the
 // process died and the time from the restarted process answering again to
 // the last of them SENT, and checks that it is within 30 s.
 //
 // The victim runs with JOB_TIMEOUT=1m (the default: River's rescuer would
 // run a killed process's jobs again only after 2 minutes; the restarted
-// process reclaims them about 10 s after its start), LIGHTSPEED_TIMEOUT=3s and LIGHTSPEED_RECONCILE_INTERVAL=15s. Waiting for
+// process reclaims them, and the sends the dead one was making right
+// after commit, about 10 s after its start), LIGHTSPEED_TIMEOUT=3s and LIGHTSPEED_RECONCILE_INTERVAL=15s. Waiting for
 // the run to settle stops early when nothing has changed for two minutes
 // and no delivery job is left. The servers' logs go to -logs (a
 // temporary directory by default, kept when a check fails).

@@ -13,8 +13,8 @@ import (
 )
 
 // How soon the work a killed victim was doing gets done (issue 12, part 3):
-// per kill, the orders whose send job was running when the process died,
-// and the time from the victim answering again to the last of them SENT.
+// per kill, the orders whose send was under way when the process died, and
+// the time from the victim answering again to the last of them SENT.
 
 // resumeGoal is the longest the interrupted orders of a kill may take to be
 // SENT once the victim answers again.
@@ -33,17 +33,19 @@ type resumes struct {
 	cancel context.CancelFunc // of the watch under way
 }
 
-// interrupted lists the orders not yet SENT whose send job was running when
-// the victim died (the only process working the queue). River records a
-// job's completion in batches, after the work: a running job's order may be
-// SENT already.
+// interrupted lists the orders not yet SENT whose send was under way when
+// the victim died (the only process sending orders): an attempt right
+// after the order's commit (the order names its sender), or a running job
+// (River records a job's completion in batches, after the work: a running
+// job's order may be SENT already).
 func (d *database) interrupted(ctx context.Context) ([]string, error) {
 	conn, err := connect(ctx, d.url)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, `SELECT o.id FROM river_job j JOIN orders o ON o.id = j.args->>'order_id'
+	rows, err := conn.Query(ctx, `SELECT id FROM orders WHERE pos_sync_state = 'QUEUED' AND pos_sender IS NOT NULL
+		UNION SELECT o.id FROM river_job j JOIN orders o ON o.id = j.args->>'order_id'
 		WHERE j.kind = 'send_order' AND j.state = 'running' AND o.pos_sync_state <> 'SENT'`)
 	if err != nil {
 		return nil, fmt.Errorf("interrupted orders: %w", err)

@@ -237,9 +237,10 @@ func (b *bench) stopAndRetire(ctx context.Context, srv *serverProcess, st drive.
 // retire makes sure that no later server of the run calls Lightspeed for
 // the store, once its server has stopped: a later server has a sandbox of
 // its own, which does not know the store, and its start-up menu sync,
-// reconciliation and the jobs this server left unfinished would spend that
-// sandbox's budget on it. Storage is written directly: no mutation turns
-// the menu sync off, and no API drops jobs.
+// reconciliation, the jobs this server left unfinished and the sends it
+// was making right after commit (which a later server hands to its queue)
+// would spend that sandbox's budget on it. Storage is written directly: no
+// mutation turns the menu sync off, and no API drops jobs.
 func (b *bench) retire(ctx context.Context, st drive.Store) error {
 	_, _, err := b.store.UpdateStore(ctx, st.ID, func(s *domain.Store) error {
 		s.Integration.Enabled, s.Integration.MenuSync.Enabled = false, false
@@ -251,6 +252,9 @@ func (b *bench) retire(ctx context.Context, st drive.Store) error {
 	_, err = b.store.SQL().ExecContext(ctx, "DELETE FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')")
 	if err != nil {
 		return fmt.Errorf("drop the jobs the server left unfinished: %w", err)
+	}
+	if _, err = b.store.SQL().ExecContext(ctx, "UPDATE orders SET pos_sender = NULL WHERE pos_sender IS NOT NULL"); err != nil {
+		return fmt.Errorf("drop the sends the server left unfinished: %w", err)
 	}
 	return nil
 }
