@@ -15,6 +15,7 @@ import (
 
 	"github.com/leafly/lightspeed-orders/domain"
 	"github.com/leafly/lightspeed-orders/internal/drive"
+	"github.com/leafly/lightspeed-orders/internal/wait"
 )
 
 // The orders-burst scenario: how fast a burst of orders reaches Lightspeed
@@ -253,6 +254,14 @@ func (b *bench) retire(ctx context.Context, st drive.Store) error {
 	if err != nil {
 		return fmt.Errorf("drop the jobs the server left unfinished: %w", err)
 	}
+	// A server older than migration 18 (-server-bin) names no senders.
+	var senders int
+	if err = b.store.SQL().QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = 18").Scan(&senders); err != nil {
+		return fmt.Errorf("read the schema's version: %w", err)
+	}
+	if senders == 0 {
+		return nil
+	}
 	if _, err = b.store.SQL().ExecContext(ctx, "UPDATE orders SET pos_sender = NULL WHERE pos_sender IS NOT NULL"); err != nil {
 		return fmt.Errorf("drop the sends the server left unfinished: %w", err)
 	}
@@ -418,8 +427,47 @@ func (b *bench) awaitConfirmed(ctx context.Context, srv *serverProcess, run burs
 	// calls: give the last orders' counts a moment to land.
 	want := before.metrics["leafly_lightspeed_calls_per_order_count"] + float64(l.delivered.Load())
 	_, _ = srv.waitMetric(ctx, "leafly_lightspeed_calls_per_order_count", 2*time.Second, func(v float64) bool { return v >= want })
+	if err := b.settle(ctx, srv); err != nil {
+		return mid, burstSnapshot{}, err
+	}
 	end, err := b.snapshot(ctx, srv, l.base)
 	return mid, end, err
+}
+
+// Settling after the last CONFIRMED: an order's work goes on after it (the
+// webhook Lightspeed sends for its sale, the notifications sent after
+// commit), and the CPU per order counts it, whenever it ends.
+const (
+	// settleStep is how often settle looks; quietCores is the server's
+	// CPU over a step below which it counts as quiet.
+	settleStep = 250 * time.Millisecond
+	quietCores = 0.1
+	// settleLimit bounds the wait.
+	settleLimit = 15 * time.Second
+)
+
+// settle waits until the server has been quiet for two steps in a row with
+// no webhook attempt by the sandbox in between, or settleLimit.
+func (b *bench) settle(ctx context.Context, srv *serverProcess) error {
+	prev, quiet := sampleCPU(srv), 0
+	attempts := -1
+	for deadline := time.Now().Add(settleLimit); quiet < 2 && time.Now().Before(deadline); {
+		if !wait.Sleep(ctx, settleStep) {
+			return ctx.Err()
+		}
+		st, err := srv.sandbox().Stats(ctx)
+		if err != nil {
+			return err
+		}
+		now := sampleCPU(srv)
+		if now.since(prev).Server < quietCores && st.Webhooks.Attempts == attempts {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		prev, attempts = now, st.Webhooks.Attempts
+	}
+	return nil
 }
 
 // burstResult turns the run into the report's row.
