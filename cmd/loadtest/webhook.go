@@ -152,6 +152,12 @@ func (b *bench) makeSales(ctx context.Context, srv *serverProcess, st drive.Stor
 	if err := b.awaitIdleQueue(ctx); err != nil {
 		return nil, err
 	}
+	// The sales' creation webhooks and the orders' notifications may still
+	// be under way (the server sends an order right after its commit, with
+	// no job to wait for): the staff actions' window starts after them.
+	if err := b.settle(ctx, srv); err != nil {
+		return nil, err
+	}
 	all, _, err := srv.sandbox().Sales(ctx, "")
 	if err != nil {
 		return nil, err
