@@ -45,20 +45,30 @@ func (db *DB) StartSend(ctx context.Context, orderID, saleID string) (a SendAtte
 // (domain.PosSync.Sender) and will not finish: that process has not beaten
 // in job_clients for ttl (see package jobs' Liveness), or the order has not
 // changed since cutoff. Their sender is cleared with queue's jobs written,
-// so the next look leaves them be. It returns their ids.
+// so the next look leaves them be. It returns their ids. A look that finds
+// none is one read, outside any transaction.
 func (db *DB) OrphanedSends(ctx context.Context, ttl time.Duration, cutoff time.Time, limit int, queue func(Tx, []string) error) ([]string, error) {
 	seen := "unixepoch('subsec') - ?"
 	if db.postgres {
 		seen = "now() - make_interval(secs => ?)"
 	}
+	orphaned := func(g *gorm.DB) *gorm.DB {
+		return g.Model(&orderRow{}).Where(`pos_sync_state = '`+string(domain.PosQueued)+`' AND pos_sender IS NOT NULL AND (updated_at < ?
+			OR NOT EXISTS (SELECT 1 FROM job_clients c WHERE c.id = orders.pos_sender AND c.seen_at >= `+seen+`))`, cutoff.UTC(), ttl.Seconds())
+	}
 	var ids []string
+	if err := orphaned(db.gorm.WithContext(ctx)).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("look for orphaned sends: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
 	err := db.transaction(ctx, func(tx *gorm.DB) error {
-		q := tx.Model(&orderRow{}).Where(`pos_sync_state = '`+string(domain.PosQueued)+`' AND pos_sender IS NOT NULL AND (updated_at < ?
-			OR NOT EXISTS (SELECT 1 FROM job_clients c WHERE c.id = orders.pos_sender AND c.seen_at >= `+seen+`))`, cutoff.UTC(), ttl.Seconds()).
-			Limit(limit)
+		q := orphaned(tx).Limit(limit)
 		if db.postgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
 		}
+		ids = nil
 		if err := q.Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
 			return err
 		}
