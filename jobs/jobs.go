@@ -8,7 +8,8 @@
 // their shared retry and uniqueness settings); the Queue is the River client that
 // stores, schedules, retries and runs them; periodic jobs are enqueued on a
 // schedule by whichever replica is River's leader; Liveness runs again, within
-// seconds, the jobs a crashed process was running.
+// seconds, the jobs a crashed process was running, and hands back through
+// its Reclaimers the work it kept outside the queue.
 package jobs
 
 import (
