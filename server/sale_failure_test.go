@@ -200,6 +200,43 @@ func TestCrashMidSendResumesSoon(t *testing.T) {
 	})
 }
 
+// TestStopFinishesSendUnderWay stops the process (SIGTERM) while it sends
+// an order right after its commit and Lightspeed hangs: the stop waits for
+// the attempt, which fails and hands the send to the job queue before the
+// process exits, and the next process sends it from there: one sale.
+func TestStopFinishesSendUnderWay(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+		sb := sandboxOf(t, host)
+		env := map[string]string{"LIGHTSPEED_TIMEOUT": "2s"}
+		for k, v := range db.env {
+			env[k] = v
+		}
+		p := sandboxedProcess(t, host, env)
+		st, menu := enabledStore(t, p)
+		sb.fault(map[string]any{"timeout": true, "path": "/sales", "method": "POST", "count": 1})
+		id := st.shopperOrder(t, "STOP-1", "stop@example.com", anyItems(menu, 1), nil)
+		ordersDB := p.Storage(t).SQL()
+		waitFor(t, "the sale's creation hanging", 30*time.Second, func() bool {
+			faults, _ := sb.must(http.MethodGet, "/control/faults", "", nil)["data"].([]any)
+			return len(faults) == 0
+		})
+		p.Stop(t)
+		if n := countRows(t, ordersDB, `SELECT count(*) FROM orders WHERE pos_sender IS NOT NULL`); n != 0 {
+			t.Errorf("%d orders still name the stopped process as their sender, want the send handed to the queue", n)
+		}
+		if n := countRows(t, ordersDB, `SELECT count(*) FROM river_job WHERE kind = 'send_order'`); n != 1 {
+			t.Errorf("%d send jobs after the stop, want 1", n)
+		}
+		st.s = sandboxedProcess(t, host, env)
+		st.waitPos(t, id, "SENT")
+		if n := len(sb.sales("STOP-1")); n != 1 {
+			t.Errorf("%d sales after the stop and restart, want 1", n)
+		}
+	})
+}
+
 // TestTwoProcessesDrainOneQueue sends orders through two server processes
 // sharing one database: each order becomes exactly one sale.
 func TestTwoProcessesDrainOneQueue(t *testing.T) {
