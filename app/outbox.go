@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/leafly/lightspeed-orders/internal/wait"
 	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/notify"
 	"github.com/leafly/lightspeed-orders/storage"
@@ -71,16 +72,7 @@ func (s *sender) start(ids []string) {
 }
 
 // wait returns once the attempts under way are done, or ctx ends.
-func (s *sender) wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.running.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (s *sender) wait(ctx context.Context) error { return wait.Group(ctx, &s.running) }
 
 // sendNow is the attempt right after commit at the notification id. It
 // leaves alone a notification already sent, attempted or queued, and one

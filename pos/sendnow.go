@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/leafly/lightspeed-orders/domain"
+	"github.com/leafly/lightspeed-orders/internal/wait"
 	"github.com/leafly/lightspeed-orders/jobs"
 	"github.com/leafly/lightspeed-orders/storage"
 	lssync "github.com/leafly/lightspeed-orders/sync"
@@ -78,16 +79,7 @@ func (p *Pipeline) SendNow(orderID string) {
 // Drain waits for the attempts SendNow started, until ctx ends: call it
 // once nothing submits orders any more. A send not finished by then is
 // handed to the queue by a live process (ReclaimSends).
-func (p *Pipeline) Drain(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { p.sending.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (p *Pipeline) Drain(ctx context.Context) error { return wait.Group(ctx, &p.sending) }
 
 // handOver gives the job queue the send of an order whose attempt right
 // after commit failed: its job runs when failure says to try again, and

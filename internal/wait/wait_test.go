@@ -2,6 +2,8 @@ package wait
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -39,5 +41,30 @@ func TestSleepEndsWhenTheContextEndsDuringIt(t *testing.T) {
 	}
 	if ctx.Err() == nil {
 		t.Fatal("Sleep returned before the context ended")
+	}
+}
+
+func TestGroupWaitsForTheGoroutines(t *testing.T) {
+	t.Parallel()
+	var wg sync.WaitGroup
+	var done atomic.Bool
+	release := make(chan struct{})
+	wg.Go(func() { <-release; done.Store(true) })
+	close(release)
+	if err := Group(context.Background(), &wg); err != nil || !done.Load() {
+		t.Fatalf("Group returned %v with the goroutine done %v, want nil after it", err, done.Load())
+	}
+}
+
+func TestGroupGivesWayToTheContext(t *testing.T) {
+	t.Parallel()
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	defer close(release)
+	wg.Go(func() { <-release })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := Group(ctx, &wg); err != context.DeadlineExceeded {
+		t.Fatalf("Group with a goroutine still running returned %v, want the context's deadline", err)
 	}
 }
