@@ -19,7 +19,8 @@ import (
 // order queued for the POS names itself the order's sender (TakeSend, in
 // the order's own row) and attempts the send as soon as the order commits
 // (SendNow), with no job in the queue: a job's insert, fetch and
-// completion were a quarter of the database's work per order. Only a send
+// completion were a quarter of the execution time of an order's statements
+// that do not wait for a lock (BENCHMARKS.md). Only a send
 // that did not succeed at once goes to the job queue, which retries it on
 // the service's back-off (handOver). A send whose process stopped before
 // it finished is handed to the queue by any live process once the sender
