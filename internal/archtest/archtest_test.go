@@ -46,8 +46,9 @@ var rules = []rule{
 	{pkg: "storage", forbidden: []string{module + "/app", module + "/notify", module + "/pos", module + "/sync"}},
 	// The POS pipeline knows nothing of the use cases above it (it writes
 	// through app's Writer), of notifications or of the transports.
-	{pkg: "pos", allowed: []string{"auth", "domain", "jobs", "storage", "sync", "vault"}},
-	{pkg: "app", allowed: []string{"auth", "domain", "jobs", "notify", "pos", "storage", "sync", "vault"}},
+	// internal/wait is a leaf: waits that give way to a context.
+	{pkg: "pos", allowed: []string{"auth", "domain", "internal/wait", "jobs", "storage", "sync", "vault"}},
+	{pkg: "app", allowed: []string{"auth", "domain", "internal/wait", "jobs", "notify", "pos", "storage", "sync", "vault"}},
 }
 
 func TestDependencyRule(t *testing.T) {
