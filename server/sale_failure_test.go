@@ -150,6 +150,32 @@ func TestCrashAfterSaleAccepted(t *testing.T) {
 	}
 }
 
+// restartable starts server processes on one database of db's, one after
+// another, each as the same replica would restart: Lightspeed's sandbox is
+// a host server's of its own, so it outlives them. Calls to Lightspeed
+// time out after lightspeedTimeout.
+type restartable struct {
+	host *testServer
+	sb   lsSandbox
+	env  map[string]string
+}
+
+func newRestartable(t *testing.T, db database, lightspeedTimeout string) restartable {
+	t.Helper()
+	host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	env := map[string]string{"LIGHTSPEED_TIMEOUT": lightspeedTimeout}
+	for k, v := range db.env {
+		env[k] = v
+	}
+	return restartable{host: host, sb: sandboxOf(t, host), env: env}
+}
+
+// start starts the next process.
+func (r restartable) start(t *testing.T) *testServer {
+	t.Helper()
+	return sandboxedProcess(t, r.host, r.env)
+}
+
 // TestCrashMidSendResumesSoon kills the process while four sales are being
 // made (two hang before Lightspeed makes the sale, two after it made it)
 // and restarts it: every interrupted order is SENT within 30 s of the
@@ -160,13 +186,8 @@ func TestCrashAfterSaleAccepted(t *testing.T) {
 func TestCrashMidSendResumesSoon(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
-		sb := sandboxOf(t, host)
-		env := map[string]string{"LIGHTSPEED_TIMEOUT": "2m"}
-		for k, v := range db.env {
-			env[k] = v
-		}
-		p := sandboxedProcess(t, host, env)
+		r := newRestartable(t, db, "2m")
+		sb, p := r.sb, r.start(t)
 		st, menu := enabledStore(t, p)
 		for _, after := range []bool{false, true} {
 			sb.fault(map[string]any{"after": after, "timeout": true, "path": "/sales", "method": "POST", "count": 2})
@@ -186,7 +207,7 @@ func TestCrashMidSendResumesSoon(t *testing.T) {
 		})
 		p.Crash(t)
 
-		st.s = sandboxedProcess(t, host, env)
+		st.s = r.start(t)
 		back := time.Now()
 		for _, id := range ids {
 			st.waitPosWithin(t, id, "SENT", 30*time.Second-time.Since(back))
@@ -207,13 +228,8 @@ func TestCrashMidSendResumesSoon(t *testing.T) {
 func TestStopFinishesSendUnderWay(t *testing.T) {
 	t.Parallel()
 	eachDatabase(t, func(t *testing.T, db database) {
-		host := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
-		sb := sandboxOf(t, host)
-		env := map[string]string{"LIGHTSPEED_TIMEOUT": "2s"}
-		for k, v := range db.env {
-			env[k] = v
-		}
-		p := sandboxedProcess(t, host, env)
+		r := newRestartable(t, db, "2s")
+		sb, p := r.sb, r.start(t)
 		st, menu := enabledStore(t, p)
 		sb.fault(map[string]any{"timeout": true, "path": "/sales", "method": "POST", "count": 1})
 		id := st.shopperOrder(t, "STOP-1", "stop@example.com", anyItems(menu, 1), nil)
@@ -229,7 +245,7 @@ func TestStopFinishesSendUnderWay(t *testing.T) {
 		if n := countRows(t, ordersDB, `SELECT count(*) FROM river_job WHERE kind = 'send_order'`); n != 1 {
 			t.Errorf("%d send jobs after the stop, want 1", n)
 		}
-		st.s = sandboxedProcess(t, host, env)
+		st.s = r.start(t)
 		st.waitPos(t, id, "SENT")
 		if n := len(sb.sales("STOP-1")); n != 1 {
 			t.Errorf("%d sales after the stop and restart, want 1", n)
