@@ -188,7 +188,10 @@ func TestReconciliationStopsAtKnownSales(t *testing.T) {
 	p.Crash(t)
 	sb.resetCalls()
 	st.s = lightspeedProcess(t, host, url)
-	waitFor(t, "the reconciliation at start", 20*time.Second, func() bool {
+	// The periodic reconciliation runs on River's leader: the crashed
+	// process's term lasts up to 15 s after its last renewal, and the new
+	// process tries every 5 s (River's leader TTL and elect interval).
+	waitFor(t, "the reconciliation at start", 45*time.Second, func() bool {
 		calls, _ := sb.calls()
 		return calls["GET /sales"] > 0
 	})
