@@ -184,10 +184,10 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 
 	orderCtx, stopOrders := context.WithCancel(ctx)
 	staffCtx, stopStaff := context.WithCancel(ctx)
-	var drivers sync.WaitGroup
-	drivers.Go(func() { rr.submit(orderCtx, c.rate) })
+	var submitting, drivers sync.WaitGroup
+	submitting.Go(func() { rr.submit(orderCtx, c.rate) })
 	drivers.Go(func() { rr.staff(staffCtx, lightspeed.sandbox()) })
-	defer func() { stopOrders(); stopStaff(); drivers.Wait() }()
+	defer func() { stopOrders(); stopStaff(); submitting.Wait(); drivers.Wait() }()
 	cpuBefore := sampleCPU(rr.replicas[0].srv, rr.replicas[1].srv)
 	time.Sleep(c.baseline)
 	cpu := sampleCPU(rr.replicas[0].srv, rr.replicas[1].srv).since(cpuBefore)
@@ -207,6 +207,9 @@ func (b *bench) rollingRestart(ctx context.Context) ([]result, error) {
 		return nil, restartErr
 	}
 	stopOrders()
+	// A submission under way when the submitter stopped is tracked before
+	// the wait for every order to be picked up, or it would go unwaited.
+	submitting.Wait()
 	fmt.Fprintf(b.out, "  %s submitted; waiting for every order to be picked up and every dashboard to catch up\n", plural(rr.orders.count(), "order"))
 	rr.orders.awaitPickedUp(time.Minute)
 	stopStaff()
