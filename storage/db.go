@@ -36,6 +36,8 @@ type DB struct {
 	gorm  *gorm.DB
 	sql   *sql.DB
 	reads reader // the pool's, for the reads scanned by hand: pgxReads on PostgreSQL
+	// orderReads, on PostgreSQL, runs ReadOrder's reads (nil on SQLite).
+	orderReads *orderReads
 	// readers is, on SQLite, the pool that reads runs on (see openReaders).
 	readers  *sql.DB
 	postgres bool
@@ -93,6 +95,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db.gorm, db.sql = g, sqlDB
 	if db.postgres {
 		db.reads = db.pgxReads
+		db.orderReads = &orderReads{db: db}
 		return db, nil
 	}
 	if db.readers, err = openReaders(cfg); err != nil {

@@ -374,19 +374,32 @@ func (db *DB) Order(ctx context.Context, id string) (*domain.Order, error) {
 }
 
 // ReadOrder returns the order with the given id and its lines (one
-// statement), and its status history when history is true (a second).
+// statement), and its status history when history is true (a second). On
+// PostgreSQL the reads that arrive together share their statements (see
+// orderReads).
 func (db *DB) ReadOrder(ctx context.Context, id string, history bool) (*domain.Order, error) {
-	o, err := db.readOrder(ctx, id)
+	read := db.readOne
+	if db.orderReads != nil {
+		read = db.orderReads.read
+	}
+	o, err := read(ctx, id, history)
 	if err == nil && o == nil {
 		return nil, domain.ErrOrderNotFound(id)
-	}
-	if err == nil && history {
-		err = db.loadHistory(ctx, db.reads, []*domain.Order{o})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("order %s: %w", id, err)
 	}
 	return o, nil
+}
+
+// readOne reads the order id as ReadOrder does, in statements of its own;
+// nil when there is no such order.
+func (db *DB) readOne(ctx context.Context, id string, history bool) (*domain.Order, error) {
+	o, err := db.readOrder(ctx, id)
+	if err == nil && o != nil && history {
+		err = db.loadHistory(ctx, db.reads, []*domain.Order{o})
+	}
+	return o, err
 }
 
 // OrderScope is what the dashboard's actions check before they lock an

@@ -130,6 +130,56 @@ func (db *DB) readOrder(ctx context.Context, id string) (*domain.Order, error) {
 	return o, err
 }
 
+// readOrdersPostgres reads orders and their lines in one statement, as
+// readOrderSQL does one, the orders in the order of their ids.
+var readOrdersPostgres = "SELECT " + orderSelect("o.") + `,
+	l.menu_item_id, l.name, l.quantity, l.unit_price_cents, l.discounted_unit_price_cents, l.deal_title
+	FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = ANY($1) ORDER BY o.id, l.position`
+
+// readOrders reads the orders ids with their lines in one statement, on
+// PostgreSQL, by id; an id with no order is not in the map.
+func (db *DB) readOrders(ctx context.Context, ids []string) (map[string]*domain.Order, error) {
+	orders := make(map[string]*domain.Order, len(ids))
+	err := db.reads(ctx, readOrdersPostgres, []any{ids}, func(rows rowScanner) error {
+		raw, ok := rows.(rawRows)
+		if !ok {
+			return fmt.Errorf("storage: orders read from %T, not pgx's rows", rows)
+		}
+		return scanOrders(raw, func(o *domain.Order) { orders[o.ID] = o })
+	})
+	return orders, err
+}
+
+// scanOrders scans the rows of readOrdersPostgres and hands each order to
+// add before its lines are added to it. Of the rows after an order's first,
+// only the line is scanned.
+func scanOrders(rows rawRows, add func(*domain.Order)) error {
+	var row orderRow
+	var line nullableLine
+	head := orderFields(&row)
+	whole := append(slices.Clip(head), line.fields()...)
+	lineOnly := append(make([]any, len(head)), line.fields()...)
+	var o *domain.Order
+	for rows.Next() {
+		first := o == nil || string(rows.RawValues()[0]) != o.ID
+		dest := lineOnly
+		if first {
+			dest = whole
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if first {
+			o = row.domain()
+			add(o)
+		}
+		if line.MenuItemID != nil {
+			o.Lines = append(o.Lines, line.domain())
+		}
+	}
+	return rows.Err()
+}
+
 // A reader runs a read and hands its rows to scan, which need not read them
 // all; it closes them after scan returns.
 type reader func(ctx context.Context, query string, args []any, scan func(rowScanner) error) error
