@@ -8,14 +8,17 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// orderReads runs ReadOrder on PostgreSQL so that the reads that arrive
-// while one is under way share a statement, as a database's group commit
-// shares a flush. A read that finds no statement under way goes at once, in
-// one of its own; otherwise it waits, and when the statement under way
-// finishes, the reads then waiting (up to maxCoalesced, each order once)
-// are read in one statement. Nothing waits on a timer, and under load each
-// round trip carries many orders: the statement's write, the reply's read
-// and PostgreSQL's work per statement are shared among them. With two
+// orderReads runs ReadOrder on PostgreSQL so that, under load, the reads
+// that arrive while one is under way share a statement, as a database's
+// group commit shares a flush. While few reads are under way (up to
+// aloneReads), each goes at once in a statement of its own, as it would
+// without orderReads: sharing would save them little and make them wait.
+// Beyond that, a read that finds no shared statement under way starts one;
+// otherwise it waits, and when the statement under way finishes, the reads
+// then waiting (up to maxCoalesced, each order once) are read in one
+// statement. Nothing waits on a timer, and under load each round trip
+// carries many orders: the statement's write, the reply's read and
+// PostgreSQL's work per statement are shared among them. With two shared
 // statements under way at once rather than one, reads found one free more
 // often and shared far less (BENCHMARKS.md).
 //
@@ -24,11 +27,18 @@ import (
 // the caller's to check, as before.
 type orderReads struct {
 	db *DB
+	// alone is how many reads at once each take a statement of their own.
+	alone int
 
 	mu      sync.Mutex
-	busy    bool         // a statement is under way
+	reading int          // reads under way, in any statement or waiting
+	busy    bool         // a shared statement is under way
 	waiting []*orderRead // reads for the next statement
 }
+
+// aloneReads is how many reads at once each take a statement of their own
+// (orderReads.alone).
+const aloneReads = 4
 
 // maxCoalesced bounds the reads one statement takes; the rest wait for the
 // next.
@@ -52,6 +62,12 @@ type orderRead struct {
 // history is true; nil when there is no such order.
 func (c *orderReads) read(ctx context.Context, id string, history bool) (*domain.Order, error) {
 	c.mu.Lock()
+	c.reading++
+	defer c.done()
+	if c.reading <= c.alone {
+		c.mu.Unlock()
+		return c.db.readOne(ctx, id, history)
+	}
 	if !c.busy {
 		c.busy = true
 		c.mu.Unlock()
@@ -72,6 +88,13 @@ func (c *orderReads) read(ctx context.Context, id string, history bool) (*domain
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// done counts a read that has returned.
+func (c *orderReads) done() {
+	c.mu.Lock()
+	c.reading--
+	c.mu.Unlock()
 }
 
 // take hands the waiting reads to the statement that has just finished, or
@@ -119,6 +142,12 @@ func (c *orderReads) readAll(batch []*orderRead) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), orderReadTimeout)
 	defer cancel()
+	if len(live) == 1 {
+		r := live[0]
+		r.order, r.err = c.db.readOne(ctx, r.id, r.history)
+		close(r.done)
+		return
+	}
 	ids := make([]string, len(live))
 	for i, r := range live {
 		ids[i] = r.id

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -60,7 +61,7 @@ type readResult struct {
 	err   error
 }
 
-// TestReadsWaitingShareAStatement holds the statement under way on
+// TestReadsWaitingShareAStatement holds the shared statement under way on
 // PostgreSQL while reads arrive: those reads then take one statement (and
 // one for the history some ask for), a second read of the same order waits
 // for the next, a read whose caller gives up returns at once and is not
@@ -69,6 +70,7 @@ func TestReadsWaitingShareAStatement(t *testing.T) {
 	t.Parallel()
 	db := mustOpen(t, Config{DatabaseURL: pgtest.NewDatabase(t)})
 	ids := seedReadOrders(t, db, 5)
+	db.orderReads.alone = 0
 	type ask struct {
 		id      string
 		history bool
@@ -191,4 +193,42 @@ func TestConcurrentOrderReads(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestReadOrdersPlanReadsLinesByOrder: the plan PostgreSQL makes of
+// readOrdersPostgres for any number of ids (the generic plan, which a
+// prepared statement comes to use) reads each order's lines for that order,
+// in a nested loop, rather than joining every line of every order.
+func TestReadOrdersPlanReadsLinesByOrder(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t, Config{DatabaseURL: pgtest.NewDatabase(t)})
+	ids := seedReadOrders(t, db, 40)
+	ctx := context.Background()
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, s := range []string{"ANALYZE", "SET plan_cache_mode = force_generic_plan", "PREPARE read_orders AS " + readOrdersPostgres} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	rows, err := conn.QueryContext(ctx, "EXPLAIN EXECUTE read_orders('{"+strings.Join(ids[:3], ",")+"}')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "Nested Loop") || strings.Contains(text, "Hash") || strings.Contains(text, "Merge") {
+		t.Errorf("generic plan:\n%s\nwant each order's lines read in a nested loop", text)
+	}
 }

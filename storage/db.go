@@ -95,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db.gorm, db.sql = g, sqlDB
 	if db.postgres {
 		db.reads = db.pgxReads
-		db.orderReads = &orderReads{db: db}
+		db.orderReads = &orderReads{db: db, alone: aloneReads}
 		return db, nil
 	}
 	if db.readers, err = openReaders(cfg); err != nil {
