@@ -18,9 +18,9 @@ import (
 // then waiting (up to maxCoalesced, each order once) are read in one
 // statement. Nothing waits on a timer, and under load each round trip
 // carries many orders: the statement's write, the reply's read and
-// PostgreSQL's work per statement are shared among them. With two shared
-// statements under way at once rather than one, reads found one free more
-// often and shared far less (BENCHMARKS.md).
+// PostgreSQL's work per statement are shared among them. Letting two or
+// more shared statements go at once cost more CPU per read in every run
+// (BENCHMARKS.md, the twentieth run).
 //
 // Each read gets an order of its own: a second read of an order already in
 // a statement waits for the next. What the caller may see of the order is
