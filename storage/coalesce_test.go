@@ -17,31 +17,16 @@ import (
 )
 
 // seedReadOrders creates n orders of 0, 1, 2, … lines, each moved to
-// CONFIRMED (two status changes), and returns their ids.
+// CONFIRMED, and returns their ids.
 func seedReadOrders(t *testing.T, db *DB, n int) []string {
 	t.Helper()
-	ctx := context.Background()
-	store, items := seedStore(t, db)
-	at := time.Now().UTC().Truncate(time.Microsecond)
-	ids := make([]string, n)
-	for i := range ids {
-		o := newOrder(t, store, items, fmt.Sprintf("C-%d", i), at)
-		o.Lines = linesLike(o.Lines[0], max(i, 1))
-		if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
-			_, err := o.Move(domain.StatusConfirmed, domain.SourceDashboard, at.Add(time.Second))
-			return err
-		}, nil); err != nil {
-			t.Fatal(err)
-		}
-		ids[i] = o.ID
+	lines := make([]int, n)
+	for i := range lines {
+		lines[i] = i
+	}
+	var ids []string
+	for _, o := range seedConfirmedOrders(t, db, time.Now().UTC().Truncate(time.Microsecond), lines...) {
+		ids = append(ids, o.ID)
 	}
 	return ids
 }

@@ -20,28 +20,10 @@ func TestReadOrderInOneStatement(t *testing.T) {
 	t.Parallel()
 	eachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		store, items := seedStore(t, db)
 		at := time.Now().UTC().Truncate(time.Microsecond)
 		orders := map[int]*domain.Order{}
-		for _, n := range []int{0, 1, 40} {
-			o := newOrder(t, store, items, fmt.Sprintf("L-%d", n), at)
-			o.Lines = linesLike(o.Lines[0], max(n, 1))
-			if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
-					t.Fatal(err)
-				}
-				o.Lines = nil
-			}
-			if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
-				_, err := o.Move(domain.StatusConfirmed, domain.SourceDashboard, at.Add(time.Second))
-				return err
-			}, nil); err != nil {
-				t.Fatal(err)
-			}
-			orders[n] = o
+		for i, o := range seedConfirmedOrders(t, db, at, 0, 1, 40) {
+			orders[[]int{0, 1, 40}[i]] = o
 		}
 		statements := countStatements(t, db)
 		for n, want := range orders {
@@ -126,6 +108,37 @@ func TestOrdersPageDetails(t *testing.T) {
 
 // linesLike returns n lines like line, of quantities 1 to n, every second
 // one with a deal.
+// seedConfirmedOrders creates, in a store of its own, an order of each
+// number of lines (0 for none), each moved to CONFIRMED a second after at:
+// two status changes.
+func seedConfirmedOrders(t *testing.T, db *DB, at time.Time, lines ...int) []*domain.Order {
+	t.Helper()
+	ctx := context.Background()
+	store, items := seedStore(t, db)
+	orders := make([]*domain.Order, len(lines))
+	for i, n := range lines {
+		o := newOrder(t, store, items, fmt.Sprintf("L-%d-%d", i, n), at)
+		o.Lines = linesLike(o.Lines[0], max(n, 1))
+		if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			o.Lines = nil
+		}
+		if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
+			_, err := o.Move(domain.StatusConfirmed, domain.SourceDashboard, at.Add(time.Second))
+			return err
+		}, nil); err != nil {
+			t.Fatal(err)
+		}
+		orders[i] = o
+	}
+	return orders
+}
+
 func linesLike(line domain.OrderLine, n int) []domain.OrderLine {
 	lines := make([]domain.OrderLine, n)
 	for i := range lines {
