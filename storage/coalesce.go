@@ -63,7 +63,7 @@ type orderRead struct {
 func (c *orderReads) read(ctx context.Context, id string, history bool) (*domain.Order, error) {
 	c.mu.Lock()
 	c.reading++
-	defer c.done()
+	defer c.leave()
 	if c.reading <= c.alone {
 		c.mu.Unlock()
 		return c.db.readOne(ctx, id, history)
@@ -90,8 +90,8 @@ func (c *orderReads) read(ctx context.Context, id string, history bool) (*domain
 	}
 }
 
-// done counts a read that has returned.
-func (c *orderReads) done() {
+// leave counts a read that has returned.
+func (c *orderReads) leave() {
 	c.mu.Lock()
 	c.reading--
 	c.mu.Unlock()
