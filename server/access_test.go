@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -157,6 +158,44 @@ func TestAccessMatrix(t *testing.T) {
 				})
 			}
 		}
+	})
+}
+
+// TestConcurrentOrderReadsStayInTheirStore reads the orders of two stores
+// from many clients at once, as the staff of one store or the other: on
+// PostgreSQL reads under way together share statements, and still each
+// caller gets its own store's orders and NOT_FOUND, with no data, for the
+// other's.
+func TestConcurrentOrderReadsStayInTheirStore(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, db database) {
+		s := startServer(t, db.env)
+		stores := []fixture{newFixture(t, s), newFixture(t, s)}
+		type order struct{ id, store string }
+		var orders []order
+		for i, f := range stores {
+			for j := range 6 {
+				orders = append(orders, order{f.submit(t, s, fmt.Sprintf("shared-%d-%d", i, j)), f.StoreID})
+			}
+		}
+		const query = `query($id: ID!) { order(id: $id) { id status } }`
+		var wg sync.WaitGroup
+		for g := range 32 {
+			wg.Go(func() {
+				for i := range 12 {
+					caller, o := stores[(g+i)%2], orders[(g*7+i)%len(orders)]
+					r := s.Do(t, caller.Staff, query, map[string]any{"id": o.id})
+					if o.store == caller.StoreID {
+						if len(r.Errors) > 0 || path(r.Data, "order", "id") != o.id {
+							t.Errorf("staff of %s reading its order %s: %+v, %v", caller.StoreID, o.id, r.Data, r.Errors)
+						}
+					} else if r.Code() != "NOT_FOUND" || hasData(r.Data) {
+						t.Errorf("staff of %s reading %s's order %s: code %q, data %v; want NOT_FOUND and no data", caller.StoreID, o.store, o.id, r.Code(), r.Data)
+					}
+				}
+			})
+		}
+		wg.Wait()
 	})
 }
 
