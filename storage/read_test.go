@@ -106,8 +106,6 @@ func TestOrdersPageDetails(t *testing.T) {
 	})
 }
 
-// linesLike returns n lines like line, of quantities 1 to n, every second
-// one with a deal.
 // seedConfirmedOrders creates, in a store of its own, an order of each
 // number of lines (0 for none), each moved to CONFIRMED a second after at:
 // two status changes.
@@ -117,17 +115,7 @@ func seedConfirmedOrders(t *testing.T, db *DB, at time.Time, lines ...int) []*do
 	store, items := seedStore(t, db)
 	orders := make([]*domain.Order, len(lines))
 	for i, n := range lines {
-		o := newOrder(t, store, items, fmt.Sprintf("L-%d-%d", i, n), at)
-		o.Lines = linesLike(o.Lines[0], max(n, 1))
-		if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
-				t.Fatal(err)
-			}
-			o.Lines = nil
-		}
+		o := createWithLines(t, db, store, items, fmt.Sprintf("L-%d-%d", i, n), n, at)
 		if _, _, err := db.UpdateOrder(ctx, o.ID, func(o *domain.Order) error {
 			_, err := o.Move(domain.StatusConfirmed, domain.SourceDashboard, at.Add(time.Second))
 			return err
@@ -139,6 +127,25 @@ func seedConfirmedOrders(t *testing.T, db *DB, at time.Time, lines ...int) []*do
 	return orders
 }
 
+// createWithLines creates an order of store with n lines (0 for none).
+func createWithLines(t *testing.T, db *DB, store *domain.Store, items map[string]domain.MenuItem, leaflyID string, n int, at time.Time) *domain.Order {
+	t.Helper()
+	o := newOrder(t, store, items, leaflyID, at)
+	o.Lines = linesLike(o.Lines[0], max(n, 1))
+	if _, _, _, err := db.CreateOrder(context.Background(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		o.Lines = nil
+	}
+	return o
+}
+
+// linesLike returns n lines like line, of quantities 1 to n, every second
+// one with a deal.
 func linesLike(line domain.OrderLine, n int) []domain.OrderLine {
 	lines := make([]domain.OrderLine, n)
 	for i := range lines {
@@ -161,16 +168,7 @@ func TestUpdateOrderReadsTheOrder(t *testing.T) {
 		store, items := seedStore(t, db)
 		at := time.Now().UTC().Truncate(time.Microsecond)
 		for _, n := range []int{0, 1, 40} {
-			o := newOrder(t, store, items, fmt.Sprintf("U-%d", n), at)
-			o.Lines = linesLike(o.Lines[0], max(n, 1))
-			if _, _, _, err := db.CreateOrder(ctx, o, nil); err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				if err := db.gorm.Exec("DELETE FROM order_lines WHERE order_id = ?", o.ID).Error; err != nil {
-					t.Fatal(err)
-				}
-			}
+			o := createWithLines(t, db, store, items, fmt.Sprintf("U-%d", n), n, at)
 			for step, status := range []domain.Status{domain.StatusConfirmed, domain.StatusReady} {
 				want, err := db.ReadOrder(ctx, o.ID, true)
 				if err != nil {
