@@ -127,9 +127,7 @@ func (db *DB) SaleOrder(ctx context.Context, storeID, saleID string) (SaleOrder,
 		PosSaleVersion int64
 		SalesCursor    int64
 	}
-	err := db.gorm.WithContext(ctx).Raw(`SELECT o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor
-		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.store_id = ? AND o.pos_sale_id = ? LIMIT 1`,
-		storeID, saleID).Scan(&rows).Error
+	err := db.gorm.WithContext(ctx).Raw(db.in(saleOrder), storeID, saleID).Scan(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return SaleOrder{}, err
 	}
@@ -167,6 +165,10 @@ func (db *DB) WebhookTarget(ctx context.Context, token, saleID, body string) (do
 	return c, w, SaleOrder{OrderID: *order, PosState: domain.PosSyncState(deref(state)), SaleVersion: deref(version),
 		SalesCursor: deref(cursor), Kept: kept}, nil
 }
+
+// saleOrder is SaleOrder's statement.
+var saleOrder = newStatement(`SELECT o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor
+	FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.store_id = ? AND o.pos_sale_id = ? LIMIT 1`)
 
 // webhookTarget is WebhookTarget's statement, written by hand: every
 // webhook reads it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,6 +175,70 @@ func TestPruneWebhooks(t *testing.T) {
 		db.gorm.Model(&webhookRow{}).Pluck("body", &left)
 		if len(left) != 1 || left[0] != "payload=new" {
 			t.Errorf("left %v, want the new webhook only", left)
+		}
+	})
+}
+
+// TestSaleReadsUseTheSaleIndex: a store with many orders that have no sale
+// (imported history), once ANALYZE has counted them, still has the orders
+// of its webhooks' sales found by the index, not by a scan of its orders.
+// On SQLite the index then counted the orders of no sale as one value, and
+// the planner scanned every order for every webhook.
+func TestSaleReadsUseTheSaleIndex(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		store, items := seedStore(t, db)
+		var item domain.MenuItem
+		for _, item = range items {
+			break
+		}
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		orders := make([]*domain.Order, 2000)
+		for i := range orders {
+			orders[i] = &domain.Order{ID: fmt.Sprintf("imported-%d-%s", i, store.ID), StoreID: store.ID,
+				LeaflyOrderID: fmt.Sprintf("LT-%d", i), Status: domain.StatusPickedUp, FulfillmentMethod: domain.FulfillmentPickup,
+				Customer: domain.Customer{FirstName: "A", LastName: "B"}, SubtotalCents: 500, TotalCents: 500,
+				Lines:   []domain.OrderLine{{MenuItemID: item.ID, Name: item.Name, Quantity: 1, UnitPriceCents: 500}},
+				PosSync: domain.PosSync{State: domain.PosNotApplicable}, CreatedAt: at, UpdatedAt: at}
+		}
+		if err := db.ImportOrders(ctx, orders); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.gorm.Exec("ANALYZE").Error; err != nil {
+			t.Fatal(err)
+		}
+		explain, find := "EXPLAIN QUERY PLAN ", "SCAN o"
+		if db.postgres {
+			explain, find = "EXPLAIN ", "Seq Scan on orders"
+		}
+		for name, q := range map[string]struct {
+			sql  string
+			args []any
+		}{
+			"WebhookTarget": {db.in(webhookTarget), []any{"hash", "sale-1", "token"}},
+			"SaleOrder":     {db.in(saleOrder), []any{store.ID, "sale-1"}},
+		} {
+			var plan []string
+			rows, err := db.sql.QueryContext(ctx, explain+q.sql, q.args...)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for rows.Next() {
+				cols, _ := rows.Columns()
+				dest := make([]any, len(cols))
+				for i := range dest {
+					dest[i] = new(any)
+				}
+				if err := rows.Scan(dest...); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, fmt.Sprint(*dest[len(dest)-1].(*any)))
+			}
+			rows.Close()
+			if text := strings.Join(plan, "\n"); strings.Contains(text, find) || len(plan) == 0 {
+				t.Errorf("%s's plan:\n%s\nwant its order found by the sale index", name, text)
+			}
 		}
 	})
 }
