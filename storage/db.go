@@ -8,11 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	sqlite "github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -102,7 +103,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
-	db.reads = sqlReader(db.readers)
+	db.reads = sqlReader(&preparedReads{pool: db.readers})
 	return db, nil
 }
 
@@ -124,7 +125,7 @@ func dialector(cfg Config) (gorm.Dialector, error) {
 // Within the process the single writing connection serialises anyway.
 func sqliteDSN(cfg Config) string {
 	return "file:" + filepath.Join(cfg.DataDir, "orders.db") +
-		"?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"?_txlock=immediate&_time_format=sqlite&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 }
 
 // readerConns is the number of SQLite connections that only read.
@@ -143,6 +144,58 @@ func openReaders(cfg Config) (*sql.DB, error) {
 	readers.SetMaxOpenConns(readerConns)
 	readers.SetMaxIdleConns(readerConns)
 	return readers, nil
+}
+
+// maxPrepared bounds the statements preparedReads keeps. The reads are a
+// few fixed statements; a filter's lists make one more for each length.
+const maxPrepared = 128
+
+// preparedReads runs SQLite's reads on statements prepared once and kept
+// (database/sql prepares each on a connection the first time it runs there).
+// modernc.org/sqlite keeps a prepared statement's compiled program, but
+// compiles again every statement it is handed as text: parsing the read of
+// an order was a third of order(id)'s CPU on SQLite (BENCHMARKS.md). Past
+// maxPrepared statements, the rest run as text.
+type preparedReads struct {
+	pool  *sql.DB
+	stmts sync.Map // query → *sql.Stmt
+
+	mu   sync.Mutex // held to prepare, so that each query is prepared once
+	kept int
+}
+
+func (p *preparedReads) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	stmt, err := p.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if stmt == nil {
+		return p.pool.QueryContext(ctx, query, args...)
+	}
+	return stmt.QueryContext(ctx, args...)
+}
+
+// prepared returns query's statement, prepared now if it was not; nil
+// when maxPrepared are kept already.
+func (p *preparedReads) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := p.stmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.stmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	if p.kept >= maxPrepared {
+		return nil, nil
+	}
+	stmt, err := p.pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.stmts.Store(query, stmt)
+	p.kept++
+	return stmt, nil
 }
 
 // DefaultMaxOpenConns is the PostgreSQL pool's size unless the caller sets

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"time"
 
-	gosqlite "github.com/glebarez/go-sqlite"
 	"gorm.io/gorm"
+	moderncsqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/leafly/lightspeed-orders/domain"
 )
@@ -162,15 +163,12 @@ func (db *DB) CreateOrder(ctx context.Context, o *domain.Order, then func(Tx, []
 	return existing, false, nil, err
 }
 
-// sqliteForeignKey is SQLite's SQLITE_CONSTRAINT_FOREIGNKEY.
-const sqliteForeignKey = 787
-
 // storeMissing is err, or the store's NOT_FOUND when err is SQLite refusing
 // an order row for its one foreign key, the store. (On PostgreSQL the
 // order's event log statement finds no store; see migration 0017.)
 func storeMissing(err error, storeID string) error {
-	var e *gosqlite.Error
-	if errors.As(err, &e) && e.Code() == sqliteForeignKey {
+	var e *moderncsqlite.Error
+	if errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
 		return domain.ErrStoreNotFound(storeID)
 	}
 	return err

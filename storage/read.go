@@ -43,9 +43,16 @@ func orderFields(r *orderRow) []any {
 		&r.PosWarning, &r.PosSaleVersion, &r.PosWebhookVersion, &r.PosSender, &r.CreatedAt, &r.UpdatedAt}
 }
 
-// queryer runs a query: the pool, or a transaction's connection.
-type queryer interface {
+// rowsQueryer runs a query: the pool, a transaction's connection, or
+// SQLite's prepared reads.
+type rowsQueryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryer runs a query, or one of one row: the pool, or a transaction's
+// connection.
+type queryer interface {
+	rowsQueryer
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
@@ -203,8 +210,8 @@ func (db *DB) readRow(ctx context.Context, query string, args []any, dest ...any
 	})
 }
 
-// sqlReader is the reader of q: the pool or a transaction's connection.
-func sqlReader(q queryer) reader {
+// sqlReader is the reader of q.
+func sqlReader(q rowsQueryer) reader {
 	return func(ctx context.Context, query string, args []any, scan func(rowScanner) error) error {
 		rows, err := q.QueryContext(ctx, query, args...)
 		if err != nil {

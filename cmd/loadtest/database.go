@@ -22,7 +22,7 @@ type database struct {
 }
 
 func newDatabase(ctx context.Context, cfg config, dataDir string) (*database, error) {
-	d := &database{dataDir: dataDir, version: "embedded SQLite (modernc.org/sqlite via glebarez/sqlite)"}
+	d := &database{dataDir: dataDir, version: "embedded SQLite (modernc.org/sqlite via libtnb/sqlite)"}
 	if cfg.db == "sqlite" {
 		return d, os.MkdirAll(dataDir, 0o700)
 	}
