@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -157,11 +159,12 @@ const maxPrepared = 128
 // an order was a third of order(id)'s CPU on SQLite (BENCHMARKS.md). Past
 // maxPrepared statements, the rest run as text.
 type preparedReads struct {
-	pool  *sql.DB
-	stmts sync.Map // query → *sql.Stmt
+	pool *sql.DB
+	// stmts maps each query to its statement. It is replaced, never
+	// changed, so that reads look it up without a lock.
+	stmts atomic.Pointer[map[string]*sql.Stmt]
 
-	mu   sync.Mutex // held to prepare, so that each query is prepared once
-	kept int
+	mu sync.Mutex // held to prepare, so that each query is prepared once
 }
 
 func (p *preparedReads) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -178,24 +181,35 @@ func (p *preparedReads) QueryContext(ctx context.Context, query string, args ...
 // prepared returns query's statement, prepared now if it was not; nil
 // when maxPrepared are kept already.
 func (p *preparedReads) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if s, ok := p.stmts.Load(query); ok {
-		return s.(*sql.Stmt), nil
+	if stmt := p.lookup(query); stmt != nil {
+		return stmt, nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s, ok := p.stmts.Load(query); ok {
-		return s.(*sql.Stmt), nil
+	if stmt := p.lookup(query); stmt != nil {
+		return stmt, nil
 	}
-	if p.kept >= maxPrepared {
+	kept := p.stmts.Load()
+	if kept != nil && len(*kept) >= maxPrepared {
 		return nil, nil
 	}
 	stmt, err := p.pool.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	p.stmts.Store(query, stmt)
-	p.kept++
+	next := make(map[string]*sql.Stmt, 1+len(deref(kept)))
+	maps.Copy(next, deref(kept))
+	next[query] = stmt
+	p.stmts.Store(&next)
 	return stmt, nil
+}
+
+// lookup returns query's statement, nil when it has none.
+func (p *preparedReads) lookup(query string) *sql.Stmt {
+	if kept := p.stmts.Load(); kept != nil {
+		return (*kept)[query]
+	}
+	return nil
 }
 
 // DefaultMaxOpenConns is the PostgreSQL pool's size unless the caller sets
