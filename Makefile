@@ -14,9 +14,9 @@ run: ## start the service on the embedded defaults
 # translated to Go: instrumenting it (race and checkptr), which cgo's C never
 # is, made every SQLite test about four times slower and checks nothing of
 # ours; the calls into it and the memory handed to it stay instrumented.
-# The driver itself (modernc.org/sqlite, Go written as Go) is instrumented:
-# left out, the race detector lost track of what database/sql's pool orders
-# and reported races in code that shares nothing (gorm's schema cache).
+# The driver itself (modernc.org/sqlite, Go written as Go, not C) is
+# instrumented: left out, the race detector reported races between accesses
+# ordered by a sync.Map (gorm's schema cache among them), and none with it in.
 RACE := -race -gcflags='modernc.org/...=-race=false -d=checkptr=0' -gcflags='modernc.org/sqlite=-d=checkptr=0'
 
 test: ## run every test (PostgreSQL ones too when TEST_DATABASE_URL is set)
