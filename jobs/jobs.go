@@ -89,9 +89,12 @@ type Config struct {
 	// SQLite always polls.
 	Listener *pgxpool.Pool
 	// PollInterval is how often idle workers look for new jobs (default
-	// 1s with a Listener, 50ms without). With a Listener the poll is only
+	// 1s with a Listener, 200ms without). With a Listener the poll is only
 	// the fallback, and at 200ms it was half of an idle replica's CPU
-	// (BENCHMARKS.md).
+	// (BENCHMARKS.md). Without one, a job its transaction enqueued waits
+	// for the poll; on SQLite a poll at 50ms was half of the server's CPU
+	// while it took ten webhooks a second, most of it SQLite compiling
+	// River's statement at every poll.
 	PollInterval time.Duration
 	// JobTimeout bounds one run of a job (default 1m). A job still running
 	// twice that long is rescued and run again by River: the fallback when
@@ -225,7 +228,7 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Listener != nil && !cfg.Postgres {
 		return nil, errors.New("river client: a listener needs PostgreSQL")
 	}
-	poll := 50 * time.Millisecond
+	poll := 200 * time.Millisecond
 	if cfg.Listener != nil {
 		poll = time.Second
 	}
