@@ -23,6 +23,9 @@ func TestPreparedReadsKeepAtMostMaxPrepared(t *testing.T) {
 		}
 	}
 	malformed()
+	if p.stmts.Load() != nil {
+		t.Fatal("the malformed query's statement was kept")
+	}
 	for round := range 2 {
 		for i := range maxPrepared + 5 {
 			var got int64
