@@ -190,7 +190,7 @@ func (p *preparedReads) prepared(ctx context.Context, query string) (*sql.Stmt, 
 		return stmt, nil
 	}
 	kept := p.stmts.Load()
-	if kept != nil && len(*kept) >= maxPrepared {
+	if len(deref(kept)) >= maxPrepared {
 		return nil, nil
 	}
 	stmt, err := p.pool.PrepareContext(ctx, query)

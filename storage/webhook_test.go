@@ -219,24 +219,11 @@ func TestSaleReadsUseTheSaleIndex(t *testing.T) {
 			"WebhookTarget": {db.in(webhookTarget), []any{"hash", "sale-1", "token"}},
 			"SaleOrder":     {db.in(saleOrder), []any{store.ID, "sale-1"}},
 		} {
-			var plan []string
 			rows, err := db.sql.QueryContext(ctx, explain+q.sql, q.args...)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			for rows.Next() {
-				cols, _ := rows.Columns()
-				dest := make([]any, len(cols))
-				for i := range dest {
-					dest[i] = new(any)
-				}
-				if err := rows.Scan(dest...); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, fmt.Sprint(*dest[len(dest)-1].(*any)))
-			}
-			rows.Close()
-			if text := strings.Join(plan, "\n"); strings.Contains(text, find) || len(plan) == 0 {
+			if text := planText(t, rows); strings.Contains(text, find) || text == "" {
 				t.Errorf("%s's plan:\n%s\nwant its order found by the sale index", name, text)
 			}
 		}
