@@ -202,3 +202,60 @@ func BenchmarkReadOrder(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkOrdersPage reads pages of 50 orders, with their lines and status
+// history, at random depths of a store of 20,000 imported orders (two or
+// three lines and one to four status changes each), as the load program's
+// orders-page scenario does.
+func BenchmarkOrdersPage(b *testing.B) {
+	benchDB(b, func(b *testing.B, name string, db *DB, store *domain.Store, items map[string]domain.MenuItem) {
+		ctx := context.Background()
+		var menu []domain.MenuItem
+		for _, it := range items {
+			menu = append(menu, it)
+		}
+		statuses := []domain.Status{domain.StatusPending, domain.StatusConfirmed, domain.StatusReady, domain.StatusPickedUp}
+		newest := time.Now().UTC().Truncate(time.Microsecond)
+		var cursors []string
+		const n = 20_000
+		for done := 0; done < n; done += 1000 {
+			chunk := make([]*domain.Order, 1000)
+			for i := range chunk {
+				k := done + i
+				at := newest.Add(-time.Duration(k) * time.Minute)
+				o := &domain.Order{ID: fmt.Sprintf("page-%06d", k), StoreID: store.ID, LeaflyOrderID: fmt.Sprintf("PAGE-%06d", k),
+					FulfillmentMethod: domain.FulfillmentPickup, Customer: domain.Customer{FirstName: "A", LastName: "B"},
+					PosSync: domain.PosSync{State: domain.PosNotApplicable}, CreatedAt: at}
+				for l := range 2 + k%2 {
+					it := menu[l%len(menu)]
+					o.Lines = append(o.Lines, domain.OrderLine{MenuItemID: it.ID, Name: it.Name, Quantity: 1 + l, UnitPriceCents: it.PriceCents})
+				}
+				for h, s := range statuses[:1+k%len(statuses)] {
+					o.Status, o.UpdatedAt = s, at.Add(time.Duration(h)*time.Second)
+					o.StatusHistory = append(o.StatusHistory, domain.StatusChange{Status: s, Source: domain.SourceDashboard, OccurredAt: o.UpdatedAt})
+				}
+				chunk[i] = o
+				if k < n-50 {
+					cursors = append(cursors, encodeCursor(o.CreatedAt, o.ID))
+				}
+			}
+			if err := db.ImportOrders(ctx, chunk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := db.SQL().ExecContext(ctx, "ANALYZE"); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			i := 0
+			loopCPU(b, func() error {
+				i = (i + 7919) % len(cursors)
+				p, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 50, After: cursors[i]})
+				if err == nil && len(p.Orders) != 50 {
+					err = fmt.Errorf("page after %d: %d orders", i, len(p.Orders))
+				}
+				return err
+			})
+		})
+	})
+}

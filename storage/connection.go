@@ -57,8 +57,8 @@ const credentialsSelect = `SELECT store_id, auth_method, domain_prefix, access_t
 	expires_at, scope, webhook_id, webhook_token, connected_at, updated_at FROM lightspeed_connections WHERE `
 
 var (
-	credentialsByStore = newStatement(credentialsSelect + "store_id = ?")
-	credentialsByToken = newStatement(credentialsSelect + "webhook_token = ?")
+	credentialsByStore = newStatement(credentialsSelect + "store_id = " + textParam)
+	credentialsByToken = newStatement(credentialsSelect + "webhook_token = " + textParam)
 )
 
 // credentials reads the one connection read finds for value.

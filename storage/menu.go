@@ -59,8 +59,8 @@ func (db *DB) MenuItemsByID(ctx context.Context, storeID string, ids []string) (
 	if len(ids) == 0 {
 		return items, nil
 	}
-	q := "SELECT id, name, sku, pos_product_id, price_cents, active FROM menu_items WHERE store_id = ? AND id IN (?" +
-		strings.Repeat(", ?", len(ids)-1) + ")"
+	q := "SELECT id, name, sku, pos_product_id, price_cents, active FROM menu_items WHERE store_id = " + textParam +
+		" AND id IN (" + textParam + strings.Repeat(", "+textParam, len(ids)-1) + ")"
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, storeID)
 	for _, id := range ids {

@@ -131,7 +131,7 @@ var orderNotificationSQL = "SELECT " + notificationColumns + ", " + storeColumns
 	LEFT JOIN lightspeed_connections c ON c.store_id = s.id
 	JOIN orders o ON o.id = n.order_id
 	LEFT JOIN order_lines l ON l.order_id = o.id
-	WHERE n.id = ? ORDER BY l.position`
+	WHERE n.id = ` + textParam + ` ORDER BY l.position`
 
 // OrderNotification reads, in one statement, the notification id of an
 // order with what its message needs: the store and the order with its

@@ -411,7 +411,7 @@ type OrderScope struct {
 func (db *DB) OrderScope(ctx context.Context, id string) (OrderScope, error) {
 	var sc OrderScope
 	err := db.readRow(ctx, rebind(db.postgres, `SELECT o.store_id, s.integration_enabled
-		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.id = ?`), []any{id}, &sc.StoreID, &sc.IntegrationEnabled)
+		FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.id = `+textParam), []any{id}, &sc.StoreID, &sc.IntegrationEnabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OrderScope{}, domain.ErrOrderNotFound(id)
 	}
@@ -436,7 +436,7 @@ func (db *DB) OrderByLeaflyID(ctx context.Context, storeID, leaflyOrderID string
 	return db.ReadOrder(ctx, id, true)
 }
 
-var orderByLeaflyID = newStatement("SELECT id FROM orders WHERE store_id = ? AND leafly_order_id = ?")
+var orderByLeaflyID = newStatement("SELECT id FROM orders WHERE store_id = " + textParam + " AND leafly_order_id = " + textParam)
 
 // countOrders adds n to the store's order count: domain.ErrStoreNotFound
 // when there is no such store (on PostgreSQL no foreign key refuses an

@@ -52,10 +52,11 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 // tells whether a page lies beyond it. The statement is built and its rows
 // scanned by hand: gorm's statement building cost more than the scan.
 func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilter, w window) ([]windowRow, error) {
-	where, filterArgs := orderFilter(storeID, f)
-	query, args := w.page(where, filterArgs)
+	where, filterArgs := orderFilter(db.postgres, storeID, f)
+	key := "(" + timeParam(db.postgres) + ", " + textParam + ")"
+	query, args := w.page(where, filterArgs, key)
 	query = "SELECT * FROM (" + query + ") AS page"
-	if probe, probeArgs := w.probe(where, filterArgs); probe != "" {
+	if probe, probeArgs := w.probe(where, filterArgs, key); probe != "" {
 		query += " UNION ALL SELECT * FROM (" + probe + ") AS probe"
 		args = append(args, probeArgs...)
 	}
@@ -103,15 +104,16 @@ func newWindow(p domain.Page) (window, error) {
 // page is the statement reading the size+1 rows of the orders matching
 // where (with whereArgs) between the cursors nearest the end the page
 // starts at: the newest going forward, the oldest going backward. Both walk
-// the index on (store_id, created_at, id).
-func (w window) page(where string, whereArgs []any) (string, []any) {
+// the index on (store_id, created_at, id). key is the two parameters a
+// cursor's (created_at, id) is compared with.
+func (w window) page(where string, whereArgs []any, key string) (string, []any) {
 	args := slices.Clip(whereArgs)
 	if w.after != nil {
-		where += " AND (created_at, id) < (?, ?)"
+		where += " AND (created_at, id) < " + key
 		args = append(args, w.after.at, w.after.id)
 	}
 	if w.before != nil {
-		where += " AND (created_at, id) > (?, ?)"
+		where += " AND (created_at, id) > " + key
 		args = append(args, w.before.at, w.before.id)
 	}
 	order := "created_at DESC, id DESC"
@@ -124,13 +126,13 @@ func (w window) page(where string, whereArgs []any) (string, []any) {
 // probe is the statement reading the row matching where nearest the cursor
 // the page starts at, on the cursor's other side (the cursor's own row
 // included); "" when the page starts at an end of the list.
-func (w window) probe(where string, whereArgs []any) (string, []any) {
+func (w window) probe(where string, whereArgs []any, key string) (string, []any) {
 	args := slices.Clip(whereArgs)
 	switch {
 	case !w.backward && w.after != nil:
-		return windowSelect(1, where+" AND (created_at, id) >= (?, ?)", "created_at, id", 1), append(args, w.after.at, w.after.id)
+		return windowSelect(1, where+" AND (created_at, id) >= "+key, "created_at, id", 1), append(args, w.after.at, w.after.id)
 	case w.backward && w.before != nil:
-		return windowSelect(1, where+" AND (created_at, id) <= (?, ?)", "created_at DESC, id DESC", 1), append(args, w.before.at, w.before.id)
+		return windowSelect(1, where+" AND (created_at, id) <= "+key, "created_at DESC, id DESC", 1), append(args, w.before.at, w.before.id)
 	}
 	return "", nil
 }
@@ -178,7 +180,7 @@ func (db *DB) countOrders(ctx context.Context, storeID string, f domain.OrderFil
 	count, args := "order_count", []any{}
 	if !f.IsZero() {
 		var where string
-		where, args = orderFilter(storeID, f)
+		where, args = orderFilter(db.postgres, storeID, f)
 		count = "(SELECT COUNT(*) FROM orders WHERE " + where + ")"
 	}
 	var n int64
@@ -190,23 +192,24 @@ func (db *DB) countOrders(ctx context.Context, storeID string, f domain.OrderFil
 }
 
 // orderFilter is the condition (with ? placeholders) and its arguments
-// that narrow orders to the store's orders matching f.
-func orderFilter(storeID string, f domain.OrderFilter) (string, []any) {
+// that narrow orders to the store's orders matching f. The parameters
+// compared with indexed columns are textParam and timeParam.
+func orderFilter(postgres bool, storeID string, f domain.OrderFilter) (string, []any) {
 	var b strings.Builder
-	b.WriteString("store_id = ?")
+	b.WriteString("store_id = " + textParam)
 	args := []any{storeID}
 	args = appendIn(&b, args, "status", f.Status)
 	if f.FulfillmentMethod != nil {
-		b.WriteString(" AND fulfillment_method = ?")
+		b.WriteString(" AND fulfillment_method = " + textParam)
 		args = append(args, string(*f.FulfillmentMethod))
 	}
 	args = appendIn(&b, args, "pos_sync_state", f.PosSyncState)
 	if f.CreatedAfter != nil {
-		b.WriteString(" AND created_at > ?")
+		b.WriteString(" AND created_at > " + timeParam(postgres))
 		args = append(args, f.CreatedAfter.UTC())
 	}
 	if f.CreatedBefore != nil {
-		b.WriteString(" AND created_at < ?")
+		b.WriteString(" AND created_at < " + timeParam(postgres))
 		args = append(args, f.CreatedBefore.UTC())
 	}
 	if f.Search != nil && strings.TrimSpace(*f.Search) != "" {
@@ -224,7 +227,7 @@ func appendIn[T ~string](b *strings.Builder, args []any, column string, values [
 	if len(values) == 0 {
 		return args
 	}
-	b.WriteString(" AND " + column + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(values)), ",") + ")")
+	b.WriteString(" AND " + column + " IN (" + strings.TrimSuffix(strings.Repeat(textParam+",", len(values)), ",") + ")")
 	for _, v := range values {
 		args = append(args, string(v))
 	}

@@ -103,21 +103,29 @@ func onPostgres(tx *gorm.DB) bool { return tx.Dialector.Name() == "postgres" }
 // in is s in db's dialect.
 func (db *DB) in(s statement) string { return s.of(db.postgres) }
 
-// placeholders returns n comma-separated placeholders, numbered from 1 on
-// PostgreSQL.
-func placeholders(postgres bool, n int) string {
-	return rebind(postgres, strings.TrimSuffix(strings.Repeat("?,", n), ","))
+// textParam is a text parameter SQLite's planner cannot read, which every
+// read on SQLite's reading connections uses. SQLite, built with STAT4,
+// plans a statement again at every new binding of a plain parameter that
+// its statistics could use (an indexed column's equality or range, each
+// value of an IN list) once ANALYZE has given it statistics, and planning
+// costs it more than running a read (TestSQLiteReadsArePlannedOnce).
+// PostgreSQL plans the CAST parameter as the plain one.
+const textParam = "CAST(? AS TEXT)"
+
+// timeParam is textParam for a time, which SQLite keeps as text and
+// PostgreSQL as timestamptz.
+func timeParam(postgres bool) string {
+	if postgres {
+		return "CAST(? AS TIMESTAMPTZ)"
+	}
+	return textParam
 }
 
 // readOrderSQL reads an order and its lines in one statement, a row per
-// line (one row with NULL line columns for an order without lines). The id
-// is a CAST parameter, which PostgreSQL plans as the plain one: SQLite
-// (built with STAT4), once ANALYZE has given it statistics, plans a
-// statement again at every new value of a plain parameter its statistics
-// could use, and parsing is most of what a read of an order costs it.
+// line (one row with NULL line columns for an order without lines).
 var readOrderSQL = "SELECT " + orderSelect("o.") + `,
 	l.menu_item_id, l.name, l.quantity, l.unit_price_cents, l.discounted_unit_price_cents, l.deal_title
-	FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = CAST(? AS TEXT) ORDER BY l.position`
+	FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = ` + textParam + ` ORDER BY l.position`
 
 // readOrderPostgres is readOrderSQL with PostgreSQL's placeholders.
 var readOrderPostgres = rebind(true, readOrderSQL)
@@ -316,7 +324,8 @@ func indexOrders(orders []*domain.Order) (map[string]*domain.Order, []string) {
 // eachRow runs query (whose "order_id %s" takes the orders' ids) and calls
 // scan on each row with the order the row's first column names. On
 // PostgreSQL the ids go as one array, so the statement and its parameters
-// are the same whatever the number of orders.
+// are the same whatever the number of orders; on SQLite each is a
+// textParam.
 func (db *DB) eachRow(ctx context.Context, r reader, orders []*domain.Order, query string, dest []any, scan func(*domain.Order)) error {
 	if len(orders) == 0 {
 		return nil
@@ -324,7 +333,7 @@ func (db *DB) eachRow(ctx context.Context, r reader, orders []*domain.Order, que
 	byID, ids := indexOrders(orders)
 	in, args := "= ANY($1)", []any{ids}
 	if !db.postgres {
-		in, args = "IN ("+placeholders(false, len(ids))+")", make([]any, len(ids))
+		in, args = "IN ("+strings.TrimSuffix(strings.Repeat(textParam+",", len(ids)), ",")+")", make([]any, len(ids))
 		for i, id := range ids {
 			args[i] = id
 		}

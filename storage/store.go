@@ -145,7 +145,7 @@ func (db *DB) CreateStore(ctx context.Context, s *domain.Store) error {
 func (db *DB) Store(ctx context.Context, id string) (*domain.Store, error) {
 	var row storeRow
 	err := db.readRow(ctx, rebind(db.postgres, `SELECT `+storeColumns+`
-		FROM stores s LEFT JOIN lightspeed_connections c ON c.store_id = s.id WHERE s.id = ?`), []any{id}, storeFields(&row)...)
+		FROM stores s LEFT JOIN lightspeed_connections c ON c.store_id = s.id WHERE s.id = `+textParam), []any{id}, storeFields(&row)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.ErrStoreNotFound(id)
 	}

@@ -168,18 +168,18 @@ func (db *DB) WebhookTarget(ctx context.Context, token, saleID, body string) (do
 
 // saleOrder is SaleOrder's statement.
 var saleOrder = newStatement(`SELECT o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor
-	FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.store_id = ? AND o.pos_sale_id = ? LIMIT 1`)
+	FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.store_id = ` + textParam + ` AND o.pos_sale_id = ` + textParam + ` LIMIT 1`)
 
 // webhookTarget is WebhookTarget's statement, written by hand: every
 // webhook reads it.
 var webhookTarget = newStatement(`SELECT c.store_id, c.auth_method, c.domain_prefix, c.access_token, c.refresh_token,
 	c.expires_at, c.scope, c.webhook_id, c.webhook_token, c.connected_at, c.updated_at,
 	o.id, o.pos_sync_state, o.pos_sale_version, s.sales_cursor,
-	EXISTS (SELECT 1 FROM lightspeed_webhooks w WHERE w.store_id = c.store_id AND w.body_hash = ?) AS kept
+	EXISTS (SELECT 1 FROM lightspeed_webhooks w WHERE w.store_id = c.store_id AND w.body_hash = ` + textParam + `) AS kept
 	FROM lightspeed_connections c
-	LEFT JOIN orders o ON o.store_id = c.store_id AND o.pos_sale_id = ?
+	LEFT JOIN orders o ON o.store_id = c.store_id AND o.pos_sale_id = ` + textParam + `
 	LEFT JOIN stores s ON s.id = o.store_id
-	WHERE c.webhook_token = ? LIMIT 1`)
+	WHERE c.webhook_token = ` + textParam + ` LIMIT 1`)
 
 // SalesCursor returns the store's position in Lightspeed's sales feed.
 func (db *DB) SalesCursor(ctx context.Context, storeID string) (int64, error) {
