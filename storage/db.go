@@ -125,14 +125,9 @@ func dialector(cfg Config) (gorm.Dialector, error) {
 // BEGIN. A deferred transaction that reads and then writes after the other
 // process committed fails at once with SQLITE_BUSY, whatever the timeout.
 // Within the process the single writing connection serialises anyway.
-// Every connection reads the file's first 256 MiB through a memory map
-// (mmap_size) instead of copying each page it lacks into its own 2 MiB
-// page cache with a pread: a page of a large store's orders read at random
-// depths cost about 10% less CPU (BENCHMARKS.md). The map's pages are the
-// kernel's page cache, shared by the connections.
 func sqliteDSN(cfg Config) string {
 	return "file:" + filepath.Join(cfg.DataDir, "orders.db") +
-		"?_txlock=immediate&_time_format=sqlite&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(268435456)"
+		"?_txlock=immediate&_time_format=sqlite&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 }
 
 // readerConns is the number of SQLite connections that only read.
@@ -143,8 +138,15 @@ const readerConns = 4
 // every transaction committed before it began, and runs beside the one
 // writing connection and the other reads instead of waiting its turn on
 // that connection. Reads in a transaction stay on the transaction's.
+//
+// The readers read the file's first 256 MiB through a memory map
+// (mmap_size) instead of copying each page they lack into their own 2 MiB
+// page caches with a pread: a page of a large store's orders read at random
+// depths costs about 12% less CPU. The map's pages are the kernel's page
+// cache, shared by the readers. The writing connection keeps pread: mapped,
+// it cost an order's intake about 10% more CPU (BENCHMARKS.md).
 func openReaders(cfg Config) (*sql.DB, error) {
-	readers, err := sql.Open("sqlite", sqliteDSN(cfg)+"&_pragma=query_only(1)")
+	readers, err := sql.Open("sqlite", sqliteDSN(cfg)+"&_pragma=query_only(1)&_pragma=mmap_size(268435456)")
 	if err != nil {
 		return nil, fmt.Errorf("open database readers: %w", err)
 	}

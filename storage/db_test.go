@@ -45,3 +45,24 @@ func TestPreparedReadsKeepAtMostMaxPrepared(t *testing.T) {
 	}
 	malformed()
 }
+
+// TestSQLiteReadersMapTheFile: SQLite's reading connections read the file
+// through a 256 MiB memory map; the writing connection reads it with pread.
+func TestSQLiteReadersMapTheFile(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t, Config{DataDir: t.TempDir()})
+	ctx := context.Background()
+	for name, want := range map[string]int64{"readers": 256 << 20, "writer": 0} {
+		pool := db.readers
+		if name == "writer" {
+			pool = db.sql
+		}
+		var got int64
+		if err := pool.QueryRowContext(ctx, "PRAGMA mmap_size").Scan(&got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got != want {
+			t.Errorf("%s: mmap_size %d, want %d", name, got, want)
+		}
+	}
+}
