@@ -46,13 +46,15 @@ bench: ## run the Go benchmarks (PostgreSQL ones need TEST_DATABASE_URL)
 # Budgets are execution counts, each about ten seconds here: a duration
 # (-fuzztime 10s) races Go's fuzzing coordinator at the deadline and can fail
 # with a bare "context deadline exceeded" and no input (golang/go#75804).
-# FUZZTIME overrides all four (a count like 5000x, or a duration).
+# FUZZTIME overrides all five (a count like 5000x, or a duration).
 FUZZ_WEBHOOK ?= $(or $(FUZZTIME),25000x)
 FUZZ_SALE ?= $(or $(FUZZTIME),400000x)
 FUZZ_ORDER ?= $(or $(FUZZTIME),150000x)
 FUZZ_CURSOR ?= $(or $(FUZZTIME),35000x)
+FUZZ_TIME ?= $(or $(FUZZTIME),100000x)
 fuzz: ## run each fuzz target for a fixed number of executions (about 10 s each)
 	go test -run '^$$' -fuzz '^FuzzWebhook$$' -fuzztime $(FUZZ_WEBHOOK) ./app/
 	go test -run '^$$' -fuzz '^FuzzApplySale$$' -fuzztime $(FUZZ_SALE) ./domain/
 	go test -run '^$$' -fuzz '^FuzzSubmitOrder$$' -fuzztime $(FUZZ_ORDER) ./domain/
 	go test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZ_CURSOR) ./storage/
+	go test -run '^$$' -fuzz '^FuzzParseStoredTime$$' -fuzztime $(FUZZ_TIME) ./storage/

@@ -54,15 +54,19 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilter, w window) ([]windowRow, error) {
 	where, filterArgs := orderFilter(db.postgres, storeID, f)
 	key := "(" + timeParam(db.postgres) + ", " + textParam + ")"
+	var r windowRow
+	columns, dest := append(slices.Clone(orderColumns), "probe"), append(orderFields(&r.Row), &r.Probe)
+	if !db.postgres {
+		columns, dest = timesAsText(columns, dest)
+	}
+	list := strings.Join(columns, ", ")
 	query, args := w.page(where, filterArgs, key)
-	query = "SELECT * FROM (" + query + ") AS page"
+	query = "SELECT " + list + " FROM (" + query + ") AS page"
 	if probe, probeArgs := w.probe(where, filterArgs, key); probe != "" {
-		query += " UNION ALL SELECT * FROM (" + probe + ") AS probe"
+		query += " UNION ALL SELECT " + list + " FROM (" + probe + ") AS probe"
 		args = append(args, probeArgs...)
 	}
 	rows := make([]windowRow, 0, w.size+2)
-	var r windowRow
-	dest := append(orderFields(&r.Row), &r.Probe)
 	err := db.reads(ctx, rebind(db.postgres, query+" ORDER BY created_at DESC, id DESC"), args, func(cursor rowScanner) error {
 		for cursor.Next() {
 			if err := cursor.Scan(dest...); err != nil {

@@ -367,9 +367,12 @@ func (db *DB) loadLines(ctx context.Context, r reader, orders []*domain.Order) e
 
 func (db *DB) loadHistory(ctx context.Context, r reader, orders []*domain.Order) error {
 	var h statusChangeRow
-	err := db.eachRow(ctx, r, orders, `SELECT order_id, status, source, occurred_at
-		FROM order_status_changes WHERE order_id %s ORDER BY order_id, id`,
-		[]any{&h.Status, &h.Source, &h.OccurredAt},
+	columns, dest := []string{"status", "source", "occurred_at"}, []any{&h.Status, &h.Source, &h.OccurredAt}
+	if !db.postgres {
+		columns, dest = timesAsText(columns, dest)
+	}
+	err := db.eachRow(ctx, r, orders, "SELECT order_id, "+strings.Join(columns, ", ")+`
+		FROM order_status_changes WHERE order_id %s ORDER BY order_id, id`, dest,
 		func(o *domain.Order) {
 			o.StatusHistory = append(o.StatusHistory, domain.StatusChange{Status: domain.Status(h.Status),
 				Source: domain.Source(h.Source), OccurredAt: h.OccurredAt.UTC()})
