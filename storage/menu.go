@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -60,7 +59,7 @@ func (db *DB) MenuItemsByID(ctx context.Context, storeID string, ids []string) (
 		return items, nil
 	}
 	q := "SELECT id, name, sku, pos_product_id, price_cents, active FROM menu_items WHERE store_id = " + textParam +
-		" AND id IN (" + textParam + strings.Repeat(", "+textParam, len(ids)-1) + ")"
+		" AND id IN (" + textParams(len(ids)) + ")"
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, storeID)
 	for _, id := range ids {

@@ -188,7 +188,7 @@ func (db *DB) countOrders(ctx context.Context, storeID string, f domain.OrderFil
 		count = "(SELECT COUNT(*) FROM orders WHERE " + where + ")"
 	}
 	var n int64
-	err := db.readRow(ctx, rebind(db.postgres, "SELECT "+count+" FROM stores WHERE id = ?"), append(args, storeID), &n)
+	err := db.readRow(ctx, rebind(db.postgres, "SELECT "+count+" FROM stores WHERE id = "+textParam), append(args, storeID), &n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, domain.ErrStoreNotFound(storeID)
 	}
@@ -231,7 +231,7 @@ func appendIn[T ~string](b *strings.Builder, args []any, column string, values [
 	if len(values) == 0 {
 		return args
 	}
-	b.WriteString(" AND " + column + " IN (" + strings.TrimSuffix(strings.Repeat(textParam+",", len(values)), ",") + ")")
+	b.WriteString(" AND " + column + " IN (" + textParams(len(values)) + ")")
 	for _, v := range values {
 		args = append(args, string(v))
 	}

@@ -112,6 +112,11 @@ func (db *DB) in(s statement) string { return s.of(db.postgres) }
 // PostgreSQL plans the CAST parameter as the plain one.
 const textParam = "CAST(? AS TEXT)"
 
+// textParams is n comma-separated textParams.
+func textParams(n int) string {
+	return strings.TrimSuffix(strings.Repeat(textParam+", ", n), ", ")
+}
+
 // timeParam is textParam for a time, which SQLite keeps as text and
 // PostgreSQL as timestamptz.
 func timeParam(postgres bool) string {
@@ -333,7 +338,7 @@ func (db *DB) eachRow(ctx context.Context, r reader, orders []*domain.Order, que
 	byID, ids := indexOrders(orders)
 	in, args := "= ANY($1)", []any{ids}
 	if !db.postgres {
-		in, args = "IN ("+strings.TrimSuffix(strings.Repeat(textParam+",", len(ids)), ",")+")", make([]any, len(ids))
+		in, args = "IN ("+textParams(len(ids))+")", make([]any, len(ids))
 		for i, id := range ids {
 			args[i] = id
 		}

@@ -37,8 +37,9 @@ func timesAsText(columns []string, dest []any) ([]string, []any) {
 	return columns, dest
 }
 
-// storedTime scans a time into t: a time.Time as it is, a time kept as text
-// by parseStoredTime.
+// storedTime scans a time into t: a time kept as text by parseStoredTime,
+// a time.Time (what a read in a transaction, on gorm's connection, gets) as
+// it is.
 type storedTime struct{ t *time.Time }
 
 func (s storedTime) Scan(src any) error {
