@@ -96,11 +96,12 @@ func hideForeign(err error, orderID string) error {
 	return err
 }
 
-// Orders returns a page of the store's orders and, withUpdatesCursor, the
-// orderUpdated cursor read before the page (OrderUpdatesCursor): a client
-// subscribing after it misses no update the page does not show. The page's
-// statements tell an unknown store: it is not read first.
-func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs, withUpdatesCursor bool) (domain.OrderPage, string, error) {
+// Orders returns a page of the store's orders, each with parts filled in,
+// and, withUpdatesCursor, the orderUpdated cursor read before the page
+// (OrderUpdatesCursor): a client subscribing after it misses no update the
+// page does not show. The page's statements tell an unknown store: it is not
+// read first.
+func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, args PageArgs, parts domain.OrderParts, withUpdatesCursor bool) (domain.OrderPage, string, error) {
 	if _, err := authorize(ctx, domain.OpRead, storeID); err != nil {
 		return domain.OrderPage{}, "", err
 	}
@@ -121,7 +122,7 @@ func (a *App) Orders(ctx context.Context, storeID string, filter *domain.OrderFi
 			return domain.OrderPage{}, "", err
 		}
 	}
-	list, err := a.db.Orders(ctx, storeID, f, page)
+	list, err := a.db.Orders(ctx, storeID, f, page, parts)
 	return list, cursor, err
 }
 

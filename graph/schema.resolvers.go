@@ -143,7 +143,7 @@ func (r *queryResolver) Store(ctx context.Context, id string) (*domain.Store, er
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, storeID string, filter *domain.OrderFilter, first *int, after *string, last *int, before *string) (*model.OrderConnection, error) {
 	args := app.PageArgs{First: first, After: after, Last: last, Before: before}
-	page, cursor, err := r.App.Orders(ctx, storeID, filter, args, selects(ctx, "OrderConnection", "updatesCursor"))
+	page, cursor, err := r.App.Orders(ctx, storeID, filter, args, listedParts(ctx), selects(ctx, "OrderConnection", "updatesCursor"))
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func TestImportOrders(t *testing.T) {
 			t.Fatalf("ImportOrders: %v", err)
 		}
 
-		page, err := db.Orders(ctx, "store-a", domain.OrderFilter{}, domain.Page{First: 3})
+		page, err := db.Orders(ctx, "store-a", domain.OrderFilter{}, domain.Page{First: 3}, domain.AllOrderParts)
 		if err != nil {
 			t.Fatal(err)
 		}

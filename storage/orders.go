@@ -12,13 +12,15 @@ import (
 	"github.com/leafly/lightspeed-orders/domain"
 )
 
-// Orders returns a page of the store's orders matching filter, newest first.
+// Orders returns a page of the store's orders matching filter, newest first,
+// each order with parts filled in.
 // The order is (created_at, id) descending and the cursor is that key, so
 // orders arriving while a client pages appear before its first page and
 // never shift the pages after it; a backward page walks the same index the
-// other way. Four statements whatever the page size; an unknown store is
+// other way. At most four statements whatever the page size (the lines and
+// the history only when parts has them); an unknown store is
 // domain.ErrStoreNotFound.
-func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFilter, page domain.Page) (domain.OrderPage, error) {
+func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFilter, page domain.Page, parts domain.OrderParts) (domain.OrderPage, error) {
 	var result domain.OrderPage
 	w, err := newWindow(page)
 	if err != nil {
@@ -32,7 +34,7 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 		return result, fmt.Errorf("count orders: %w", err)
 	}
 	result.Total = int(total)
-	rows, err := db.windowRows(ctx, storeID, filter, w)
+	rows, err := db.windowRows(ctx, storeID, filter, w, parts)
 	if err != nil {
 		return result, fmt.Errorf("list orders: %w", err)
 	}
@@ -40,29 +42,38 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 		result.Orders = append(result.Orders, r.Row.domain())
 		result.Cursors = append(result.Cursors, encodeCursor(r.Row.CreatedAt, r.Row.ID))
 	}
-	if err := db.loadDetails(ctx, db.reads, result.Orders); err != nil {
-		return result, err
+	if parts&domain.PartLines != 0 {
+		if err := db.loadLines(ctx, db.reads, result.Orders); err != nil {
+			return result, err
+		}
+	}
+	if parts&domain.PartHistory != 0 {
+		if err := db.loadHistory(ctx, db.reads, result.Orders); err != nil {
+			return result, err
+		}
 	}
 	return result, nil
 }
 
-// windowRows reads, in one statement and newest first, up to size+1 rows
-// of the window from the end the page starts at and, when that end is a
-// cursor, the nearest row on the cursor's other side (the probe), which
-// tells whether a page lies beyond it. The statement is built and its rows
-// scanned by hand: gorm's statement building cost more than the scan.
-func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilter, w window) ([]windowRow, error) {
+// windowRows reads, in one statement and newest first, the columns of parts
+// of up to size+1 rows of the window from the end the page starts at and,
+// when that end is a cursor, the nearest row on the cursor's other side (the
+// probe), which tells whether a page lies beyond it. The statement is built
+// and its rows scanned by hand: gorm's statement building cost more than the
+// scan.
+func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilter, w window, parts domain.OrderParts) ([]windowRow, error) {
 	where, filterArgs := orderFilter(db.postgres, storeID, f)
 	key := "(" + timeParam(db.postgres) + ", " + textParam + ")"
 	var r windowRow
-	columns, dest := append(slices.Clone(orderColumns), "probe"), append(orderFields(&r.Row), &r.Probe)
+	read, dest := orderColumnsOf(parts, &r.Row)
+	columns, dest := append(slices.Clone(read), "probe"), append(dest, &r.Probe)
 	if !db.postgres {
 		columns, dest = timesAsText(columns, dest)
 	}
-	list := strings.Join(columns, ", ")
-	query, args := w.page(where, filterArgs, key)
+	list, inner := strings.Join(columns, ", "), strings.Join(read, ", ")
+	query, args := w.page(inner, where, filterArgs, key)
 	query = "SELECT " + list + " FROM (" + query + ") AS page"
-	if probe, probeArgs := w.probe(where, filterArgs, key); probe != "" {
+	if probe, probeArgs := w.probe(inner, where, filterArgs, key); probe != "" {
 		query += " UNION ALL SELECT " + list + " FROM (" + probe + ") AS probe"
 		args = append(args, probeArgs...)
 	}
@@ -105,12 +116,12 @@ func newWindow(p domain.Page) (window, error) {
 	return w, err
 }
 
-// page is the statement reading the size+1 rows of the orders matching
+// page is the statement reading columns of the size+1 orders matching
 // where (with whereArgs) between the cursors nearest the end the page
 // starts at: the newest going forward, the oldest going backward. Both walk
 // the index on (store_id, created_at, id). key is the two parameters a
 // cursor's (created_at, id) is compared with.
-func (w window) page(where string, whereArgs []any, key string) (string, []any) {
+func (w window) page(columns, where string, whereArgs []any, key string) (string, []any) {
 	args := slices.Clip(whereArgs)
 	if w.after != nil {
 		where += " AND (created_at, id) < " + key
@@ -124,27 +135,29 @@ func (w window) page(where string, whereArgs []any, key string) (string, []any) 
 	if w.backward {
 		order = "created_at, id"
 	}
-	return windowSelect(0, where, order, w.size+1), args
+	return windowSelect(columns, 0, where, order, w.size+1), args
 }
 
-// probe is the statement reading the row matching where nearest the cursor
-// the page starts at, on the cursor's other side (the cursor's own row
-// included); "" when the page starts at an end of the list.
-func (w window) probe(where string, whereArgs []any, key string) (string, []any) {
+// probe is the statement reading columns of the order matching where
+// nearest the cursor the page starts at, on the cursor's other side (the
+// cursor's own row included); "" when the page starts at an end of the list.
+func (w window) probe(columns, where string, whereArgs []any, key string) (string, []any) {
 	args := slices.Clip(whereArgs)
 	switch {
 	case !w.backward && w.after != nil:
-		return windowSelect(1, where+" AND (created_at, id) >= "+key, "created_at, id", 1), append(args, w.after.at, w.after.id)
+		return windowSelect(columns, 1, where+" AND (created_at, id) >= "+key, "created_at, id", 1),
+			append(args, w.after.at, w.after.id)
 	case w.backward && w.before != nil:
-		return windowSelect(1, where+" AND (created_at, id) <= "+key, "created_at DESC, id DESC", 1), append(args, w.before.at, w.before.id)
+		return windowSelect(columns, 1, where+" AND (created_at, id) <= "+key, "created_at DESC, id DESC", 1),
+			append(args, w.before.at, w.before.id)
 	}
 	return "", nil
 }
 
-// windowSelect reads orderColumns and probe of the first limit orders
-// matching where in order.
-func windowSelect(probe int, where, order string, limit int) string {
-	return "SELECT " + orderSelect("") + ", " + strconv.Itoa(probe) + " AS probe FROM orders WHERE " + where +
+// windowSelect reads columns and probe of the first limit orders matching
+// where in order.
+func windowSelect(columns string, probe int, where, order string, limit int) string {
+	return "SELECT " + columns + ", " + strconv.Itoa(probe) + " AS probe FROM orders WHERE " + where +
 		" ORDER BY " + order + " LIMIT " + strconv.Itoa(limit)
 }
 

@@ -54,7 +54,7 @@ func walkStorage(t *testing.T, db *DB, storeID string, backward bool) []string {
 		if backward {
 			page = domain.Page{Last: &size, Before: cursor}
 		}
-		p, err := db.Orders(context.Background(), storeID, domain.OrderFilter{}, page)
+		p, err := db.Orders(context.Background(), storeID, domain.OrderFilter{}, page, domain.AllOrderParts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,13 +94,13 @@ func TestOrdersBackwardPageUsesTheIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		all, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{First: 40})
+		all, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{First: 40}, domain.AllOrderParts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		statement := captureStatement(t, db, "UNION ALL")
 		last := 5
-		if _, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{Last: &last, Before: all.Cursors[20]}); err != nil {
+		if _, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{Last: &last, Before: all.Cursors[20]}, domain.AllOrderParts); err != nil {
 			t.Fatal(err)
 		}
 		plan := explain(t, db, statement.sql, statement.vars)
@@ -175,7 +175,7 @@ func TestOrdersOfAnUnknownStore(t *testing.T) {
 	eachDB(t, func(t *testing.T, db *DB) {
 		search := "ada"
 		for name, f := range map[string]domain.OrderFilter{"unfiltered": {}, "filtered": {Search: &search}} {
-			_, err := db.Orders(context.Background(), "no-such-store", f, domain.Page{First: 10})
+			_, err := db.Orders(context.Background(), "no-such-store", f, domain.Page{First: 10}, domain.AllOrderParts)
 			if domain.ErrorCode(err) != domain.CodeNotFound || err.Error() != domain.ErrStoreNotFound("no-such-store").Error() {
 				t.Errorf("%s: %v, want %v", name, err, domain.ErrStoreNotFound("no-such-store"))
 			}

@@ -29,6 +29,33 @@ var orderColumns = []string{"id", "store_id", "leafly_order_id", "status", "fulf
 	"pos_sync_state", "pos_sale_id", "pos_customer_id", "pos_attempts", "pos_last_error", "pos_error_code",
 	"pos_warning", "pos_sale_version", "pos_webhook_version", "pos_sender", "created_at", "updated_at"}
 
+// orderColumnPart is the part of an order (domain.OrderParts) each of
+// orderColumns fills in; every read reads the columns without an entry.
+var orderColumnPart = map[string]domain.OrderParts{
+	"leafly_order_id": domain.PartDetails, "fulfillment_method": domain.PartDetails, "subtotal_cents": domain.PartDetails,
+	"total_cents": domain.PartDetails, "has_government_id": domain.PartDetails, "cancel_reason": domain.PartDetails,
+	"updated_at": domain.PartDetails, "customer_first_name": domain.PartCustomer, "customer_last_name": domain.PartCustomer,
+	"customer_email": domain.PartCustomer, "customer_phone": domain.PartCustomer, "customer_date_of_birth": domain.PartCustomer,
+	"delivery_address": domain.PartCustomer, "pos_sync_state": domain.PartPosSync, "pos_sale_id": domain.PartPosSync,
+	"pos_customer_id": domain.PartPosSync, "pos_attempts": domain.PartPosSync, "pos_last_error": domain.PartPosSync,
+	"pos_error_code": domain.PartPosSync, "pos_warning": domain.PartPosSync, "pos_sale_version": domain.PartPosSync,
+	"pos_webhook_version": domain.PartPosSync, "pos_sender": domain.PartPosSync,
+}
+
+// orderColumnsOf returns the columns of orderColumns that fill in parts,
+// and where scanning them puts each into r.
+func orderColumnsOf(parts domain.OrderParts, r *orderRow) ([]string, []any) {
+	fields := orderFields(r)
+	var columns []string
+	var dest []any
+	for i, c := range orderColumns {
+		if part, ok := orderColumnPart[c]; !ok || part&parts != 0 {
+			columns, dest = append(columns, c), append(dest, fields[i])
+		}
+	}
+	return columns, dest
+}
+
 // orderSelect lists orderColumns for a SELECT, each prefixed with prefix.
 func orderSelect(prefix string) string {
 	return prefix + strings.Join(orderColumns, ", "+prefix)

@@ -81,7 +81,7 @@ func TestOrdersPageDetails(t *testing.T) {
 			t.Fatal(err)
 		}
 		created[2].Lines = nil
-		page, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 5})
+		page, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 5}, domain.AllOrderParts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,11 +95,11 @@ func TestOrdersPageDetails(t *testing.T) {
 				t.Errorf("order %d: got %s with %d lines, %+v; want %s with %d lines", i, got.ID, len(got.Lines), got.StatusHistory, want.ID, len(want.Lines))
 			}
 		}
-		last, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 2, After: page.Cursors[2]})
+		last, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 2, After: page.Cursors[2]}, domain.AllOrderParts)
 		if err != nil || len(last.Orders) != 2 || last.Orders[1].ID != created[0].ID || last.HasNext || !last.HasPrevious {
 			t.Errorf("last page: %+v, %v", last, err)
 		}
-		past, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 2, After: page.Cursors[4]})
+		past, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 2, After: page.Cursors[4]}, domain.AllOrderParts)
 		if err != nil || len(past.Orders) != 0 || past.HasNext || !past.HasPrevious {
 			t.Errorf("past the end: %+v, %v", past, err)
 		}

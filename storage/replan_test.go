@@ -78,14 +78,14 @@ func TestSQLiteReadsArePlannedOnce(t *testing.T) {
 		run  func(i int) error
 	}{
 		{"Orders after a cursor", func(i int) error {
-			p, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 50, After: cursor(100 + 200*i)})
+			p, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 50, After: cursor(100 + 200*i)}, domain.AllOrderParts)
 			return want(err, len(p.Orders) == 50 && p.HasPrevious && p.HasNext, "a full page between others", p)
 		}},
 		{"Orders filtered, before a cursor", func(i int) error {
 			last := 20
 			f := domain.OrderFilter{Status: []domain.Status{domain.StatusPending}, PosSyncState: []domain.PosSyncState{domain.PosSent},
 				CreatedAfter: after(1900 - i)}
-			p, err := db.Orders(ctx, store.ID, f, domain.Page{Last: &last, Before: cursor(200 + 200*i)})
+			p, err := db.Orders(ctx, store.ID, f, domain.Page{Last: &last, Before: cursor(200 + 200*i)}, domain.AllOrderParts)
 			return want(err, len(p.Orders) == 20 && p.Total > 0, "a full page", p)
 		}},
 		{"ReadOrder", func(i int) error {

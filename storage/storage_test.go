@@ -221,7 +221,7 @@ func TestOrdersPageIsFourStatements(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		middle, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{First: 30})
+		middle, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, domain.Page{First: 30}, domain.AllOrderParts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +233,7 @@ func TestOrdersPageIsFourStatements(t *testing.T) {
 				"last": {Last: &n}, "last before": {Last: &n, Before: cursor},
 			} {
 				statements.Store(0)
-				got, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, page)
+				got, err := db.Orders(context.Background(), store.ID, domain.OrderFilter{}, page, domain.AllOrderParts)
 				if err != nil || len(got.Orders) != n {
 					t.Fatalf("%s %d: %d orders, err %v", name, n, len(got.Orders), err)
 				}

@@ -84,7 +84,7 @@ func TestPageReadsTimesAsText(t *testing.T) {
 	if err := db.ImportOrders(ctx, []*domain.Order{o}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 10})
+	p, err := db.Orders(ctx, store.ID, domain.OrderFilter{}, domain.Page{First: 10}, domain.AllOrderParts)
 	if err != nil || len(p.Orders) != 1 {
 		t.Fatalf("page: %+v, %v", p, err)
 	}
