@@ -24,7 +24,7 @@ func TestOrderFieldPartsCoverOrder(t *testing.T) {
 }
 
 // TestListedParts checks the parts an orders query reads of its orders,
-// through fragments, aliases and @skip.
+// through fragments, aliases, @defer and @skip.
 func TestListedParts(t *testing.T) {
 	schema := NewExecutableSchema(NewConfig(&Resolver{})).Schema()
 	var every []string
@@ -45,9 +45,10 @@ func TestListedParts(t *testing.T) {
 		"Fragments": {`{ orders(storeId: "s") { edges { ...E } } }
 			fragment E on OrderEdge { node { ... on Order { customer { firstName } } ...O } }
 			fragment O on Order { actionable }`, domain.PartCustomer | domain.PartPosSync},
-		"Aliases": {`{ orders(storeId: "s") { a: edges { node { id } } b: edges { n: node { t: totalCents } } } }`, domain.PartDetails},
-		"Skipped": {`{ orders(storeId: "s") { edges { node { id customer @skip(if: true) { firstName } } } } }`, 0},
-		"Every":   {`{ orders(storeId: "s") { edges { node { ` + strings.Join(every, " ") + ` } } } }`, domain.AllOrderParts},
+		"Aliases":  {`{ orders(storeId: "s") { a: edges { node { id } } b: edges { n: node { t: totalCents } } } }`, domain.PartDetails},
+		"Deferred": {`{ orders(storeId: "s") { edges { node { id ... @defer { posSync { state } } } } } }`, domain.PartPosSync},
+		"Skipped":  {`{ orders(storeId: "s") { edges { node { id customer @skip(if: true) { firstName } } } } }`, 0},
+		"Every":    {`{ orders(storeId: "s") { edges { node { ` + strings.Join(every, " ") + ` } } } }`, domain.AllOrderParts},
 	} {
 		t.Run(name, func(t *testing.T) {
 			doc, err := gqlparser.LoadQuery(schema, c.query)
