@@ -180,7 +180,7 @@ func (db *DB) eventOrders(ctx context.Context, rows []eventRow) (map[string]*dom
 	for i, r := range orderRows {
 		orders[i] = r.domain()
 	}
-	if err := db.loadDetails(ctx, db.reads, orders); err != nil {
+	if err := db.loadDetails(ctx, db.reads, orders, domain.AllOrderParts); err != nil {
 		return nil, fmt.Errorf("read events' orders: %w", err)
 	}
 	byID, _ := indexOrders(orders)

@@ -42,15 +42,8 @@ func (db *DB) Orders(ctx context.Context, storeID string, filter domain.OrderFil
 		result.Orders = append(result.Orders, r.Row.domain())
 		result.Cursors = append(result.Cursors, encodeCursor(r.Row.CreatedAt, r.Row.ID))
 	}
-	if parts&domain.PartLines != 0 {
-		if err := db.loadLines(ctx, db.reads, result.Orders); err != nil {
-			return result, err
-		}
-	}
-	if parts&domain.PartHistory != 0 {
-		if err := db.loadHistory(ctx, db.reads, result.Orders); err != nil {
-			return result, err
-		}
+	if err := db.loadDetails(ctx, db.reads, result.Orders, parts); err != nil {
+		return result, err
 	}
 	return result, nil
 }
@@ -66,7 +59,8 @@ func (db *DB) windowRows(ctx context.Context, storeID string, f domain.OrderFilt
 	key := "(" + timeParam(db.postgres) + ", " + textParam + ")"
 	var r windowRow
 	read, dest := orderColumnsOf(parts, &r.Row)
-	columns, dest := append(slices.Clone(read), "probe"), append(dest, &r.Probe)
+	columns := append(slices.Clone(read), "probe")
+	dest = append(dest, &r.Probe)
 	if !db.postgres {
 		columns, dest = timesAsText(columns, dest)
 	}

@@ -334,13 +334,18 @@ func (l *nullableLine) domain() domain.OrderLine {
 		UnitPriceCents: deref(l.UnitPriceCents), DiscountedUnitPriceCents: l.Discounted, DealTitle: l.DealTitle}
 }
 
-// loadDetails fills the lines and status history of orders: two statements
-// whatever the number of orders.
-func (db *DB) loadDetails(ctx context.Context, r reader, orders []*domain.Order) error {
-	if err := db.loadLines(ctx, r, orders); err != nil {
-		return err
+// loadDetails fills in the lines and the status history of orders, each
+// when parts has it: a statement each whatever the number of orders.
+func (db *DB) loadDetails(ctx context.Context, r reader, orders []*domain.Order, parts domain.OrderParts) error {
+	if parts&domain.PartLines != 0 {
+		if err := db.loadLines(ctx, r, orders); err != nil {
+			return err
+		}
 	}
-	return db.loadHistory(ctx, r, orders)
+	if parts&domain.PartHistory != 0 {
+		return db.loadHistory(ctx, r, orders)
+	}
+	return nil
 }
 
 // indexOrders indexes orders by id, and lists the ids.
@@ -453,7 +458,7 @@ func (db *DB) lockOrder(ctx context.Context, tx *gorm.DB, id string) (*domain.Or
 			return nil, notFound(err, domain.ErrOrderNotFound(id))
 		}
 		o := row.domain()
-		return o, db.loadDetails(ctx, sqlReader(tx.Statement.ConnPool), []*domain.Order{o})
+		return o, db.loadDetails(ctx, sqlReader(tx.Statement.ConnPool), []*domain.Order{o}, domain.AllOrderParts)
 	}
 	q, ok := tx.Statement.ConnPool.(queryer)
 	if !ok {
